@@ -1,0 +1,67 @@
+"""Fetch a page of banned users and render it: the one place that joins CometChat to Slack."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from bot.cometchat import CometChatClient, Group
+from bot.cursor import PageCursor
+from bot.slack.banned_page import UserExtras, render_banned_page
+from bot.slack.message import Message
+
+
+@dataclass(frozen=True)
+class RenderedPage:
+    message: Message
+    upstream_ms: float
+
+
+class GroupCache:
+    """Group names change rarely; remembering them saves a request on every Next/Previous."""
+
+    def __init__(self, ttl: float = 300.0, size: int = 512):
+        self._ttl, self._size = ttl, size
+        self._items: OrderedDict[str, tuple[float, Group]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, guid: str) -> Group | None:
+        with self._lock:
+            hit = self._items.get(guid)
+            if hit is None or hit[0] < time.monotonic():
+                return None
+            self._items.move_to_end(guid)
+            return hit[1]
+
+    def put(self, group: Group) -> None:
+        with self._lock:
+            self._items[group.guid] = (time.monotonic() + self._ttl, group)
+            self._items.move_to_end(group.guid)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+class BannedLists:
+    def __init__(self, cometchat: CometChatClient, *, groups: GroupCache | None = None):
+        self._cometchat = cometchat
+        self._groups = groups or GroupCache()
+
+    def group(self, guid: str) -> Group:
+        group = self._groups.get(guid)
+        if group is None:
+            group = self._cometchat.get_group(guid)
+            self._groups.put(group)
+        return group
+
+    def render(self, cursor: PageCursor, *, user_extras: UserExtras | None = None) -> RenderedPage:
+        """Raises CometChat errors; the caller turns them into words."""
+        started = time.perf_counter()
+        group = self.group(cursor.guid)
+        page = self._cometchat.list_banned_users(
+            cursor.guid, page=cursor.page, per_page=cursor.per_page
+        )
+        upstream_ms = (time.perf_counter() - started) * 1000
+        message = render_banned_page(page, cursor, group, user_extras=user_extras)
+        return RenderedPage(message=message, upstream_ms=upstream_ms)

@@ -1,0 +1,36 @@
+"""CometChat REST API v3 client. Knows nothing of Slack."""
+
+from bot.cometchat.client import CometChatClient, RetryPolicy
+from bot.cometchat.errors import (
+    AlreadyBanned,
+    AuthRejected,
+    CometChatError,
+    GroupNotFound,
+    NotBanned,
+    PermissionDenied,
+    RateLimited,
+    Rejected,
+    Unavailable,
+    UnexpectedResponse,
+    UserNotFound,
+)
+from bot.cometchat.models import BannedPage, BannedUser, Group
+
+__all__ = [
+    "AlreadyBanned",
+    "AuthRejected",
+    "BannedPage",
+    "BannedUser",
+    "CometChatClient",
+    "CometChatError",
+    "Group",
+    "GroupNotFound",
+    "NotBanned",
+    "PermissionDenied",
+    "RateLimited",
+    "Rejected",
+    "RetryPolicy",
+    "Unavailable",
+    "UnexpectedResponse",
+    "UserNotFound",
+]

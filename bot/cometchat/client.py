@@ -1,0 +1,257 @@
+"""HTTP client for the CometChat REST API v3.
+
+One shared `httpx.Client` (pooled keep-alive connections, short timeouts) is handed in by the
+caller, so tests pass `httpx.MockTransport` and production passes a real pool. Reads are retried
+on 5xx, connection errors and 429 (honouring `Retry-After`) within a time budget; writes are never
+retried blindly, since a ban that timed out may still have happened.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from pydantic import SecretStr, ValidationError
+
+from bot.cometchat import errors
+from bot.cometchat.models import BannedPage, Group
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "banned-slack-bot/0.1"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 4  # total tries of one read, the first included
+    budget: float = 10.0  # seconds from the first try after which no new try starts
+    backoff: float = 0.25  # first back-off; doubles each time, with jitter
+    max_backoff: float = 4.0
+
+
+def segment(value: str) -> str:
+    """Percent-encode one path segment: `/`, `?`, `#`, `%`, `..` can never change the route."""
+    encoded = quote(value, safe="")
+    # "." and ".." are kept literally by quote() and would be resolved as dot-segments.
+    return encoded.replace(".", "%2E") if encoded in {".", ".."} else encoded
+
+
+class CometChatClient:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: SecretStr,
+        *,
+        http: httpx.Client | None = None,
+        timeout: float = 5.0,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self._base = base_url.rstrip("/")
+        self._api_key = api_key
+        self._http = http or new_http_client(timeout)
+        self._retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._clock = clock
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- operations -------------------------------------------------------------------------
+
+    def list_banned_users(self, guid: str, *, page: int = 1, per_page: int = 10) -> BannedPage:
+        body = self._get(
+            f"/groups/{segment(guid)}/bannedusers",
+            params={"page": page, "perPage": per_page},
+            guid=guid,
+        )
+        try:
+            return BannedPage.from_response(guid, page, per_page, body)
+        except (KeyError, TypeError, ValidationError) as exc:
+            raise errors.UnexpectedResponse(f"banned users of {guid!r}: {exc}") from None
+
+    def get_group(self, guid: str) -> Group:
+        body = self._get(f"/groups/{segment(guid)}", guid=guid)
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise errors.UnexpectedResponse(f"group {guid!r}: no data object")
+        try:
+            return Group.model_validate({**data, "guid": data.get("guid") or guid})
+        except ValidationError as exc:
+            raise errors.UnexpectedResponse(f"group {guid!r}: {exc}") from None
+
+    def ban(self, guid: str, uid: str, *, on_behalf_of: str | None = None) -> None:
+        self._write("POST", guid, uid, on_behalf_of)
+
+    def unban(self, guid: str, uid: str, *, on_behalf_of: str | None = None) -> None:
+        self._write("DELETE", guid, uid, on_behalf_of)
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _headers(self, on_behalf_of: str | None = None) -> dict[str, str]:
+        headers = {
+            "apikey": self._api_key.get_secret_value(),
+            "accept": "application/json",
+            "user-agent": USER_AGENT,
+        }
+        if on_behalf_of:
+            headers["onBehalfOf"] = on_behalf_of
+        return headers
+
+    def _write(self, method: str, guid: str, uid: str, on_behalf_of: str | None) -> None:
+        url = f"{self._base}/groups/{segment(guid)}/bannedusers/{segment(uid)}"
+        try:
+            response = self._http.request(method, url, headers=self._headers(on_behalf_of))
+        except httpx.TransportError as exc:
+            # Not retried: the write may have reached CometChat before the connection failed.
+            raise errors.Unavailable(f"{method} bannedusers: {type(exc).__name__}") from None
+        if response.status_code >= 400:
+            raise _error_from(response, guid=guid, uid=uid)
+        _json(response)
+
+    def _get(self, path: str, *, params: Mapping[str, Any] | None = None, guid: str = "") -> dict:
+        url = self._base + path
+        started = self._clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self._http.get(url, params=params, headers=self._headers())
+            except httpx.TransportError as exc:
+                failure: errors.CometChatError = errors.Unavailable(
+                    f"GET {path}: {type(exc).__name__}"
+                )
+                wait = self._backoff(attempt)
+            else:
+                if response.status_code < 400:
+                    try:
+                        return _json(response)
+                    except errors.UnexpectedResponse as exc:
+                        # A garbled 2xx is usually a proxy hiccup; a read is safe to repeat.
+                        failure, wait = exc, self._backoff(attempt)
+                else:
+                    failure = _error_from(response, guid=guid)
+                if isinstance(failure, errors.UnexpectedResponse):
+                    pass
+                elif isinstance(failure, errors.RateLimited):
+                    wait = (
+                        failure.retry_after
+                        if failure.retry_after is not None
+                        else self._backoff(attempt)
+                    )
+                elif isinstance(failure, errors.Unavailable):
+                    wait = self._backoff(attempt)
+                else:
+                    raise failure
+            elapsed = self._clock() - started
+            if attempt >= self._retry.attempts or elapsed + wait > self._retry.budget:
+                raise failure
+            log.info(
+                "cometchat_retry path=%s attempt=%d wait=%.2f reason=%s",
+                path,
+                attempt,
+                wait,
+                failure.code or type(failure).__name__,
+            )
+            self._sleep(wait)
+
+    def _backoff(self, attempt: int) -> float:
+        base = min(self._retry.max_backoff, self._retry.backoff * 2 ** (attempt - 1))
+        return base * (0.5 + random.random() / 2)
+
+
+def new_http_client(timeout: float = 5.0, max_connections: int = 100) -> httpx.Client:
+    """A pooled client with timeouts short enough to stay inside Slack's patience."""
+    return httpx.Client(
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
+        limits=httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        ),
+        follow_redirects=False,
+    )
+
+
+def _json(response: httpx.Response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        raise errors.UnexpectedResponse(
+            f"HTTP {response.status_code}: body is not JSON", status=response.status_code
+        ) from None
+    if not isinstance(body, dict):
+        raise errors.UnexpectedResponse("body is not a JSON object", status=response.status_code)
+    return body
+
+
+_AUTH_PREFIX = "AUTH_ERR_"
+_PERMISSION_CODES = {
+    "ERR_GROUP_NO_CLEARANCE",
+    "ERR_GROUP_NO_ADMIN_SCOPE",
+    "ERR_GROUP_NO_MODERATOR_SCOPE",
+    "ERR_GROUP_NO_SELF_ACTION",
+    "ERR_PLAN_RESTRICTION",
+    "ERR_SUBSCRIPTION_EXPIRED",
+    "ERR_PLAN_QUOTA_RESTRICTION",
+}
+_SERVER_CODES = {"ERR_MISSION_FAILED", "ERR_OPERATION_FAILED", "ERR_EXCEPTION"}
+
+
+def _error_from(response: httpx.Response, *, guid: str = "", uid: str = "") -> Exception:
+    """Map an error answer to a typed error, by CometChat's `error.code` first, status second."""
+    status = response.status_code
+    code, message = _error_code(response)
+    kw: dict[str, Any] = {"code": code, "status": status}
+    if status == 429 or code == "ERR_TOO_MANY_REQUESTS":
+        return errors.RateLimited(_retry_after(response.headers), **kw)
+    if code == "ERR_GUID_NOT_FOUND":
+        return errors.GroupNotFound(guid, **kw)
+    if code == "ERR_UID_NOT_FOUND":
+        return errors.UserNotFound(uid, **kw)
+    if code == "ERR_ALREADY_BANNED":
+        return errors.AlreadyBanned(message, **kw)
+    if code == "ERR_NOT_A_BANNED_USER":
+        return errors.NotBanned(message, **kw)
+    if (code or "").startswith(_AUTH_PREFIX) or status == 401:
+        return errors.AuthRejected(message, **kw)
+    if code in _PERMISSION_CODES or status == 403:
+        return errors.PermissionDenied(message, **kw)
+    if status >= 500 or code in _SERVER_CODES:
+        return errors.Unavailable(message or f"HTTP {status}", **kw)
+    return errors.Rejected(message or f"HTTP {status}", **kw)
+
+
+def _error_code(response: httpx.Response) -> tuple[str | None, str]:
+    try:
+        body = response.json()
+    except ValueError:
+        return None, ""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return None, ""
+    code = error.get("code")
+    message = error.get("message")
+    return (code if isinstance(code, str) else None), (
+        message[:300] if isinstance(message, str) else ""
+    )
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    value = headers.get("retry-after")
+    if value is not None:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+    # Docs disagree on the spelling of the reset header; accept both (a unix time).
+    for name in ("x-ratelimit-reset", "x-rate-limit-reset"):
+        reset = headers.get(name)
+        if reset and reset.strip().isdigit():
+            return max(0.0, int(reset) - time.time())
+    return None

@@ -1,0 +1,132 @@
+"""Typed views of CometChat's answers.
+
+The spec excerpt shows three different shapes for a banned user and sloppy pagination
+(`total: 0` beside three items), so every field but `uid` is optional and a field of the wrong
+type becomes `None` instead of failing the whole page.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+
+def _lenient_str(value: Any) -> str | None:
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    return str(value)
+
+
+def _lenient_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _lenient_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+LenientStr = Annotated[str | None, BeforeValidator(_lenient_str)]
+LenientInt = Annotated[int | None, BeforeValidator(_lenient_int)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+
+class BannedUser(_Model):
+    uid: Annotated[str, Field(min_length=1)]
+    name: LenientStr = None
+    avatar: LenientStr = None
+    link: LenientStr = None
+    status: LenientStr = None
+    role: LenientStr = None
+    scope: LenientStr = None
+    created_at: LenientInt = Field(None, alias="createdAt")
+    updated_at: LenientInt = Field(None, alias="updatedAt")
+    joined_at: LenientInt = Field(None, alias="joinedAt")
+    banned_at: LenientInt = Field(None, alias="bannedAt")
+    conversation_id: LenientStr = Field(None, alias="conversationId")
+    # Private (email, phone…): kept for completeness, never rendered into Slack.
+    metadata: Annotated[dict[str, Any], BeforeValidator(_lenient_dict)] = Field(
+        default_factory=dict
+    )
+
+    @property
+    def display_name(self) -> str:
+        return (self.name or "").strip() or self.uid
+
+
+class Pagination(_Model):
+    total: LenientInt = None
+    count: LenientInt = None
+    per_page: LenientInt = None
+    current_page: LenientInt = None
+    total_pages: LenientInt = None
+
+
+class BannedPage(_Model):
+    """One page of a group's banned users, with what can honestly be said about the rest."""
+
+    guid: str
+    page: int
+    per_page: int
+    users: tuple[BannedUser, ...]
+    has_next: bool
+    total: int | None  # None when CometChat's count cannot be trusted and this is not the end
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def total_pages(self) -> int | None:
+        if self.total is None:
+            return None
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def first_index(self) -> int:
+        """1-based position of the first user on this page within the whole list."""
+        return (self.page - 1) * self.per_page + 1
+
+    @classmethod
+    def from_response(cls, guid: str, page: int, per_page: int, body: dict) -> BannedPage:
+        users = tuple(BannedUser.model_validate(item) for item in body["data"])
+        meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
+        raw = meta.get("pagination") if isinstance(meta.get("pagination"), dict) else {}
+        pagination = Pagination.model_validate(raw)
+        seen = (page - 1) * per_page + len(users)
+        # A short page is the last page whatever meta says; a full one is last only if meta says so.
+        has_next = len(users) >= per_page and not (
+            pagination.total_pages is not None and page >= pagination.total_pages
+        )
+        if not has_next:
+            total: int | None = seen if users or page == 1 else None
+        elif pagination.total is not None and pagination.total > seen:
+            total = pagination.total
+        else:
+            total = None
+        return cls(
+            guid=guid, page=page, per_page=per_page, users=users, has_next=has_next, total=total
+        )
+
+
+class Group(_Model):
+    guid: str
+    name: LenientStr = None
+    type: LenientStr = None
+    members_count: LenientInt = Field(None, alias="membersCount")
+    description: LenientStr = None
+
+    @property
+    def display_name(self) -> str:
+        return (self.name or "").strip() or self.guid

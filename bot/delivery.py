@@ -1,0 +1,124 @@
+"""Background jobs and delivery of their messages to Slack's `response_url`.
+
+Acknowledgements never wait behind upstream work: slow work runs here, on a pool sized by the
+`WORKERS` setting (green threads in production), and its message is POSTed to `response_url` over
+one pooled HTTP client. `drain()` lets a shutting-down process finish what it has accepted.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import httpx
+
+from bot.logs import kv
+
+log = logging.getLogger(__name__)
+
+
+class ShuttingDown(RuntimeError):
+    """New work was offered after `drain()` began."""
+
+
+class Responder:
+    def __init__(self, http: httpx.Client, *, workers: int = 64):
+        self._http = http
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job")
+        self._idle = threading.Condition()
+        self._pending = 0
+        self._closing = False
+
+    @property
+    def pending(self) -> int:
+        return self._pending
+
+    def submit(self, work: Callable[[], Any]) -> Future:
+        with self._idle:
+            if self._closing:
+                raise ShuttingDown()
+            self._pending += 1
+        future = self._pool.submit(work)
+        future.add_done_callback(self._done)
+        return future
+
+    def run_then_post(
+        self, work: Callable[[], dict[str, Any]], response_url: str, *, context: str = ""
+    ) -> Future:
+        """Run `work` in the background and POST the payload it returns to `response_url`."""
+
+        def run() -> bool:
+            try:
+                payload = work()
+            except Exception:
+                # Work is expected to turn its own failures into messages; this is the backstop.
+                log.exception(kv(event="job_failed", context=context or None))
+                return False
+            return self.post(response_url, payload, context=context)
+
+        return self.submit(run)
+
+    def post_when_done(
+        self, future: Future, response_url: str, to_payload: Callable[[Any], dict[str, Any]]
+    ) -> None:
+        """Deliver a job already running. Counted as pending until the POST has been made."""
+        with self._idle:
+            self._pending += 1
+
+        def deliver(done: Future) -> None:
+            try:
+                self.post(response_url, to_payload(done.result()))
+            finally:
+                self._done(done)
+
+        # Hand the POST to the pool so the worker that finished the job is not held by it.
+        future.add_done_callback(lambda done: self._pool.submit(deliver, done))
+
+    def post(self, response_url: str, payload: dict[str, Any], *, context: str = "") -> bool:
+        """POST a message to a `response_url`; one retry on a transport error. Never raises."""
+        started = time.perf_counter()
+        attempts = 0
+        for attempts in (1, 2):  # noqa: B007 - reported below
+            try:
+                response = self._http.post(response_url, json=payload)
+            except httpx.HTTPError as exc:
+                outcome = f"{type(exc).__name__}"
+                continue
+            if response.status_code < 300:
+                return True
+            # 404 expired_url / used_url etc.: the link is spent; retrying will not help.
+            outcome = f"http_{response.status_code}"
+            break
+        log.warning(
+            kv(
+                event="response_url_failed",
+                outcome=outcome,
+                attempts=attempts,
+                ms=(time.perf_counter() - started) * 1000,
+                context=context or None,
+            )
+        )
+        return False
+
+    def _done(self, _future: Future | None = None) -> None:
+        with self._idle:
+            self._pending -= 1
+            if self._pending == 0:
+                self._idle.notify_all()
+
+    def drain(self, timeout: float) -> bool:
+        """Refuse new work, wait up to `timeout` s for accepted work; True if all finished."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            self._closing = True
+            while self._pending:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._idle.wait(remaining)
+        self._pool.shutdown(wait=False)
+        return True

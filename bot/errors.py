@@ -1,0 +1,26 @@
+"""Typed errors raised by the bot itself (not CometChat). Worded for users in `bot.messages`."""
+
+from __future__ import annotations
+
+
+class BotError(Exception):
+    """Base of errors the user caused or can act on."""
+
+
+class InvalidGuid(BotError):
+    def __init__(self, guid: str, *, too_long: bool = False):
+        super().__init__(guid)
+        self.guid = guid
+        self.too_long = too_long
+
+
+class BadCursor(BotError):
+    """A button value that does not decode: tampered with, or from an incompatible version."""
+
+
+class NotAllowed(BotError):
+    """The Slack user (or channel) is not on the allowlist for this action."""
+
+    def __init__(self, action: str = "view"):
+        super().__init__(action)
+        self.action = action

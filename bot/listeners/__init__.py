@@ -1,0 +1,11 @@
+"""Listeners by kind; each package exposes `register(app, services)`."""
+
+from slack_bolt import App
+
+from bot.listeners import actions, commands
+from bot.services import Services
+
+
+def register(app: App, services: Services) -> None:
+    commands.register(app, services)
+    actions.register(app, services)

@@ -1,0 +1,42 @@
+"""Previous / Next: replace the clicked message in place with the page its button names."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import Ack
+
+from bot.cursor import PageCursor
+from bot.errors import BadCursor
+from bot.listeners.common import new_request_id, report_failure, show_page
+from bot.logs import kv
+from bot.services import Services
+from bot.slack.payloads import beside, replacing
+
+log = logging.getLogger(__name__)
+
+
+def handle_page_click(ack: Ack, body: dict, action: dict, services: Services) -> None:
+    ack()  # clicks are answered through response_url; the ack only has to be quick
+    rid = new_request_id()
+    fields = {
+        "event": "page_click",
+        "rid": rid,
+        "user": (body.get("user") or {}).get("id"),
+    }
+    response_url = body.get("response_url")
+    if not isinstance(response_url, str) or not response_url:
+        log.warning(kv(**fields, outcome="no_response_url"))
+        return
+    try:
+        cursor = PageCursor.decode(action.get("value"))
+    except BadCursor as exc:
+        message = report_failure(exc, **fields)
+        services.responder.run_then_post(lambda: beside(message), response_url)
+        return
+
+    def work() -> dict:
+        outcome = show_page(services, cursor, **fields)
+        return replacing(outcome.message) if outcome.ok else beside(outcome.message)
+
+    services.responder.run_then_post(work, response_url, context=rid)

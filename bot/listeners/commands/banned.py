@@ -1,0 +1,42 @@
+"""`/banned <guid>`: answer with the first page of the group's banned users."""
+
+from __future__ import annotations
+
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from slack_bolt import Ack
+
+from bot.command import ListBanned, parse_command
+from bot.cursor import PageCursor
+from bot.errors import BotError
+from bot.listeners.common import Outcome, new_request_id, report_failure, show_page
+from bot.messages import usage
+from bot.services import Services
+from bot.slack.payloads import ephemeral
+
+
+def handle_banned(ack: Ack, command: dict, services: Services) -> None:
+    rid = new_request_id()
+    fields = {"event": "command", "rid": rid, "user": command.get("user_id")}
+    try:
+        request = parse_command(command.get("text"))
+    except BotError as exc:
+        ack(**ephemeral(report_failure(exc, **fields)))
+        return
+    if not isinstance(request, ListBanned):
+        ack(**ephemeral(usage()))
+        return
+
+    cursor = PageCursor(guid=request.guid, page=1, per_page=services.settings.page_size)
+    future = services.responder.submit(lambda: show_page(services, cursor, **fields))
+    try:
+        # A page that is ready in time travels in the acknowledgement itself.
+        outcome: Outcome = future.result(timeout=services.settings.ack_budget)
+    except FutureTimeout:
+        # Slack gives up after 3 s: acknowledge now, deliver the page when it is ready.
+        ack()
+        services.responder.post_when_done(
+            future, command["response_url"], lambda done: ephemeral(done.message)
+        )
+        return
+    ack(**ephemeral(outcome.message))

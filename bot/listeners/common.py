@@ -1,0 +1,70 @@
+"""Pieces every listener shares: request ids, one log line per outcome, failure reporting."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.cursor import PageCursor
+from bot.logs import kv
+from bot.messages import explain, log_level_for, operator_hint
+from bot.services import Services
+from bot.slack.message import Message
+
+log = logging.getLogger("bot.requests")
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    message: Message
+    ok: bool
+
+
+def report_failure(error: BaseException, **fields: object) -> Message:
+    """Log a failure at the right level (with an operator hint) and word it for the user."""
+    hint = operator_hint(error)
+    level = log_level_for(error)
+    log.log(
+        level,
+        kv(**fields, outcome=type(error).__name__, code=getattr(error, "code", None), hint=hint),
+        exc_info=level >= logging.ERROR,
+    )
+    return explain(error, ref=str(fields.get("rid") or ""))
+
+
+def guarded(work: Callable[[], Outcome], **fields: object) -> Callable[[], Outcome]:
+    """Wrap background work so that it always ends in a message, whatever it raises."""
+
+    def run() -> Outcome:
+        try:
+            return work()
+        except Exception as exc:
+            return Outcome(report_failure(exc, **fields), ok=False)
+
+    return run
+
+
+def show_page(services: Services, cursor: PageCursor, **fields: object) -> Outcome:
+    """Fetch and render one page; on failure, the explanation instead. Logs one line."""
+    started = time.perf_counter()
+    fields = {**fields, "guid": cursor.guid, "page": cursor.page}
+    try:
+        rendered = services.lists.render(cursor)
+    except Exception as exc:
+        return Outcome(report_failure(exc, **fields), ok=False)
+    log.info(
+        kv(
+            **fields,
+            outcome="ok",
+            upstream_ms=rendered.upstream_ms,
+            ms=(time.perf_counter() - started) * 1000,
+        )
+    )
+    return Outcome(rendered.message, ok=True)

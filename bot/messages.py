@@ -1,0 +1,115 @@
+"""Every error a user can meet, worded once. Listeners raise; this module explains."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.cometchat import errors as cc
+from bot.cursor import MAX_GUID_LENGTH
+from bot.errors import BadCursor, BotError, InvalidGuid, NotAllowed
+from bot.slack.message import Message
+from bot.slack.text import code, escape, truncate
+
+USAGE = (
+    "*Usage:* `/banned <group-guid>` lists who is banned from a CometChat group, "
+    "a page at a time, with Previous/Next buttons.\n"
+    "*Example:* `/banned cometchat-guid-1`\n"
+    "`/banned help` shows this message."
+)
+
+
+def usage(prefix: str = "") -> Message:
+    text = f"{prefix}\n\n{USAGE}" if prefix else USAGE
+    return Message(text=text)
+
+
+def explain(error: BaseException, *, ref: str = "") -> Message:
+    """The user-facing message for an error. Unknown errors get a reference, never a trace."""
+    if isinstance(error, BotError):
+        return _bot_error(error)
+    if isinstance(error, cc.CometChatError):
+        return Message(text=_cometchat_error(error))
+    suffix = f" (reference {code(ref)})" if ref else ""
+    return Message(
+        text=f":warning: Something went wrong on our side{suffix}. It has been logged; "
+        "please try again, and tell the bot's operator if it keeps happening."
+    )
+
+
+def _bot_error(error: BotError) -> Message:
+    if isinstance(error, InvalidGuid):
+        shown = code(truncate(error.guid, 40))
+        if error.too_long:
+            return usage(
+                f":x: {shown} is too long for a group id "
+                f"(at most {MAX_GUID_LENGTH} characters). Nothing was looked up."
+            )
+        return usage(
+            f":x: {shown} is not a valid group id: use letters, digits, `_`, `-`, `.`, `@`, "
+            "`:` or `+`, without spaces. Nothing was looked up."
+        )
+    if isinstance(error, BadCursor):
+        return Message(
+            text=":x: That button no longer works (it is out of date or was altered). "
+            "Run `/banned <group-guid>` again."
+        )
+    if isinstance(error, NotAllowed):
+        verb = "view banned users" if error.action == "view" else error.action
+        return Message(
+            text=f":no_entry: Sorry, you are not allowed to {verb} here. "
+            "Ask the bot's operator if you need access. Nothing was changed."
+        )
+    return Message(text=f":x: {escape(str(error))}")
+
+
+def _cometchat_error(error: cc.CometChatError) -> str:
+    if isinstance(error, cc.GroupNotFound):
+        return f":mag: There is no group {code(error.guid)} in this CometChat app."
+    if isinstance(error, cc.UserNotFound):
+        return (
+            f":mag: There is no user {code(error.uid)} in this CometChat app "
+            "(or the user is deactivated)."
+        )
+    if isinstance(error, cc.AuthRejected):
+        return (
+            ":wrench: The bot is misconfigured: CometChat rejected its credentials. "
+            "Please ask the person who runs /banned to check its settings."
+        )
+    if isinstance(error, cc.RateLimited):
+        wait = (
+            f" in about {max(1, round(error.retry_after))} s" if error.retry_after else " shortly"
+        )
+        return f":hourglass: CometChat is rate-limiting the bot right now. Please try again{wait}."
+    if isinstance(error, cc.Unavailable):
+        return (
+            ":hourglass: CometChat is not answering right now (slow or down). "
+            "Please try again in a minute."
+        )
+    if isinstance(error, cc.UnexpectedResponse):
+        return (
+            ":warning: CometChat sent an answer the bot could not read. Please try again; "
+            "tell the bot's operator if it keeps happening."
+        )
+    if isinstance(error, cc.PermissionDenied):
+        return f":no_entry: CometChat refused: the bot may not do that ({code(error.code or '')})."
+    return f":x: CometChat refused the request ({code(error.code or str(error.status))})."
+
+
+def operator_hint(error: BaseException) -> str | None:
+    """What the operator should check, for the log line. Names settings, never their values."""
+    if isinstance(error, cc.AuthRejected):
+        return (
+            f"CometChat rejected the credentials ({error.code or error.status}): check "
+            "COMETCHAT_API_KEY (a fullAccess REST API key), COMETCHAT_APP_ID and COMETCHAT_REGION"
+        )
+    if isinstance(error, cc.PermissionDenied):
+        return f"CometChat refused the action ({error.code}): check the app's plan and key scope"
+    return None
+
+
+def log_level_for(error: BaseException) -> int:
+    if isinstance(error, (BotError, cc.GroupNotFound, cc.UserNotFound)):
+        return logging.INFO
+    if isinstance(error, cc.CometChatError):
+        return logging.WARNING
+    return logging.ERROR

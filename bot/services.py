@@ -1,0 +1,55 @@
+"""Everything a listener needs, built once per app from the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from bot.banned_list import BannedLists
+from bot.cometchat import CometChatClient, RetryPolicy
+from bot.cometchat.client import new_http_client
+from bot.delivery import Responder
+from bot.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    cometchat: CometChatClient
+    lists: BannedLists
+    responder: Responder
+
+    def close(self) -> None:
+        self.cometchat.close()
+
+
+def build_services(
+    settings: Settings,
+    *,
+    cometchat_transport: httpx.BaseTransport | None = None,
+    slack_transport: httpx.BaseTransport | None = None,
+) -> Services:
+    """Wire the real clients. Transports are for tests and benchmarks (fakes, MockTransport)."""
+    cometchat_http = new_http_client(settings.cometchat_timeout, max_connections=settings.workers)
+    if cometchat_transport is not None:
+        cometchat_http = httpx.Client(
+            transport=cometchat_transport, timeout=settings.cometchat_timeout
+        )
+    cometchat = CometChatClient(
+        settings.cometchat_url,
+        settings.cometchat_api_key,
+        http=cometchat_http,
+        retry=RetryPolicy(budget=settings.cometchat_retry_budget),
+    )
+    slack_http = (
+        httpx.Client(transport=slack_transport, timeout=10.0)
+        if slack_transport is not None
+        else new_http_client(10.0, max_connections=settings.workers)
+    )
+    return Services(
+        settings=settings,
+        cometchat=cometchat,
+        lists=BannedLists(cometchat),
+        responder=Responder(slack_http, workers=settings.workers),
+    )

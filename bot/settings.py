@@ -1,0 +1,107 @@
+"""Configuration: every knob is an environment variable (or a line in `.env`).
+
+Secrets are `SecretStr` so they never print by accident. `load_settings()` turns a bad or missing
+value into one readable line per problem instead of a pydantic traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Slack allows 50 blocks per message; a page spends up to two blocks per user plus a few of its own.
+MAX_PAGE_SIZE = 20
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    slack_bot_token: SecretStr = Field(description="Bot token (xoxb-…) from the Slack app.")
+    slack_signing_secret: SecretStr = Field(description="Signing secret from the Slack app.")
+    slack_api_url: str = Field(
+        "https://slack.com/api/", description="Slack Web API base URL (proxies, tests)."
+    )
+
+    cometchat_app_id: str = Field("", description="CometChat app id (goes in the API host name).")
+    cometchat_region: Literal["us", "eu", "in"] = Field("us", description="CometChat region.")
+    cometchat_api_key: SecretStr = Field(description="CometChat REST API key (fullAccess).")
+    cometchat_base_url: str = Field(
+        "", description="Overrides https://{app_id}.api-{region}.cometchat.io/v3 when set."
+    )
+    cometchat_timeout: float = Field(5.0, gt=0, le=30, description="Seconds per upstream request.")
+    cometchat_retry_budget: float = Field(
+        10.0, gt=0, le=60, description="Seconds a read may spend on retries before giving up."
+    )
+
+    port: int = Field(3000, ge=1, le=65535)
+    page_size: int = Field(10, ge=1, le=MAX_PAGE_SIZE, description="Banned users per page.")
+    ack_budget: float = Field(
+        1.5,
+        ge=0,
+        le=2.5,
+        description="Seconds a slash command waits for its page before acknowledging and "
+        "delivering the page through response_url instead (Slack gives up after 3 s).",
+    )
+    workers: int = Field(64, ge=1, le=1000, description="Concurrent background jobs.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("slack_api_url", "cometchat_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("cometchat_app_id")
+    @classmethod
+    def _app_id(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.replace("-", "").replace("_", "").isalnum():
+            raise ValueError("must be the app id from the CometChat dashboard (letters and digits)")
+        return value
+
+    @property
+    def cometchat_url(self) -> str:
+        """The v3 base URL, without a trailing slash."""
+        if self.cometchat_base_url:
+            return self.cometchat_base_url.rstrip("/")
+        return f"https://{self.cometchat_app_id}.api-{self.cometchat_region}.cometchat.io/v3"
+
+    @property
+    def slack_api_base(self) -> str:
+        return self.slack_api_url if self.slack_api_url.endswith("/") else self.slack_api_url + "/"
+
+
+class ConfigError(Exception):
+    """Settings could not be loaded; `problems` holds one readable line per bad variable."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment and `.env`; raise ConfigError naming each bad variable."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError([_describe(err) for err in exc.errors()]) from None
+    if not settings.cometchat_base_url and not settings.cometchat_app_id:
+        raise ConfigError(["COMETCHAT_APP_ID: missing (or set COMETCHAT_BASE_URL)"])
+    return settings
+
+
+def _describe(err: dict) -> str:
+    name = "_".join(str(part) for part in err.get("loc", ())).upper() or "SETTINGS"
+    if err.get("type") == "missing":
+        return f"{name}: missing"
+    # Never echo the offending value: it may be a secret pasted into the wrong variable.
+    return f"{name}: {err.get('msg', 'invalid')}"

@@ -1,0 +1,151 @@
+"""Render one page of a group's banned users as Block Kit. Pure: models in, message out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    ImageElement,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from bot.cometchat.models import BannedPage, BannedUser, Group
+from bot.cursor import PageCursor
+from bot.slack.message import Message
+from bot.slack.text import code, date_token, escape, plausible_epoch, truncate
+
+ACTION_PREVIOUS = "banned_page_previous"
+ACTION_NEXT = "banned_page_next"
+NAV_BLOCK_ID = "banned_nav"
+
+MAX_URL = 3000  # Slack's limit for an image URL
+NAME_LIMIT = 150
+
+# Extra blocks a caller may add under a user's row (e.g. moderation buttons, issue 4).
+UserExtras = Callable[[BannedUser], list[Block]]
+
+
+def render_banned_page(
+    page: BannedPage,
+    cursor: PageCursor,
+    group: Group | None = None,
+    *,
+    user_extras: UserExtras | None = None,
+    footer: list[Block] | None = None,
+) -> Message:
+    title = group.display_name if group else page.guid
+    blocks: list[Block] = [
+        HeaderBlock(block_id="banned_header", text=truncate(f"Banned from {title}", 150)),
+        ContextBlock(block_id="banned_summary", elements=[MarkdownTextObject(text=_summary(page))]),
+    ]
+    if page.users:
+        blocks.append(DividerBlock(block_id="banned_divider"))
+        for index, user in enumerate(page.users):
+            blocks.append(_user_section(user, index))
+            if user_extras:
+                blocks.extend(user_extras(user))
+    else:
+        blocks.append(
+            SectionBlock(block_id="banned_empty", text=MarkdownTextObject(text=_empty_text(page)))
+        )
+    nav = _navigation(page, cursor)
+    if nav:
+        blocks.append(nav)
+    blocks.extend(footer or [])
+    return Message(text=_fallback(page, title), blocks=tuple(blocks))
+
+
+def _summary(page: BannedPage) -> str:
+    parts = [f"Group {code(page.guid)}"]
+    if page.total is not None:
+        parts.append(f"*{page.total}* banned")
+    if page.users:
+        last = page.first_index + len(page.users) - 1
+        parts.append(f"showing {page.first_index}–{last}")
+    pages = page.total_pages
+    parts.append(f"page {page.page} of {pages}" if pages else f"page {page.page}")
+    return " · ".join(parts)
+
+
+def _fallback(page: BannedPage, title: str) -> str:
+    if not page.users and page.page == 1:
+        return f"Nobody is banned from {title}."
+    total = f"{page.total} users" if page.total is not None else "Users"
+    pages = f" of {page.total_pages}" if page.total_pages else ""
+    return truncate(f"{total} banned from {title} (page {page.page}{pages})", 3000)
+
+
+def _empty_text(page: BannedPage) -> str:
+    if page.page == 1:
+        return f"Nobody is banned from {code(page.guid)}. :white_check_mark:"
+    return f"No banned users on page {page.page} — the list may have changed since it was shown."
+
+
+def _user_section(user: BannedUser, index: int) -> SectionBlock:
+    name = truncate(escape(user.display_name), NAME_LIMIT)
+    lines = [f"*{name}*  {code(truncate(user.uid, 200))}"]
+    facts = []
+    if user.role:
+        facts.append(f"Role: {escape(truncate(user.role, 50))}")
+    if user.status:
+        facts.append(f"Status: {escape(truncate(user.status, 50))}")
+    if user.scope:
+        facts.append(f"Scope: {escape(truncate(user.scope, 50))}")
+    if facts:
+        lines.append(" · ".join(facts))
+    dates = []
+    for label, value in (
+        ("Banned", user.banned_at),
+        ("Joined", user.joined_at),
+        ("Created", user.created_at),
+        ("Updated", user.updated_at),
+    ):
+        epoch = plausible_epoch(value)
+        if epoch is not None:
+            dates.append(f"{label} {date_token(epoch)}")
+    if dates:
+        lines.append(" · ".join(dates))
+    accessory = None
+    if _usable_image_url(user.avatar):
+        accessory = ImageElement(image_url=user.avatar, alt_text=truncate(user.display_name, 100))
+    return SectionBlock(
+        block_id=f"banned_user_{index}",
+        text=MarkdownTextObject(text="\n".join(lines)),
+        accessory=accessory,
+    )
+
+
+def _usable_image_url(url: str | None) -> bool:
+    if not url or len(url) > MAX_URL or any(ch.isspace() for ch in url):
+        return False
+    return url.startswith(("https://", "http://"))
+
+
+def _navigation(page: BannedPage, cursor: PageCursor) -> ActionsBlock | None:
+    buttons = []
+    if page.has_previous:
+        buttons.append(
+            ButtonElement(
+                action_id=ACTION_PREVIOUS,
+                text=PlainTextObject(text="◀ Previous"),
+                value=cursor.at(page.page - 1).encode(),
+            )
+        )
+    if page.has_next:
+        buttons.append(
+            ButtonElement(
+                action_id=ACTION_NEXT,
+                text=PlainTextObject(text="Next ▶"),
+                value=cursor.at(page.page + 1).encode(),
+                style="primary",
+            )
+        )
+    return ActionsBlock(block_id=NAV_BLOCK_ID, elements=buttons) if buttons else None

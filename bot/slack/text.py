@@ -1,0 +1,41 @@
+"""Making untrusted strings safe for Slack `mrkdwn` and Slack's length limits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+_MRKDWN_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def escape(value: str) -> str:
+    """Escape control sequences so `<!channel>`, `<@U1>` or `<http://x|y>` render as text.
+
+    Slack only parses `<…>` sequences, so escaping `&`, `<`, `>` is what its docs ask for.
+    Line breaks are folded so one field cannot fake extra lines of the layout.
+    """
+    return " ".join(value.translate(_MRKDWN_ESCAPES).split())
+
+
+def code(value: str) -> str:
+    """An inline code span of an untrusted value (a backtick would end the span early)."""
+    return "`" + escape(value).replace("`", "'") + "`"
+
+
+def truncate(value: str, limit: int) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def date_token(epoch_seconds: int, fmt: str = "{date_short_pretty} {time}") -> str:
+    """A Slack date token: each reader sees it in their own time zone; UTC text as fallback."""
+    fallback = datetime.fromtimestamp(epoch_seconds, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{epoch_seconds}^{fmt}|{fallback}>"
+
+
+def plausible_epoch(value: int | None) -> int | None:
+    """Accept seconds (or milliseconds, which some CometChat payloads use) within sane bounds."""
+    if value is None or value <= 0:
+        return None
+    if value > 10**11:  # milliseconds
+        value //= 1000
+    # Between 2000 and 2100: anything else is garbage we should not render as a date.
+    return value if 946_684_800 <= value <= 4_102_444_800 else None

@@ -1,0 +1,45 @@
+"""The WSGI application: Slack's request path, a health route, and nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+SLACK_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+MAX_BODY = 1_000_000  # Slack payloads are far smaller; refuse anything absurd before reading it
+
+StartResponse = Callable[..., Any]
+
+
+def create_wsgi_app(app: App) -> Callable[[dict, StartResponse], Iterable[bytes]]:
+    slack = SlackRequestHandler(app, path=SLACK_PATH)
+
+    def wsgi(environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == HEALTH_PATH and method in ("GET", "HEAD"):
+            return _plain(start_response, "200 OK", b"ok\n")
+        if path == SLACK_PATH:
+            if method != "POST":
+                return _plain(start_response, "405 Method Not Allowed", b"POST only\n")
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = -1
+            if length < 0 or length > MAX_BODY:
+                return _plain(start_response, "413 Content Too Large", b"body too large\n")
+            return slack(environ, start_response)
+        return _plain(start_response, "404 Not Found", b"not found\n")
+
+    return wsgi
+
+
+def _plain(start_response: StartResponse, status: str, body: bytes) -> list[bytes]:
+    start_response(
+        status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+    )
+    return [body]
