@@ -6,10 +6,22 @@ value into one readable line per problem instead of a pydantic traceback.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+
+def _split_ids(value: object) -> object:
+    """`U1, U2,U3` -> {"U1", "U2", "U3"}; blank -> empty (an unset allowlist)."""
+    if isinstance(value, str):
+        return frozenset(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+# Comma-separated Slack ids (users `U…`/`W…`, channels `C…`/`G…`, user groups `S…`).
+IdList = Annotated[frozenset[str], NoDecode, BeforeValidator(_split_ids)]
 
 # Slack allows 50 blocks per message; a page spends up to two blocks per user plus a few of its own.
 MAX_PAGE_SIZE = 20
@@ -51,6 +63,23 @@ class Settings(BaseSettings):
     )
     workers: int = Field(64, ge=1, le=1000, description="Concurrent background jobs.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # Permissions and audit (issue 4). Unset viewer lists = anyone may look; unset moderator
+    # list = nobody may act.
+    viewer_user_ids: IdList = Field(default_factory=frozenset)
+    viewer_channel_ids: IdList = Field(default_factory=frozenset)
+    moderator_user_ids: IdList = Field(default_factory=frozenset)
+    audit_channel_id: str = Field("", description="Channel for the ban/unban audit trail.")
+
+    # Socket Mode for local development without a public URL (issue 6).
+    slack_app_token: SecretStr | None = Field(None, description="App-level token (xapp-…).")
+
+    # Live moderation feed from CometChat webhooks (issue 8).
+    cometchat_webhook_user: str = ""
+    cometchat_webhook_password: SecretStr | None = None
+    feed_channel_id: str = ""
+    feed_groups: IdList = Field(default_factory=frozenset)
+    feed_triggers: IdList = Field(default_factory=frozenset)
 
     @field_validator("slack_api_url", "cometchat_base_url")
     @classmethod

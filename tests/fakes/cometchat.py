@@ -1,0 +1,183 @@
+"""A fake CometChat REST API v3: groups, banned users, ban/unban; records every request.
+
+`handle(request)` serves `httpx.MockTransport`; `serve()` runs the same logic as a real HTTP
+server on loopback for subprocess tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import httpx
+
+API_KEY = "cc-test-key-0123456789"
+
+
+def make_user(i: int, **extra) -> dict:
+    user = {
+        "uid": f"user-{i:03d}",
+        "name": f"User {i:03d}",
+        "avatar": f"https://example.com/avatars/{i}.png",
+        "status": "offline",
+        "role": "default",
+        "createdAt": 1_629_869_270 + i,
+        "updatedAt": 1_638_351_060 + i,
+        "metadata": {"email": f"user{i}@example.com", "contactNumber": "0123456789"},
+    }
+    user.update(extra)
+    return user
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str  # raw, still percent-encoded
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+
+
+@dataclass
+class FakeCometChat:
+    api_key: str = API_KEY
+    groups: dict[str, dict] = field(default_factory=dict)
+    banned: dict[str, list[dict]] = field(default_factory=dict)
+    requests: list[Recorded] = field(default_factory=list)
+    # A hook run before answering: return (status, body, headers) to override the answer.
+    interceptor: Callable[[Recorded], tuple[int, object, dict] | None] | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add_group(self, guid: str, name: str | None = None, banned: int = 0) -> None:
+        self.groups[guid] = {"guid": guid, "name": name or f"Group {guid}", "type": "public"}
+        self.banned[guid] = [make_user(i) for i in range(1, banned + 1)]
+
+    # -- the API ---------------------------------------------------------------------------
+
+    def answer(self, rec: Recorded) -> tuple[int, object, dict]:
+        with self.lock:
+            self.requests.append(rec)
+        if self.interceptor:
+            override = self.interceptor(rec)
+            if override is not None:
+                return override
+        if rec.headers.get("apikey") != self.api_key:
+            return 401, _error("AUTH_ERR_APIKEY_NOT_FOUND", "API key not found"), {}
+        parts = rec.path.split("/")
+        # ['', 'v3', 'groups', guid, ...]
+        if len(parts) < 4 or parts[1] != "v3" or parts[2] != "groups":
+            return 404, _error("ERR_API_NOT_FOUND", "no such route"), {}
+        guid = unquote(parts[3])
+        rest = parts[4:]
+        if guid not in self.groups:
+            return 404, _error("ERR_GUID_NOT_FOUND", f"group {guid} not found"), {}
+        if rec.method == "GET" and rest == []:
+            return 200, {"data": self.groups[guid]}, {}
+        if rec.method == "GET" and rest == ["bannedusers"]:
+            page = int(rec.query.get("page", ["1"])[0])
+            per_page = int(rec.query.get("perPage", ["100"])[0])
+            users = self.banned[guid]
+            chunk = users[(page - 1) * per_page : page * per_page]
+            total_pages = max(1, -(-len(users) // per_page))
+            meta = {
+                "pagination": {
+                    "total": len(users),
+                    "count": len(chunk),
+                    "per_page": per_page,
+                    "current_page": page,
+                    "total_pages": total_pages,
+                }
+            }
+            return 200, {"data": chunk, "meta": meta}, {}
+        if len(rest) == 2 and rest[0] == "bannedusers" and rec.method in ("POST", "DELETE"):
+            uid = unquote(rest[1])
+            banned = self.banned[guid]
+            is_banned = any(u["uid"] == uid for u in banned)
+            if rec.method == "POST":
+                if is_banned:
+                    return 400, _error("ERR_ALREADY_BANNED", f"{uid} is already banned"), {}
+                if uid.startswith("ghost"):
+                    return 404, _error("ERR_UID_NOT_FOUND", f"{uid} not found"), {}
+                banned.append(make_user(len(banned) + 1000, uid=uid, name=uid))
+                return 200, {"data": {"success": True, "message": "banned"}}, {}
+            if not is_banned:
+                return 400, _error("ERR_NOT_A_BANNED_USER", f"{uid} is not banned"), {}
+            self.banned[guid] = [u for u in banned if u["uid"] != uid]
+            return 200, {"data": {"success": True, "message": "unbanned"}}, {}
+        return 404, _error("ERR_API_NOT_FOUND", "no such route"), {}
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        """For `httpx.MockTransport(fake.handle)`."""
+        rec = Recorded(
+            method=request.method,
+            path=request.url.raw_path.split(b"?")[0].decode(),
+            query=parse_qs(request.url.query.decode(), keep_blank_values=True),
+            headers={k.lower(): v for k, v in request.headers.items()},
+        )
+        status, body, headers = self.answer(rec)
+        if isinstance(body, (bytes, str)):
+            return httpx.Response(status, content=body, headers=headers)
+        return httpx.Response(status, json=body, headers=headers)
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+    def serve(self) -> LocalServer:
+        """Serve this fake over real HTTP on 127.0.0.1 (base URL: `server.url + '/v3'`)."""
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _any(self) -> None:
+                split = urlsplit(self.path)
+                length = int(self.headers.get("content-length") or 0)
+                if length:
+                    self.rfile.read(length)
+                rec = Recorded(
+                    method=self.command,
+                    path=split.path,
+                    query=parse_qs(split.query, keep_blank_values=True),
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                )
+                status, body, headers = fake.answer(rec)
+                raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            do_GET = do_POST = do_DELETE = _any
+
+            def log_message(self, *args) -> None:
+                pass
+
+        return LocalServer(Handler)
+
+
+def _error(code: str, message: str) -> dict:
+    return {"error": {"code": code, "message": message}}
+
+
+class LocalServer:
+    """A threaded HTTP server on an ephemeral loopback port, for use as a context manager."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]):
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> LocalServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
