@@ -10,6 +10,7 @@ from bot.banned_list import BannedLists
 from bot.cometchat import CometChatClient, RetryPolicy
 from bot.cometchat.client import new_http_client
 from bot.delivery import Responder
+from bot.permissions import Permissions
 from bot.settings import Settings
 
 
@@ -19,6 +20,7 @@ class Services:
     cometchat: CometChatClient
     lists: BannedLists
     responder: Responder
+    permissions: Permissions
 
     def close(self) -> None:
         self.cometchat.close()
@@ -52,4 +54,5 @@ def build_services(
         cometchat=cometchat,
         lists=BannedLists(cometchat),
         responder=Responder(slack_http, workers=settings.workers),
+        permissions=Permissions(settings),
     )

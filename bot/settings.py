@@ -12,7 +12,6 @@ from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
-
 def _split_ids(value: object) -> object:
     """`U1, U2,U3` -> {"U1", "U2", "U3"}; blank -> empty (an unset allowlist)."""
     if isinstance(value, str):

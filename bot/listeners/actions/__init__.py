@@ -1,12 +1,13 @@
 from slack_bolt import App
 
 from bot.listeners.actions.paging import handle_page_click
+from bot.listeners.guards import viewers_only
 from bot.services import Services
 from bot.slack.banned_page import ACTION_NEXT, ACTION_PREVIOUS
 
 
 def register(app: App, services: Services) -> None:
-    @app.action(ACTION_PREVIOUS)
-    @app.action(ACTION_NEXT)
+    @app.action(ACTION_PREVIOUS, middleware=[viewers_only(services)])
+    @app.action(ACTION_NEXT, middleware=[viewers_only(services)])
     def page_click(ack, body, action):  # Bolt injects by parameter name
         handle_page_click(ack, body, action, services)
