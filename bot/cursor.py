@@ -11,7 +11,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bot.errors import BadCursor, InvalidGuid
+from bot.errors import BadCursor, InvalidGuid, InvalidUid
 
 # CometChat ids are letters, digits, `_` and `-`; we also let through `.`, `@`, `:` and `+`,
 # which some apps use. Anything else (spaces, `/`, `?`, `#`, `%`, control characters) is refused
@@ -29,6 +29,16 @@ def validate_guid(raw: str) -> str:
     if not GUID_PATTERN.fullmatch(guid):
         raise InvalidGuid(guid)
     return guid
+
+
+def validate_uid(raw: str) -> str:
+    """CometChat user ids follow the same rules as group ids (checked before any request)."""
+    uid = raw.strip()
+    if len(uid) > MAX_GUID_LENGTH:
+        raise InvalidUid(uid, too_long=True)
+    if not GUID_PATTERN.fullmatch(uid):
+        raise InvalidUid(uid)
+    return uid
 
 
 class PageCursor(BaseModel):

@@ -14,6 +14,15 @@ class InvalidGuid(BotError):
         self.too_long = too_long
 
 
+class InvalidUid(BotError):
+    """A CometChat user id typed (or sent) in a shape CometChat could never have issued."""
+
+    def __init__(self, uid: str, *, too_long: bool = False):
+        super().__init__(uid)
+        self.uid = uid
+        self.too_long = too_long
+
+
 class BadCursor(BotError):
     """A button value that does not decode: tampered with, or from an incompatible version."""
 
