@@ -9,6 +9,7 @@ retried blindly, since a ban that timed out may still have happened.
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -246,9 +247,12 @@ def _retry_after(headers: httpx.Headers) -> float | None:
     value = headers.get("retry-after")
     if value is not None:
         try:
-            return max(0.0, float(value))
+            seconds = float(value)
         except ValueError:
-            pass
+            seconds = math.nan
+        # "inf" and "nan" parse as floats but name no usable wait; treat them as absent.
+        if math.isfinite(seconds):
+            return max(0.0, seconds)
     # Docs disagree on the spelling of the reset header; accept both (a unix time).
     for name in ("x-ratelimit-reset", "x-rate-limit-reset"):
         reset = headers.get(name)
