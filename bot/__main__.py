@@ -13,6 +13,11 @@ def main(argv: list[str] | None = None) -> int:
         from gevent import monkey
 
         monkey.patch_all()
+    if command == "check":
+        # Reports settings problems itself, beside what Slack and CometChat answer.
+        from bot.check import main as check
+
+        return check()
     from bot.settings import ConfigError, load_settings
 
     try:

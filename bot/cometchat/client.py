@@ -67,12 +67,15 @@ class CometChatClient:
 
     # -- operations -------------------------------------------------------------------------
 
-    def list_banned_users(self, guid: str, *, page: int = 1, per_page: int = 10) -> BannedPage:
-        body = self._get(
-            f"/groups/{segment(guid)}/bannedusers",
-            params={"page": page, "perPage": per_page},
-            guid=guid,
-        )
+    def list_banned_users(
+        self, guid: str, *, page: int = 1, per_page: int = 10, search: str | None = None
+    ) -> BannedPage:
+        params: dict[str, Any] = {"page": page, "perPage": per_page}
+        if search:
+            # Not declared for this endpoint in the spec: the server may ignore it, so callers
+            # filter the page themselves too (bot.search).
+            params["searchKey"] = search
+        body = self._get(f"/groups/{segment(guid)}/bannedusers", params=params, guid=guid)
         try:
             return BannedPage.from_response(guid, page, per_page, body)
         except (KeyError, TypeError, ValidationError) as exc:
@@ -87,6 +90,19 @@ class CometChatClient:
             return Group.model_validate({**data, "guid": data.get("guid") or guid})
         except ValidationError as exc:
             raise errors.UnexpectedResponse(f"group {guid!r}: {exc}") from None
+
+    def list_groups(self, *, page: int = 1, per_page: int = 100) -> list[Group]:
+        """One page of the app's groups; `per_page=1` makes a cheap credentials check."""
+        body = self._get("/groups", params={"page": page, "perPage": per_page})
+        data = body.get("data")
+        # The spec's example shows `data` as an object keyed "0", "1"…; accept both shapes.
+        items = list(data.values()) if isinstance(data, dict) else data
+        if not isinstance(items, list):
+            raise errors.UnexpectedResponse("groups: no data list")
+        try:
+            return [Group.model_validate(item) for item in items]
+        except ValidationError as exc:
+            raise errors.UnexpectedResponse(f"groups: {exc}") from None
 
     def ban(self, guid: str, uid: str, *, on_behalf_of: str | None = None) -> None:
         self._write("POST", guid, uid, on_behalf_of)

@@ -67,6 +67,11 @@ class FakeCometChat:
         if rec.headers.get("apikey") != self.api_key:
             return 401, _error("AUTH_ERR_APIKEY_NOT_FOUND", "API key not found"), {}
         parts = rec.path.split("/")
+        if rec.method == "GET" and parts == ["", "v3", "groups"]:
+            page = int(rec.query.get("page", ["1"])[0])
+            per_page = int(rec.query.get("perPage", ["100"])[0])
+            chunk = list(self.groups.values())[(page - 1) * per_page : page * per_page]
+            return 200, {"data": chunk, "meta": {"pagination": {"total": len(self.groups)}}}, {}
         # ['', 'v3', 'groups', guid, ...]
         if len(parts) < 4 or parts[1] != "v3" or parts[2] != "groups":
             return 404, _error("ERR_API_NOT_FOUND", "no such route"), {}

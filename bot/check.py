@@ -1,0 +1,282 @@
+"""`python -m bot check`: is this deployment ready? Settings, Slack, CometChat, in one report.
+
+Each step says what works, what is wrong and which variable to fix. Secrets are never printed:
+findings are built from settings names, hosts and the error codes Slack and CometChat answer with.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import TextIO
+from urllib.error import URLError
+from urllib.parse import urlsplit
+
+import httpx
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.cometchat import CometChatClient, RetryPolicy
+from bot.cometchat import errors as cc
+from bot.cometchat.client import new_http_client
+from bot.messages import operator_hint
+from bot.settings import ConfigError, Settings, load_settings
+
+CHECK_TIMEOUT = 5.0  # seconds per request: a check should answer quickly, even when a host is down
+
+# Slack `auth.test` error codes that mean "this token is not right", and what to do about it.
+_SLACK_TOKEN_FIXES = {
+    "invalid_auth": "copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions",
+    "not_authed": "set the Bot User OAuth Token (xoxb-…)",
+    "token_revoked": "the token was revoked: reinstall the app and copy the new one",
+    "token_expired": "the token expired: turn off token rotation or reinstall the app",
+    "account_inactive": "the app was uninstalled or its workspace deleted: reinstall the app",
+    "not_allowed_token_type": "this is not a bot token: use the one starting with xoxb-",
+}
+_APP_TOKEN_FIX = (
+    "an app-level token (xapp-…) with the connections:write scope, from the app's Basic "
+    "Information page; Socket Mode must be on (manifest: socket_mode_enabled: true)"
+)
+
+
+class Status(Enum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "FAIL"
+
+
+@dataclass(frozen=True)
+class Finding:
+    subject: str
+    status: Status
+    text: str
+    fix: str | None = None  # "VARIABLE: what to do"
+
+
+def run_check(
+    *,
+    load: Callable[[], Settings] = load_settings,
+    slack: WebClient | None = None,
+    cometchat_transport: httpx.BaseTransport | None = None,
+) -> list[Finding]:
+    """Every finding, in order. Stops after the settings if they do not load."""
+    try:
+        settings = load()
+    except ConfigError as exc:
+        # Each problem already names its variable ("PAGE_SIZE: …").
+        findings = [Finding("Settings", Status.FAIL, problem) for problem in exc.problems]
+        findings.append(
+            Finding("Services", Status.WARN, "Slack and CometChat not checked until settings load")
+        )
+        return findings
+    findings = [_settings_ok(settings), *_token_shapes(settings)]
+    client = slack or WebClient(base_url=settings.slack_api_base, timeout=int(CHECK_TIMEOUT))
+    bot = check_slack_bot(settings, client)
+    findings.append(bot)
+    # Same host as auth.test: if that one was unreachable, saying it twice helps nobody.
+    if settings.slack_app_token is not None and not bot.text.startswith("cannot reach"):
+        findings.append(check_slack_app_token(settings, client))
+    findings.append(check_cometchat(settings, transport=cometchat_transport))
+    return findings
+
+
+def _settings_ok(settings: Settings) -> Finding:
+    mode = (
+        "Socket Mode (SLACK_APP_TOKEN is set; no public URL needed)"
+        if settings.slack_app_token is not None
+        else "HTTP (Slack must reach https://<your-host>/slack/events)"
+    )
+    return Finding("Settings", Status.OK, f"loaded; Slack connection: {mode}")
+
+
+def _token_shapes(settings: Settings) -> list[Finding]:
+    """Catch the classic copy-paste mix-ups before asking anybody."""
+    findings = []
+    if not settings.slack_bot_token.get_secret_value().startswith("xoxb-"):
+        findings.append(
+            Finding(
+                "Settings",
+                Status.WARN,
+                "the bot token does not start with xoxb-",
+                fix="SLACK_BOT_TOKEN: use the Bot User OAuth Token, not a user or app token",
+            )
+        )
+    if settings.slack_signing_secret.get_secret_value().startswith(("xox", "xapp-")):
+        findings.append(
+            Finding(
+                "Settings",
+                Status.FAIL,
+                "the signing secret looks like a token",
+                fix="SLACK_SIGNING_SECRET: copy the Signing Secret from Basic Information",
+            )
+        )
+    app_token = settings.slack_app_token
+    if app_token is not None and not app_token.get_secret_value().startswith("xapp-"):
+        findings.append(
+            Finding(
+                "Settings",
+                Status.FAIL,
+                "the app-level token does not start with xapp-",
+                fix=f"SLACK_APP_TOKEN: {_APP_TOKEN_FIX}, or leave it unset to serve over HTTP",
+            )
+        )
+    return findings
+
+
+def check_slack_bot(settings: Settings, client: WebClient) -> Finding:
+    where = _shown_url(settings.slack_api_base)
+    try:
+        answer = client.auth_test(token=settings.slack_bot_token.get_secret_value())
+    except SlackApiError as exc:
+        code = _slack_error(exc)
+        fix = _SLACK_TOKEN_FIXES.get(code, "check the Bot User OAuth Token (xoxb-…)")
+        return Finding(
+            "Slack",
+            Status.FAIL,
+            f"auth.test refused the bot token ({code})",
+            f"SLACK_BOT_TOKEN: {fix}",
+        )
+    except (URLError, OSError) as exc:
+        return _unreachable("Slack", where, exc, "SLACK_API_URL: leave it unset for slack.com")
+    except Exception as exc:  # a proxy's HTML page, a body that is not JSON…
+        return Finding(
+            "Slack",
+            Status.FAIL,
+            f"{where} did not answer like Slack ({type(exc).__name__})",
+            "SLACK_API_URL: leave it unset for slack.com",
+        )
+    team = answer.get("team") or answer.get("team_id") or "the workspace"
+    user = answer.get("user") or answer.get("user_id") or "the bot"
+    return Finding("Slack", Status.OK, f"bot token accepted: {user} in {team}")
+
+
+def check_slack_app_token(settings: Settings, client: WebClient) -> Finding:
+    """apps.connections.open is the one call an app-level token can make; it opens nothing yet."""
+    assert settings.slack_app_token is not None
+    try:
+        client.apps_connections_open(app_token=settings.slack_app_token.get_secret_value())
+    except SlackApiError as exc:
+        code = _slack_error(exc)
+        return Finding(
+            "Slack",
+            Status.FAIL,
+            f"apps.connections.open refused the app-level token ({code})",
+            f"SLACK_APP_TOKEN: {_APP_TOKEN_FIX}",
+        )
+    except (URLError, OSError) as exc:
+        return _unreachable("Slack", _shown_url(settings.slack_api_base), exc, "SLACK_API_URL")
+    except Exception as exc:
+        return Finding(
+            "Slack",
+            Status.FAIL,
+            f"Socket Mode check failed ({type(exc).__name__})",
+            "SLACK_API_URL",
+        )
+    return Finding("Slack", Status.OK, "app-level token accepted: Socket Mode can connect")
+
+
+def check_cometchat(settings: Settings, *, transport: httpx.BaseTransport | None = None) -> Finding:
+    where = _shown_url(settings.cometchat_url)
+    place = (
+        "COMETCHAT_BASE_URL: check it"
+        if settings.cometchat_base_url
+        else "COMETCHAT_APP_ID and COMETCHAT_REGION: check them"
+    )
+    http = (
+        httpx.Client(transport=transport, timeout=CHECK_TIMEOUT)
+        if transport is not None
+        else new_http_client(CHECK_TIMEOUT, max_connections=1)
+    )
+    # One try, no retries: the operator wants an answer now, not after the retry budget.
+    client = CometChatClient(
+        settings.cometchat_url, settings.cometchat_api_key, http=http, retry=RetryPolicy(attempts=1)
+    )
+    try:
+        client.list_groups(per_page=1)
+    except cc.AuthRejected as exc:
+        return Finding(
+            "CometChat",
+            Status.FAIL,
+            f"{where} refused the credentials ({exc.code or exc.status})",
+            _cometchat_auth_fix(exc),
+        )
+    except cc.Unavailable as exc:
+        return Finding(
+            "CometChat",
+            Status.FAIL,
+            f"cannot reach {where} ({exc.code or exc})",
+            f"{place} (and this machine's network)",
+        )
+    except cc.CometChatError as exc:
+        hint = operator_hint(exc) or f"{place} (is it the CometChat REST API v3?)"
+        return Finding(
+            "CometChat",
+            Status.FAIL,
+            f"{where} answered {exc.code or exc.status or type(exc).__name__}",
+            hint,
+        )
+    finally:
+        client.close()
+    return Finding("CometChat", Status.OK, f"API key accepted by {where}")
+
+
+def _cometchat_auth_fix(exc: cc.AuthRejected) -> str:
+    code = exc.code or ""
+    if code == "AUTH_ERR_NO_ACCESS":
+        return "COMETCHAT_API_KEY: use a REST API key with fullAccess scope, not an authOnly key"
+    if "APPID" in code:
+        return "COMETCHAT_APP_ID and COMETCHAT_REGION: copy them from the CometChat dashboard"
+    if "APIKEY" in code:
+        return "COMETCHAT_API_KEY: copy a REST API key (fullAccess) from the CometChat dashboard"
+    return operator_hint(exc) or "COMETCHAT_API_KEY, COMETCHAT_APP_ID, COMETCHAT_REGION"
+
+
+def _slack_error(exc: SlackApiError) -> str:
+    try:
+        return str(exc.response.get("error") or "error")
+    except Exception:
+        return "error"
+
+
+def _unreachable(subject: str, where: str, exc: BaseException, fix: str) -> Finding:
+    reason = getattr(exc, "reason", None) or exc
+    text = f"cannot reach {where} ({type(reason).__name__}: {_short(str(reason))})"
+    return Finding(subject, Status.FAIL, text, f"{fix} (and check this machine's network)")
+
+
+def _shown_url(url: str) -> str:
+    """A URL fit to print: no user:password@, query or fragment."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def _short(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def render_report(findings: list[Finding]) -> str:
+    lines = ["Checking the /banned configuration:", ""]
+    for finding in findings:
+        lines.append(f"  {finding.status.value:<5} {finding.subject:<10} {finding.text}")
+        if finding.fix:
+            lines.append(f"  {'':<5} {'':<10} fix: {finding.fix}")
+    failures = sum(finding.status is Status.FAIL for finding in findings)
+    lines.append("")
+    if failures:
+        noun = "problem" if failures == 1 else "problems"
+        lines.append(f"{failures} {noun} found. Fix the variables named above (in the environment")
+        lines.append("or in .env; see .env.example), then run `python -m bot check` again.")
+    else:
+        lines.append("All good: /banned is ready to serve (python -m bot serve).")
+    return "\n".join(lines) + "\n"
+
+
+def main(*, out: TextIO | None = None, **kw: object) -> int:
+    findings = run_check(**kw)  # type: ignore[arg-type]
+    (out or sys.stdout).write(render_report(findings))
+    return 1 if any(finding.status is Status.FAIL for finding in findings) else 0
