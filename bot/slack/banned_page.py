@@ -76,6 +76,8 @@ def _summary(page: BannedPage) -> str:
 
 
 def _fallback(page: BannedPage, title: str) -> str:
+    # The top-level text is mrkdwn too (notifications): a group name must not ping or link.
+    title = escape(truncate(title, 150))
     if not page.users and page.page == 1:
         return f"Nobody is banned from {title}."
     total = f"{page.total} users" if page.total is not None else "Users"
