@@ -12,6 +12,7 @@ import re
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.errors import BadCursor, InvalidGuid, InvalidUid
+from bot.settings import MAX_PAGE_SIZE
 
 # CometChat ids are letters, digits, `_` and `-`; we also let through `.`, `@`, `:` and `+`,
 # which some apps use. Anything else (spaces, `/`, `?`, `#`, `%`, control characters) is refused
@@ -26,7 +27,8 @@ def validate_guid(raw: str) -> str:
     guid = raw.strip()
     if len(guid) > MAX_GUID_LENGTH:
         raise InvalidGuid(guid, too_long=True)
-    if not GUID_PATTERN.fullmatch(guid):
+    # "." and ".." are dot-segments: a server that normalises `%2E` would resolve them away.
+    if not GUID_PATTERN.fullmatch(guid) or not guid.strip("."):
         raise InvalidGuid(guid)
     return guid
 
@@ -36,17 +38,18 @@ def validate_uid(raw: str) -> str:
     uid = raw.strip()
     if len(uid) > MAX_GUID_LENGTH:
         raise InvalidUid(uid, too_long=True)
-    if not GUID_PATTERN.fullmatch(uid):
+    if not GUID_PATTERN.fullmatch(uid) or not uid.strip("."):  # dot-segments, as above
         raise InvalidUid(uid)
     return uid
 
 
 class PageCursor(BaseModel):
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid")
+    # strict: a value we did not write (`"p": true`, `"n": "10"`) is a bad cursor, not coerced.
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid", strict=True)
 
     guid: str = Field(alias="g")
     page: int = Field(1, alias="p", ge=1, le=MAX_PAGE)
-    per_page: int = Field(10, alias="n", ge=1, le=100)
+    per_page: int = Field(10, alias="n", ge=1, le=MAX_PAGE_SIZE)  # more would pass 50 blocks
     query: str | None = Field(None, alias="q", max_length=100)
 
     @field_validator("guid")
