@@ -91,9 +91,17 @@ class CometChatClient:
         except ValidationError as exc:
             raise errors.UnexpectedResponse(f"group {guid!r}: {exc}") from None
 
-    def list_groups(self, *, page: int = 1, per_page: int = 100) -> list[Group]:
-        """One page of the app's groups; `per_page=1` makes a cheap credentials check."""
-        body = self._get("/groups", params={"page": page, "perPage": per_page})
+    def list_groups(
+        self, *, page: int = 1, per_page: int = 100, search: str | None = None
+    ) -> list[Group]:
+        """One page of the app's groups; `per_page=1` makes a cheap credentials check.
+
+        `search` is CometChat's `searchKey` (matches name or GUID), sent as a query parameter.
+        """
+        params: dict[str, Any] = {"page": page, "perPage": per_page}
+        if search:
+            params["searchKey"] = search
+        body = self._get("/groups", params=params)
         data = body.get("data")
         # The spec's example shows `data` as an object keyed "0", "1"…; accept both shapes.
         items = list(data.values()) if isinstance(data, dict) else data

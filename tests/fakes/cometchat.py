@@ -50,6 +50,9 @@ class FakeCometChat:
     # A hook run before answering: return (status, body, headers) to override the answer.
     interceptor: Callable[[Recorded], tuple[int, object, dict] | None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # The spec does not declare searchKey on GET bannedusers: by default the fake ignores it
+    # (the cautious reading); set True to play a server that filters by name or uid.
+    banned_search: bool = False
 
     def add_group(self, guid: str, name: str | None = None, banned: int = 0) -> None:
         self.groups[guid] = {"guid": guid, "name": name or f"Group {guid}", "type": "public"}
@@ -70,8 +73,12 @@ class FakeCometChat:
         if rec.method == "GET" and parts == ["", "v3", "groups"]:
             page = int(rec.query.get("page", ["1"])[0])
             per_page = int(rec.query.get("perPage", ["100"])[0])
-            chunk = list(self.groups.values())[(page - 1) * per_page : page * per_page]
-            return 200, {"data": chunk, "meta": {"pagination": {"total": len(self.groups)}}}, {}
+            groups = list(self.groups.values())
+            if search := rec.query.get("searchKey", [""])[0].casefold():
+                # Like CometChat's searchKey: a match in the name or the GUID.
+                groups = [g for g in groups if search in f"{g['guid']} {g['name']}".casefold()]
+            chunk = groups[(page - 1) * per_page : page * per_page]
+            return 200, {"data": chunk, "meta": {"pagination": {"total": len(groups)}}}, {}
         # ['', 'v3', 'groups', guid, ...]
         if len(parts) < 4 or parts[1] != "v3" or parts[2] != "groups":
             return 404, _error("ERR_API_NOT_FOUND", "no such route"), {}
@@ -85,6 +92,8 @@ class FakeCometChat:
             page = int(rec.query.get("page", ["1"])[0])
             per_page = int(rec.query.get("perPage", ["100"])[0])
             users = self.banned[guid]
+            if self.banned_search and (search := rec.query.get("searchKey", [""])[0].casefold()):
+                users = [u for u in users if search in f"{u['uid']} {u['name']}".casefold()]
             chunk = users[(page - 1) * per_page : page * per_page]
             total_pages = max(1, -(-len(users) // per_page))
             meta = {
