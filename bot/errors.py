@@ -33,3 +33,22 @@ class NotAllowed(BotError):
     def __init__(self, action: str = "view"):
         super().__init__(action)
         self.action = action
+
+
+class QueryTooLong(BotError):
+    """`/banned <guid> <text>` with a search text longer than a button value can carry."""
+
+    def __init__(self, query: str, limit: int):
+        super().__init__(query)
+        self.query = query
+        self.limit = limit
+
+
+class ExportFailed(BotError):
+    """Slack refused a step of the CSV upload. `reason` is Slack's error code (or ours)."""
+
+    def __init__(self, reason: str, *, step: str, needed: str | None = None):
+        super().__init__(f"{step}: {reason}")
+        self.reason = reason
+        self.step = step
+        self.needed = needed  # the missing scope, when Slack says which
