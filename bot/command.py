@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.cursor import validate_guid
-from bot.errors import InvalidGuid
+from bot.errors import QueryTooLong
+from bot.search import MAX_QUERY_LENGTH, normalise_query
 
 HELP_WORDS = {"help", "-h", "--help", "?", "usage"}
 
@@ -18,6 +19,7 @@ class ShowHelp:
 @dataclass(frozen=True)
 class ListBanned:
     guid: str
+    query: str | None = None  # `/banned <guid> <text>`: only users whose name or uid matches
 
 
 Request = ShowHelp | ListBanned
@@ -28,7 +30,8 @@ def parse_command(text: str | None) -> Request:
     if not words or words[0].lower() in HELP_WORDS:
         return ShowHelp()
     guid = validate_guid(words[0])
-    if len(words) > 1:
-        # A GUID never contains spaces; "cometchat guid 1" is a typo, not three arguments.
-        raise InvalidGuid(" ".join(words))
-    return ListBanned(guid=guid)
+    query = normalise_query(" ".join(words[1:])) or None
+    if query and len(query) > MAX_QUERY_LENGTH:
+        # It travels in every button value; refuse rather than search for a cut-off text.
+        raise QueryTooLong(query, MAX_QUERY_LENGTH)
+    return ListBanned(guid=guid, query=query)

@@ -6,13 +6,15 @@ import logging
 
 from bot.cometchat import errors as cc
 from bot.cursor import MAX_GUID_LENGTH
-from bot.errors import BadCursor, BotError, InvalidGuid, NotAllowed
+from bot.errors import BadCursor, BotError, ExportFailed, InvalidGuid, NotAllowed, QueryTooLong
 from bot.slack.message import Message
 from bot.slack.text import code, escape, truncate
 
 USAGE = (
     "*Usage:* `/banned <group-guid>` lists who is banned from a CometChat group, "
     "a page at a time, with Previous/Next buttons.\n"
+    "`/banned <group-guid> <text>` lists only those whose name or uid contains the text.\n"
+    "`/banned` alone offers a menu of the app's groups: type to find one.\n"
     "*Example:* `/banned cometchat-guid-1`\n"
     "`/banned help` shows this message."
 )
@@ -47,6 +49,16 @@ def _bot_error(error: BotError) -> Message:
         return usage(
             f":x: {shown} is not a valid group id: use letters, digits, `_`, `-`, `.`, `@`, "
             "`:` or `+`, without spaces. Nothing was looked up."
+        )
+    if isinstance(error, QueryTooLong):
+        return usage(
+            f":x: That search is {len(error.query)} characters long; at most {error.limit} fit. "
+            "Nothing was looked up."
+        )
+    if isinstance(error, ExportFailed):
+        return Message(
+            text=f":x: Slack did not accept the CSV file ({code(truncate(error.reason, 60))}), "
+            "so nothing was sent. Please tell the bot's operator if it keeps happening."
         )
     if isinstance(error, BadCursor):
         return Message(
@@ -104,10 +116,18 @@ def operator_hint(error: BaseException) -> str | None:
         )
     if isinstance(error, cc.PermissionDenied):
         return f"CometChat refused the action ({error.code}): check the app's plan and key scope"
+    if isinstance(error, ExportFailed):
+        scope = f" (needs {error.needed})" if error.needed else ""
+        return (
+            f"Slack refused {error.step}: {error.reason}{scope}; the CSV export needs the "
+            "files:write and im:write scopes (reinstall the app from manifest.yml)"
+        )
     return None
 
 
 def log_level_for(error: BaseException) -> int:
+    if isinstance(error, ExportFailed):  # usually a missing scope: the operator's to fix
+        return logging.WARNING
     if isinstance(error, (BotError, cc.GroupNotFound, cc.UserNotFound)):
         return logging.INFO
     if isinstance(error, cc.CometChatError):

@@ -44,7 +44,10 @@ def render_banned_page(
     title = group.display_name if group else page.guid
     blocks: list[Block] = [
         HeaderBlock(block_id="banned_header", text=truncate(f"Banned from {title}", 150)),
-        ContextBlock(block_id="banned_summary", elements=[MarkdownTextObject(text=_summary(page))]),
+        ContextBlock(
+            block_id="banned_summary",
+            elements=[MarkdownTextObject(text=_summary(page, cursor.query))],
+        ),
     ]
     if page.users:
         blocks.append(DividerBlock(block_id="banned_divider"))
@@ -54,18 +57,24 @@ def render_banned_page(
                 blocks.extend(user_extras(user))
     else:
         blocks.append(
-            SectionBlock(block_id="banned_empty", text=MarkdownTextObject(text=_empty_text(page)))
+            SectionBlock(
+                block_id="banned_empty",
+                text=MarkdownTextObject(text=_empty_text(page, cursor.query)),
+            )
         )
     nav = _navigation(page, cursor)
     if nav:
         blocks.append(nav)
     blocks.extend(footer or [])
-    return Message(text=_fallback(page, title), blocks=tuple(blocks))
+    return Message(text=_fallback(page, title, cursor.query), blocks=tuple(blocks))
 
 
-def _summary(page: BannedPage) -> str:
+def _summary(page: BannedPage, query: str | None = None) -> str:
     parts = [f"Group {code(page.guid)}"]
-    if page.total is not None:
+    if query:  # a search: the total is the number of matches, when the search saw them all
+        total = f"*{page.total}* " if page.total is not None else ""
+        parts.append(f"{total}matching {code(query)}")
+    elif page.total is not None:
         parts.append(f"*{page.total}* banned")
     if page.users:
         last = page.first_index + len(page.users) - 1
@@ -75,17 +84,22 @@ def _summary(page: BannedPage) -> str:
     return " · ".join(parts)
 
 
-def _fallback(page: BannedPage, title: str) -> str:
+def _fallback(page: BannedPage, title: str, query: str | None = None) -> str:
     # The top-level text is mrkdwn too (notifications): a group name must not ping or link.
     title = escape(truncate(title, 150))
+    matching = f" matching {code(query)}" if query else ""
     if not page.users and page.page == 1:
+        if query:
+            return f"No banned user{matching} in {title}."
         return f"Nobody is banned from {title}."
     total = f"{page.total} users" if page.total is not None else "Users"
     pages = f" of {page.total_pages}" if page.total_pages else ""
-    return truncate(f"{total} banned from {title} (page {page.page}{pages})", 3000)
+    return truncate(f"{total}{matching} banned from {title} (page {page.page}{pages})", 3000)
 
 
-def _empty_text(page: BannedPage) -> str:
+def _empty_text(page: BannedPage, query: str | None = None) -> str:
+    if page.page == 1 and query:
+        return f"No banned user matching {code(query)} in {code(page.guid)}."
     if page.page == 1:
         return f"Nobody is banned from {code(page.guid)}. :white_check_mark:"
     return f"No banned users on page {page.page} — the list may have changed since it was shown."
