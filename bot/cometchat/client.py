@@ -8,9 +8,11 @@ retried blindly, since a ban that timed out may still have happened.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import random
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -192,9 +194,16 @@ class CometChatClient:
         return base * (0.5 + random.random() / 2)
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # Loading the CA bundle takes ~80 ms; one context serves every client (it is thread-safe).
+    return httpx.create_ssl_context()
+
+
 def new_http_client(timeout: float = 5.0, max_connections: int = 100) -> httpx.Client:
     """A pooled client with timeouts short enough to stay inside Slack's patience."""
     return httpx.Client(
+        verify=_tls_context(),
         timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
         limits=httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_connections
