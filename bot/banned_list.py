@@ -7,7 +7,9 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from bot.cometchat import CometChatClient, Group
+from slack_sdk.models.blocks import Block
+
+from bot.cometchat import BannedPage, CometChatClient, Group
 from bot.cursor import PageCursor
 from bot.slack.banned_page import UserExtras, render_banned_page
 from bot.slack.message import Message
@@ -17,6 +19,7 @@ from bot.slack.message import Message
 class RenderedPage:
     message: Message
     upstream_ms: float
+    page: BannedPage | None = None  # what was rendered (e.g. to step back from an emptied page)
 
 
 class GroupCache:
@@ -55,7 +58,13 @@ class BannedLists:
             self._groups.put(group)
         return group
 
-    def render(self, cursor: PageCursor, *, user_extras: UserExtras | None = None) -> RenderedPage:
+    def render(
+        self,
+        cursor: PageCursor,
+        *,
+        user_extras: UserExtras | None = None,
+        footer: list[Block] | None = None,
+    ) -> RenderedPage:
         """Raises CometChat errors; the caller turns them into words."""
         started = time.perf_counter()
         group = self.group(cursor.guid)
@@ -63,5 +72,5 @@ class BannedLists:
             cursor.guid, page=cursor.page, per_page=cursor.per_page
         )
         upstream_ms = (time.perf_counter() - started) * 1000
-        message = render_banned_page(page, cursor, group, user_extras=user_extras)
-        return RenderedPage(message=message, upstream_ms=upstream_ms)
+        message = render_banned_page(page, cursor, group, user_extras=user_extras, footer=footer)
+        return RenderedPage(message=message, upstream_ms=upstream_ms, page=page)

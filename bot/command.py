@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.cursor import validate_guid
+from bot.cursor import validate_guid, validate_uid
 from bot.errors import QueryTooLong
 from bot.search import MAX_QUERY_LENGTH, normalise_query
 
@@ -22,7 +22,15 @@ class ListBanned:
     query: str | None = None  # `/banned <guid> <text>`: only users whose name or uid matches
 
 
-Request = ShowHelp | ListBanned
+@dataclass(frozen=True)
+class BanUser:
+    """`/banned <guid> ban <uid>`: asks for confirmation before anything changes."""
+
+    guid: str
+    uid: str
+
+
+Request = ShowHelp | ListBanned | BanUser
 
 
 def parse_command(text: str | None) -> Request:
@@ -30,6 +38,8 @@ def parse_command(text: str | None) -> Request:
     if not words or words[0].lower() in HELP_WORDS:
         return ShowHelp()
     guid = validate_guid(words[0])
+    if len(words) == 3 and words[1].lower() == "ban":
+        return BanUser(guid=guid, uid=validate_uid(words[2]))
     query = normalise_query(" ".join(words[1:])) or None
     if query and len(query) > MAX_QUERY_LENGTH:
         # It travels in every button value; refuse rather than search for a cut-off text.

@@ -6,7 +6,15 @@ import logging
 
 from bot.cometchat import errors as cc
 from bot.cursor import MAX_GUID_LENGTH
-from bot.errors import BadCursor, BotError, ExportFailed, InvalidGuid, NotAllowed, QueryTooLong
+from bot.errors import (
+    BadCursor,
+    BotError,
+    ExportFailed,
+    InvalidGuid,
+    InvalidUid,
+    NotAllowed,
+    QueryTooLong,
+)
 from bot.slack.message import Message
 from bot.slack.text import code, escape, truncate
 
@@ -15,6 +23,8 @@ USAGE = (
     "a page at a time, with Previous/Next buttons.\n"
     "`/banned <group-guid> <text>` lists only those whose name or uid contains the text.\n"
     "`/banned` alone offers a menu of the app's groups: type to find one.\n"
+    "`/banned <group-guid> ban <uid>` bans a user from the group once you confirm "
+    "(moderators only; they also get Unban buttons on the list).\n"
     "*Example:* `/banned cometchat-guid-1`\n"
     "`/banned help` shows this message."
 )
@@ -49,6 +59,13 @@ def _bot_error(error: BotError) -> Message:
         return usage(
             f":x: {shown} is not a valid group id: use letters, digits, `_`, `-`, `.`, `@`, "
             "`:` or `+`, without spaces. Nothing was looked up."
+        )
+    if isinstance(error, InvalidUid):
+        shown = code(truncate(error.uid, 40))
+        limit = f" (at most {MAX_GUID_LENGTH} characters)" if error.too_long else ""
+        return Message(
+            text=f":x: {shown} is not a valid CometChat user id{limit}: use letters, digits, "
+            "`_`, `-`, `.`, `@`, `:` or `+`, without spaces. Nothing was changed."
         )
     if isinstance(error, QueryTooLong):
         return usage(
@@ -105,6 +122,34 @@ def _cometchat_error(error: cc.CometChatError) -> str:
     if isinstance(error, cc.PermissionDenied):
         return f":no_entry: CometChat refused: the bot may not do that ({code(error.code or '')})."
     return f":x: CometChat refused the request ({code(error.code or str(error.status))})."
+
+
+def explain_moderation(
+    error: BaseException, *, action: str, guid: str, uid: str, ref: str = ""
+) -> Message:
+    """A ban/unban that did not happen, worded with the user and group it was about."""
+    user, group = code(uid), code(guid)
+    if isinstance(error, cc.AlreadyBanned):
+        return Message(
+            text=f":information_source: {user} is already banned from {group}. Nothing was changed."
+        )
+    if isinstance(error, cc.NotBanned):
+        return Message(
+            text=f":information_source: {user} is not banned from {group} (any more): someone "
+            "may have unbanned them already. Nothing was changed."
+        )
+    if isinstance(error, cc.UserNotFound):
+        return Message(
+            text=f":mag: There is no user {user} in this CometChat app (or the user is "
+            f"deactivated). Nobody was {'banned' if action == 'ban' else 'unbanned'}."
+        )
+    if isinstance(error, cc.Unavailable):
+        # Writes are not retried: the request may have reached CometChat before it went quiet.
+        return Message(
+            text=f":hourglass: CometChat did not confirm the {action} of {user} in {group}: it "
+            "may or may not have happened. Check the list before trying again."
+        )
+    return explain(error, ref=ref)
 
 
 def operator_hint(error: BaseException) -> str | None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
+from bot.audit import AuditTrail, build_audit_trail
 from bot.banned_list import BannedLists
 from bot.cometchat import CometChatClient, RetryPolicy
 from bot.cometchat.client import new_http_client
@@ -21,6 +22,8 @@ class Services:
     lists: BannedLists
     responder: Responder
     permissions: Permissions
+    # Ban/unban audit trail (issue 4); log-only unless AUDIT_CHANNEL_ID is set.
+    audit: AuditTrail = field(default_factory=lambda: AuditTrail("", None))
 
     def close(self) -> None:
         self.cometchat.close()
@@ -49,10 +52,17 @@ def build_services(
         if slack_transport is not None
         else new_http_client(10.0, max_connections=settings.workers)
     )
+    responder = Responder(slack_http, workers=settings.workers)
     return Services(
         settings=settings,
         cometchat=cometchat,
         lists=BannedLists(cometchat),
-        responder=Responder(slack_http, workers=settings.workers),
+        responder=responder,
         permissions=Permissions(settings),
+        audit=build_audit_trail(
+            settings.audit_channel_id,
+            token=settings.slack_bot_token.get_secret_value(),
+            base_url=settings.slack_api_base,
+            submit=responder.submit,
+        ),
     )

@@ -2,10 +2,11 @@
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands
+from bot.listeners import actions, commands, views
 from bot.services import Services
 
 
 def register(app: App, services: Services) -> None:
     commands.register(app, services)
     actions.register(app, services)
+    views.register(app, services)

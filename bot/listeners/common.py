@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from bot.cursor import PageCursor
 from bot.logs import kv
 from bot.messages import explain, log_level_for, operator_hint
+from bot.moderation import render_page
 from bot.services import Services
 from bot.slack.message import Message
 
@@ -51,12 +52,17 @@ def guarded(work: Callable[[], Outcome], **fields: object) -> Callable[[], Outco
     return run
 
 
-def show_page(services: Services, cursor: PageCursor, **fields: object) -> Outcome:
-    """Fetch and render one page; on failure, the explanation instead. Logs one line."""
+def show_page(
+    services: Services, cursor: PageCursor, *, moderate: bool = False, **fields: object
+) -> Outcome:
+    """Fetch and render one page; on failure, the explanation instead. Logs one line.
+
+    `moderate`: the viewer may act, so the page carries Unban / "Ban a user" buttons.
+    """
     started = time.perf_counter()
     fields = {**fields, "guid": cursor.guid, "page": cursor.page}
     try:
-        rendered = services.lists.render(cursor)
+        rendered = render_page(services, cursor, moderate=moderate)
     except Exception as exc:
         return Outcome(report_failure(exc, **fields), ok=False)
     log.info(

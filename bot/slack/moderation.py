@@ -7,15 +7,40 @@ button carries no cursor, and the handler then reports the result without re-ren
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+import re
+from typing import TYPE_CHECKING, Any
 
-from bot.cursor import MAX_VALUE_LENGTH, PageCursor, validate_guid, validate_uid
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.cometchat.models import BannedUser, Group
+from bot.cursor import MAX_GUID_LENGTH, MAX_VALUE_LENGTH, PageCursor, validate_guid, validate_uid
 from bot.errors import BadCursor, InvalidGuid, InvalidUid
+from bot.slack.banned_page import UserExtras
+from bot.slack.message import Message
+from bot.slack.text import code, date_token, escape, truncate
+
+if TYPE_CHECKING:
+    from bot.audit import AuditEntry
 
 ACTION_UNBAN = "banned_unban"  # also used by the live feed's buttons (issue 8)
 ACTION_BAN_OPEN = "banned_ban_open"  # "Ban a user" under the list: opens the ban modal
 ACTION_BAN_CONFIRM = "banned_ban_confirm"  # the confirm-protected button of `/banned <g> ban <u>`
-VIEW_BAN = "banned_ban_modal"  # callback_id of the ban modal
+ACTION_BAN_CANCEL = "banned_ban_cancel"
+VIEW_BAN = "banned_ban_modal"  # callback_id of the ban modal (step 1: which user?)
+VIEW_BAN_CONFIRM = "banned_ban_modal_confirm"  # step 2: are you sure?
 
 
 class _Ref(BaseModel):
@@ -94,3 +119,201 @@ class BanRef(_Ref):
         if self.cursor is not None and self.cursor.guid != self.guid:
             raise ValueError("cursor names another group")
         return self
+
+
+# -- the list: Unban under each user, "Ban a user" under the page ------------------------------
+
+UNBAN_BLOCK_PREFIX = "banned_unban_"
+BAN_BLOCK_ID = "banned_ban"
+NOTICE_BLOCK_ID = "banned_notice"
+UID_BLOCK_ID = "ban_uid"  # the modal's input block
+UID_ACTION_ID = "uid"
+
+
+def plain(value: str, limit: int) -> str:
+    """Untrusted text for a `plain_text` field: nothing is parsed there, only folded and cut."""
+    return truncate(" ".join(value.split()), limit)
+
+
+def unban_extras(cursor: PageCursor, group: Group) -> UserExtras:
+    """Blocks under each user row: an Unban button behind a confirm dialog naming user and group."""
+
+    def extras(user: BannedUser) -> list[Block]:
+        try:
+            value = UnbanRef(guid=cursor.guid, uid=user.uid, cursor=cursor).encode()
+        except (ValidationError, InvalidUid, InvalidGuid):
+            # A uid CometChat should never issue: better no button than one that cannot work.
+            return []
+        who = f"{plain(user.display_name, 80)} ({plain(user.uid, 100)})"
+        confirm = ConfirmObject(
+            title=PlainTextObject(text="Unban this user?"),
+            text=PlainTextObject(
+                text=plain(
+                    f"Unban {who} from {plain(group.display_name, 80)}? "
+                    "They will be able to rejoin the group at once.",
+                    300,
+                )
+            ),
+            confirm=PlainTextObject(text="Unban"),
+            deny=PlainTextObject(text="Cancel"),
+        )
+        button = ButtonElement(
+            action_id=ACTION_UNBAN,
+            text=PlainTextObject(text="Unban"),
+            value=value,
+            confirm=confirm,
+        )
+        return [ActionsBlock(elements=[button])]
+
+    return extras
+
+
+def ban_row(cursor: PageCursor) -> ActionsBlock:
+    return ActionsBlock(
+        block_id=BAN_BLOCK_ID,
+        elements=[
+            ButtonElement(
+                action_id=ACTION_BAN_OPEN,
+                text=PlainTextObject(text="Ban a user…"),
+                value=BanRef(guid=cursor.guid, cursor=cursor).encode(),
+                style="danger",
+            )
+        ],
+    )
+
+
+def with_notice(notice: Message, page: Message) -> Message:
+    """The page again, with the outcome of what was just done on top."""
+    block = SectionBlock(block_id=NOTICE_BLOCK_ID, text=MarkdownTextObject(text=notice.text))
+    return Message(text=truncate(notice.text, 3000), blocks=(block, *page.blocks))
+
+
+def done_notice(action: str, guid: str, uid: str) -> Message:
+    if action == "ban":
+        return Message(text=f":no_entry_sign: Banned {code(uid)} from {code(guid)}.")
+    return Message(text=f":white_check_mark: Unbanned {code(uid)} from {code(guid)}.")
+
+
+def replace_action_row(
+    blocks: list[dict[str, Any]], block_id: str, notice: Message
+) -> list[dict[str, Any]] | None:
+    """A message's blocks with the clicked button row replaced by the outcome (the live feed).
+
+    None when the row is not there (an ephemeral message, whose blocks Slack does not send us).
+    """
+    if not block_id or not any(b.get("block_id") == block_id for b in blocks):
+        return None
+    row = ContextBlock(block_id=block_id, elements=[MarkdownTextObject(text=notice.text)])
+    return [row.to_dict() if b.get("block_id") == block_id else b for b in blocks]
+
+
+# -- banning: the command's confirmation, the modal --------------------------------------------
+
+
+def ban_confirmation(ref: BanRef) -> Message:
+    """`/banned <guid> ban <uid>`: nothing happens until the confirm-protected button is pressed."""
+    assert ref.uid is not None
+    text = f":warning: Ban {code(ref.uid)} from group {code(ref.guid)}?"
+    button = ButtonElement(
+        action_id=ACTION_BAN_CONFIRM,
+        text=PlainTextObject(text="Ban"),
+        value=ref.encode(),
+        style="danger",
+        confirm=ConfirmObject(
+            title=PlainTextObject(text="Ban this user?"),
+            text=PlainTextObject(
+                text=plain(
+                    f"Ban {ref.uid} from {ref.guid}? They will be removed from the group and "
+                    "cannot rejoin until unbanned.",
+                    300,
+                )
+            ),
+            confirm=PlainTextObject(text="Ban"),
+            deny=PlainTextObject(text="Cancel"),
+            style="danger",
+        ),
+    )
+    cancel = ButtonElement(
+        action_id=ACTION_BAN_CANCEL, text=PlainTextObject(text="Cancel"), value=ref.encode()
+    )
+    return Message(
+        text=text,
+        blocks=(
+            SectionBlock(block_id="ban_question", text=MarkdownTextObject(text=text)),
+            ActionsBlock(block_id=BAN_BLOCK_ID, elements=[button, cancel]),
+        ),
+    )
+
+
+def ban_modal(ref: BanRef) -> View:
+    """Step 1: which user? The uid is checked on submit before anything is asked of CometChat."""
+    return View(
+        type="modal",
+        callback_id=VIEW_BAN,
+        title=PlainTextObject(text="Ban a user"),
+        submit=PlainTextObject(text="Next"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=ref.encode(),
+        blocks=[
+            SectionBlock(text=MarkdownTextObject(text=f"Ban a user from group {code(ref.guid)}.")),
+            InputBlock(
+                block_id=UID_BLOCK_ID,
+                label=PlainTextObject(text="CometChat user id (uid)"),
+                element=PlainTextInputElement(
+                    action_id=UID_ACTION_ID,
+                    max_length=MAX_GUID_LENGTH,
+                    placeholder=PlainTextObject(text="e.g. user-001"),
+                ),
+            ),
+        ],
+    )
+
+
+def ban_confirm_modal(ref: BanRef) -> View:
+    """Step 2: the confirmation, naming user and group; submitting it bans."""
+    assert ref.uid is not None
+    return View(
+        type="modal",
+        callback_id=VIEW_BAN_CONFIRM,
+        title=PlainTextObject(text="Ban a user"),
+        submit=PlainTextObject(text="Ban"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=ref.encode(),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f":warning: Ban {code(ref.uid)} from group {code(ref.guid)}? They will "
+                    "be removed from the group and cannot rejoin until unbanned."
+                )
+            )
+        ],
+    )
+
+
+# -- the audit channel -------------------------------------------------------------------------
+
+_OUTCOME_WORDS = {
+    "already_banned": "the user was already banned",
+    "not_banned": "the user was not banned",
+    "user_not_found": "no such user",
+    "group_not_found": "no such group",
+    "uncertain": "CometChat did not confirm; it may or may not have happened",
+}
+_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
+
+
+def render_audit(entry: AuditEntry) -> Message:
+    """One line per attempt: who (in Slack), what, which user, which group, when, outcome."""
+    who = f"<@{entry.actor}>" if _SLACK_USER_ID.fullmatch(entry.actor) else code(entry.actor)
+    when = date_token(entry.at)
+    if entry.ok:
+        verb = "banned" if entry.action == "ban" else "unbanned"
+        icon = ":no_entry_sign:" if entry.action == "ban" else ":unlock:"
+        return Message(
+            text=f"{icon} {who} {verb} {code(entry.uid)} from group {code(entry.guid)} · {when}"
+        )
+    why = _OUTCOME_WORDS.get(entry.outcome, f"failed ({escape(entry.error or entry.outcome)})")
+    return Message(
+        text=f":grey_question: {who} tried to {entry.action} {code(entry.uid)} "
+        f"in group {code(entry.guid)} · {when} · not done: {why}"
+    )

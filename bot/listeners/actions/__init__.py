@@ -1,5 +1,6 @@
 from slack_bolt import App
 
+from bot.listeners.actions import moderation
 from bot.listeners.actions.paging import handle_page_click
 from bot.listeners.guards import viewers_only
 from bot.services import Services
@@ -11,3 +12,5 @@ def register(app: App, services: Services) -> None:
     @app.action(ACTION_NEXT, middleware=[viewers_only(services)])
     def page_click(ack, body, action):  # Bolt injects by parameter name
         handle_page_click(ack, body, action, services)
+
+    moderation.register(app, services)  # Unban / Ban, each behind moderators_only

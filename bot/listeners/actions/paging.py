@@ -36,7 +36,8 @@ def handle_page_click(ack: Ack, body: dict, action: dict, services: Services) ->
         return
 
     def work() -> dict:
-        outcome = show_page(services, cursor, **fields)
+        moderate = services.permissions.can_act(fields["user"])  # buttons only for moderators
+        outcome = show_page(services, cursor, moderate=moderate, **fields)
         return replacing(outcome.message) if outcome.ok else beside(outcome.message)
 
     services.responder.run_then_post(work, response_url, context=rid)

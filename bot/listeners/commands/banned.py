@@ -6,9 +6,10 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 from slack_bolt import Ack
 
-from bot.command import ListBanned, parse_command
+from bot.command import BanUser, ListBanned, parse_command
 from bot.cursor import PageCursor
 from bot.errors import BotError
+from bot.listeners.commands.ban import confirm_ban
 from bot.listeners.common import Outcome, new_request_id, report_failure, show_page
 from bot.messages import usage
 from bot.services import Services
@@ -23,12 +24,18 @@ def handle_banned(ack: Ack, command: dict, services: Services) -> None:
     except BotError as exc:
         ack(**ephemeral(report_failure(exc, **fields)))
         return
+    if isinstance(request, BanUser):
+        ack(**ephemeral(confirm_ban(request, services, **fields)))
+        return
     if not isinstance(request, ListBanned):
         ack(**ephemeral(usage()))
         return
 
     cursor = PageCursor(guid=request.guid, page=1, per_page=services.settings.page_size)
-    future = services.responder.submit(lambda: show_page(services, cursor, **fields))
+    moderate = services.permissions.can_act(command.get("user_id"))  # buttons only for moderators
+    future = services.responder.submit(
+        lambda: show_page(services, cursor, moderate=moderate, **fields)
+    )
     try:
         # A page that is ready in time travels in the acknowledgement itself.
         outcome: Outcome = future.result(timeout=services.settings.ack_budget)

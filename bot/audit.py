@@ -1,0 +1,119 @@
+"""The audit trail: every ban and unban attempt, logged and posted to `AUDIT_CHANNEL_ID`.
+
+Posting is best effort and happens off the request path: a Slack outage, a missing scope or a bot
+that was never invited to the channel is logged, and the moderator's action is unaffected.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.logs import kv
+from bot.slack.moderation import render_audit
+
+log = logging.getLogger("bot.audit")
+
+Action = Literal["ban", "unban"]
+
+# What to tell the operator for the Slack errors a misconfigured audit channel produces.
+_HINTS = {
+    "not_in_channel": "invite the bot to the AUDIT_CHANNEL_ID channel",
+    "channel_not_found": "check AUDIT_CHANNEL_ID (a channel id like C0123456789)",
+    "missing_scope": "reinstall the app with the chat:write scope (see manifest.yml)",
+    "invalid_auth": "check SLACK_BOT_TOKEN",
+    "not_authed": "check SLACK_BOT_TOKEN",
+}
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    actor: str  # Slack user id of the moderator (or of whoever tried)
+    action: Action
+    guid: str
+    uid: str
+    at: int  # epoch seconds of the attempt
+    outcome: str  # "done", or what stopped it: "already_banned", "user_not_found", …
+    error: str | None = None  # CometChat's error code or the exception's class, for the log
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "done"
+
+
+class AuditTrail:
+    def __init__(
+        self,
+        channel_id: str,
+        client: WebClient | None,
+        *,
+        submit: Callable[[Callable[[], Any]], Future] | None = None,
+    ):
+        self._channel = channel_id.strip()
+        self._client = client
+        # Where the post runs: the Responder's pool in production; inline when not given.
+        self._submit = submit
+
+    @property
+    def posts_to_slack(self) -> bool:
+        return bool(self._channel and self._client)
+
+    def record(self, entry: AuditEntry) -> None:
+        """Log the entry now; post it to the audit channel in the background. Never raises."""
+        log.info(
+            kv(
+                event="audit",
+                actor=entry.actor,
+                action=entry.action,
+                guid=entry.guid,
+                uid=entry.uid,
+                at=entry.at,
+                outcome=entry.outcome,
+                error=entry.error,
+                channel=self._channel or None,
+            )
+        )
+        if not self.posts_to_slack:
+            return
+        if self._submit is None:
+            self.post(entry)
+            return
+        try:
+            self._submit(lambda: self.post(entry))
+        except Exception:  # shutting down: post inline rather than lose the entry
+            self.post(entry)
+
+    def post(self, entry: AuditEntry) -> bool:
+        """Post one entry to the audit channel; True on success. Never raises."""
+        if self._client is None or not self._channel:
+            return False
+        try:
+            self._client.chat_postMessage(channel=self._channel, **render_audit(entry).to_dict())
+        except SlackApiError as exc:
+            code = exc.response.get("error") if exc.response is not None else None
+            log.warning(
+                kv(event="audit_post_failed", error=code, hint=_HINTS.get(str(code)), uid=entry.uid)
+            )
+            return False
+        except Exception as exc:
+            log.warning(kv(event="audit_post_failed", error=type(exc).__name__, uid=entry.uid))
+            return False
+        return True
+
+
+def build_audit_trail(
+    channel_id: str,
+    *,
+    token: str,
+    base_url: str,
+    submit: Callable[[Callable[[], Any]], Future] | None = None,
+) -> AuditTrail:
+    """The production trail: its own Web API client (the request path never waits on it)."""
+    client = WebClient(token=token, base_url=base_url, timeout=5) if channel_id.strip() else None
+    return AuditTrail(channel_id, client, submit=submit)
