@@ -1,4 +1,4 @@
-"""The WSGI application: Slack's request path, a health route, and nothing else."""
+"""The WSGI application: Slack's request path, CometChat's webhook path, a health route."""
 
 from __future__ import annotations
 
@@ -8,14 +8,18 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.webhooks.endpoint import WEBHOOK_PATH
+
 SLACK_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 MAX_BODY = 1_000_000  # Slack payloads are far smaller; refuse anything absurd before reading it
 
 StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict, StartResponse], Iterable[bytes]]
 
 
-def create_wsgi_app(app: App) -> Callable[[dict, StartResponse], Iterable[bytes]]:
+def create_wsgi_app(app: App, *, webhooks: WSGIApp | None = None) -> WSGIApp:
+    """`webhooks` serves CometChat's deliveries (see `bot.webhooks`); None answers 404 there."""
     slack = SlackRequestHandler(app, path=SLACK_PATH)
 
     def wsgi(environ: dict, start_response: StartResponse) -> Iterable[bytes]:
@@ -32,7 +36,13 @@ def create_wsgi_app(app: App) -> Callable[[dict, StartResponse], Iterable[bytes]
                 length = -1
             if length < 0 or length > MAX_BODY:
                 return _plain(start_response, "413 Content Too Large", b"body too large\n")
+            if not environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "0").isdecimal():
+                # slack_sdk's verifier raises on a non-integer timestamp, which Bolt turns into
+                # a 500 and an ERROR traceback: an unsigned request must not be able to do that.
+                return _plain(start_response, "401 Unauthorized", b"invalid request\n")
             return slack(environ, start_response)
+        if path == WEBHOOK_PATH and webhooks is not None:
+            return webhooks(environ, start_response)
         return _plain(start_response, "404 Not Found", b"not found\n")
 
     return wsgi

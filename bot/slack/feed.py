@@ -1,0 +1,210 @@
+"""Render one CometChat group-member event as a feed message. Pure: event in, Block Kit out."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from bot.cursor import PageCursor
+from bot.errors import InvalidGuid, InvalidUid
+from bot.slack.message import Message
+from bot.slack.moderation import ACTION_UNBAN, UnbanRef
+from bot.slack.text import code, date_token, escape, truncate
+from bot.webhooks.models import EventGroup, MemberEvent, Person, Trigger
+
+ACTION_OPEN_LIST = "feed_open_list"
+EVENT_BLOCK_ID = "feed_event"
+META_BLOCK_ID = "feed_meta"
+ACTIONS_BLOCK_ID = "feed_actions"
+MEMBER_BLOCK_PREFIX = "feed_member_"
+UNBAN_BLOCK_PREFIX = "feed_unban_"
+
+MAX_LISTED = 10  # members shown one per block; the rest are counted (Slack allows 50 blocks)
+NAME_LIMIT = 100
+
+_ICONS = {
+    Trigger.BANNED: ":no_entry:",
+    Trigger.UNBANNED: ":white_check_mark:",
+    Trigger.KICKED: ":boot:",
+    Trigger.SCOPE_CHANGED: ":arrows_counterclockwise:",
+}
+_PAST = {
+    Trigger.BANNED: "banned",
+    Trigger.UNBANNED: "unbanned",
+    Trigger.KICKED: "kicked",
+}
+
+
+def render_feed_event(
+    event: MemberEvent,
+    *,
+    at: int,
+    page_size: int = 10,
+    can_unban: bool = False,
+) -> Message:
+    """`at` is the event's time (epoch seconds). `can_unban` (someone is on the moderator list)
+    adds, for a ban, an Unban button under each user CometChat named."""
+    group = event.group
+    targets = event.targets
+    unban = can_unban and event.trigger is Trigger.BANNED
+    where = f"*{_name(group.display_name)}* {code(group.guid)}"
+    single = len(targets) == 1 and not event.unnamed
+    headline = _single(event, targets[0]) if single else _headline(event, where)
+
+    blocks: list[Block] = [
+        SectionBlock(
+            block_id=EVENT_BLOCK_ID,
+            text=MarkdownTextObject(text=f"{_ICONS[event.trigger]} {headline}"),
+        ),
+        ContextBlock(block_id=META_BLOCK_ID, elements=[MarkdownTextObject(text=_meta(event, at))]),
+    ]
+    for index, person in enumerate(targets[:MAX_LISTED]):
+        if not single:
+            blocks.append(
+                SectionBlock(
+                    block_id=f"{MEMBER_BLOCK_PREFIX}{index}",
+                    text=MarkdownTextObject(text=_member_line(event.trigger, person)),
+                )
+            )
+        button = _unban_button(group, person) if unban else None
+        if button is not None:
+            # A row of its own: the Unban handler replaces exactly this row with the outcome.
+            blocks.append(ActionsBlock(block_id=f"{UNBAN_BLOCK_PREFIX}{index}", elements=[button]))
+    if len(targets) > MAX_LISTED:
+        more = len(targets) - MAX_LISTED
+        rest = ", ".join(code(truncate(p.uid, 40)) for p in targets[MAX_LISTED : MAX_LISTED + 20])
+        blocks.append(
+            ContextBlock(
+                block_id="feed_more",
+                elements=[MarkdownTextObject(text=truncate(f"…and {more} more: {rest}", 2900))],
+            )
+        )
+    cursor = PageCursor(guid=group.guid, page=1, per_page=page_size)
+    blocks.append(
+        ActionsBlock(
+            block_id=ACTIONS_BLOCK_ID,
+            elements=[
+                ButtonElement(
+                    action_id=ACTION_OPEN_LIST,
+                    text=PlainTextObject(text="View banned list"),
+                    value=cursor.encode(),
+                )
+            ],
+        )
+    )
+    return Message(text=_fallback(event), blocks=tuple(blocks))
+
+
+def _unban_button(group: EventGroup, person: Person) -> ButtonElement | None:
+    """Unban behind a confirm dialog; the value carries no cursor, which tells the handler that
+    the click came from the feed (answer in place of the row, do not render a list)."""
+    try:
+        value = UnbanRef(guid=group.guid, uid=person.uid).encode()
+    except (ValidationError, InvalidUid, InvalidGuid):
+        return None  # a uid CometChat should never issue: no button rather than a broken one
+    who = f"{_plain(person.display_name, 80)} ({_plain(person.uid, 100)})"
+    return ButtonElement(
+        action_id=ACTION_UNBAN,
+        text=PlainTextObject(text=_plain(f"Unban {person.display_name}", 75)),
+        value=value,
+        confirm=ConfirmObject(
+            title=PlainTextObject(text="Unban this user?"),
+            text=PlainTextObject(
+                text=_plain(
+                    f"Unban {who} from {_plain(group.display_name, 80)}? "
+                    "They will be able to rejoin the group at once.",
+                    300,
+                )
+            ),
+            confirm=PlainTextObject(text="Unban"),
+            deny=PlainTextObject(text="Cancel"),
+        ),
+    )
+
+
+def _plain(value: str, limit: int) -> str:
+    """Untrusted text for a `plain_text` field: nothing is parsed there, only folded and cut."""
+    return truncate(" ".join(value.split()), limit)
+
+
+def _name(value: str) -> str:
+    return escape(truncate(value, NAME_LIMIT))
+
+
+def _who(person: Person) -> str:
+    return f"*{_name(person.display_name)}* {code(truncate(person.uid, 100))}"
+
+
+def _scopes(person: Person) -> str:
+    old = escape(truncate(person.old_scope or "?", 30))
+    new = escape(truncate(person.scope or "?", 30))
+    return f"*{old}* → *{new}*"
+
+
+def _single(event: MemberEvent, person: Person) -> str:
+    where = f"*{_name(event.group.display_name)}* {code(event.group.guid)}"
+    if event.trigger is Trigger.SCOPE_CHANGED:
+        return f"Scope of {_who(person)} in {where} changed: {_scopes(person)}"
+    return f"{_who(person)} was *{_PAST[event.trigger]}* from {where}"
+
+
+def _headline(event: MemberEvent, where: str) -> str:
+    named, unnamed = len(event.targets), event.unnamed
+    if event.trigger is Trigger.SCOPE_CHANGED:
+        return f"Scope changed for *{named} members* of {where}"
+    verb = _PAST[event.trigger]
+    if named == 0:
+        # The onBehalfOf bug: CometChat named the moderator, not whoever was acted on.
+        return f"A user CometChat did not name was *{verb}* from {where}"
+    also = f" (and {unnamed} CometChat did not name)" if unnamed else ""
+    return f"*{named} users*{also} were *{verb}* from {where}"
+
+
+def _member_line(trigger: Trigger, person: Person) -> str:
+    if trigger is Trigger.SCOPE_CHANGED:
+        return f"{_who(person)}: {_scopes(person)}"
+    return _who(person)
+
+
+def _meta(event: MemberEvent, at: int) -> str:
+    parts = []
+    if event.by is not None:
+        parts.append(f"By {_who(event.by)}")
+    parts.append(date_token(at))
+    text = " · ".join(parts)
+    if event.unnamed:
+        look = (
+            "the banned list shows who is banned now"
+            if event.trigger is Trigger.BANNED
+            else "check the group's banned list"
+        )
+        text += (
+            "\n:grey_question: CometChat's event named the moderator in place of the user acted on "
+            f"(a known CometChat bug with `onBehalfOf`), so who it was is not known; {look}."
+        )
+    return text
+
+
+def _fallback(event: MemberEvent) -> str:
+    group = _name(event.group.display_name)
+    by = f" by {_name(event.by.display_name)}" if event.by is not None else ""
+    targets = event.targets
+    if len(targets) == 1 and not event.unnamed:
+        who = f"{_name(targets[0].display_name)} ({escape(truncate(targets[0].uid, 100))}) was"
+    elif not targets:
+        who = "A user was"
+    else:
+        who = f"{len(targets) + event.unnamed} users were"
+    if event.trigger is Trigger.SCOPE_CHANGED:
+        whose = who.removesuffix(" was").removesuffix(" were")
+        return truncate(f"Scope changed for {whose} in {group}{by}", 3000)
+    return truncate(f"{who} {_PAST[event.trigger]} from {group}{by}", 3000)

@@ -1,0 +1,76 @@
+"""Wiring: settings and services in, the webhook endpoint (enabled or shut) out."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+from bot.logs import kv
+from bot.services import Services
+from bot.webhooks.auth import BasicAuth
+from bot.webhooks.dedupe import SeenEvents
+from bot.webhooks.endpoint import WEBHOOK_PATH, WebhookEndpoint
+from bot.webhooks.feed import Feed, parse_trigger_filter
+from bot.webhooks.models import Trigger
+
+log = logging.getLogger("bot.webhooks")
+
+
+def create_webhook_endpoint(
+    services: Services, *, client: WebClient | None = None
+) -> WebhookEndpoint:
+    settings = services.settings
+    user = settings.cometchat_webhook_user.strip()
+    password = settings.cometchat_webhook_password
+    channel = settings.feed_channel_id.strip()
+    missing = [
+        name
+        for name, value in (
+            ("COMETCHAT_WEBHOOK_USER", user),
+            ("COMETCHAT_WEBHOOK_PASSWORD", password.get_secret_value() if password else ""),
+            ("FEED_CHANNEL_ID", channel),
+        )
+        if not value
+    ]
+    if missing or password is None:
+        reason = "set " + ", ".join(missing) + " to enable the feed"
+        # Quiet when nothing is set (the feed is optional); loud when it is half configured.
+        level = logging.INFO if len(missing) == 3 else logging.WARNING
+        log.log(level, kv(event="webhooks_disabled", path=WEBHOOK_PATH, hint=reason))
+        return WebhookEndpoint(None, None, disabled_reason=reason)
+
+    triggers, unknown = parse_trigger_filter(settings.feed_triggers)
+    if unknown:
+        log.warning(
+            kv(
+                event="feed_triggers_unknown",
+                ignored=",".join(sorted(unknown))[:200],
+                known=",".join(t.value for t in Trigger),
+            )
+        )
+    if not settings.feed_triggers:
+        triggers = frozenset(Trigger)
+    elif not triggers:
+        # Every entry was a typo: posting everything would surprise; posting nothing is visible.
+        log.warning(kv(event="feed_triggers_none_valid", hint="nothing will be posted"))
+    feed = Feed(
+        channel_id=channel,
+        client=client
+        or WebClient(
+            token=settings.slack_bot_token.get_secret_value(),
+            base_url=settings.slack_api_base,
+            timeout=10,
+            # A burst of events (a bulk ban) can meet chat.postMessage's rate limit: wait it out.
+            retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)],
+        ),
+        submit=services.responder.submit,
+        seen=SeenEvents(),
+        groups=settings.feed_groups,
+        triggers=triggers,
+        page_size=settings.page_size,
+        can_unban=services.permissions.anyone_can_act,
+    )
+    log.info(kv(event="webhooks_enabled", path=WEBHOOK_PATH, channel=channel))
+    return WebhookEndpoint(BasicAuth(user, password), feed)

@@ -1,0 +1,172 @@
+"""Typed views of CometChat's group-member webhooks, parsed defensively.
+
+The documented payloads (see ../shared/cometchat/WEBHOOKS.md) have no event id and no event time,
+`members` is an object keyed by uid (one event may name several users), and a reported CometChat
+bug puts the moderator in `members` for ban/unban calls made with `onBehalfOf`. Anything that does
+not fit raises `MalformedEvent` or `UnsupportedTrigger`; the endpoint logs those and answers 200.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.cometchat.models import LenientInt, LenientStr
+from bot.cursor import validate_guid
+from bot.errors import InvalidGuid
+
+MAX_MEMBERS = 1000  # far beyond any real event; a bound on work done for one request
+MAX_ID = 200
+
+
+class Trigger(StrEnum):
+    BANNED = "group_member_banned"
+    UNBANNED = "group_member_unbanned"
+    KICKED = "group_member_kicked"
+    SCOPE_CHANGED = "group_member_scope_changed"
+
+
+# Triggers whose `members` may name the actor instead of the target (the onBehalfOf bug).
+QUIRK_TRIGGERS = frozenset({Trigger.BANNED, Trigger.UNBANNED})
+
+
+class MalformedEvent(ValueError):
+    """The body is not JSON, or not the documented shape for its trigger."""
+
+
+class UnsupportedTrigger(ValueError):
+    """Well-formed JSON for a trigger the feed does not post (or no trigger at all)."""
+
+    def __init__(self, trigger: str):
+        super().__init__(trigger)
+        self.trigger = trigger
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+
+Uid = Annotated[str, Field(min_length=1, max_length=MAX_ID)]
+
+
+class Person(_Model):
+    """A user named by the event: a target in `members`, or the actor in `by`."""
+
+    uid: Uid
+    name: LenientStr = None
+    avatar: LenientStr = None
+    role: LenientStr = None
+    scope: LenientStr = None  # scope_changed: the new scope
+    old_scope: LenientStr = Field(None, alias="oldScope")
+
+    @property
+    def display_name(self) -> str:
+        return (self.name or "").strip() or self.uid
+
+
+class EventGroup(_Model):
+    guid: str
+    name: LenientStr = None
+    type: LenientStr = None
+    updated_at: LenientInt = Field(None, alias="updatedAt")
+
+    @field_validator("guid")
+    @classmethod
+    def _guid(cls, value: str) -> str:
+        # The same rule as `/banned <guid>`: the feed's "open list" button must be able to carry it.
+        return validate_guid(value)
+
+    @property
+    def display_name(self) -> str:
+        return (self.name or "").strip() or self.guid
+
+
+class MemberEvent(_Model):
+    """One delivery of a group-member trigger, reduced to what the feed shows."""
+
+    trigger: Trigger
+    webhook: LenientStr = None
+    app_id: LenientStr = Field(None, alias="appId")
+    group: EventGroup
+    members: tuple[Person, ...]  # in payload order; never empty
+    by: Person | None = None
+
+    @property
+    def targets(self) -> tuple[Person, ...]:
+        """Members CometChat names credibly: the onBehalfOf bug's echo of the actor is dropped."""
+        if self.trigger not in QUIRK_TRIGGERS or self.by is None:
+            return self.members
+        return tuple(m for m in self.members if m.uid != self.by.uid)
+
+    @property
+    def unnamed(self) -> int:
+        """How many targets CometChat failed to name (the actor appeared in their place)."""
+        return len(self.members) - len(self.targets)
+
+    def dedupe_key(self) -> str:
+        """Stable across CometChat's retries of one delivery; differs between two real events.
+
+        No event id exists, so: webhook + trigger + group + sorted member uids + actor + the
+        group's `updatedAt` (which moves with each membership change).
+        """
+        parts = [
+            self.webhook,
+            self.trigger.value,
+            self.group.guid,
+            sorted(m.uid for m in self.members),
+            self.by.uid if self.by else None,
+            self.group.updated_at,
+        ]
+        raw = json.dumps(parts, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def parse_event(body: bytes) -> MemberEvent:
+    """Bytes of a webhook request body -> a `MemberEvent`, or a typed reason why not."""
+    try:
+        envelope = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise MalformedEvent("body is not JSON") from None
+    if not isinstance(envelope, dict):
+        raise MalformedEvent("body is not a JSON object")
+    trigger = envelope.get("trigger")
+    if not isinstance(trigger, str) or trigger not in Trigger._value2member_map_:
+        raise UnsupportedTrigger(trigger if isinstance(trigger, str) else repr(trigger)[:40])
+    data = envelope.get("data")
+    if not isinstance(data, dict):
+        raise MalformedEvent("data is not an object")
+    try:
+        return MemberEvent.model_validate(
+            {
+                "trigger": trigger,
+                "webhook": envelope.get("webhook"),
+                "appId": envelope.get("appId"),
+                "group": data.get("group"),
+                "members": _members(data.get("members")),
+                "by": data.get("by") if isinstance(data.get("by"), dict) else None,
+            }
+        )
+    except InvalidGuid:
+        raise MalformedEvent("group.guid is not a valid group id") from None
+    except ValidationError as exc:
+        fields = sorted({".".join(str(p) for p in err["loc"]) for err in exc.errors()})
+        raise MalformedEvent("invalid " + ", ".join(fields)[:200]) from None
+
+
+def _members(raw: Any) -> list[dict[str, Any]]:
+    """`{uid: user}` -> [user, ...], in payload order. An entry without a uid takes its key."""
+    if not isinstance(raw, dict) or not raw:
+        raise MalformedEvent("members is not a non-empty object")
+    if len(raw) > MAX_MEMBERS:
+        raise MalformedEvent(f"members lists more than {MAX_MEMBERS} users")
+    members = []
+    for key, value in raw.items():
+        entry = dict(value) if isinstance(value, dict) else {}
+        if not isinstance(entry.get("uid"), str) or not entry["uid"]:
+            entry["uid"] = key
+        members.append(entry)
+    return members
