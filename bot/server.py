@@ -16,6 +16,7 @@ from bot.logs import kv
 from bot.services import build_services
 from bot.settings import Settings
 from bot.web import create_wsgi_app
+from bot.webhooks.build import create_webhook_endpoint
 
 log = logging.getLogger("bot.server")
 
@@ -31,7 +32,7 @@ def serve(settings: Settings, *, host: str = "0.0.0.0") -> int:
 
     started = time.monotonic()
     services = build_services(settings)
-    wsgi = create_wsgi_app(create_app(services))
+    wsgi = create_wsgi_app(create_app(services), webhooks=create_webhook_endpoint(services))
     server = WSGIServer((host, settings.port), wsgi, spawn=Pool(2000), log=None, error_log=log)
     stopping = Event()
 

@@ -1,10 +1,12 @@
 from slack_bolt import App
 
 from bot.listeners.actions import moderation
+from bot.listeners.actions.feed import handle_open_list
 from bot.listeners.actions.paging import handle_page_click
 from bot.listeners.guards import viewers_only
 from bot.services import Services
 from bot.slack.banned_page import ACTION_NEXT, ACTION_PREVIOUS
+from bot.slack.feed import ACTION_OPEN_LIST
 
 
 def register(app: App, services: Services) -> None:
@@ -14,3 +16,7 @@ def register(app: App, services: Services) -> None:
         handle_page_click(ack, body, action, services)
 
     moderation.register(app, services)  # Unban / Ban, each behind moderators_only
+
+    @app.action(ACTION_OPEN_LIST, middleware=[viewers_only(services)])
+    def feed_open_list(ack, body, action):  # a feed message's "View banned list"
+        handle_open_list(ack, body, action, services)
