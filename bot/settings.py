@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -40,12 +48,15 @@ class Settings(BaseSettings):
         "https://slack.com/api/", description="Slack Web API base URL (proxies, tests)."
     )
 
-    cometchat_app_id: str = Field("", description="CometChat app id (goes in the API host name).")
-    cometchat_region: Literal["us", "eu", "in"] = Field("us", description="CometChat region.")
-    cometchat_api_key: SecretStr = Field(description="CometChat REST API key (fullAccess).")
+    # Declared before the app id, whose validator needs to know whether it is set.
     cometchat_base_url: str = Field(
         "", description="Overrides https://{app_id}.api-{region}.cometchat.io/v3 when set."
     )
+    cometchat_app_id: str = Field(
+        "", validate_default=True, description="CometChat app id (goes in the API host name)."
+    )
+    cometchat_region: Literal["us", "eu", "in"] = Field("us", description="CometChat region.")
+    cometchat_api_key: SecretStr = Field(description="CometChat REST API key (fullAccess).")
     cometchat_timeout: float = Field(5.0, gt=0, le=30, description="Seconds per upstream request.")
     cometchat_retry_budget: float = Field(
         10.0, gt=0, le=60, description="Seconds a read may spend on retries before giving up."
@@ -90,8 +101,11 @@ class Settings(BaseSettings):
 
     @field_validator("cometchat_app_id")
     @classmethod
-    def _app_id(cls, value: str) -> str:
+    def _app_id(cls, value: str, info: ValidationInfo) -> str:
         value = value.strip()
+        # Checked here, not after loading, so it is reported alongside every other problem.
+        if not value and not info.data.get("cometchat_base_url"):
+            raise PydanticCustomError("missing_app_id", "missing (or set COMETCHAT_BASE_URL)")
         if value and not value.replace("-", "").replace("_", "").isalnum():
             raise ValueError("must be the app id from the CometChat dashboard (letters and digits)")
         return value
@@ -122,8 +136,6 @@ def load_settings(**overrides: object) -> Settings:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise ConfigError([_describe(err) for err in exc.errors()]) from None
-    if not settings.cometchat_base_url and not settings.cometchat_app_id:
-        raise ConfigError(["COMETCHAT_APP_ID: missing (or set COMETCHAT_BASE_URL)"])
     return settings
 
 
