@@ -11,8 +11,10 @@ from slack_sdk.models.blocks import Block
 
 from bot.cometchat import BannedPage, CometChatClient, Group
 from bot.cursor import PageCursor
+from bot.search import search_banned
 from bot.slack.banned_page import UserExtras, render_banned_page
 from bot.slack.message import Message
+from bot.slack.tools import page_tools, search_notes
 
 
 @dataclass(frozen=True)
@@ -68,9 +70,21 @@ class BannedLists:
         """Raises CometChat errors; the caller turns them into words."""
         started = time.perf_counter()
         group = self.group(cursor.guid)
-        page = self._cometchat.list_banned_users(
-            cursor.guid, page=cursor.page, per_page=cursor.per_page
-        )
+        notes = []
+        if cursor.query:
+            found = search_banned(
+                self._cometchat,
+                cursor.guid,
+                cursor.query,
+                page=cursor.page,
+                per_page=cursor.per_page,
+            )
+            page, notes = found.page, search_notes(found)
+        else:
+            page = self._cometchat.list_banned_users(
+                cursor.guid, page=cursor.page, per_page=cursor.per_page
+            )
         upstream_ms = (time.perf_counter() - started) * 1000
+        footer = [*notes, *page_tools(page, cursor), *(footer or [])]
         message = render_banned_page(page, cursor, group, user_extras=user_extras, footer=footer)
         return RenderedPage(message=message, upstream_ms=upstream_ms, page=page)

@@ -1,0 +1,65 @@
+"""The list's own tools under a page: Share in channel and Export CSV. Pure renderers."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+)
+
+from bot.cometchat.models import BannedPage
+from bot.cursor import PageCursor
+from bot.search import SearchResult
+
+ACTION_SHARE = "banned_share"
+ACTION_EXPORT = "banned_export"
+TOOLS_BLOCK_ID = "banned_tools"
+SEARCH_NOTE_BLOCK_ID = "banned_search_note"
+
+
+def page_tools(page: BannedPage, cursor: PageCursor) -> list[Block]:
+    """Share and Export, only where there is something to share or export.
+
+    Both buttons carry the page's cursor: Share re-renders exactly that page (an ephemeral
+    message is not sent back to us with the click), Export reads its group.
+    """
+    if not page.users:
+        return []
+    value = cursor.at(page.page).encode()
+    block = ActionsBlock(
+        block_id=TOOLS_BLOCK_ID,
+        elements=[
+            ButtonElement(
+                action_id=ACTION_SHARE,
+                text=PlainTextObject(text="Share in channel"),
+                value=value,
+            ),
+            ButtonElement(
+                action_id=ACTION_EXPORT,
+                # A search page still exports everyone: say so rather than surprise.
+                text=PlainTextObject(text="Export CSV (all)" if cursor.query else "Export CSV"),
+                value=value,
+            ),
+        ],
+    )
+    return [block]
+
+
+def search_notes(result: SearchResult) -> list[Block]:
+    """A search that stopped at its bound says so rather than pretend the list ended."""
+    if not result.limited:
+        return []
+    note = ContextBlock(
+        block_id=SEARCH_NOTE_BLOCK_ID,
+        elements=[
+            MarkdownTextObject(
+                text=f":warning: Only the first {result.scanned:,} banned users were searched: "
+                "matches further down the list are not shown. Use more of the name or uid."
+            )
+        ],
+    )
+    return [note]
