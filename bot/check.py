@@ -23,6 +23,7 @@ from bot.cometchat import errors as cc
 from bot.cometchat.client import new_http_client
 from bot.messages import operator_hint
 from bot.settings import ConfigError, Settings, load_settings
+from bot.socket_mode import app_token
 
 CHECK_TIMEOUT = 5.0  # seconds per request: a check should answer quickly, even when a host is down
 
@@ -76,7 +77,7 @@ def run_check(
     bot = check_slack_bot(settings, client)
     findings.append(bot)
     # Same host as auth.test: if that one was unreachable, saying it twice helps nobody.
-    if settings.slack_app_token is not None and not bot.text.startswith("cannot reach"):
+    if app_token(settings) and not bot.text.startswith("cannot reach"):
         findings.append(check_slack_app_token(settings, client))
     findings.append(check_cometchat(settings, transport=cometchat_transport))
     return findings
@@ -85,7 +86,7 @@ def run_check(
 def _settings_ok(settings: Settings) -> Finding:
     mode = (
         "Socket Mode (SLACK_APP_TOKEN is set; no public URL needed)"
-        if settings.slack_app_token is not None
+        if app_token(settings)
         else "HTTP (Slack must reach https://<your-host>/slack/events)"
     )
     return Finding("Settings", Status.OK, f"loaded; Slack connection: {mode}")
@@ -112,8 +113,8 @@ def _token_shapes(settings: Settings) -> list[Finding]:
                 fix="SLACK_SIGNING_SECRET: copy the Signing Secret from Basic Information",
             )
         )
-    app_token = settings.slack_app_token
-    if app_token is not None and not app_token.get_secret_value().startswith("xapp-"):
+    token = app_token(settings)
+    if token and not token.startswith("xapp-"):
         findings.append(
             Finding(
                 "Settings",
@@ -154,9 +155,8 @@ def check_slack_bot(settings: Settings, client: WebClient) -> Finding:
 
 def check_slack_app_token(settings: Settings, client: WebClient) -> Finding:
     """apps.connections.open is the one call an app-level token can make; it opens nothing yet."""
-    assert settings.slack_app_token is not None
     try:
-        client.apps_connections_open(app_token=settings.slack_app_token.get_secret_value())
+        client.apps_connections_open(app_token=app_token(settings) or "")
     except SlackApiError as exc:
         code = _slack_error(exc)
         return Finding(
