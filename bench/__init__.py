@@ -1,0 +1,1 @@
+"""Benchmarks: `python bench/load.py` (or `make bench`). Never run by the test suite."""

@@ -1,0 +1,105 @@
+"""Fast loopback fakes for the benchmark, each run in its own process.
+
+    python -m bench.fakes cometchat   # the answers of tests.fakes.FakeCometChat, plus a delay
+    python -m bench.fakes slack       # records when each response_url POST arrives
+
+Each prints `port N` once listening. Control routes (benchmark only):
+- CometChat `POST /_bench/delay?s=2` sets the delay before every answer.
+- Slack `GET /_bench/wait?phase=P&n=N&timeout=T` waits until N POSTs to `/response/P.<n>`
+  have arrived (or T s pass), then returns and forgets them: {id: [time, replaced, has_blocks]}.
+  `time.monotonic()` is the system-wide CLOCK_MONOTONIC on Linux, so the load generator can
+  compare it with its own send times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+import time
+from urllib.parse import parse_qs, urlsplit
+
+from bench.wire import serve
+from tests.fakes.cometchat import FakeCometChat, Recorded
+
+GROUP = "bench-group"
+BANNED = 57
+
+
+def cometchat_handler():
+    fake = FakeCometChat()
+    fake.add_group(GROUP, "Bench Group", banned=BANNED)
+    state = {"delay": 0.0}
+
+    async def handle(method: str, target: str, headers: dict[str, str], body: bytes):
+        split = urlsplit(target)
+        query = parse_qs(split.query, keep_blank_values=True)
+        if split.path == "/_bench/delay":
+            state["delay"] = float(query["s"][0])
+            return 200, b"{}"
+        if state["delay"]:
+            await asyncio.sleep(state["delay"])
+        status, answer, _headers = fake.answer(Recorded(method, split.path, query, headers))
+        fake.requests.clear()  # the benchmark needs the answers, not the record
+        return status, json.dumps(answer).encode()
+
+    return handle
+
+
+def slack_handler():
+    # phase -> id -> [arrival time, replace_original, has blocks]; ids are "<phase>.<n>"
+    arrived: dict[str, dict[str, list]] = {}
+    changed = asyncio.Condition()
+    auth_test = json.dumps(
+        {"ok": True, "user_id": "UBOT", "team_id": "T0TEAM", "bot_id": "B0BOT", "user": "bot"}
+    ).encode()
+
+    async def handle(method: str, target: str, headers: dict[str, str], body: bytes):
+        split = urlsplit(target)
+        if split.path.startswith("/response/"):
+            now = time.monotonic()
+            message = json.loads(body or b"{}")
+            rid = split.path[len("/response/") :]
+            async with changed:
+                arrived.setdefault(rid.split(".")[0], {})[rid] = [
+                    now,
+                    bool(message.get("replace_original")),
+                    "blocks" in message,
+                ]
+                changed.notify_all()
+            return 200, b'{"ok":true}'
+        if split.path.startswith("/api/"):
+            return 200, auth_test
+        if split.path == "/_bench/wait":
+            query = parse_qs(split.query)
+            phase, wanted = query["phase"][0], int(query["n"][0])
+            async with changed:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        changed.wait_for(lambda: len(arrived.get(phase, ())) >= wanted),
+                        float(query["timeout"][0]),
+                    )
+                found = arrived.pop(phase, {})
+            return 200, json.dumps(found).encode()
+        return 404, b"{}"
+
+    return handle
+
+
+async def main(kind: str) -> None:
+    handler = cometchat_handler() if kind == "cometchat" else slack_handler()
+    server = await serve(handler)()
+    print(f"port {server.sockets[0].getsockname()[1]}", flush=True)
+    async with server:
+        await server.serve_forever()
+
+
+if __name__ == "__main__":
+    try:
+        import uvloop  # optional: faster still, if installed
+
+        uvloop.install()
+    except ImportError:
+        pass
+    asyncio.run(main(sys.argv[1]))

@@ -1,0 +1,417 @@
+"""Load benchmark: the real web process against a "Bolt defaults" baseline, side by side.
+
+    python bench/load.py [--quick]        (or `make bench`)
+
+Starts the web process exactly as the Procfile does (`python -m bot serve`), with CometChat and
+Slack faked on loopback in their own processes (bench/fakes.py), drives it with signed requests
+from an asyncio load generator (bench/wire.py), then does the same for bench/naive.py. Figures:
+
+- latency: command sent -> page delivered (in the acknowledgement, or POSTed to response_url),
+  one command at a time, CometChat answering at once; p50 and p95;
+- throughput: commands answered per second with 16 concurrent clients;
+- concurrency: 300 commands at once (each on a new connection) with CometChat taking 2 s per
+  request: % acknowledged within 3 s (Slack's limit), % answered within the wait;
+- clicks: Next click sent -> replacement page delivered to response_url; p50;
+- memory: resident set of the web process and all its children after the load;
+- start-up: launch -> first 200 from /healthz (median of several launches).
+
+Everything runs on one machine, so the figures include the load generator's and the fakes' share
+of the CPU; expect noise when other work is running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shlex
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.fakes import GROUP  # noqa: E402
+from bench.wire import Client  # noqa: E402
+from bot.cursor import PageCursor  # noqa: E402
+from bot.slack.banned_page import ACTION_NEXT  # noqa: E402
+from tests.fakes.cometchat import API_KEY  # noqa: E402
+from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, action_body, command_body, sign  # noqa: E402
+
+HOST = "127.0.0.1"
+SLACK_ACK_LIMIT = 3.0
+CLIENTS = 16
+AT_ONCE = 300
+SLOW_COMETCHAT = 2.0
+
+
+@dataclass(frozen=True)
+class Sizes:
+    warmup: int
+    latency: int
+    clicks: int
+    throughput: int
+    startups: int
+    answer_wait: float
+
+
+FULL = Sizes(warmup=100, latency=500, clicks=300, throughput=4000, startups=3, answer_wait=30.0)
+QUICK = Sizes(warmup=50, latency=150, clicks=80, throughput=1200, startups=1, answer_wait=15.0)
+
+
+@dataclass
+class Figures:
+    latency_ms: list[float] = field(default_factory=list)
+    in_ack: int = 0
+    click_ms: list[float] = field(default_factory=list)
+    throughput: float = 0.0
+    tp_answered: int = 0
+    tp_sent: int = 0
+    acked_in_time: int = 0
+    answered: int = 0
+    last_answer_s: float = 0.0
+    rss_mb: float = 0.0
+    startup_s: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+# -- processes ---------------------------------------------------------------------------------
+
+
+def start_fake(kind: str) -> tuple[subprocess.Popen, int]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.fakes", kind], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    line = proc.stdout.readline() if proc.stdout else ""
+    if not line.startswith("port "):
+        raise RuntimeError(f"fake {kind} did not start: {line!r}")
+    return proc, int(line.split()[1])
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def procfile_command() -> list[str]:
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith("web:"):
+            argv = shlex.split(line[len("web:") :])
+            # `python` on the dyno is the app's interpreter; here, that is ours (.venv).
+            return [sys.executable if argv[0] == "python" else argv[0], *argv[1:]]
+    raise RuntimeError("Procfile has no web process")
+
+
+def rss_tree_mb(pid: int) -> float:
+    """Resident memory of `pid` and every descendant, from /proc (Linux)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry))
+    total_kb, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        todo.extend(children.get(current, []))
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total_kb += int(line.split()[1])
+        except OSError:
+            pass
+    return total_kb / 1024
+
+
+class WebProcess:
+    def __init__(self, argv: list[str], env: dict[str, str], port: int, log: Path):
+        self.argv, self.env, self.port, self.log = argv, env, port, log
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> float:
+        """Launch; return seconds until /healthz first answers 200."""
+        started = time.monotonic()
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=out, stderr=out)
+        while time.monotonic() - started < 30:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.argv} exited {self.proc.returncode}; see {self.log}")
+            try:
+                with socket.create_connection((HOST, self.port), timeout=1) as sock:
+                    sock.sendall(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+                    if sock.recv(64).startswith(b"HTTP/1.1 200"):
+                        return time.monotonic() - started
+            except OSError:
+                time.sleep(0.005)  # not listening yet; poll again
+        raise RuntimeError(f"{self.argv} not healthy after 30 s; see {self.log}")
+
+    def stop(self) -> int | None:
+        if self.proc is None:
+            return None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+
+# -- load --------------------------------------------------------------------------------------
+
+
+def signed(body: bytes) -> tuple[bytes, dict[str, str]]:
+    return body, {"content-type": "application/x-www-form-urlencoded", **sign(body)}
+
+
+def has_page(payload: bytes) -> bool:
+    return b'"blocks"' in payload and b"Bench Group" in payload
+
+
+class Driver:
+    def __init__(self, port: int, slack_port: int, cometchat_port: int, sizes: Sizes):
+        self.port, self.slack_port, self.cc_port = port, slack_port, cometchat_port
+        self.sizes = sizes
+        self.response_base = f"http://{HOST}:{slack_port}/response/"
+        self.control = Client(HOST, slack_port)
+
+    async def arrivals(self, phase: str, n: int, timeout: float) -> dict[str, list]:
+        path = f"/_bench/wait?phase={phase}&n={n}&timeout={timeout}"
+        status, payload = await self.control.request("GET", path)
+        return json.loads(payload) if status == 200 else {}
+
+    async def set_delay(self, seconds: float) -> None:
+        await Client(HOST, self.cc_port).request("POST", f"/_bench/delay?s={seconds}")
+
+    def command(self, rid: str) -> tuple[bytes, dict[str, str]]:
+        return signed(command_body(GROUP, self.response_base + rid))
+
+    def click(self, rid: str) -> tuple[bytes, dict[str, str]]:
+        value = PageCursor(guid=GROUP, page=2, per_page=10).encode()
+        return signed(action_body(ACTION_NEXT, value, self.response_base + rid))
+
+    async def one_at_a_time(self, phase: str, requests: list, figures: Figures) -> list[float]:
+        client, timings = Client(HOST, self.port), []
+        for i, (body, headers) in enumerate(requests):
+            sent = time.monotonic()
+            status, payload = await client.request("POST", "/slack/events", body, headers)
+            acked = time.monotonic()
+            if status != 200:
+                figures.errors.append(f"{phase}: HTTP {status}")
+                continue
+            if has_page(payload):
+                figures.in_ack += phase == "lat"
+                timings.append((acked - sent) * 1000)
+                continue
+            got = (await self.arrivals(phase, 1, 10)).get(f"{phase}.{i}")
+            if got is None or not got[2]:
+                figures.errors.append(f"{phase}: no page delivered for {phase}.{i}")
+                continue
+            timings.append((got[0] - sent) * 1000)
+        await client.close()
+        return timings
+
+    async def throughput(self, figures: Figures) -> None:
+        total = self.sizes.throughput
+        requests = [self.command(f"tp.{i}") for i in range(total)]
+        delivered: list[float] = []
+        waiting = 0
+        next_index = 0
+
+        async def worker() -> None:
+            nonlocal next_index, waiting
+            client = Client(HOST, self.port)
+            while next_index < total:
+                body, headers = requests[next_index]
+                next_index += 1
+                status, payload = await client.request("POST", "/slack/events", body, headers)
+                if status != 200:
+                    figures.errors.append(f"throughput: HTTP {status}")
+                elif has_page(payload):
+                    delivered.append(time.monotonic())
+                else:
+                    waiting += 1
+            await client.close()
+
+        started = time.monotonic()
+        await asyncio.gather(*(worker() for _ in range(CLIENTS)))
+        later = await self.arrivals("tp", waiting, self.sizes.answer_wait) if waiting else {}
+        delivered.extend(t for t, _replaced, page in later.values() if page)
+        figures.tp_sent, figures.tp_answered = total, len(delivered)
+        if delivered:
+            figures.throughput = len(delivered) / (max(delivered) - started)
+
+    async def at_once(self, figures: Figures) -> None:
+        await self.set_delay(SLOW_COMETCHAT)
+        requests = [self.command(f"conc.{i}") for i in range(AT_ONCE)]
+        ack_times: list[float | None] = [None] * AT_ONCE
+        answers: list[float] = []
+
+        async def one(i: int) -> None:
+            body, headers = requests[i]
+            client = Client(HOST, self.port)
+            try:
+                status, payload = await asyncio.wait_for(
+                    client.request("POST", "/slack/events", body, headers), 60
+                )
+            except (OSError, TimeoutError) as exc:
+                figures.errors.append(f"at once: {type(exc).__name__}")
+                return
+            finally:
+                await client.close()
+            if status == 200:
+                ack_times[i] = time.monotonic()
+                if has_page(payload):
+                    answers.append(ack_times[i])
+
+        started = time.monotonic()
+        await asyncio.gather(*(one(i) for i in range(AT_ONCE)))
+        later = await self.arrivals("conc", AT_ONCE - len(answers), self.sizes.answer_wait)
+        answers.extend(t for t, _replaced, page in later.values() if page)
+        figures.acked_in_time = sum(
+            1 for t in ack_times if t is not None and t - started <= SLACK_ACK_LIMIT
+        )
+        figures.answered = len(answers)
+        figures.last_answer_s = (max(answers) - started) if answers else 0.0
+        await self.set_delay(0)
+
+    async def run(self, figures: Figures) -> None:
+        warm = [self.command(f"warm.{i}") for i in range(self.sizes.warmup)]
+        warm += [self.click(f"warm.c{i}") for i in range(self.sizes.warmup // 4)]
+        await self.one_at_a_time("warm", warm, Figures())
+        await self.arrivals("warm", 10**6, 0.5)  # forget anything the warm-up left behind
+        figures.latency_ms = await self.one_at_a_time(
+            "lat", [self.command(f"lat.{i}") for i in range(self.sizes.latency)], figures
+        )
+        figures.click_ms = await self.one_at_a_time(
+            "click", [self.click(f"click.{i}") for i in range(self.sizes.clicks)], figures
+        )
+        await self.throughput(figures)
+        await self.at_once(figures)
+
+
+def run_design(argv: list[str], env: dict[str, str], ports: dict[str, int], sizes: Sizes, log):
+    figures = Figures()
+    port = free_port()
+    web_env = {**env, "PORT": str(port)}
+    for _ in range(sizes.startups - 1):
+        process = WebProcess(argv, web_env, port, log)
+        figures.startup_s.append(process.start())
+        process.stop()
+    process = WebProcess(argv, web_env, port, log)
+    figures.startup_s.append(process.start())
+    try:
+        driver = Driver(port, ports["slack"], ports["cometchat"], sizes)
+        asyncio.run(driver.run(figures))
+        assert process.proc is not None
+        figures.rss_mb = rss_tree_mb(process.proc.pid)
+    finally:
+        process.stop()
+    return figures
+
+
+# -- report ------------------------------------------------------------------------------------
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def rows(fig: Figures, sizes: Sizes) -> list[str]:
+    return [
+        f"{pct(fig.latency_ms, 50):.2f} / {pct(fig.latency_ms, 95):.2f}",
+        f"{fig.throughput:,.0f}"
+        + (
+            "" if fig.tp_answered == fig.tp_sent else f" ({fig.tp_answered}/{fig.tp_sent} answered)"
+        ),
+        f"{100 * fig.acked_in_time / AT_ONCE:.0f} %",
+        f"{100 * fig.answered / AT_ONCE:.0f} %"
+        + (f" (last at {fig.last_answer_s:.1f} s)" if fig.answered else ""),
+        f"{pct(fig.click_ms, 50):.2f}",
+        f"{fig.rss_mb:.0f}",
+        f"{statistics.median(fig.startup_s):.2f}",
+    ]
+
+
+def report(bot: Figures, naive: Figures, sizes: Sizes) -> None:
+    labels = [
+        ("command latency p50 / p95, ms", "p50 ≤ 3"),
+        (f"throughput, {CLIENTS} clients, commands/s", "≥ 800"),
+        (f"{AT_ONCE} at once, 2 s CometChat: acked ≤ 3 s", "100 %"),
+        (f"  answered (within {sizes.answer_wait:.0f} s)", "100 %"),
+        ("click latency p50, ms", "≈ command"),
+        ("RSS of web process tree after load, MB", "≤ 70"),
+        ("start-up to first healthy /healthz, s", "≤ 2"),
+    ]
+    ours, theirs = rows(bot, sizes), rows(naive, sizes)
+    widths = [max(len(x[0]) for x in labels), 10, max(map(len, ours)) + 2, max(map(len, theirs))]
+    head = ["figure", "target", "python -m bot serve", "Bolt defaults"]
+    widths[2] = max(widths[2], len(head[2]) + 2)
+    print()
+    print("  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
+    print("  ".join("-" * w for w in widths))
+    for (label, target), a, b in zip(labels, ours, theirs, strict=True):
+        print("  ".join(v.ljust(w) for v, w in zip((label, target, a, b), widths, strict=True)))
+    print()
+    print(
+        f"commands answered in the acknowledgement: {bot.in_ack}/{len(bot.latency_ms)} (bot), "
+        f"{naive.in_ack}/{len(naive.latency_ms)} (Bolt defaults)"
+    )
+    print(f"load average now: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    for name, fig in (("bot", bot), ("Bolt defaults", naive)):
+        if fig.errors:
+            shown = sorted(set(fig.errors))[:5]
+            print(f"{name}: {len(fig.errors)} errors, e.g. {shown}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer requests, about a minute")
+    args = parser.parse_args()
+    sizes = QUICK if args.quick else FULL
+
+    fakes = {kind: start_fake(kind) for kind in ("cometchat", "slack")}
+    ports = {kind: port for kind, (_proc, port) in fakes.items()}
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "COMETCHAT_API_KEY": API_KEY,
+        "COMETCHAT_BASE_URL": f"http://{HOST}:{ports['cometchat']}/v3",
+        "SLACK_API_URL": f"http://{HOST}:{ports['slack']}/api/",
+        "LOG_LEVEL": "INFO",
+    }
+    started = time.monotonic()
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+            print(f"web process: {shlex.join(procfile_command())} (logs in {tmp})", flush=True)
+            bot = run_design(procfile_command(), env, ports, sizes, Path(tmp, "bot.log"))
+            print("baseline: python -m bench.naive", flush=True)
+            naive_argv = [sys.executable, "-m", "bench.naive"]
+            naive = run_design(naive_argv, env, ports, sizes, Path(tmp, "naive.log"))
+    finally:
+        for proc, _port in fakes.values():
+            proc.terminate()
+            proc.wait()
+    report(bot, naive, sizes)
+    print(f"run took {time.monotonic() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
