@@ -46,11 +46,23 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class SingleLineFormatter(logging.Formatter):
+    """One record, one line: a traceback or multi-line message is folded in with `\\n`.
+
+    Log routers (Heroku's Logplex, most drains) split on newlines; a traceback spread over
+    twenty lines would become twenty unrelated entries without a request id.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace("\r", "\\r").replace("\n", "\\n")
+
+
+LOG_FORMAT = "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"
+
+
 def configure_logging(level: str, secrets: Iterable[SecretStr | str] = ()) -> None:
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s level=%(levelname)s logger=%(name)s %(message)s")
-    )
+    handler.setFormatter(SingleLineFormatter(LOG_FORMAT))
     handler.addFilter(RedactSecrets(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]

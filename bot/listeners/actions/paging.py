@@ -21,6 +21,7 @@ def handle_page_click(ack: Ack, body: dict, action: dict, services: Services) ->
     rid = new_request_id()
     fields = {
         "event": "page_click",
+        "action": action.get("action_id"),
         "rid": rid,
         "user": (body.get("user") or {}).get("id"),
     }

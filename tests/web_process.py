@@ -1,0 +1,111 @@
+"""`python -m bot serve` as a child process, for tests of the real entry point.
+
+Only loopback fakes are configured; the working directory has no `.env`, and the environment
+carries nothing of the developer's but PATH. Output (stdout and stderr) is collected line by
+line so a test can wait for a log line instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from tests.fakes.cometchat import API_KEY
+from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRETS = (BOT_TOKEN, SIGNING_SECRET, API_KEY)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class WebProcess:
+    def __init__(self, cwd: Path, *, cometchat_url: str, slack_url: str, **settings: str):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": str(ROOT),
+            "PYTHONUNBUFFERED": "1",
+            "PORT": str(self.port),
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack_url + "/api/",
+            "COMETCHAT_API_KEY": API_KEY,
+            "COMETCHAT_BASE_URL": cometchat_url + "/v3",
+            **settings,
+        }
+        self.cwd = cwd
+        self.lines: list[str] = []
+        self._closed = False  # the output has ended
+        self._arrived = threading.Condition()
+        self.process: subprocess.Popen | None = None
+        self._reader: threading.Thread | None = None
+
+    def __enter__(self) -> WebProcess:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve"],
+            cwd=self.cwd,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self.wait_for_line("event=listening")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def _read(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        for line in self.process.stdout:
+            with self._arrived:
+                self.lines.append(line.rstrip("\n"))
+                self._arrived.notify_all()
+        with self._arrived:
+            self._closed = True
+            self._arrived.notify_all()
+
+    def wait_for_line(self, fragment: str, timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while True:
+                for line in self.lines:
+                    if fragment in line:
+                        return line
+                if self._closed:
+                    raise AssertionError(f"process exited without {fragment!r}:\n{self.output}")
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"no {fragment!r} in {timeout} s:\n{self.output}")
+                self._arrived.wait(remaining)
+
+    def terminate(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+
+    def wait_exit(self, timeout: float) -> int:
+        """Exit status; also waits until every output line has been read."""
+        assert self.process is not None and self._reader is not None
+        code = self.process.wait(timeout=timeout)
+        self._reader.join(timeout=timeout)
+        return code
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
