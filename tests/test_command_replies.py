@@ -81,7 +81,12 @@ def always(status: int, code: str | None, headers: dict | None = None):
 
 
 def has_buttons(reply: dict) -> bool:
-    return any(block["type"] == "actions" for block in reply.get("blocks", []))
+    return any(
+        element["type"] == "button"
+        for block in reply.get("blocks", [])
+        if block["type"] == "actions"
+        for element in block["elements"]
+    )
 
 
 def assert_no_secrets(*texts: str) -> None:
