@@ -64,7 +64,8 @@ def show_page(
     try:
         rendered = render_page(services, cursor, moderate=moderate)
     except Exception as exc:
-        return Outcome(report_failure(exc, **fields), ok=False)
+        elapsed = (time.perf_counter() - started) * 1000  # mostly upstream time, retries included
+        return Outcome(report_failure(exc, **fields, ms=elapsed), ok=False)
     log.info(
         kv(
             **fields,

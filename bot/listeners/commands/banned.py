@@ -18,7 +18,12 @@ from bot.slack.payloads import ephemeral
 
 def handle_banned(ack: Ack, command: dict, services: Services) -> None:
     rid = new_request_id()
-    fields = {"event": "command", "rid": rid, "user": command.get("user_id")}
+    fields = {
+        "event": "command",
+        "command": command.get("command"),
+        "rid": rid,
+        "user": command.get("user_id"),
+    }
     try:
         request = parse_command(command.get("text"))
     except BotError as exc:
