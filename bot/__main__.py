@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             settings.slack_signing_secret,
             settings.cometchat_api_key,
             settings.slack_app_token or "",
+            settings.cometchat_webhook_password or "",
         ],
     )
     if command == "list":

@@ -204,7 +204,7 @@ def test_quirk_beside_real_targets_lists_them_and_counts_the_unnamed():
     message = render(event(members=[dict(actor), user("u-ann", "Ann")], by=actor), can_unban=True)
 
     headline = block(message, "feed_event")["text"]["text"]
-    assert "*1 users* (and 1 CometChat did not name) were *banned*" in headline
+    assert "*1 user* (and 1 CometChat did not name) were *banned*" in headline
     assert [UnbanRef.decode(b["value"]).uid for b in buttons(message, ACTION_UNBAN)] == ["u-ann"]
 
 

@@ -394,3 +394,66 @@ def test_view_banned_list_is_refused_to_someone_who_may_not_view(start, slack, c
     (answer,) = slack.wait_for(1, path_prefix="/response/nope")
     assert "not allowed" in answer.body["text"]
     assert cometchat.requests == []
+
+
+def test_view_banned_list_gives_a_moderator_the_moderation_buttons(feed, slack):
+    feed.deliver(event(guid=GUID))
+    (post,) = feed.posts(1)
+    (button,) = buttons(post.body, ACTION_OPEN_LIST)
+
+    feed.click(click_payload(post.body, button, slack.url + "/response/mod", user_id=MODERATOR))
+    (answer,) = slack.wait_for(1, path_prefix="/response/mod")
+    assert len(buttons(answer.body, ACTION_UNBAN)) == 10  # one per user on the page
+
+
+def banned_uids(cometchat: FakeCometChat) -> list[str]:
+    return [u["uid"] for u in cometchat.banned[GUID]]
+
+
+def test_unban_from_a_feed_message_unbans_and_answers_in_place(feed, slack, cometchat):
+    assert "user-005" in banned_uids(cometchat)
+    feed.deliver(event(guid=GUID, members=[user("user-005", "User 005")]))
+    (post,) = feed.posts(1)
+    (unban,) = buttons(post.body, ACTION_UNBAN)
+    assert unban["confirm"]["confirm"]["text"] == "Unban"
+
+    url = slack.url + "/response/unban"
+    assert feed.click(click_payload(post.body, unban, url)).status_code == 200
+    (answer,) = slack.wait_for(1, path_prefix="/response/unban")
+
+    deletes = [r for r in cometchat.requests if r.method == "DELETE"]
+    assert [r.path for r in deletes] == [f"/v3/groups/{GUID}/bannedusers/user-005"]
+    assert "user-005" not in banned_uids(cometchat)
+    # The feed message stays, its Unban row now saying what happened.
+    assert answer.body["replace_original"] is True
+    blocks = {b["block_id"]: b for b in answer.body["blocks"]}
+    assert blocks["feed_event"] == post.body["blocks"][0]
+    assert blocks["feed_unban_0"]["type"] == "context"
+    assert "Unbanned `user-005`" in blocks["feed_unban_0"]["elements"][0]["text"]
+    assert buttons(answer.body, ACTION_UNBAN) == []
+    assert len(buttons(answer.body, ACTION_OPEN_LIST)) == 1
+
+
+def test_unban_from_a_feed_message_is_refused_to_a_non_moderator(feed, slack, cometchat):
+    feed.deliver(event(guid=GUID, members=[user("user-005", "User 005")]))
+    (post,) = feed.posts(1)
+    (unban,) = buttons(post.body, ACTION_UNBAN)
+
+    url = slack.url + "/response/forged"
+    feed.click(click_payload(post.body, unban, url, user_id="U0INTRUDER"))
+    (answer,) = slack.wait_for(1, path_prefix="/response/forged")
+    assert "not allowed" in answer.body["text"]
+    assert [r for r in cometchat.requests if r.method == "DELETE"] == []
+    assert "user-005" in banned_uids(cometchat)
+
+
+def test_unban_of_someone_already_unbanned_says_so(feed, slack, cometchat):
+    cometchat.banned[GUID] = [u for u in cometchat.banned[GUID] if u["uid"] != "user-005"]
+    feed.deliver(event(guid=GUID, members=[user("user-005", "User 005")]))
+    (post,) = feed.posts(1)
+    (unban,) = buttons(post.body, ACTION_UNBAN)
+
+    feed.click(click_payload(post.body, unban, slack.url + "/response/stale"))
+    (answer,) = slack.wait_for(1, path_prefix="/response/stale")
+    row = {b["block_id"]: b for b in answer.body["blocks"]}["feed_unban_0"]
+    assert "not banned" in row["elements"][0]["text"].lower()

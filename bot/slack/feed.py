@@ -160,13 +160,17 @@ def _single(event: MemberEvent, person: Person) -> str:
 def _headline(event: MemberEvent, where: str) -> str:
     named, unnamed = len(event.targets), event.unnamed
     if event.trigger is Trigger.SCOPE_CHANGED:
-        return f"Scope changed for *{named} members* of {where}"
+        return f"Scope changed for *{_count(named, 'member')}* of {where}"
     verb = _PAST[event.trigger]
     if named == 0:
         # The onBehalfOf bug: CometChat named the moderator, not whoever was acted on.
         return f"A user CometChat did not name was *{verb}* from {where}"
     also = f" (and {unnamed} CometChat did not name)" if unnamed else ""
-    return f"*{named} users*{also} were *{verb}* from {where}"
+    return f"*{_count(named, 'user')}*{also} were *{verb}* from {where}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _member_line(trigger: Trigger, person: Person) -> str:

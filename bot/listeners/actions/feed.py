@@ -1,4 +1,4 @@
-""""View banned list" on a feed message: the group's first page, shown only to whoever clicked.
+""" "View banned list" on a feed message: the group's first page, shown only to whoever clicked.
 
 The feed message itself stays as it is (the whole channel sees it); the list arrives as a new
 ephemeral message beside it, whose Previous/Next then page in place as usual.
@@ -36,6 +36,7 @@ def handle_open_list(ack: Ack, body: dict, action: dict, services: Services) -> 
         return
 
     def work() -> dict:
-        return beside(show_page(services, cursor, **fields).message)
+        moderate = services.permissions.can_act(fields["user"])  # Unban/Ban only for moderators
+        return beside(show_page(services, cursor, moderate=moderate, **fields).message)
 
     services.responder.run_then_post(work, response_url, context=rid)
