@@ -105,8 +105,10 @@ def _cometchat_error(error: cc.CometChatError) -> str:
             "Please ask the person who runs /banned to check its settings."
         )
     if isinstance(error, cc.RateLimited):
+        seconds = error.retry_after
+        # A wait over an hour is a garbled header, not advice worth repeating.
         wait = (
-            f" in about {max(1, round(error.retry_after))} s" if error.retry_after else " shortly"
+            f" in about {max(1, round(seconds))} s" if seconds and seconds <= 3600 else " shortly"
         )
         return f":hourglass: CometChat is rate-limiting the bot right now. Please try again{wait}."
     if isinstance(error, cc.Unavailable):

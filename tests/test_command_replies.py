@@ -189,11 +189,17 @@ def test_rate_limit_honours_retry_after_then_says_try_again(svc, cometchat, cloc
     assert clock.sleeps == [0.2, 0.2] and len(cometchat.requests) == 3  # 0.6 s > 0.5 s budget
 
 
-@pytest.mark.parametrize("retry_after", ["inf", "nan", "soon", "1e999"])
+@pytest.mark.parametrize("retry_after", ["inf", "nan", "soon", "1e999", "1e300"])
 def test_unusable_retry_after_still_gets_a_clear_try_again(svc, cometchat, retry_after):
     cometchat.interceptor = always(429, "ERR_TOO_MANY_REQUESTS", {"Retry-After": retry_after})
     reply = run_command(svc, GUID)
-    assert "rate-limiting" in reply["text"] and "try again" in reply["text"]
+    assert reply["text"].endswith("Please try again shortly.")
+
+
+def test_rate_limit_reply_says_how_long_to_wait(svc, cometchat):
+    cometchat.interceptor = always(429, "ERR_TOO_MANY_REQUESTS", {"Retry-After": "42"})
+    reply = run_command(svc, GUID)
+    assert reply["text"].endswith("Please try again in about 42 s.")
 
 
 def test_every_reply_is_distinct(svc, cometchat):
