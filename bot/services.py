@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -34,8 +36,11 @@ def build_services(
     *,
     cometchat_transport: httpx.BaseTransport | None = None,
     slack_transport: httpx.BaseTransport | None = None,
+    cometchat_sleep: Callable[[float], None] = time.sleep,
+    cometchat_clock: Callable[[], float] = time.monotonic,
 ) -> Services:
-    """Wire the real clients. Transports are for tests and benchmarks (fakes, MockTransport)."""
+    """Wire the real clients. Transports are for tests and benchmarks (fakes, MockTransport);
+    sleep/clock let chaos tests run CometChat's retry back-off in virtual time."""
     cometchat_http = new_http_client(settings.cometchat_timeout, max_connections=settings.workers)
     if cometchat_transport is not None:
         cometchat_http = httpx.Client(
@@ -46,6 +51,8 @@ def build_services(
         settings.cometchat_api_key,
         http=cometchat_http,
         retry=RetryPolicy(budget=settings.cometchat_retry_budget),
+        sleep=cometchat_sleep,
+        clock=cometchat_clock,
     )
     slack_http = (
         httpx.Client(transport=slack_transport, timeout=10.0)
