@@ -109,6 +109,9 @@ class CometChatClient:
         items = list(data.values()) if isinstance(data, dict) else data
         if not isinstance(items, list):
             raise errors.UnexpectedResponse("groups: no data list")
+        # That example also nests `meta` inside `data`: keep what is a group, skip the rest,
+        # rather than failing the whole list over one odd entry.
+        items = [item for item in items if isinstance(item, dict) and item.get("guid")]
         try:
             return [Group.model_validate(item) for item in items]
         except ValidationError as exc:
