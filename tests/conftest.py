@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from socketserver import ThreadingMixIn
@@ -7,15 +8,27 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from bot.app import create_app
 from bot.services import Services, build_services
 from bot.settings import Settings, load_settings
 from bot.web import create_wsgi_app
+from tests import seeds
 from tests.fakes.cometchat import API_KEY, FakeCometChat
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, sign
 
 GUID = "cometchat-guid-1"
+
+# Hypothesis: enough examples to find edge cases, few enough to keep CI within minutes. Seeds come
+# from tests/seeds.py and are printed at the end of every run; HYPOTHESIS_PROFILE=thorough digs.
+hypothesis_settings.register_profile("ci", max_examples=150, deadline=None, print_blob=True)
+hypothesis_settings.register_profile("thorough", max_examples=2000, deadline=None, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    terminalreporter.write_line(seeds.summary())
 
 
 def make_settings(**overrides) -> Settings:

@@ -1,0 +1,180 @@
+"""The real app, driven without pytest fixtures, for property, chaos and no-secrets suites.
+
+`Harness` builds Services + the Bolt app from `create_app`, with CometChat faked in-process and
+Slack as the loopback FakeSlack. Requests are signed and handed to `app.dispatch`: the same
+signature check, middleware and listeners as over HTTP, without a socket per request (hypothesis
+runs hundreds of examples; see the timing note in test_properties.py).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from slack_bolt import App, BoltRequest, BoltResponse
+
+from bot.app import create_app
+from bot.services import Services, build_services
+from bot.settings import Settings
+from tests.conftest import make_settings
+from tests.fakes.cometchat import FakeCometChat
+from tests.fakes.slack import FakeSlack, Received, action_body, command_body, sign
+
+FORM = "application/x-www-form-urlencoded"
+MODERATOR = "U0MOD"
+
+
+@dataclass
+class Reply:
+    """What one request to the app produced: its acknowledgement and what reached Slack after."""
+
+    status: int
+    ack: dict[str, Any] | None  # the ack's JSON body, None when acknowledged empty
+    posts: list[Received] = field(default_factory=list)  # response_url / Web API, in order
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        """Every message the user got: the ack's, then each response_url POST."""
+        found = [self.ack] if self.ack and "text" in self.ack else []
+        found += [p.body for p in self.posts if p.path.startswith("/response/")]
+        return found
+
+    @property
+    def api_calls(self) -> list[Received]:
+        return [p for p in self.posts if p.path.startswith("/api/")]
+
+    def texts(self) -> str:
+        parts = [m.get("text", "") for m in self.messages]
+        parts += [json.dumps(p.body) for p in self.api_calls]
+        return "\n".join(parts)
+
+
+class Harness:
+    def __init__(self, services: Services, app: App, cometchat: FakeCometChat, slack: FakeSlack):
+        self.services, self.app, self.cometchat, self.slack = services, app, cometchat, slack
+        self._ids = itertools.count(1)
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    def dispatch(self, body: bytes, headers: dict[str, str] | None = None) -> BoltResponse:
+        return self.app.dispatch(
+            BoltRequest(body=body.decode("utf-8"), headers=headers or {"content-type": FORM})
+        )
+
+    def signed(self, body: bytes, **sign_kw: Any) -> BoltResponse:
+        return self.dispatch(body, {"content-type": FORM, **sign(body, **sign_kw)})
+
+    def new_response_url(self) -> tuple[str, str]:
+        path = f"/response/{next(self._ids)}/"
+        return self.slack.url + path, path
+
+    def command(self, text: str, *, user_id: str = MODERATOR, wait: float = 10.0) -> Reply:
+        url, path = self.new_response_url()
+        mark = len(self.slack.received)
+        response = self.signed(command_body(text, url, user_id=user_id))
+        ack = json.loads(response.body) if response.body else None
+        posts: list[Received] = []
+        if response.status == 200 and not (ack and "text" in ack):
+            # Acknowledged empty: the answer must follow through response_url (or the Web API).
+            posts = self.wait_after(mark, path, wait)
+        return Reply(response.status, ack, posts)
+
+    def click(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        user_id: str = MODERATOR,
+        block_id: str = "x",
+        wait: float = 10.0,
+    ) -> Reply:
+        url, path = self.new_response_url()
+        mark = len(self.slack.received)
+        body = action_body(action_id, value, url, user_id=user_id, block_id=block_id)
+        response = self.signed(body)
+        ack = json.loads(response.body) if response.body else None
+        posts = self.wait_after(mark, path, wait) if response.status == 200 else []
+        return Reply(response.status, ack, posts)
+
+    def wait_after(self, mark: int, response_path: str, timeout: float) -> list[Received]:
+        """Block until something for this request reached Slack; return what arrived since mark.
+
+        "For this request" = a POST to its response_url, or any Web API call made after it.
+        """
+
+        def ours() -> list[Received]:
+            return [
+                r
+                for r in self.slack.received[mark:]
+                if r.path.startswith(response_path) or r.path.startswith("/api/")
+            ]
+
+        with self.slack._cond:
+            if not self.slack._cond.wait_for(ours, timeout):
+                raise AssertionError(f"nothing reached Slack for {response_path} in {timeout} s")
+            return ours()
+
+    def settle(self, timeout: float = 10.0) -> None:
+        """Wait until every background job has finished (the Responder has nothing pending)."""
+        responder = self.services.responder
+        with responder._idle:
+            finished = responder._idle.wait_for(lambda: responder.pending == 0, timeout)
+        assert finished, f"{responder.pending} background jobs still pending after {timeout} s"
+
+
+@contextmanager
+def running_slack() -> Iterator[FakeSlack]:
+    fake = FakeSlack()
+    with fake.serve() as server:
+        fake.url = server.url
+        yield fake
+
+
+@contextmanager
+def harness(
+    cometchat: FakeCometChat | None = None,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    slack: FakeSlack | None = None,
+    sleep: Callable[[float], None] | None = None,
+    clock: Callable[[], float] | None = None,
+    **overrides: Any,
+) -> Iterator[Harness]:
+    """A wired app. `transport` replaces the fake's own MockTransport (chaos wrappers)."""
+    fake = cometchat or FakeCometChat()
+    with _slack_or(slack) as slack_fake:
+        settings = make_settings(
+            slack_api_url=slack_fake.url + "/api/",
+            moderator_user_ids=MODERATOR,
+            ack_budget=2.5,
+            **overrides,
+        )
+        extra: dict[str, Any] = {}
+        if sleep is not None:
+            extra["cometchat_sleep"] = sleep
+        if clock is not None:
+            extra["cometchat_clock"] = clock
+        services = build_services(
+            settings, cometchat_transport=transport or fake.transport(), **extra
+        )
+        try:
+            yield Harness(services, create_app(services), fake, slack_fake)
+        finally:
+            services.responder.drain(10)
+            services.close()
+
+
+@contextmanager
+def _slack_or(slack: FakeSlack | None) -> Iterator[FakeSlack]:
+    if slack is not None:
+        yield slack
+        return
+    with running_slack() as fake:
+        yield fake
