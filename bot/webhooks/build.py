@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import ssl
 
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
@@ -62,6 +63,8 @@ def create_webhook_endpoint(
             token=settings.slack_bot_token.get_secret_value(),
             base_url=settings.slack_api_base,
             timeout=10,
+            # One TLS context for every post, instead of loading the CA bundle per request.
+            ssl=ssl.create_default_context(),
             # A burst of events (a bulk ban) can meet chat.postMessage's rate limit: wait it out.
             retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)],
         ),
