@@ -151,10 +151,12 @@ def harness(
     fake = cometchat or FakeCometChat()
     with _slack_or(slack) as slack_fake:
         settings = make_settings(
-            slack_api_url=slack_fake.url + "/api/",
-            moderator_user_ids=MODERATOR,
-            ack_budget=2.5,
-            **overrides,
+            **{
+                "slack_api_url": slack_fake.url + "/api/",
+                "moderator_user_ids": MODERATOR,
+                "ack_budget": 2.5,  # pages travel in the ack unless a test wants otherwise
+                **overrides,
+            }
         )
         extra: dict[str, Any] = {}
         if sleep is not None:
