@@ -26,6 +26,8 @@ class Services:
     permissions: Permissions
     # Ban/unban audit trail (issue 4); log-only unless AUDIT_CHANNEL_ID is set.
     audit: AuditTrail = field(default_factory=lambda: AuditTrail("", None))
+    # Pooled HTTP to Slack outside the Web API: file bytes to upload URLs (CSV export, issue 5).
+    slack_http: httpx.Client = field(default_factory=lambda: new_http_client(10.0))
 
     def close(self) -> None:
         self.cometchat.close()
@@ -66,6 +68,7 @@ def build_services(
         lists=BannedLists(cometchat),
         responder=responder,
         permissions=Permissions(settings),
+        slack_http=slack_http,
         audit=build_audit_trail(
             settings.audit_channel_id,
             token=settings.slack_bot_token.get_secret_value(),

@@ -26,6 +26,7 @@ def new_request_id() -> str:
 class Outcome:
     message: Message
     ok: bool
+    error: BaseException | None = None  # what failed, for callers that offer a way on
 
 
 def report_failure(error: BaseException, **fields: object) -> Message:
@@ -65,7 +66,7 @@ def show_page(
         rendered = render_page(services, cursor, moderate=moderate)
     except Exception as exc:
         elapsed = (time.perf_counter() - started) * 1000  # mostly upstream time, retries included
-        return Outcome(report_failure(exc, **fields, ms=elapsed), ok=False)
+        return Outcome(report_failure(exc, **fields, ms=elapsed), ok=False, error=exc)
     log.info(
         kv(
             **fields,

@@ -1,4 +1,4 @@
-"""The list's own tools under a page: Share in channel and Export CSV. Pure renderers."""
+"""The list's own tools under a page, Share in channel and Export CSV, and their notices. Pure."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from slack_sdk.models.blocks import (
 from bot.cometchat.models import BannedPage
 from bot.cursor import PageCursor
 from bot.search import SearchResult
+from bot.slack.message import Message
+from bot.slack.text import code, escape, truncate
 
 ACTION_SHARE = "banned_share"
 ACTION_EXPORT = "banned_export"
@@ -63,3 +65,27 @@ def search_notes(result: SearchResult) -> list[Block]:
         ],
     )
     return [note]
+
+
+def export_started(guid: str) -> Message:
+    return Message(
+        text=f":hourglass_flowing_sand: Exporting everyone banned from {code(guid)} as CSV… "
+        "I will send you the file in a direct message."
+    )
+
+
+def export_done(*, filename: str, rows: int, complete: bool, title: str, guid: str) -> Message:
+    more = "" if complete else " (the export stopped at that bound; the list is longer)"
+    return Message(
+        text=f":white_check_mark: Sent you {code(filename)} in a direct message: *{rows:,}* "
+        f"banned users of *{escape(truncate(title, 150))}* ({code(guid)}){more}."
+    )
+
+
+def export_comment(*, rows: int, complete: bool, title: str, guid: str) -> str:
+    """The message the file arrives with, in the requester's DM (mrkdwn: escaped)."""
+    more = "" if complete else " (stopped at the export bound: the list is longer)"
+    return (
+        f"Banned users of *{escape(truncate(title, 150))}* ({code(guid)}): "
+        f"*{rows:,}* rows{more}. Times are in the `…Utc` columns as ISO-8601."
+    )

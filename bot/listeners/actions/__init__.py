@@ -1,6 +1,6 @@
 from slack_bolt import App
 
-from bot.listeners.actions import moderation
+from bot.listeners.actions import export, moderation, picker, share
 from bot.listeners.actions.feed import handle_open_list
 from bot.listeners.actions.paging import handle_page_click
 from bot.listeners.guards import viewers_only
@@ -16,6 +16,10 @@ def register(app: App, services: Services) -> None:
         handle_page_click(ack, body, action, services)
 
     moderation.register(app, services)  # Unban / Ban, each behind moderators_only
+    # Share in channel, Export CSV, the group picker (issue 5), each behind viewers_only
+    share.register(app, services)
+    export.register(app, services)
+    picker.register(app, services)
 
     @app.action(ACTION_OPEN_LIST, middleware=[viewers_only(services)])
     def feed_open_list(ack, body, action):  # a feed message's "View banned list"

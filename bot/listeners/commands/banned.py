@@ -9,11 +9,13 @@ from slack_bolt import Ack
 from bot.command import BanUser, ListBanned, parse_command
 from bot.cursor import PageCursor
 from bot.errors import BotError
+from bot.listeners.actions.picker import offer_picker
 from bot.listeners.commands.ban import confirm_ban
 from bot.listeners.common import Outcome, new_request_id, report_failure, show_page
 from bot.messages import usage
 from bot.services import Services
 from bot.slack.payloads import ephemeral
+from bot.slack.picker import with_group_picker
 
 
 def handle_banned(ack: Ack, command: dict, services: Services) -> None:
@@ -33,13 +35,15 @@ def handle_banned(ack: Ack, command: dict, services: Services) -> None:
         ack(**ephemeral(confirm_ban(request, services, **fields)))
         return
     if not isinstance(request, ListBanned):
-        ack(**ephemeral(usage()))
+        ack(**ephemeral(with_group_picker(usage())))  # no group named: offer the picker
         return
 
-    cursor = PageCursor(guid=request.guid, page=1, per_page=services.settings.page_size)
+    cursor = PageCursor(
+        guid=request.guid, page=1, per_page=services.settings.page_size, query=request.query
+    )
     moderate = services.permissions.can_act(command.get("user_id"))  # buttons only for moderators
     future = services.responder.submit(
-        lambda: show_page(services, cursor, moderate=moderate, **fields)
+        lambda: offer_picker(show_page(services, cursor, moderate=moderate, **fields))
     )
     try:
         # A page that is ready in time travels in the acknowledgement itself.

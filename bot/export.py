@@ -1,0 +1,241 @@
+"""Export a group's whole banned list as CSV and hand it to the requester in a Slack DM.
+
+The list is read page by page and each page's rows are written straight to a spooled temporary
+file (memory up to `SPOOL_IN_MEMORY`, disk beyond), so thousands of users are never held as
+objects, nor twice. The file is then streamed to Slack with the current upload flow:
+`files.getUploadURLExternal` (a URL for exactly this many bytes), a POST of the raw bytes to that
+URL read from the spool in chunks, and `files.completeUploadExternal`, which shares the file.
+(`WebClient.files_upload_v2` does the same three steps but reads the whole file into memory.)
+
+Where it goes: the page it came from is ephemeral, so the file must not land in the channel for
+everyone. Files cannot be ephemeral, so the bot opens its DM with the requester
+(`conversations.open`, scope `im:write`) and shares the file there (scope `files:write`).
+
+Columns: every field the spec documents for a banned user, raw as CometChat sent it, plus the
+four timestamps as ISO-8601 UTC. `metadata` is left out on purpose: it is where apps keep email
+addresses and phone numbers, and the bot never shows it anywhere else either.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import IO, Any
+
+import httpx
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.cometchat import BannedUser, CometChatClient
+from bot.errors import ExportFailed
+from bot.slack.text import plausible_epoch
+
+EXPORT_PER_PAGE = 100  # CometChat's default page size for banned users (no maximum documented)
+MAX_EXPORT_PAGES = 1000  # 100,000 users: a bound in case a server never reports the last page
+SPOOL_IN_MEMORY = 1 << 20  # bytes kept in memory before the CSV spills to a temporary file
+CHUNK = 64 * 1024  # bytes per read when streaming the file to Slack
+
+_TIME_FIELDS = ("createdAt", "updatedAt", "joinedAt", "bannedAt")
+
+# (CSV header, value) in column order: the documented fields first, then the ISO times.
+COLUMNS: tuple[tuple[str, Callable[[BannedUser], Any]], ...] = (
+    ("uid", lambda u: u.uid),
+    ("name", lambda u: u.name),
+    ("avatar", lambda u: u.avatar),
+    ("link", lambda u: u.link),
+    ("status", lambda u: u.status),
+    ("role", lambda u: u.role),
+    ("scope", lambda u: u.scope),
+    ("createdAt", lambda u: u.created_at),
+    ("updatedAt", lambda u: u.updated_at),
+    ("joinedAt", lambda u: u.joined_at),
+    ("bannedAt", lambda u: u.banned_at),
+    ("conversationId", lambda u: u.conversation_id),
+    ("createdAtUtc", lambda u: iso_utc(u.created_at)),
+    ("updatedAtUtc", lambda u: iso_utc(u.updated_at)),
+    ("joinedAtUtc", lambda u: iso_utc(u.joined_at)),
+    ("bannedAtUtc", lambda u: iso_utc(u.banned_at)),
+)
+HEADER = tuple(name for name, _ in COLUMNS)
+
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+@dataclass(frozen=True)
+class CsvStats:
+    rows: int  # users written (each uid once)
+    pages: int  # CometChat pages read
+    size: int  # bytes written
+    complete: bool  # False: stopped at MAX_EXPORT_PAGES before the list ended
+
+
+@dataclass(frozen=True)
+class Delivered:
+    stats: CsvStats
+    filename: str
+    file_id: str
+    channel_id: str  # the requester's DM with the bot
+
+
+def iso_utc(value: int | None) -> str:
+    """`2021-08-25T05:27:51Z` for a plausible epoch (seconds or milliseconds), else empty."""
+    epoch = plausible_epoch(value)
+    if epoch is None:
+        return ""
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def cell(value: Any) -> str:
+    """One CSV cell. Text a spreadsheet would run as a formula is prefixed with `'`."""
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def write_banned_csv(
+    cometchat: CometChatClient,
+    guid: str,
+    out: IO[bytes],
+    *,
+    per_page: int = EXPORT_PER_PAGE,
+    max_pages: int = MAX_EXPORT_PAGES,
+) -> CsvStats:
+    """Write the whole banned list of `guid` to `out` (UTF-8 CSV), one page at a time.
+
+    Only one page of users is in memory at once, plus the uids already written: the list can
+    shift while it is read (someone unbans), and a user must not appear twice.
+    """
+    size = _write_rows(out, [HEADER])
+    seen: set[str] = set()
+    pages = 0
+    complete = False
+    for number in range(1, max_pages + 1):
+        page = cometchat.list_banned_users(guid, page=number, per_page=per_page)
+        pages += 1
+        rows = []
+        for user in page.users:
+            if user.uid not in seen:
+                seen.add(user.uid)
+                rows.append([cell(value(user)) for _, value in COLUMNS])
+        size += _write_rows(out, rows)
+        if not page.has_next:
+            complete = True
+            break
+    return CsvStats(rows=len(seen), pages=pages, size=size, complete=complete)
+
+
+def _write_rows(out: IO[bytes], rows: list) -> int:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)  # RFC 4180 line ends
+    data = buffer.getvalue().encode("utf-8")
+    out.write(data)
+    return len(data)
+
+
+def export_filename(guid: str, now: datetime | None = None) -> str:
+    stamp = (now or datetime.now(tz=UTC)).strftime("%Y%m%d-%H%M%S")
+    return f"banned-{_FILENAME_UNSAFE.sub('_', guid)}-{stamp}.csv"
+
+
+class SlackFiles:
+    """Slack's external upload flow over a WebClient (API calls) and httpx (the bytes)."""
+
+    def __init__(self, client: WebClient, http: httpx.Client):
+        self._client = client
+        self._http = http
+
+    def open_dm(self, user_id: str) -> str:
+        response = self._call(self._client.conversations_open, users=user_id)
+        channel = response.get("channel")
+        if not isinstance(channel, dict) or not isinstance(channel.get("id"), str):
+            raise ExportFailed("bad_response", step="conversations.open")
+        return channel["id"]
+
+    def upload(
+        self,
+        file: IO[bytes],
+        size: int,
+        *,
+        filename: str,
+        title: str,
+        channel_id: str,
+        comment: str,
+    ) -> str:
+        """Upload `size` bytes of `file` (from its start) and share it in `channel_id`."""
+        ticket = self._call(self._client.files_getUploadURLExternal, filename=filename, length=size)
+        upload_url, file_id = ticket.get("upload_url"), ticket.get("file_id")
+        if not isinstance(upload_url, str) or not isinstance(file_id, str):
+            raise ExportFailed("bad_response", step="files.getUploadURLExternal")
+        file.seek(0)
+        try:
+            # No token here: the URL itself is the credential, and it is Slack's, not ours.
+            response = self._http.post(
+                upload_url,
+                content=_chunks(file),
+                headers={"content-type": "application/octet-stream", "content-length": str(size)},
+            )
+        except httpx.HTTPError as exc:
+            raise ExportFailed(type(exc).__name__, step="upload") from None
+        if response.status_code != 200:
+            raise ExportFailed(f"http_{response.status_code}", step="upload")
+        self._call(
+            self._client.files_completeUploadExternal,
+            files=[{"id": file_id, "title": title}],
+            channel_id=channel_id,
+            initial_comment=comment,
+        )
+        return file_id
+
+    @staticmethod
+    def _call(method: Callable[..., Any], **kwargs: Any) -> Any:
+        try:
+            return method(**kwargs)
+        except SlackApiError as exc:
+            data = exc.response.data if isinstance(exc.response.data, dict) else {}
+            raise ExportFailed(
+                str(data.get("error") or "slack_error"),
+                step=method.__name__,
+                needed=data.get("needed") if isinstance(data.get("needed"), str) else None,
+            ) from None
+
+
+def _chunks(file: IO[bytes]) -> Iterator[bytes]:
+    while chunk := file.read(CHUNK):
+        yield chunk
+
+
+def export_to_dm(
+    cometchat: CometChatClient,
+    files: SlackFiles,
+    *,
+    guid: str,
+    title: str,
+    user_id: str,
+    comment: Callable[[CsvStats], str],
+) -> Delivered:
+    """The whole list of `guid`, as a CSV file in the requester's DM with the bot.
+
+    The DM is opened first so a missing scope fails before thousands of users are read.
+    Raises CometChat errors and ExportFailed.
+    """
+    channel_id = files.open_dm(user_id)
+    filename = export_filename(guid)
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, mode="w+b") as spool:
+        stats = write_banned_csv(cometchat, guid, spool)
+        file_id = files.upload(
+            spool,
+            stats.size,
+            filename=filename,
+            title=title,
+            channel_id=channel_id,
+            comment=comment(stats),
+        )
+    return Delivered(stats=stats, filename=filename, file_id=file_id, channel_id=channel_id)
