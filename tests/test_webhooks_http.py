@@ -457,3 +457,11 @@ def test_unban_of_someone_already_unbanned_says_so(feed, slack, cometchat):
     (answer,) = slack.wait_for(1, path_prefix="/response/stale")
     row = {b["block_id"]: b for b in answer.body["blocks"]}["feed_unban_0"]
     assert "not banned" in row["elements"][0]["text"].lower()
+
+
+def test_a_feed_channel_outside_the_viewer_channels_is_flagged_at_start(start, caplog):
+    start(viewer_channel_ids="C0OTHER")
+    assert "event=feed_channel_not_viewable" in caplog.text
+    caplog.clear()
+    start(viewer_channel_ids=f"C0OTHER,{FEED}")
+    assert "feed_channel_not_viewable" not in caplog.text

@@ -75,5 +75,13 @@ def create_webhook_endpoint(
         page_size=settings.page_size,
         can_unban=services.permissions.anyone_can_act,
     )
+    if settings.viewer_channel_ids and channel not in settings.viewer_channel_ids:
+        # The feed's buttons are checked like any other click: refused outside those channels.
+        log.warning(
+            kv(
+                event="feed_channel_not_viewable",
+                hint="add FEED_CHANNEL_ID to VIEWER_CHANNEL_IDS, or its buttons are refused",
+            )
+        )
     log.info(kv(event="webhooks_enabled", path=WEBHOOK_PATH, channel=channel))
     return WebhookEndpoint(BasicAuth(user, password), feed)
