@@ -233,6 +233,7 @@ def test_unban_from_a_feed_message_replaces_only_the_clicked_row(live_app, slack
     assert answer["blocks"][0] == original["blocks"][0]
     assert answer["blocks"][1]["type"] == "context"
     assert "Unbanned `user-005`" in answer["blocks"][1]["elements"][0]["text"]
+    assert f"(by <@{MOD}>)" in answer["blocks"][1]["elements"][0]["text"]
     assert _writes(cometchat) == [("DELETE", f"/v3/groups/{GUID}/bannedusers/user-005")]
 
 
@@ -436,6 +437,25 @@ def test_audit_failure_does_not_break_the_action(live_app, slack, cometchat, cap
     assert all(u["uid"] != "user-008" for u in cometchat.banned[GUID])
     failed = [r.getMessage() for r in caplog.records if "audit_post_failed" in r.getMessage()]
     assert failed and "not_in_channel" in failed[0] and "invite the bot" in failed[0]
+
+
+class TestViewerAllowlist:
+    @pytest.fixture
+    def settings(self, slack):
+        return make_settings(
+            slack_api_url=slack.url + "/api/", moderator_user_ids=MOD, viewer_user_ids="U0FRIEND"
+        )
+
+    def test_a_refused_command_gets_its_explanation_in_the_ack(self, live_app, slack, cometchat):
+        response = live_app.post(command_body(GUID, slack.url + "/r", user_id="U0STRANGER"))
+        assert response.status_code == 200  # not Bolt's 404 "unhandled request"
+        assert response.json()["response_type"] == "ephemeral"
+        assert "not allowed to view banned users" in response.json()["text"]
+        assert cometchat.requests == []
+
+    def test_a_moderator_may_look_even_when_not_on_the_viewer_list(self, live_app, slack):
+        message = _list(live_app, slack)
+        assert _uids(message) and _buttons(message, ACTION_UNBAN)
 
 
 class TestAuditUnset:

@@ -195,15 +195,17 @@ def done_notice(action: str, guid: str, uid: str) -> Message:
 
 
 def replace_action_row(
-    blocks: list[dict[str, Any]], block_id: str, notice: Message
+    blocks: list[dict[str, Any]], block_id: str, notice: Message, *, actor: str = ""
 ) -> list[dict[str, Any]] | None:
     """A message's blocks with the clicked button row replaced by the outcome (the live feed).
 
-    None when the row is not there (an ephemeral message, whose blocks Slack does not send us).
+    The row may be seen by a whole channel, so it says who acted. None when the row is not there
+    (an ephemeral message, whose blocks Slack does not send us).
     """
     if not block_id or not any(b.get("block_id") == block_id for b in blocks):
         return None
-    row = ContextBlock(block_id=block_id, elements=[MarkdownTextObject(text=notice.text)])
+    by = f" (by {mention(actor)})" if actor else ""
+    row = ContextBlock(block_id=block_id, elements=[MarkdownTextObject(text=notice.text + by)])
     return [row.to_dict() if b.get("block_id") == block_id else b for b in blocks]
 
 
@@ -302,9 +304,14 @@ _OUTCOME_WORDS = {
 _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
 
 
+def mention(user_id: str) -> str:
+    """A Slack user mention, only for something shaped like a user id (never `<!channel>`)."""
+    return f"<@{user_id}>" if _SLACK_USER_ID.fullmatch(user_id) else code(user_id)
+
+
 def render_audit(entry: AuditEntry) -> Message:
     """One line per attempt: who (in Slack), what, which user, which group, when, outcome."""
-    who = f"<@{entry.actor}>" if _SLACK_USER_ID.fullmatch(entry.actor) else code(entry.actor)
+    who = mention(entry.actor)
     when = date_token(entry.at)
     if entry.ok:
         verb = "banned" if entry.action == "ban" else "unbanned"

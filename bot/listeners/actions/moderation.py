@@ -68,7 +68,8 @@ def answer(
             return beside(notice)
     blocks = (original or {}).get("blocks")
     if isinstance(blocks, list):
-        replaced = replace_action_row(blocks, block_id, notice)
+        actor = str(fields.get("user") or "")
+        replaced = replace_action_row(blocks, block_id, notice, actor=actor)
         if replaced is not None:
             text = (original or {}).get("text") or notice.text
             return {"replace_original": True, "text": text, "blocks": replaced}
