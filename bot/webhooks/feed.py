@@ -20,7 +20,7 @@ from bot.logs import kv
 from bot.slack.feed import render_feed_event
 from bot.slack.text import plausible_epoch
 from bot.webhooks.dedupe import SeenEvents
-from bot.webhooks.models import MemberEvent, Trigger
+from bot.webhooks.models import TRIGGER_NAMES, MemberEvent, Trigger
 
 log = logging.getLogger("bot.feed")
 
@@ -56,7 +56,7 @@ def parse_trigger_filter(values: Iterable[str]) -> tuple[frozenset[Trigger], lis
     for value in values:
         name = value.strip().lower()
         full = name if name.startswith("group_member_") else f"group_member_{name}"
-        if full in Trigger._value2member_map_:
+        if full in TRIGGER_NAMES:
             triggers.add(Trigger(full))
         else:
             unknown.append(value)

@@ -30,6 +30,8 @@ class Trigger(StrEnum):
     SCOPE_CHANGED = "group_member_scope_changed"
 
 
+TRIGGER_NAMES = frozenset(t.value for t in Trigger)
+
 # Triggers whose `members` may name the actor instead of the target (the onBehalfOf bug).
 QUIRK_TRIGGERS = frozenset({Trigger.BANNED, Trigger.UNBANNED})
 
@@ -134,7 +136,7 @@ def parse_event(body: bytes) -> MemberEvent:
     if not isinstance(envelope, dict):
         raise MalformedEvent("body is not a JSON object")
     trigger = envelope.get("trigger")
-    if not isinstance(trigger, str) or trigger not in Trigger._value2member_map_:
+    if not isinstance(trigger, str) or trigger not in TRIGGER_NAMES:
         raise UnsupportedTrigger(trigger if isinstance(trigger, str) else repr(trigger)[:40])
     data = envelope.get("data")
     if not isinstance(data, dict):
