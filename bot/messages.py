@@ -19,11 +19,13 @@ from bot.slack.message import Message
 from bot.slack.text import code, escape, truncate
 
 USAGE = (
-    "*Usage:* `/banned <group-guid>` lists who is banned from a CometChat group, "
+    # `<…>` is Slack's control syntax even inside code spans, hence &lt; &gt; for placeholders.
+    "*Usage:* `/banned &lt;group-guid&gt;` lists who is banned from a CometChat group, "
     "a page at a time, with Previous/Next buttons.\n"
-    "`/banned <group-guid> <text>` lists only those whose name or uid contains the text.\n"
+    "`/banned &lt;group-guid&gt; &lt;text&gt;` lists only those whose name or uid contains "
+    "the text.\n"
     "`/banned` alone offers a menu of the app's groups: type to find one.\n"
-    "`/banned <group-guid> ban <uid>` bans a user from the group once you confirm "
+    "`/banned &lt;group-guid&gt; ban &lt;uid&gt;` bans a user from the group once you confirm "
     "(moderators only; they also get Unban buttons on the list).\n"
     "*Example:* `/banned cometchat-guid-1`\n"
     "`/banned help` shows this message."
@@ -80,7 +82,7 @@ def _bot_error(error: BotError) -> Message:
     if isinstance(error, BadCursor):
         return Message(
             text=":x: That button no longer works (it is out of date or was altered). "
-            "Run `/banned <group-guid>` again."
+            "Run `/banned &lt;group-guid&gt;` again."
         )
     if isinstance(error, NotAllowed):
         verb = "view banned users" if error.action == "view" else error.action
