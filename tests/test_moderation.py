@@ -120,9 +120,7 @@ def test_confirm_dialog_names_user_and_group_in_plain_text_whatever_they_contain
     hostile = make_user(1, name="<!channel> *Bob*\n\nfake line", uid="bob")
     group = Group(guid=GUID, name="<@U123> `Hikers`")
     message = _moderated(_page([hostile]), group).to_dict()
-    (row,) = [
-        b for b in message["blocks"] if b["type"] == "actions" and b.get("block_id") != "banned_ban"
-    ][:1]
+    row = next(b for b in message["blocks"] if b["type"] == "actions")  # under the user
     confirm = row["elements"][0]["confirm"]
     assert confirm["text"]["type"] == "plain_text" and confirm["title"]["type"] == "plain_text"
     # Plain text is never parsed by Slack, so the name is shown as typed, only folded to a line.

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from bot.settings import MAX_PAGE_SIZE
 from bot.slack.banned_page import ACTION_NEXT
 from bot.slack.moderation import (
     ACTION_BAN_CANCEL,
@@ -23,7 +24,13 @@ from bot.slack.moderation import (
     UnbanRef,
 )
 from tests.conftest import GUID, make_settings
+from tests.fakes.cometchat import make_user
 from tests.fakes.slack import action_body, command_body
+from tests.slack_limits import (
+    assert_no_injected_markup,
+    assert_valid_message,
+    assert_valid_slack_post,
+)
 
 MOD, VIEWER, AUDIT = "U0MOD", "U0VIEW", "C0AUDIT"
 SMALL = "eleven-group"  # 11 banned: page 2 holds a single user
@@ -40,6 +47,14 @@ def settings(slack):
 def cometchat(cometchat):
     cometchat.add_group(SMALL, "Eleven <b>", banned=11)
     return cometchat
+
+
+@pytest.fixture(autouse=True)
+def everything_sent_to_slack_is_valid(slack):
+    """Whatever a test does, each message and view the bot sent must be one Slack accepts."""
+    yield
+    for item in list(slack.received):
+        assert_valid_slack_post(item.path, item.body)
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -85,6 +100,7 @@ def _writes(cometchat) -> list[tuple[str, str]]:
 def _list(live_app, slack, guid: str = GUID, user: str = MOD) -> dict:
     response = live_app.post(command_body(guid, slack.url + "/response/list", user_id=user))
     assert response.status_code == 200
+    assert_valid_message(response.json(), where="ack")
     return response.json()
 
 
@@ -145,10 +161,29 @@ def test_non_moderator_sees_no_action_buttons_on_any_page(live_app, slack):
     assert _buttons(page2, ACTION_BAN_OPEN) == []
 
 
-def test_nobody_may_act_when_moderator_list_is_unset(live_app, slack, services):
-    services.permissions._moderators = frozenset()  # as if MODERATOR_USER_IDS were unset
+class TestNoModerators:
+    @pytest.fixture
+    def settings(self, slack):
+        return make_settings(slack_api_url=slack.url + "/api/")  # MODERATOR_USER_IDS unset
+
+    def test_nobody_sees_action_buttons(self, live_app, slack):
+        message = _list(live_app, slack)
+        assert _uids(message)
+        assert _buttons(message, ACTION_UNBAN) == [] and _buttons(message, ACTION_BAN_OPEN) == []
+
+    def test_nobody_may_act_even_with_a_well_signed_click(self, live_app, slack, cometchat):
+        value = UnbanRef(guid=GUID, uid="user-001").encode()
+        answer = _click(live_app, slack, ACTION_UNBAN, value, "refused")
+        assert "not allowed" in answer["text"] and cometchat.requests == []
+
+
+def test_hostile_names_stay_text_for_moderators(live_app, slack, cometchat):
+    cometchat.banned[GUID][0] = make_user(1, name="<!channel> <https://evil|click> *me*")
     message = _list(live_app, slack)
-    assert _buttons(message, ACTION_UNBAN) == [] and _buttons(message, ACTION_BAN_OPEN) == []
+    assert_no_injected_markup(message)
+    button = _unban_button(message, "user-001")
+    assert button["confirm"]["text"]["type"] == "plain_text"
+    assert button["text"]["text"].startswith("Unban <!channel>")  # plain text: shown as typed
 
 
 # -- unban -------------------------------------------------------------------------------------
@@ -389,15 +424,49 @@ def test_forged_modal_submission_changes_nothing(live_app, slack, cometchat):
     assert cometchat.requests == []
 
 
-def test_modal_submission_honours_the_channel_allowlist(slack, cometchat, live_app, services):
-    services.permissions._channels = frozenset({"C0OTHER"})
-    meta = BanRef(
-        guid=GUID, uid="newbie", response_url=slack.url + "/response/chan", channel_id="C0CHAN"
-    ).encode()
-    live_app.post(_view_submission(VIEW_BAN_CONFIRM, meta))
-    (refusal,) = slack.wait_for(1, path_prefix="/response/chan")
-    assert "not allowed" in refusal.body["text"]
-    assert cometchat.requests == []
+class TestChannelAllowlist:
+    @pytest.fixture
+    def settings(self, slack):
+        return make_settings(
+            slack_api_url=slack.url + "/api/", moderator_user_ids=MOD, viewer_channel_ids="C0OTHER"
+        )
+
+    def test_modal_submission_is_checked_against_the_list_s_channel(
+        self, live_app, slack, cometchat
+    ):
+        meta = BanRef(
+            guid=GUID, uid="newbie", response_url=slack.url + "/response/chan", channel_id="C0CHAN"
+        ).encode()
+        live_app.post(_view_submission(VIEW_BAN_CONFIRM, meta))
+        (refusal,) = slack.wait_for(1, path_prefix="/response/chan")
+        assert "not allowed" in refusal.body["text"]
+        assert cometchat.requests == []
+
+    def test_the_same_submission_from_an_allowed_channel_bans(self, live_app, slack, cometchat):
+        meta = BanRef(
+            guid=GUID, uid="newbie", response_url=slack.url + "/response/ok", channel_id="C0OTHER"
+        ).encode()
+        live_app.post(_view_submission(VIEW_BAN_CONFIRM, meta))
+        (done,) = slack.wait_for(1, path_prefix="/response/ok")
+        assert "Banned `newbie`" in done.body["text"]
+        assert _writes(cometchat) == [("POST", f"/v3/groups/{GUID}/bannedusers/newbie")]
+
+
+class TestFullPages:
+    @pytest.fixture
+    def settings(self, slack):
+        return make_settings(
+            slack_api_url=slack.url + "/api/", moderator_user_ids=MOD, page_size=MAX_PAGE_SIZE
+        )
+
+    def test_a_full_page_after_an_unban_stays_within_slack_s_limits(self, live_app, slack):
+        message = _list(live_app, slack)
+        assert len(_buttons(message, ACTION_UNBAN)) == MAX_PAGE_SIZE
+        value = _unban_button(message, "user-001")["value"]
+        after = _click(live_app, slack, ACTION_UNBAN, value, "full")
+        assert len(_buttons(after, ACTION_UNBAN)) == MAX_PAGE_SIZE  # the next user moved up
+        assert len(after["blocks"]) <= 50
+        assert_valid_message(after)
 
 
 # -- audit -------------------------------------------------------------------------------------
@@ -422,6 +491,8 @@ def test_every_attempt_is_posted_to_the_audit_channel(live_app, slack, cometchat
         assert f"<@{MOD}>" in text and "`user-004`" in text and f"`{GUID}`" in text
         assert "<!date^" in text
     assert "the user was not banned" in stale
+    for post in posts:
+        assert_no_injected_markup(post.body, mentions=[MOD])
 
 
 def test_audit_failure_does_not_break_the_action(live_app, slack, cometchat, caplog):
