@@ -279,6 +279,24 @@ def test_unban_without_cursor_or_message_answers_beside(live_app, slack, cometch
     assert "Unbanned `user-006`" in answer["text"]
 
 
+def test_an_unconfirmed_unban_says_it_may_have_happened_and_is_not_retried(
+    live_app, slack, cometchat
+):
+    def fail_writes(rec):
+        return (503, {"error": {"code": "ERR_EXCEPTION"}}, {}) if rec.method == "DELETE" else None
+
+    cometchat.interceptor = fail_writes
+    message = _list(live_app, slack)
+    after = _click(live_app, slack, ACTION_UNBAN, _unban_button(message, "user-002")["value"], "x")
+
+    assert "may or may not have happened" in _notice(after)
+    assert "user-002" in _uids(after)  # the list shows where things really stand
+    assert [m for m, _ in _writes(cometchat)] == ["DELETE"]  # one try only
+    (audit,) = slack.wait_for(1, path_prefix="/api/chat.postMessage")
+    assert "tried to unban `user-002`" in audit.body["text"]
+    assert "may or may not have happened" in audit.body["text"]
+
+
 def test_tampered_unban_value_gets_a_clear_message_and_changes_nothing(live_app, slack, cometchat):
     value = json.dumps({"g": GUID, "u": "../../users/x"})
     answer = _click(live_app, slack, ACTION_UNBAN, value, "bad")
