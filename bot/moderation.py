@@ -98,7 +98,8 @@ def act(
             hint=operator_hint(error) if error else None,
             ms=(time.perf_counter() - started) * 1000,
         ),
-        exc_info=level >= logging.ERROR,
+        # Outside the except block by now: hand the exception over, or the trace is lost.
+        exc_info=error if level >= logging.ERROR else None,
     )
     return result
 

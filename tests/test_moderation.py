@@ -1,4 +1,4 @@
-"""Moderation renderers, button values and wording: pure functions, no app, no network."""
+"""Moderation renderers, button values, wording and the audited write: no app, no network."""
 
 from __future__ import annotations
 
@@ -221,3 +221,32 @@ def test_ban_command_parses_group_and_user():
 def test_ban_command_refuses_a_malformed_uid():
     with pytest.raises(InvalidUid):
         parse_command(f"{GUID} ban a/b")
+
+
+# -- act: the one write, audited ---------------------------------------------------------------
+
+
+class _Audit:
+    def __init__(self) -> None:
+        self.entries: list[AuditEntry] = []
+
+    def record(self, entry: AuditEntry) -> None:
+        self.entries.append(entry)
+
+
+def test_an_unexpected_failure_is_audited_logged_with_its_trace_and_worded(services, caplog):
+    from bot.moderation import act
+
+    def broken(guid: str, uid: str, **kw: object) -> None:
+        raise RuntimeError("boom")
+
+    services.audit = _Audit()  # type: ignore[assignment]
+    services.cometchat.unban = broken  # type: ignore[method-assign]
+    result = act(services, "unban", GUID, "user-001", actor="U0MOD", rid="r1")
+
+    assert result.outcome == "failed"
+    assert "Something went wrong on our side (reference `r1`)" in result.notice(ref="r1").text
+    (entry,) = services.audit.entries
+    assert (entry.outcome, entry.error, entry.actor) == ("failed", "RuntimeError", "U0MOD")
+    (record,) = [r for r in caplog.records if r.name == "bot.moderation"]
+    assert record.exc_info and record.exc_info[0] is RuntimeError
