@@ -123,7 +123,6 @@ class BanRef(_Ref):
 
 # -- the list: Unban under each user, "Ban a user" under the page ------------------------------
 
-UNBAN_BLOCK_PREFIX = "banned_unban_"
 BAN_BLOCK_ID = "banned_ban"
 NOTICE_BLOCK_ID = "banned_notice"
 UID_BLOCK_ID = "ban_uid"  # the modal's input block
