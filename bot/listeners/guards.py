@@ -30,6 +30,8 @@ def _refuse(
     )
     if "command" in body:
         return ack(**ephemeral(message))
+    if body.get("type") == "block_suggestion":
+        return ack(options=[])  # a menu's type-ahead: an empty menu, and no response_url to use
     response = ack()
     response_url = body.get("response_url")
     if isinstance(response_url, str) and response_url:
