@@ -423,6 +423,15 @@ def test_ban_via_the_modal_then_the_list_is_refreshed(live_app, slack, cometchat
     assert _writes(cometchat) == [("POST", f"/v3/groups/{GUID}/bannedusers/newbie")]
 
 
+def test_a_form_slack_will_not_open_gets_a_clear_message(live_app, slack, cometchat):
+    slack.api_answers["views.open"] = lambda _r: {"ok": False, "error": "expired_trigger_id"}
+    value = BanRef(guid=GUID, cursor=None).encode()
+    answer = _click(live_app, slack, ACTION_BAN_OPEN, value, "noform")
+    assert "would not open the ban form" in answer["text"]
+    assert answer["replace_original"] is False
+    assert cometchat.requests == []
+
+
 def test_modal_shows_a_malformed_uid_in_the_form(live_app, slack, cometchat):
     meta = BanRef(guid=GUID, response_url=slack.url + "/response/x", channel_id="C0CHAN").encode()
     answer = live_app.post(_view_submission(VIEW_BAN, meta, uid="two words")).json()

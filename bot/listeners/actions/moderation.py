@@ -139,7 +139,7 @@ def handle_ban_cancel(ack: Ack, body: dict, services: Services) -> None:
 def handle_ban_open(
     ack: Ack, body: dict, action: dict, client: WebClient, services: Services
 ) -> None:
-    """The list's "Ban a user…" button: open the modal (its trigger_id lasts 3 s: no deferring)."""
+    """The list's "Ban a user…" button: open the modal asking for the uid."""
     ack()
     fields, response_url = _start(body, "ban_open")
     try:
@@ -157,15 +157,22 @@ def handle_ban_open(
         )
     except ValidationError:
         meta = ref
-    try:
-        client.views_open(trigger_id=body.get("trigger_id"), view=ban_modal(meta))
-    except SlackApiError as exc:
-        log.warning(kv(**fields, outcome="views_open_failed", error=exc.response.get("error")))
-        if response_url:
-            message = Message(text=":warning: Slack would not open the ban form. Please try again.")
-            services.responder.run_then_post(lambda: beside(message), response_url)
-        return
-    log.info(kv(**fields, outcome="modal_opened", guid=ref.guid))
+    trigger_id = body.get("trigger_id")
+
+    def open_modal() -> None:
+        try:
+            client.views_open(trigger_id=trigger_id, view=ban_modal(meta))
+        except SlackApiError as exc:
+            log.warning(kv(**fields, outcome="views_open_failed", error=exc.response.get("error")))
+            if response_url:
+                text = ":warning: Slack would not open the ban form. Please try again."
+                services.responder.post(response_url, beside(Message(text=text)))
+            return
+        log.info(kv(**fields, outcome="modal_opened", guid=ref.guid))
+
+    # Off the request path, so the acknowledgement never waits on the Web API; the trigger_id
+    # is good for 3 s from the click, and this starts at once.
+    services.responder.submit(open_modal)
 
 
 def register(app: App, services: Services) -> None:
