@@ -7,6 +7,7 @@ import hmac
 import json
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
@@ -23,6 +24,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: dict
+    raw: bytes = b""  # the body as sent (file bytes POSTed to an upload_url are not parsed)
 
     @property
     def form(self) -> dict:
@@ -58,6 +60,22 @@ class FakeSlack:
                     )
                 self._cond.wait(remaining)
 
+    def default_answer(self, method: str, item: Received, base_url: str) -> dict:
+        """Slack's answer when a test sets none: ok, and enough for the file upload flow
+        (getUploadURLExternal hands out an upload_url on this fake; uploads are recorded)."""
+        if method == "files.getUploadURLExternal":
+            file_id = "F" + uuid.uuid4().hex[:10].upper()
+            return {"ok": True, "upload_url": f"{base_url}/upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            return {"ok": True, "files": json.loads(item.body.get("files") or "[]")}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D0" + str(item.body.get("users", "X"))[1:]}}
+        return {"ok": True}
+
+    def uploads(self) -> list[Received]:
+        """File bytes POSTed to upload URLs (`.raw`), in arrival order."""
+        return [r for r in self.received if r.path.startswith("/upload/")]
+
     def responses(self) -> list[dict]:
         return [r.body for r in self.received if r.path.startswith("/response/")]
 
@@ -73,14 +91,19 @@ class FakeSlack:
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("content-length") or 0))
                 ctype = self.headers.get("content-type", "")
-                if "json" in ctype:
+                if self.path.startswith("/upload/"):
+                    body: dict = {}
+                elif "json" in ctype:
                     body = json.loads(raw or b"{}")
                 else:
                     body = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
-                item = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                item = Received(self.path, headers, body, raw)
                 if self.path.startswith("/api/"):
                     method = self.path[len("/api/") :].split("?")[0]
-                    answer = fake.api_answers.get(method, lambda _r: {"ok": True})(item)
+                    base = f"http://127.0.0.1:{self.server.server_port}"
+                    default = lambda r: fake.default_answer(method, r, base)  # noqa: E731
+                    answer = fake.api_answers.get(method, default)(item)
                     status = 200
                 else:
                     answer, status = {"ok": True}, fake.response_status
