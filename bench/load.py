@@ -79,6 +79,7 @@ class Figures:
     answered: int = 0
     last_answer_s: float = 0.0
     rss_mb: float = 0.0
+    cpu_ms: float = 0.0  # web process CPU per command during the throughput run
     startup_s: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -144,7 +145,10 @@ class WebProcess:
         """Launch; return seconds until /healthz first answers 200."""
         started = time.monotonic()
         with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=out, stderr=out)
+            # Run outside the checkout so a developer's .env cannot change what is measured.
+            self.proc = subprocess.Popen(
+                self.argv, cwd=self.log.parent, env=self.env, stdout=out, stderr=out
+            )
         while time.monotonic() - started < 30:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.argv} exited {self.proc.returncode}; see {self.log}")
@@ -179,9 +183,16 @@ def has_page(payload: bytes) -> bool:
     return b'"blocks"' in payload and b"Bench Group" in payload
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Driver:
-    def __init__(self, port: int, slack_port: int, cometchat_port: int, sizes: Sizes):
+    def __init__(self, port: int, slack_port: int, cometchat_port: int, sizes: Sizes, pid: int):
         self.port, self.slack_port, self.cc_port = port, slack_port, cometchat_port
+        self.pid = pid
         self.sizes = sizes
         self.response_base = f"http://{HOST}:{slack_port}/response/"
         self.control = Client(HOST, slack_port)
@@ -244,9 +255,10 @@ class Driver:
                     waiting += 1
             await client.close()
 
-        started = time.monotonic()
+        started, cpu_before = time.monotonic(), cpu_seconds(self.pid)
         await asyncio.gather(*(worker() for _ in range(CLIENTS)))
         later = await self.arrivals("tp", waiting, self.sizes.answer_wait) if waiting else {}
+        figures.cpu_ms = (cpu_seconds(self.pid) - cpu_before) * 1000 / total
         delivered.extend(t for t, _replaced, page in later.values() if page)
         figures.tp_sent, figures.tp_answered = total, len(delivered)
         if delivered:
@@ -311,10 +323,10 @@ def run_design(argv: list[str], env: dict[str, str], ports: dict[str, int], size
         process.stop()
     process = WebProcess(argv, web_env, port, log)
     figures.startup_s.append(process.start())
+    assert process.proc is not None
     try:
-        driver = Driver(port, ports["slack"], ports["cometchat"], sizes)
+        driver = Driver(port, ports["slack"], ports["cometchat"], sizes, process.proc.pid)
         asyncio.run(driver.run(figures))
-        assert process.proc is not None
         figures.rss_mb = rss_tree_mb(process.proc.pid)
     finally:
         process.stop()
@@ -371,6 +383,10 @@ def report(bot: Figures, naive: Figures, sizes: Sizes) -> None:
         f"commands answered in the acknowledgement: {bot.in_ack}/{len(bot.latency_ms)} (bot), "
         f"{naive.in_ack}/{len(naive.latency_ms)} (Bolt defaults)"
     )
+    print(
+        f"web process CPU per command (throughput run): {bot.cpu_ms:.2f} ms (bot), "
+        f"{naive.cpu_ms:.2f} ms (Bolt defaults)"
+    )
     print(f"load average now: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     for name, fig in (("bot", bot), ("Bolt defaults", naive)):
         if fig.errors:
@@ -386,9 +402,12 @@ def main() -> int:
 
     fakes = {kind: start_fake(kind) for kind in ("cometchat", "slack")}
     ports = {kind: port for kind, (_proc, port) in fakes.items()}
+    # Nothing of the caller's environment but the basics: only these settings are measured.
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k in ("HOME", "LANG", "LC_ALL", "TMPDIR")},
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PYTHONPATH": str(ROOT),
+        "SLACK_APP_TOKEN": "",  # HTTP, as on the dyno, not Socket Mode
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "COMETCHAT_API_KEY": API_KEY,
@@ -397,6 +416,7 @@ def main() -> int:
         "LOG_LEVEL": "INFO",
     }
     started = time.monotonic()
+    print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     try:
         with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
             print(f"web process: {shlex.join(procfile_command())} (logs in {tmp})", flush=True)
