@@ -75,7 +75,7 @@ class Harness:
         path = f"/response/{next(self._ids)}/"
         return self.slack.url + path, path
 
-    def command(self, text: str, *, user_id: str = MODERATOR, wait: float = 10.0) -> Reply:
+    def command(self, text: str, *, user_id: str = MODERATOR, wait: float = 5.0) -> Reply:
         url, path = self.new_response_url()
         mark = len(self.slack.received)
         response = self.signed(command_body(text, url, user_id=user_id))
@@ -93,7 +93,7 @@ class Harness:
         *,
         user_id: str = MODERATOR,
         block_id: str = "x",
-        wait: float = 10.0,
+        wait: float = 5.0,
     ) -> Reply:
         url, path = self.new_response_url()
         mark = len(self.slack.received)

@@ -91,8 +91,10 @@ legal_id = st.from_regex(r"[A-Za-z0-9_\-.@:+]{1,100}", fullmatch=True) | st.samp
 hostile_text = st.one_of(any_text, glued, spaced, huge, legal_id, fragment)
 
 
-def json_values() -> st.SearchStrategy[Any]:
-    scalars = st.none() | st.booleans() | st.integers() | st.floats() | hostile_text
+def json_values(*, finite: bool = False) -> st.SearchStrategy[Any]:
+    """JSON-able values; `finite` leaves out NaN/Infinity (not valid JSON, httpx refuses them)."""
+    floats = st.floats(allow_nan=not finite, allow_infinity=not finite)
+    scalars = st.none() | st.booleans() | st.integers() | floats | hostile_text
     return st.recursive(
         scalars,
         lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner),

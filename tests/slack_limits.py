@@ -10,7 +10,8 @@ top-level `text` fallback, and a few element limits.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from slack_sdk.models.blocks import Block
@@ -106,6 +107,37 @@ def _decoded(body: dict[str, Any], key: str) -> dict[str, Any]:
     if isinstance(body.get(key), str):
         return {**body, key: json.loads(body[key])}
     return body
+
+
+_DATE_TOKEN = re.compile(r"<!date\^\d+\^[^|<>]*\|[^<>]*>")
+
+
+def assert_no_injected_markup(payload: Any, *, mentions: Iterable[str] = ()) -> None:
+    """No `<…>` control sequence in any mrkdwn text or top-level `text`, except the bot's own:
+    date tokens, and mentions of the given Slack user ids (the actor, the sharer)."""
+    allowed = [re.compile(rf"<@{re.escape(user)}>") for user in mentions]
+
+    def check(text: str, where: str) -> None:
+        stripped = _DATE_TOKEN.sub("", text)
+        for pattern in allowed:
+            stripped = pattern.sub("", stripped)
+        assert "<" not in stripped and ">" not in stripped, (
+            f"{where}: unescaped markup in {text[:300]!r}"
+        )
+
+    def walk(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "mrkdwn" and isinstance(node.get("text"), str):
+                check(node["text"], where)
+            for key, value in node.items():
+                walk(value, f"{where}.{key}")
+        elif isinstance(node, list):
+            for index, item in enumerate(node):
+                walk(item, f"{where}[{index}]")
+
+    if isinstance(payload, dict) and isinstance(payload.get("text"), str):
+        check(payload["text"], "text")
+    walk(payload.get("blocks", []) if isinstance(payload, dict) else payload, "blocks")
 
 
 def _check_blocks(blocks: list[dict[str, Any]], where: str) -> None:

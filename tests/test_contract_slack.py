@@ -1,0 +1,252 @@
+"""Contract with Slack: everything the bot can send is Block Kit Slack accepts, within its limits.
+
+Each message and view is rebuilt through `slack_sdk.models` (which raises on the lengths it
+knows) and checked for the limits it leaves to Slack's API (tests/slack_limits.py): ≤ 50 blocks,
+unique block_ids, action_ids unique per block, a top-level `text`, section/header/button limits.
+User-controlled strings (group and user names, ids, search text) must never inject markup.
+
+Sources of messages: every error the bot can word (found by walking the error classes, so new ones
+are covered), renderer output for hostile CometChat data (hypothesis), and a tour of every path
+through the real app (tests/tour.py), which also proves each rendered button has a listener.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import strategies as st
+from slack_sdk.errors import SlackObjectFormationError
+
+from bot import messages
+from bot.cometchat import errors as cc
+from bot.cursor import PageCursor
+from bot.errors import BotError
+from bot.slack.payloads import beside, ephemeral, replacing
+from tests import hostile
+from tests.fakes.cometchat import FakeCometChat
+from tests.harness import MODERATOR, Harness, harness
+from tests.seeds import HYPOTHESIS_SEED
+from tests.slack_limits import (
+    assert_no_injected_markup,
+    assert_valid_message,
+    assert_valid_slack_post,
+    assert_valid_view,
+)
+
+NASTY = ["<!channel> `x` *y* _z_ & <@U0123ABCD> <https://evil.example|hi>", "a" * 5000, "\n\t\x00"]
+
+
+def _subclasses(base: type) -> list[type]:
+    found = []
+    for sub in base.__subclasses__():
+        found.append(sub)
+        found.extend(_subclasses(sub))
+    return found
+
+
+def _instantiate(kind: type[BaseException], text: str) -> BaseException:
+    """Any error class, with every required argument filled: strings get hostile text."""
+    args, kwargs = [], {}
+    for name, param in inspect.signature(kind.__init__).parameters.items():
+        if name == "self" or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        if param.default is not param.empty:
+            continue
+        annotation = str(param.annotation)
+        value: Any = 7 if "int" in annotation else 2.5 if "float" in annotation else text
+        if param.kind == param.KEYWORD_ONLY:
+            kwargs[name] = value
+        else:
+            args.append(value)
+    return kind(*args, **kwargs)
+
+
+ERROR_KINDS = [BotError, *_subclasses(BotError), *_subclasses(cc.CometChatError), RuntimeError]
+
+
+@pytest.mark.parametrize("kind", ERROR_KINDS, ids=lambda k: k.__name__)
+@pytest.mark.parametrize("text", NASTY, ids=["markup", "huge", "control"])
+def test_every_error_is_worded_as_a_valid_message(kind, text):
+    error = _instantiate(kind, text)
+    message = messages.explain(error, ref="abc123")
+    for payload in (ephemeral(message), replacing(message), beside(message)):
+        assert_valid_message(payload, where=kind.__name__)
+        assert_no_injected_markup(payload)
+    if hasattr(messages, "explain_moderation"):
+        for action in ("ban", "unban"):
+            worded = messages.explain_moderation(
+                error, action=action, guid=text[:100], uid=text[:100], ref="abc123"
+            )
+            assert_valid_message(ephemeral(worded), where=f"{kind.__name__}/{action}")
+            assert_no_injected_markup(worded.to_dict())
+
+
+def test_usage_is_a_valid_message():
+    assert_valid_message(ephemeral(messages.usage()))
+    assert_valid_message(ephemeral(messages.usage(":x: " + NASTY[0])))
+
+
+# -- hostile CometChat data through the real app ----------------------------------------------
+
+
+def _users() -> st.SearchStrategy[list[dict[str, Any]]]:
+    text = hostile.hostile_text
+    number = st.one_of(
+        st.integers(),
+        st.text(max_size=12),
+        st.none(),
+        st.floats(allow_nan=False, allow_infinity=False),
+    )
+    user = st.fixed_dictionaries(
+        {"uid": hostile.legal_id | text.filter(bool)},
+        optional={
+            "name": text,
+            "avatar": st.one_of(text, st.just("https://x.example/" + "a" * 3100)),
+            "status": text,
+            "role": text,
+            "scope": text,
+            "createdAt": number,
+            "updatedAt": number,
+            "bannedAt": number,
+            "metadata": hostile.json_values(finite=True),
+        },
+    )
+    return st.lists(user, max_size=25, unique_by=lambda u: u["uid"])
+
+
+@pytest.fixture(scope="module")
+def app() -> Iterator[Harness]:
+    with harness(FakeCometChat()) as built:
+        yield built
+
+
+_counter = iter(range(10**9))
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+@seed(HYPOTHESIS_SEED)
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(
+    users=_users(),
+    group_name=hostile.hostile_text,
+    page=st.integers(1, 3),
+    per_page=st.integers(1, 20),
+    viewer=st.sampled_from([MODERATOR, "U0VIEWER"]),
+)
+def test_any_banned_users_render_within_slack_limits(
+    app, users, group_name, page, per_page, viewer
+):
+    guid = f"hostile-{next(_counter)}"  # a fresh group each time: no cache hides the name
+    app.cometchat.groups[guid] = {"guid": guid, "name": group_name}
+    app.cometchat.banned[guid] = users
+    value = PageCursor(guid=guid, page=page, per_page=per_page).encode()
+    reply = app.click("banned_page_next", value, user_id=viewer)
+    (message,) = reply.messages
+    assert_valid_message(message, where="page")
+    assert_no_injected_markup(message)
+    # Each user of the page is there, by uid (in a code span, escaped, long ones cut with "…").
+    sections = [b for b in message["blocks"] if b.get("block_id", "").startswith("banned_user_")]
+    expected = users[(page - 1) * per_page : page * per_page]
+    assert len(sections) == len(expected)
+    for section, user in zip(sections, expected, strict=True):
+        shown = section["text"]["text"]
+        escaped = " ".join(user["uid"].translate(_ESCAPES).split()).replace("`", "'")
+        assert escaped[:150] in shown, (user["uid"][:50], shown[:300])
+
+
+# -- views ------------------------------------------------------------------------------------
+
+
+@seed(HYPOTHESIS_SEED)
+@given(guid=hostile.legal_id, uid=st.none() | hostile.legal_id, page=st.integers(1, 100_000))
+def test_ban_modals_and_confirmation_are_valid_for_any_ids(guid, uid, page):
+    moderation = pytest.importorskip("bot.slack.moderation")
+    try:
+        ref = moderation.BanRef(
+            guid=guid,
+            uid=uid,
+            cursor=PageCursor(guid=guid, page=page, per_page=20),
+            response_url="https://hooks.slack.com/actions/T0/1/" + "x" * 60,
+            channel_id="C0CHAN",
+        )
+    except (ValueError, BotError):
+        return  # ids the bot refuses never reach a view
+    assert_valid_view(moderation.ban_modal(ref).to_dict(), where="ban_modal")
+    if uid is not None:
+        assert_valid_view(moderation.ban_confirm_modal(ref).to_dict(), where="ban_confirm")
+        confirmation = moderation.ban_confirmation(ref)
+        assert_valid_message(ephemeral(confirmation), where="ban_confirmation")
+        assert_no_injected_markup(confirmation.to_dict())
+
+
+# -- the oracle itself can fail ----------------------------------------------------------------
+
+
+def _section(block_id: str, text: str = "hi") -> dict:
+    return {"type": "section", "block_id": block_id, "text": {"type": "mrkdwn", "text": text}}
+
+
+def _button(action_id: str, value: str = "v", text: str = "Go") -> dict:
+    return {
+        "type": "button",
+        "action_id": action_id,
+        "value": value,
+        "text": {"type": "plain_text", "text": text},
+    }
+
+
+@pytest.mark.parametrize(
+    ("payload", "complaint"),
+    [
+        ({"blocks": [_section("a")]}, "top-level `text`"),
+        ({"text": " ", "blocks": []}, "top-level `text`"),
+        ({"text": "t", "blocks": [_section(f"b{i}") for i in range(51)]}, "51 blocks"),
+        ({"text": "t", "blocks": [_section("same"), _section("same")]}, "duplicate block_ids"),
+        (
+            {
+                "text": "t",
+                "blocks": [{"type": "actions", "elements": [_button("a"), _button("a")]}],
+            },
+            "duplicate action_ids",
+        ),
+        (
+            {"text": "t", "blocks": [{"type": "actions", "elements": [_button("a", "v" * 2001)]}]},
+            "value",
+        ),
+        (
+            {
+                "text": "t",
+                "blocks": [{"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}],
+            },
+            "header",
+        ),
+        ({"text": "t", "blocks": [_section("a", "s" * 3001)]}, "text"),
+        ({"text": "t", "response_type": "everyone"}, "everyone"),
+    ],
+)
+def test_the_limits_checker_rejects_what_slack_would(payload, complaint):
+    with pytest.raises((AssertionError, SlackObjectFormationError)) as caught:
+        assert_valid_message(payload)
+    assert complaint in str(caught.value) or isinstance(caught.value, SlackObjectFormationError)
+
+
+def test_the_markup_checker_spots_injection_and_allows_our_own_tokens():
+    with pytest.raises(AssertionError):
+        assert_no_injected_markup({"text": "hi <!channel>"})
+    with pytest.raises(AssertionError):
+        assert_no_injected_markup({"text": "t", "blocks": [_section("a", "<@U0EVIL>")]})
+    ours = "Banned <!date^1700000000^{date_short_pretty}|2023-11-14> by <@U0MOD> &lt;x&gt;"
+    assert_no_injected_markup({"text": ours, "blocks": [_section("a", ours)]}, mentions=["U0MOD"])
+
+
+def test_slack_posts_are_checked_by_kind():
+    assert_valid_slack_post("/response/1/", {"text": "hello"})
+    assert_valid_slack_post(
+        "/api/chat.postMessage", {"channel": "C1", "text": "hi", "blocks": "[]"}
+    )
+    with pytest.raises(AssertionError):
+        assert_valid_slack_post("/api/chat.postMessage", {"channel": "C1", "blocks": "[]"})
