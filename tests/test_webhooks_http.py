@@ -101,7 +101,8 @@ def start(slack: FakeSlack, cometchat: FakeCometChat, caplog) -> Iterator[Callab
         server = make_server(
             "127.0.0.1", 0, wsgi, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
         )
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        # A short poll interval only makes shutdown() prompt; requests are served as they come.
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
         live = LiveFeed(f"http://127.0.0.1:{server.server_port}", services, slack, caplog)
         running.append((live, server))
         return live
@@ -283,6 +284,7 @@ def test_a_body_just_under_the_limit_is_accepted(feed):
         ),
         (encode(event("message_sent")), "outcome=ignored_trigger trigger=message_sent"),
     ],
+    ids=["not_json", "no_members", "member_joined", "message_sent"],
 )
 def test_malformed_or_unknown_events_answer_200_and_post_nothing(feed, raw, outcome, caplog):
     caplog.set_level(logging.INFO)
