@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs, urlencode
 
 import httpx
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -69,6 +70,7 @@ class Harness:
         )
 
     def signed(self, body: bytes, **sign_kw: Any) -> BoltResponse:
+        sign_kw.setdefault("secret", self.settings.slack_signing_secret.get_secret_value())
         return self.dispatch(body, {"content-type": FORM, **sign(body, **sign_kw)})
 
     def new_response_url(self) -> tuple[str, str]:
@@ -97,7 +99,7 @@ class Harness:
     ) -> Reply:
         url, path = self.new_response_url()
         mark = len(self.slack.received)
-        body = action_body(action_id, value, url, user_id=user_id, block_id=block_id)
+        body = click_body(action_id, value, url, user_id=user_id, block_id=block_id)
         response = self.signed(body)
         ack = json.loads(response.body) if response.body else None
         posts = self.wait_after(mark, path, wait) if response.status == 200 else []
@@ -127,6 +129,23 @@ class Harness:
         with responder._idle:
             finished = responder._idle.wait_for(lambda: responder.pending == 0, timeout)
         assert finished, f"{responder.pending} background jobs still pending after {timeout} s"
+
+
+def click_body(
+    action_id: str, value: str, response_url: str, *, user_id: str, block_id: str
+) -> bytes:
+    """A block_actions payload; the value rides both as a button's `value` and as a select's
+    `selected_option`, so one generator reaches buttons and menus alike."""
+    payload = json.loads(
+        parse_qs(action_body(action_id, value, response_url, user_id=user_id, block_id=block_id))[
+            b"payload"
+        ][0]
+    )
+    payload["actions"][0]["selected_option"] = {
+        "text": {"type": "plain_text", "text": "option"},
+        "value": value,
+    }
+    return urlencode({"payload": json.dumps(payload)}).encode()
 
 
 @contextmanager

@@ -99,7 +99,33 @@ def assert_valid_slack_post(path: str, body: dict[str, Any]) -> None:
             view = _decoded(body, "view")["view"]
             assert_valid_view(view, where=method)
         return
-    assert_valid_message(body, where=path)
+    if path.startswith("/response/"):
+        assert_valid_message(body, where=path)
+    # Anything else (file bytes to an upload URL) is not Block Kit.
+
+
+MAX_OPTIONS = 100
+MAX_OPTION_TEXT = 75
+
+
+def assert_valid_ack(ack: dict[str, Any], *, where: str = "ack") -> None:
+    """An acknowledgement body: a message, a view_submission answer, or options for a menu."""
+    if "text" in ack or "blocks" in ack:
+        assert_valid_message(ack, where=where)
+    action = ack.get("response_action")
+    if action is not None:
+        assert action in {"errors", "update", "push", "clear"}, f"{where}: {action!r}"
+        if action in {"update", "push"}:
+            assert_valid_view(ack["view"], where=f"{where} view")
+        if action == "errors":
+            errors = ack["errors"]
+            assert errors and all(isinstance(v, str) and v for v in errors.values()), where
+    if "options" in ack:
+        options = ack["options"]
+        assert len(options) <= MAX_OPTIONS, f"{where}: {len(options)} options"
+        for option in options:
+            assert 0 < len(_plain(option["text"])) <= MAX_OPTION_TEXT, f"{where}: option text"
+            assert 0 < len(option["value"]) <= MAX_OPTION_VALUE, f"{where}: option value"
 
 
 def _decoded(body: dict[str, Any], key: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ through the real app (tests/tour.py), which also proves each rendered button has
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,14 +29,17 @@ from bot.errors import BotError
 from bot.slack.payloads import beside, ephemeral, replacing
 from tests import hostile
 from tests.fakes.cometchat import FakeCometChat
-from tests.harness import MODERATOR, Harness, harness
+from tests.fakes.slack import Received
+from tests.harness import MODERATOR, Harness, click_body, harness
 from tests.seeds import HYPOTHESIS_SEED
 from tests.slack_limits import (
     assert_no_injected_markup,
+    assert_valid_ack,
     assert_valid_message,
     assert_valid_slack_post,
     assert_valid_view,
 )
+from tests.tour import VIEWER, buttons, run_tour, tour_settings
 
 NASTY = ["<!channel> `x` *y* _z_ & <@U0123ABCD> <https://evil.example|hi>", "a" * 5000, "\n\t\x00"]
 
@@ -156,6 +160,71 @@ def test_any_banned_users_render_within_slack_limits(
         shown = section["text"]["text"]
         escaped = " ".join(user["uid"].translate(_ESCAPES).split()).replace("`", "'")
         assert escaped[:150] in shown, (user["uid"][:50], shown[:300])
+
+
+# -- the tour: every path through the real app -------------------------------------------------
+
+
+def _tour_fake() -> FakeCometChat:
+    fake = FakeCometChat()
+    fake.add_group("cometchat-guid-1", "Hiking Group", banned=57)
+    fake.add_group("empty-group", "Quiet Corner", banned=0)
+    return fake
+
+
+def test_everything_the_tour_sends_slack_is_valid_and_every_button_has_a_listener():
+    with harness(_tour_fake(), **tour_settings(webhook_password="pw")) as h:
+        steps = run_tour(h, webhook_password="pw")
+        action_ids: set[str] = set()
+        checked = 0
+        for step in steps:
+            for ack in step.acked:
+                assert_valid_ack(ack, where=step.name)
+                assert_no_injected_markup(ack, mentions=[MODERATOR, VIEWER])
+                action_ids.update(_clickable(ack))
+                action_ids.update(_clickable(ack.get("view") or {}))
+                checked += 1
+            for item in step.sent:
+                assert_valid_slack_post(item.path, item.body)
+                payload = _as_message(item)
+                if payload is not None:
+                    assert_no_injected_markup(payload, mentions=[MODERATOR, VIEWER])
+                    action_ids.update(_clickable(payload))
+                    checked += 1
+        assert checked > 50, "the tour produced too little to check"
+        url, _ = h.new_response_url()
+        unhandled = [
+            action_id
+            for action_id in sorted(action_ids)
+            if h.signed(click_body(action_id, "{}", url, user_id=MODERATOR, block_id="x")).status
+            == 404
+        ]
+        assert not unhandled, f"buttons rendered with no listener: {unhandled}"
+
+
+def _clickable(payload: dict[str, Any]) -> set[str]:
+    """action_ids that send a block_actions request when used (input fields do not)."""
+    inputs = {
+        b["element"].get("action_id")
+        for b in payload.get("blocks", [])
+        if b.get("type") == "input" and not b.get("dispatch_action")
+    }
+    return {b["action_id"] for b in buttons(payload)} - inputs
+
+
+def _as_message(item: Received) -> dict[str, Any] | None:
+    """The message or view inside something sent to Slack, blocks decoded."""
+    body = dict(item.body)
+    if item.path.startswith("/response/"):
+        return body
+    if any(m in item.path for m in ("chat.postMessage", "chat.postEphemeral", "chat.update")):
+        if isinstance(body.get("blocks"), str):
+            body["blocks"] = json.loads(body["blocks"])
+        return body
+    if "views." in item.path:
+        view = body.get("view")
+        return json.loads(view) if isinstance(view, str) else view
+    return None
 
 
 # -- views ------------------------------------------------------------------------------------

@@ -108,12 +108,14 @@ class FakeSlack:
                 else:
                     answer, status = {"ok": True}, fake.response_status
                 data = json.dumps(answer).encode()
+                # Recorded before answering: once the bot has its answer (and its job is done),
+                # the request is already visible to the test.
+                fake.record(item)
                 self.send_response(status)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
-                fake.record(item)
 
             def log_message(self, *args) -> None:
                 pass
