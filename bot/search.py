@@ -33,12 +33,14 @@ def normalise_query(text: str) -> str:
     return " ".join(text.split())
 
 
-def matches(user: BannedUser, query: str) -> bool:
-    """Case-insensitive substring of the display name or the uid."""
-    needle = normalise_query(query).casefold()
-    if not needle:
-        return True
-    return needle in user.uid.casefold() or needle in normalise_query(user.name or "").casefold()
+def matches(user: BannedUser, needle: str) -> bool:
+    """`needle` (from `fold(query)`) is a case-insensitive substring of the name or the uid."""
+    return needle in user.uid.casefold() or needle in fold(user.name or "")
+
+
+def fold(text: str) -> str:
+    """The form both sides of a comparison take: whitespace folded, case folded."""
+    return normalise_query(text).casefold()
 
 
 def search_banned(
@@ -51,6 +53,7 @@ def search_banned(
     max_scan_pages: int = MAX_SCAN_PAGES,
 ) -> SearchResult:
     """Page `page` of the banned users of `guid` matching `query`. Raises CometChat errors."""
+    needle = fold(query)
     wanted = page * per_page + 1
     found: list[BannedUser] = []
     seen: set[str] = set()  # the list can shift between server pages; never show a user twice
@@ -62,7 +65,7 @@ def search_banned(
         )
         scanned += len(batch.users)
         for user in batch.users:
-            if user.uid not in seen and matches(user, query):
+            if user.uid not in seen and matches(user, needle):
                 seen.add(user.uid)
                 found.append(user)
         if not batch.has_next:
