@@ -216,3 +216,15 @@ def test_export_of_an_unknown_group_says_so(live_app, slack):
     _, failed = _export(live_app, slack, "gone-group", "gone")
     assert "There is no group `gone-group`" in failed.body["text"]
     assert slack.uploads() == []
+
+
+def test_cometchat_failing_mid_export_is_explained_and_nothing_is_uploaded(
+    live_app, slack, cometchat
+):
+    cometchat.add_group("many", "Many", banned=250)
+    cometchat.interceptor = lambda rec: (
+        (503, {"error": {"code": "ERR_EXCEPTION"}}, {}) if rec.query.get("page") == ["2"] else None
+    )
+    _, failed = _export(live_app, slack, "many", "mid")
+    assert "CometChat is not answering" in failed.body["text"]
+    assert slack.uploads() == [] and _api(slack, "files.completeUploadExternal") == []
