@@ -6,8 +6,9 @@ findings are built from settings names, hosts and the error codes Slack and Come
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import TextIO
@@ -61,6 +62,7 @@ def run_check(
     load: Callable[[], Settings] = load_settings,
     slack: WebClient | None = None,
     cometchat_transport: httpx.BaseTransport | None = None,
+    environ: Mapping[str, str] = os.environ,
 ) -> list[Finding]:
     """Every finding, in order. Stops after the settings if they do not load."""
     try:
@@ -73,7 +75,20 @@ def run_check(
         )
         return findings
     findings = [_settings_ok(settings), *_token_shapes(settings)]
-    client = slack or WebClient(base_url=settings.slack_api_base, timeout=int(CHECK_TIMEOUT))
+    if app_token(settings) and "DYNO" in environ:
+        # Heroku sets DYNO. A web dyno that never binds $PORT is killed after 60 s (R10).
+        findings.append(
+            Finding(
+                "Settings",
+                Status.WARN,
+                "Socket Mode on Heroku: the web dyno will not listen on $PORT",
+                fix="SLACK_APP_TOKEN: unset it on Heroku (Socket Mode is for local development)",
+            )
+        )
+    # No retry handlers: slack_sdk retries a refused connection after a back-off by default.
+    client = slack or WebClient(
+        base_url=settings.slack_api_base, timeout=int(CHECK_TIMEOUT), retry_handlers=[]
+    )
     bot = check_slack_bot(settings, client)
     findings.append(bot)
     # Same host as auth.test: if that one was unreachable, saying it twice helps nobody.

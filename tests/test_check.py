@@ -160,6 +160,17 @@ def test_app_token_is_checked_with_apps_connections_open(slack, cometchat_url):
     assert_no_secret(report)
 
 
+def test_socket_mode_on_a_heroku_dyno_is_warned_about(slack, cometchat):
+    findings = run_check(
+        load=lambda: make_settings(slack_api_url=slack.url + "/api/", slack_app_token=APP_TOKEN),
+        cometchat_transport=cometchat.transport(),
+        environ={"DYNO": "web.1"},
+    )
+
+    (warning,) = [f for f in findings if f.status is Status.WARN]
+    assert "$PORT" in warning.text and warning.fix and warning.fix.startswith("SLACK_APP_TOKEN")
+
+
 def test_a_token_pasted_into_the_signing_secret_is_caught(slack, cometchat_url):
     status, report = check(
         slack_api_url=slack.url + "/api/",
