@@ -15,8 +15,10 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Protocol
+from urllib.error import URLError
 
 from slack_bolt import App
+from slack_sdk.errors import SlackApiError
 
 from bot.app import create_app
 from bot.logs import kv
@@ -84,7 +86,23 @@ def run_socket_mode(
     if stop is None:
         stop = threading.Event()
         _stop_on_signals(stop)
-    handler.connect()
+    try:
+        handler.connect()
+    except (SlackApiError, URLError, OSError) as exc:
+        # apps.connections.open said no (wrong token, Socket Mode off) or Slack is unreachable.
+        reason = exc.response.get("error") if isinstance(exc, SlackApiError) else exc
+        log.error(
+            kv(
+                event="socket_mode_failed",
+                reason=reason if isinstance(reason, str) else type(reason).__name__,
+                hint="check SLACK_APP_TOKEN (xapp-…, scope connections:write), that Socket Mode "
+                "is on in the Slack app, and SLACK_API_URL; run `python -m bot check`",
+            )
+        )
+        handler.close()
+        services.responder.drain(0)
+        services.close()
+        return 1
     log.info(
         kv(
             event="listening",

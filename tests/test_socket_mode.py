@@ -7,6 +7,7 @@ of a loopback WebSocket server (tests/fakes/socket_mode.py) that plays Slack's s
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -103,6 +104,19 @@ def test_run_connects_then_on_stop_closes_and_drains(services):
     assert events == [("built", "App", True), "connect", "close"]
     with pytest.raises(RuntimeError):  # drained: no new work is accepted any more
         services.responder.submit(lambda: None)
+
+
+def test_a_refused_app_token_stops_with_a_hint_instead_of_a_traceback(services, slack, caplog):
+    slack.api_answers["apps.connections.open"] = lambda _r: {"ok": False, "error": "invalid_auth"}
+    settings = make_settings(slack_api_url=slack.url + "/api/", slack_app_token=APP_TOKEN)
+
+    with caplog.at_level(logging.ERROR, logger="bot.socket_mode"):
+        status = run_socket_mode(settings, services=services, stop=threading.Event())
+
+    assert status == 1
+    (record,) = [r for r in caplog.records if "socket_mode_failed" in r.getMessage()]
+    assert "reason=invalid_auth" in record.getMessage()
+    assert "SLACK_APP_TOKEN" in record.getMessage() and APP_TOKEN not in record.getMessage()
 
 
 def test_same_listeners_answer_a_command_and_a_click_over_the_socket(services, slack):
