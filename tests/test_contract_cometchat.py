@@ -108,7 +108,12 @@ DRIVERS: dict[str, list[Driver]] = {
             "list-banned-group-users",
             lambda c, g, _u: c.list_banned_users(g, page=3, per_page=20),
             lambda g, _u: {"guid": g},
-        )
+        ),
+        Driver(
+            "list-banned-group-users",
+            lambda c, g, u: c.list_banned_users(g, page=1, per_page=100, search=u),
+            lambda g, _u: {"guid": g},
+        ),
     ],
     "get_group": [
         Driver("get-group", lambda c, g, _u: c.get_group(g), lambda g, _u: {"guid": g}),
@@ -212,6 +217,19 @@ def test_group_search_travels_as_the_declared_searchkey():
     make_client(recorder).list_groups(search="a&b=c #d")
     (captured,) = recorder.requests
     assert captured.query["searchKey"] == ["a&b=c #d"]
+
+
+def test_banned_user_search_is_a_recorded_deviation_not_a_silent_pass():
+    # Issue 5 sends `searchKey` to GET bannedusers, which the spec does not declare there. The
+    # request passes only because QUERY_DEVIATIONS names it; without the allowlist it fails.
+    recorder = Recorder(lambda _r: httpx.Response(200, json=WELL_FORMED["list-banned-group-users"]))
+    make_client(recorder).list_banned_users("g1", search="geo al")
+    (captured,) = recorder.requests
+    assert captured.query["searchKey"] == ["geo al"]
+    args = (captured.method, captured.raw_path, captured.query, captured.headers)
+    spec.check_request(*args)
+    with pytest.raises(AssertionError, match="undeclared query `searchKey`"):
+        spec.check_request(*args, allowed_deviations={})
 
 
 def test_onbehalfof_is_not_sent_where_the_spec_does_not_declare_it():

@@ -185,3 +185,198 @@ def test_paging_values_the_bot_made_turn_into_the_right_page(app, guid, page, pe
 def test_action_discovery_finds_the_paging_buttons():
     ids = action_ids()
     assert {"banned_page_next", "banned_page_previous"} <= set(ids)
+
+
+# -- search text --------------------------------------------------------------------------------
+
+
+@seed(HYPOTHESIS_SEED)
+@property_settings
+@given(
+    query=st.one_of(
+        st.sampled_from(["User 0", "user-01", "USER", "5", "zzz", "User  00  1", "-"]),
+        hostile.hostile_text,
+    )
+)
+def test_a_search_shows_only_matching_users_and_keeps_the_text_out_of_paths(app, query):
+    from bot.cometchat.models import BannedUser
+    from bot.search import fold, matches, normalise_query
+
+    guid = "cometchat-guid-1"
+    mark = _mark(app)
+    reply = app.command(f"{guid} {query}")
+    check_reply(app, reply, mark, f"{guid} {query}", writes_allowed=False)
+    normalised = normalise_query(query)
+    for rec in app.cometchat.requests[mark:]:
+        sent = rec.query.get("searchKey")
+        # Search text only ever travels as the (allowlisted) searchKey parameter, verbatim.
+        assert sent in (None, [normalised]), (sent, normalised)
+    (message,) = reply.messages
+    shown = [
+        b["text"]["text"].split("`")[1]
+        for b in message.get("blocks", [])
+        if b.get("block_id", "").startswith("banned_user_")
+    ]
+    users = {u["uid"]: BannedUser.model_validate(u) for u in app.cometchat.banned[guid]}
+    words = normalised.split()
+    is_ban = len(words) == 2 and words[0].lower() == "ban"
+    if normalised and not is_ban and len(normalised) <= 100:
+        expected = [uid for uid, user in users.items() if matches(user, fold(normalised))]
+        assert shown == expected[: app.settings.page_size], (normalised, shown)
+
+
+# -- the group picker's type-ahead -------------------------------------------------------------
+
+
+@seed(HYPOTHESIS_SEED)
+@property_settings
+@given(typed=hostile.hostile_text)
+def test_picker_type_ahead_answers_with_valid_options_for_any_text(app, typed):
+    from bot.slack.picker import ACTION_PICK_GROUP
+    from tests.slack_limits import assert_valid_ack
+    from tests.tour import options_body
+
+    mark = _mark(app)
+    response = app.signed(options_body(ACTION_PICK_GROUP, typed))
+    assert response.status == 200
+    ack = json.loads(response.body) if response.body else {}
+    assert_valid_ack(ack, where="options")
+    app.settle()
+    for rec in app.cometchat.requests[mark:]:
+        found = spec.check_request(rec.method, rec.path, rec.query, rec.headers)
+        assert found.operation.operation_id == "list-groups"
+        assert all(len(v) <= 100 for v in rec.query.get("searchKey", []))
+
+
+# -- modal input -----------------------------------------------------------------------------
+
+
+@seed(HYPOTHESIS_SEED)
+@property_settings
+@given(
+    uid=hostile.hostile_text,
+    metadata=st.one_of(st.none(), hostile.button_value),
+    user=st.sampled_from([MODERATOR, "U0VIEWER"]),
+)
+def test_the_ban_modal_takes_any_input_without_writing(app, uid, metadata, user):
+    from bot.slack import moderation as mod
+    from tests.slack_limits import assert_valid_ack
+    from tests.tour import view_submission_body
+
+    if metadata is None:  # a well-formed form, as the bot itself opens it
+        url, _ = app.new_response_url()
+        metadata = mod.BanRef(guid="g1", response_url=url, channel_id="C0CHAN").encode()
+    values = {mod.UID_BLOCK_ID: {mod.UID_ACTION_ID: {"type": "plain_text_input", "value": uid}}}
+    mark = _mark(app)
+    response = app.signed(view_submission_body(mod.VIEW_BAN, metadata, values, user_id=user))
+    assert response.status == 200
+    if response.body:
+        assert_valid_ack(json.loads(response.body), where="ban modal step 1")
+    app.settle()
+    # Step 1 only validates: whatever was typed, nothing is read or written upstream.
+    assert app.cometchat.requests[mark:] == []
+
+
+@seed(HYPOTHESIS_SEED)
+@property_settings
+@given(metadata=hostile.button_value, user=st.sampled_from([MODERATOR, "U0VIEWER", ""]))
+def test_a_forged_ban_confirmation_never_writes_what_it_does_not_name(app, metadata, user):
+    from bot.slack import moderation as mod
+    from tests.tour import view_submission_body
+
+    mark = _mark(app)
+    response = app.signed(view_submission_body(mod.VIEW_BAN_CONFIRM, metadata, {}, user_id=user))
+    assert response.status == 200
+    app.settle()
+    try:
+        ref = mod.BanRef.decode(metadata)
+    except Exception:
+        ref = None
+    for rec in app.cometchat.requests[mark:]:
+        found = spec.check_request(rec.method, rec.path, rec.query, rec.headers)
+        if rec.method in WRITES:
+            # Only a moderator's confirmation of a well-formed pending ban may write, and only it.
+            assert user == MODERATOR and ref is not None and ref.uid is not None
+            assert found.path_values == {"guid": ref.guid, "uid": ref.uid}
+
+
+# -- CometChat webhooks (the live feed) -------------------------------------------------------
+
+WEBHOOK_PASSWORD = "property-webhook-password"
+
+
+@pytest.fixture(scope="module")
+def feed_app() -> Iterator[Harness]:
+    from tests.tour import tour_settings
+
+    with harness(_fake(), **tour_settings(webhook_password=WEBHOOK_PASSWORD)) as built:
+        yield built
+
+
+def _webhook_bodies() -> st.SearchStrategy[bytes]:
+    from tests.webhook_payloads import TRIGGERS, example
+
+    person = st.fixed_dictionaries(
+        {"uid": hostile.legal_id},
+        optional={"name": hostile.hostile_text, "avatar": hostile.hostile_text},
+    )
+
+    def build(trigger, guid, name, members, by, junk):
+        body = example(trigger if trigger in TRIGGERS else TRIGGERS[0])
+        body["trigger"] = trigger
+        body["data"]["group"].update(guid=guid, name=name)
+        template = next(iter(body["data"]["members"].values()))
+        body["data"]["members"] = {m["uid"]: {**template, **m} for m in members}
+        if by is not None:
+            body["data"]["by"] = {**body["data"].get("by", {}), **by}
+        if junk is not None:
+            body["data"]["extra"] = junk
+        return json.dumps(body).encode()
+
+    # Well-formed events with hostile contents (they reach the renderer), and broken ones.
+    well_formed = st.builds(
+        build,
+        st.sampled_from(TRIGGERS),
+        hostile.legal_id.filter(lambda g: g.strip(".")),
+        hostile.hostile_text,
+        st.lists(person, min_size=1, max_size=40),
+        st.none() | person,
+        st.none() | hostile.json_values(finite=True),
+    )
+    broken = st.builds(
+        build,
+        hostile.hostile_text,
+        hostile.hostile_text,
+        hostile.hostile_text,
+        st.lists(person, max_size=3),
+        st.none() | person,
+        st.none(),
+    )
+    raw = st.one_of(
+        hostile.json_values().map(lambda v: json.dumps(v, allow_nan=True).encode()),
+        st.binary(max_size=300),
+    )
+    return st.one_of(well_formed, well_formed, well_formed, broken, raw)
+
+
+@seed(HYPOTHESIS_SEED)
+@property_settings
+@given(body=_webhook_bodies())
+def test_any_webhook_body_is_answered_and_posts_only_valid_messages(feed_app, body):
+    from tests.slack_limits import assert_no_injected_markup
+    from tests.tour import deliver_webhook
+
+    slack_mark, cc_mark = len(feed_app.slack.received), _mark(feed_app)
+    status = deliver_webhook(feed_app, body, password=WEBHOOK_PASSWORD)
+    # Malformed or unknown: 200 all the same, so CometChat does not retry it forever.
+    assert status.startswith(("200", "413")), status
+    feed_app.settle()
+    posts = feed_app.slack.received[slack_mark:]
+    assert len(posts) <= 1, "one event, one message"
+    for post in posts:
+        assert_valid_slack_post(post.path, post.body)
+        blocks = post.body.get("blocks")
+        message = {**post.body, "blocks": json.loads(blocks) if isinstance(blocks, str) else []}
+        assert_no_injected_markup(message)
+    for rec in feed_app.cometchat.requests[cc_mark:]:
+        spec.check_request(rec.method, rec.path, rec.query, rec.headers)

@@ -100,11 +100,19 @@ def view_submission_body(
     return urlencode({"payload": json.dumps(payload)}).encode()
 
 
-def deliver_webhook(h: Harness, body: bytes, *, password: str, user: str = WEBHOOK_USER) -> str:
-    """POST a CometChat webhook to the web process's WSGI app (no socket); returns the status."""
+def _web_process(h: Harness) -> Any:
+    """The WSGI app of the web process, built once per harness (as the server builds it once)."""
     from bot.webhooks.build import create_webhook_endpoint
 
-    wsgi = create_wsgi_app(h.app, webhooks=create_webhook_endpoint(h.services))
+    if getattr(h, "web_process", None) is None:
+        endpoint = create_webhook_endpoint(h.services)
+        h.web_process = create_wsgi_app(h.app, webhooks=endpoint)  # type: ignore[attr-defined]
+    return h.web_process  # type: ignore[attr-defined]
+
+
+def deliver_webhook(h: Harness, body: bytes, *, password: str, user: str = WEBHOOK_USER) -> str:
+    """POST a CometChat webhook to the web process's WSGI app (no socket); returns the status."""
+    wsgi = _web_process(h)
     credentials = base64.b64encode(f"{user}:{password}".encode()).decode()
     environ = {
         "REQUEST_METHOD": "POST",
