@@ -2,39 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 import pytest
-from slack_sdk.models.blocks import Block
 
 from bot.cursor import PageCursor
 from bot.slack.feed import ACTION_OPEN_LIST, MAX_LISTED, render_feed_event
 from bot.slack.moderation import ACTION_UNBAN, UnbanRef
 from bot.webhooks.models import parse_event
-from tests.webhook_payloads import TRIGGERS, encode, event, example, user
+from tests.webhook_payloads import TRIGGERS, assert_valid, encode, event, example, user
 
 AT = 1_764_140_000  # 2025-11-26 06:53:20 UTC
 
 
 def render(body: dict, **kw: Any) -> dict:
     return render_feed_event(parse_event(encode(body)), at=kw.pop("at", AT), **kw).to_dict()
-
-
-def assert_valid(message: dict) -> None:
-    """What Slack would refuse: no fallback text, blocks the SDK cannot rebuild, limits, ids."""
-    assert message["text"].strip()
-    assert 0 < len(message["blocks"]) <= 50
-    block_ids = [b["block_id"] for b in message["blocks"]]
-    assert len(block_ids) == len(set(block_ids))
-    for block in message["blocks"]:
-        assert Block.parse(block).to_dict() == block  # validates lengths and element shapes
-        if block["type"] == "section":
-            assert len(block["text"]["text"]) <= 3000
-        ids = [e["action_id"] for e in block.get("elements", []) if "action_id" in e]
-        assert len(ids) == len(set(ids))
-    json.dumps(message)
 
 
 def mrkdwn(message: dict) -> list[str]:

@@ -7,13 +7,24 @@ import json
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import SecretStr
 
+from bot.slack.feed import render_feed_event
 from bot.webhooks.auth import BasicAuth
 from bot.webhooks.dedupe import SeenEvents
 from bot.webhooks.feed import event_time, parse_trigger_filter
 from bot.webhooks.models import MalformedEvent, Trigger, UnsupportedTrigger, parse_event
-from tests.webhook_payloads import DOCS, TRIGGERS, documented, encode, event, example, user
+from tests.webhook_payloads import (
+    DOCS,
+    TRIGGERS,
+    documented,
+    encode,
+    event,
+    example,
+    user,
+)
 
 # -- the fixture is CometChat's documented examples, verbatim ----------------------------------
 
@@ -70,6 +81,8 @@ def test_members_keep_payload_order_and_a_missing_uid_takes_its_key():
         encode(event(guid="has space")),
         encode(event(guid="../etc")),
         encode(event(members=[user("x" * 201)])),
+        b"[" * 100_000,
+        b'{"trigger": "group_member_banned", "data": ' + b"[" * 100_000,
     ],
 )
 def test_malformed_bodies_are_refused_with_a_reason(raw):
@@ -235,3 +248,66 @@ def test_event_time_is_the_groups_updated_at_when_it_fits_the_receipt():
     assert event_time(parsed(1696933533), received) == 1_764_140_000  # the group's last edit
     assert event_time(parsed(1_764_150_000), received) == 1_764_140_000  # from the future
     assert event_time(parsed(0), received) == 1_764_140_000
+
+
+# -- anything at all -----------------------------------------------------------------------------
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+PERSON = JSON | st.fixed_dictionaries(
+    {"uid": st.text(max_size=12) | JSON, "name": JSON, "scope": JSON, "oldScope": JSON}
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300))
+def test_any_bytes_parse_or_are_refused_with_a_typed_reason(raw):
+    try:
+        parsed = parse_event(raw)
+    except (MalformedEvent, UnsupportedTrigger):
+        return
+    assert parsed.members and parsed.group.guid
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    trigger=st.sampled_from(TRIGGERS),
+    group=JSON | st.fixed_dictionaries({"guid": st.text(max_size=12) | JSON, "name": JSON}),
+    members=JSON
+    | st.dictionaries(st.text(min_size=1, max_size=20), PERSON, min_size=1, max_size=5),
+    by=PERSON,
+)
+def test_any_shape_of_data_parses_or_is_refused_with_a_typed_reason(trigger, group, members, by):
+    body = {"trigger": trigger, "data": {"group": group, "members": members, "by": by}}
+    try:
+        parsed = parse_event(encode(body))
+    except MalformedEvent:
+        return
+    assert parsed.members and parsed.group.guid and parsed.trigger.value == trigger
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    trigger=st.sampled_from(TRIGGERS),
+    names=st.lists(st.text(max_size=300), min_size=1, max_size=15),
+    uids=st.lists(st.text(min_size=1, max_size=120), min_size=1, max_size=15, unique=True),
+    group_name=st.text(max_size=300),
+    actor_is_member=st.booleans(),
+)
+def test_every_parsed_event_renders_a_valid_message(
+    trigger, names, uids, group_name, actor_is_member
+):
+    from tests.test_feed_render import assert_valid
+
+    members = [
+        user(uid, names[i % len(names)], scope="admin", oldScope=names[0][:10])
+        for i, uid in enumerate(uids)
+    ]
+    actor = members[0] if actor_is_member else user("mod-1", names[-1])
+    parsed = parse_event(encode(event(trigger, group_name=group_name, members=members, by=actor)))
+    assert_valid(render_feed_event(parsed, at=1_764_140_000, can_unban=True).to_dict())

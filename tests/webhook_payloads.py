@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from slack_sdk.models.blocks import Block
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "cometchat_webhooks.json"
 DOCS = Path(__file__).resolve().parents[2] / "shared" / "cometchat" / "WEBHOOKS.md"
 
@@ -89,3 +91,18 @@ def event(
 
 def encode(body: dict[str, Any]) -> bytes:
     return json.dumps(body).encode()
+
+
+def assert_valid(message: dict) -> None:
+    """What Slack would refuse: no fallback text, blocks the SDK cannot rebuild, limits, ids."""
+    assert message["text"].strip()
+    assert 0 < len(message["blocks"]) <= 50
+    block_ids = [b["block_id"] for b in message["blocks"]]
+    assert len(block_ids) == len(set(block_ids))
+    for block in message["blocks"]:
+        assert Block.parse(block).to_dict() == block  # validates lengths and element shapes
+        if block["type"] == "section":
+            assert len(block["text"]["text"]) <= 3000
+        ids = [e["action_id"] for e in block.get("elements", []) if "action_id" in e]
+        assert len(ids) == len(set(ids))
+    json.dumps(message)

@@ -133,6 +133,9 @@ def parse_event(body: bytes) -> MemberEvent:
         envelope = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise MalformedEvent("body is not JSON") from None
+    except RecursionError:
+        # `[[[[…` nested deeper than the interpreter's stack: hostile, never CometChat's.
+        raise MalformedEvent("body is nested too deeply") from None
     if not isinstance(envelope, dict):
         raise MalformedEvent("body is not a JSON object")
     trigger = envelope.get("trigger")
