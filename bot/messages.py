@@ -167,10 +167,13 @@ def operator_hint(error: BaseException) -> str | None:
         return f"CometChat refused the action ({error.code}): check the app's plan and key scope"
     if isinstance(error, ExportFailed):
         scope = f" (needs {error.needed})" if error.needed else ""
-        return (
-            f"Slack refused {error.step}: {error.reason}{scope}; the CSV export needs the "
-            "files:write and im:write scopes (reinstall the app from manifest.yml)"
+        fix = (
+            "; the CSV export needs the files:write and im:write scopes (reinstall the app "
+            "from manifest.yml)"
+            if error.reason in ("missing_scope", "not_allowed_token_type")
+            else ""
         )
+        return f"Slack refused {error.step}: {error.reason}{scope}{fix}"
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 
 import httpx
 import pytest
@@ -168,7 +169,10 @@ def test_export_from_the_list_page_button(live_app, slack):
     assert len(_rows(upload.raw)) == 57
 
 
-def test_missing_scope_is_explained_and_nothing_is_read_or_uploaded(live_app, slack, cometchat):
+def test_missing_scope_is_explained_and_nothing_is_read_or_uploaded(
+    live_app, slack, cometchat, caplog
+):
+    caplog.set_level(logging.WARNING)
     slack.api_answers["conversations.open"] = lambda r: {
         "ok": False,
         "error": "missing_scope",
@@ -178,6 +182,12 @@ def test_missing_scope_is_explained_and_nothing_is_read_or_uploaded(live_app, sl
     assert "`missing_scope`" in failed.body["text"] and "nothing was sent" in failed.body["text"]
     assert slack.uploads() == [] and _api(slack, "files.getUploadURLExternal") == []
     assert not [r for r in cometchat.requests if r.path.endswith("/bannedusers")]
+    # The operator's log line names the missing scope and the fix.
+    assert any(
+        "needs im:write" in r.getMessage() and "manifest.yml" in r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.WARNING
+    )
 
 
 def test_rejected_upload_is_explained_and_the_file_is_not_shared(live_app, slack):
