@@ -99,6 +99,7 @@ def serve(settings: Settings, *, host: str = "0.0.0.0") -> int:
     # idle keep-alive connections, which would otherwise hold the shutdown for the whole grace.
     server.pool.join(timeout=min(settings.ack_budget + 2.0, deadline - time.monotonic()))
     server.pool.kill(block=True, timeout=1)
+    log.info(kv(event="requests_done", jobs=services.responder.pending))
     # Then let background work deliver its answers to Slack.
     drained = services.responder.drain(max(0.0, deadline - time.monotonic()))
     services.close()

@@ -54,21 +54,28 @@ def _troublesome(rec: Recorded) -> tuple[int, object, dict] | None:
     return None
 
 
-@pytest.fixture
-def logged(cometchat: FakeCometChat, slack: FakeSlack, tmp_path) -> WebProcess:
-    """Run representative requests through `python -m bot serve` at DEBUG; return its output."""
+@pytest.fixture(scope="module")
+def logged(tmp_path_factory: pytest.TempPathFactory) -> WebProcess:
+    """Run representative requests through `python -m bot serve` at DEBUG; return its output.
+
+    Module-scoped: the tests below read the same output, so the process runs once.
+    """
+    cometchat, slack = FakeCometChat(), FakeSlack()
+    cometchat.add_group(GUID, "Hiking Group", banned=57)
     cometchat.interceptor = _troublesome
     with (
         cometchat.serve() as upstream,
+        slack.serve() as slack_server,
         WebProcess(
-            tmp_path,
+            tmp_path_factory.mktemp("logs"),
             cometchat_url=upstream.url,
-            slack_url=slack.url,
+            slack_url=slack_server.url,
             LOG_LEVEL="DEBUG",
             COMETCHAT_RETRY_BUDGET="0.3",
         ) as web,
         httpx.Client(base_url=web.url, timeout=10) as http,
     ):
+        slack.url = slack_server.url
 
         def post(body: bytes, **sign_kw) -> httpx.Response:
             headers = {"content-type": "application/x-www-form-urlencoded", **sign(body, **sign_kw)}
@@ -136,7 +143,8 @@ def test_request_lines_carry_id_command_group_outcome_and_upstream_time(logged):
     assert "level=WARNING" in rejected and "COMETCHAT_API_KEY" in rejected  # names, not values
 
     assert "outcome=Unavailable" in _line(logged.output, "guid=down-group")
-    assert "outcome=BadCursor" in _line(logged.output, "event=page_click", "rid=")
+    tampered = _line(logged.output, "event=page_click", "outcome=BadCursor")
+    assert re.search(rf" action={ACTION_NEXT} rid=[0-9a-f]{{12}} user=U0MOD ", tampered)
 
 
 def test_a_traceback_is_folded_into_one_redacted_line(capsys):

@@ -3,6 +3,7 @@ what was accepted so its answers still reach Slack, exit 0 well inside Heroku's 
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 
@@ -68,7 +69,10 @@ def test_sigterm_finishes_inflight_command_and_click_then_exits_0(
         web.wait_for_line("event=draining")
         with pytest.raises(ConnectionRefusedError):
             socket.create_connection(("127.0.0.1", web.port), timeout=5).close()
-        assert slack.responses() == []  # nothing delivered yet: the answers are still held
+        # Requests are done (acknowledged); both jobs are still waiting on CometChat.
+        done = web.wait_for_line("event=requests_done")
+        assert int(re.search(r" jobs=(\d+)", done)[1]) >= 2, done
+        assert slack.responses() == []
 
         held.release.set()
         delivered = {r.path: r.body for r in slack.wait_for(2, path_prefix="/response/")}
@@ -80,7 +84,7 @@ def test_sigterm_finishes_inflight_command_and_click_then_exits_0(
     page_two = delivered["/response/click"]
     assert page_two["replace_original"] is True
     assert "user-011" in str(page_two["blocks"])
-    assert "event=stopped drained=True" in web.output
+    assert "event=stopped drained=True pending=0" in web.output
 
 
 def test_sigterm_when_idle_exits_0_at_once(cometchat: FakeCometChat, slack: FakeSlack, tmp_path):
@@ -91,5 +95,5 @@ def test_sigterm_when_idle_exits_0_at_once(cometchat: FakeCometChat, slack: Fake
         assert httpx.get(web.url + "/healthz").status_code == 200
         web.terminate()
         assert web.wait_exit(timeout=10) == 0, web.output
-    assert "event=stopped drained=True" in web.output
+    assert "event=stopped drained=True pending=0" in web.output
     assert cometchat.requests == [] and slack.received == []

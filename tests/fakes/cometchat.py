@@ -145,6 +145,9 @@ class FakeCometChat:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; with Nagle on, the body waits for the
+            # client's delayed ACK (40 ms) on every request over a kept-alive connection.
+            disable_nagle_algorithm = True
 
             def _any(self) -> None:
                 split = urlsplit(self.path)
