@@ -203,7 +203,9 @@ class Driver:
         return json.loads(payload) if status == 200 else {}
 
     async def set_delay(self, seconds: float) -> None:
-        await Client(HOST, self.cc_port).request("POST", f"/_bench/delay?s={seconds}")
+        control = Client(HOST, self.cc_port)
+        await control.request("POST", f"/_bench/delay?s={seconds}")
+        await control.close()
 
     def command(self, rid: str) -> tuple[bytes, dict[str, str]]:
         return signed(command_body(GROUP, self.response_base + rid))
@@ -229,6 +231,8 @@ class Driver:
             if got is None or not got[2]:
                 figures.errors.append(f"{phase}: no page delivered for {phase}.{i}")
                 continue
+            if phase == "click" and not got[1]:
+                figures.errors.append("click: the page did not replace the clicked message")
             timings.append((got[0] - sent) * 1000)
         await client.close()
         return timings
