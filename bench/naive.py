@@ -34,8 +34,8 @@ def main() -> int:
     configure_logging(settings.log_level)
     services = build_services(settings)
     app = App(
-        token=settings.slack_bot_token.get_secret_value(),
         signing_secret=settings.slack_signing_secret.get_secret_value(),
+        # The token travels in the client, pointed at the fake Slack (auth.test included).
         client=WebClient(
             token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_base
         ),
