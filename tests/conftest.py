@@ -112,7 +112,10 @@ def live_app(services: Services) -> Iterator[LiveApp]:
     server = make_server(
         "127.0.0.1", 0, wsgi, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
     )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll: shutdown() waits up to one interval, on every test that uses live_app.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
     thread.start()
     app = LiveApp(f"http://127.0.0.1:{server.server_port}", services)
     yield app

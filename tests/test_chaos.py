@@ -347,7 +347,9 @@ def test_real_timeouts_and_resets_end_in_a_clear_message_in_bounded_time(failure
         server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Resetting)
         server.daemon_threads = True
         base = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=_serve_forever(server), daemon=True)
+    thread = threading.Thread(
+        target=_serve_forever(server), kwargs={"poll_interval": 0.02}, daemon=True
+    )
     thread.start()
     try:
         with harness(
