@@ -147,8 +147,9 @@ def explain_moderation(
             text=f":mag: There is no user {user} in this CometChat app (or the user is "
             f"deactivated). Nobody was {'banned' if action == 'ban' else 'unbanned'}."
         )
-    if isinstance(error, cc.Unavailable):
-        # Writes are not retried: the request may have reached CometChat before it went quiet.
+    if isinstance(error, (cc.Unavailable, cc.UnexpectedResponse)):
+        # Writes are not retried: the request may have reached CometChat before it went quiet,
+        # and a garbled 2xx most likely means it did.
         return Message(
             text=f":hourglass: CometChat did not confirm the {action} of {user} in {group}: it "
             "may or may not have happened. Check the list before trying again."

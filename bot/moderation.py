@@ -28,6 +28,7 @@ _OUTCOMES: tuple[tuple[type[Exception], str], ...] = (
     (cc.UserNotFound, "user_not_found"),
     (cc.GroupNotFound, "group_not_found"),
     (cc.Unavailable, "uncertain"),
+    (cc.UnexpectedResponse, "uncertain"),  # a 2xx with a garbled body: probably done
 )
 
 

@@ -314,6 +314,74 @@ def test_unban_clicks_under_chaos_never_repeat_a_write(chaos):
     assert sum(writes.values()) <= sum(clicks.values()), SEED
 
 
+def test_every_feature_under_chaos_answers_and_never_repeats_a_write(chaos, caplog):
+    """Search, paging, share, export, the picker, unban and ban, in a seeded random order."""
+    from bot.slack import moderation as mod
+    from bot.slack.picker import ACTION_PICK_GROUP
+    from bot.slack.tools import ACTION_EXPORT, ACTION_SHARE
+    from tests.tour import options_body
+
+    h, upstream, _clock = chaos
+    upstream.calm()
+    page = h.command(GUID).messages[0]
+    values = {
+        action: _buttons(page, action)[0]["value"]
+        for action in (ACTION_SHARE, ACTION_EXPORT, "banned_page_next", mod.ACTION_BAN_OPEN)
+    }
+    unbans = [b["value"] for b in _buttons(page, mod.ACTION_UNBAN)]
+    upstream.enabled = True
+    rng = random.Random(CHAOS_SEED + 2)
+    unknown = explain(RuntimeError(), ref="x").text.split("(")[0]
+    writes_asked: Counter[str] = Counter()
+    with caplog.at_level(logging.INFO):
+        for step in range(50):
+            kind = rng.choice(["search", "next", "share", "export", "options", "unban", "ban"])
+            where = f"step {step} {kind} ({SEED})"
+            mark = len(h.slack.received)
+            if kind == "search":
+                reply = h.command(f"{GUID} user 0{rng.randint(0, 5)}")
+            elif kind == "options":
+                response = h.signed(options_body(ACTION_PICK_GROUP, "Hik"))
+                assert response.status == 200 and "options" in json.loads(response.body), where
+                continue
+            elif kind == "unban":
+                value = rng.choice(unbans)
+                writes_asked[json.loads(value)["u"]] += 1
+                reply = h.click(mod.ACTION_UNBAN, value)
+            elif kind == "ban":
+                uid = f"newcomer-{rng.randint(1, 3)}"
+                writes_asked[uid] += 1
+                ref = mod.BanRef(guid=GUID, uid=uid).encode()
+                reply = h.click(mod.ACTION_BAN_CONFIRM, ref)
+            else:
+                action = {
+                    "next": "banned_page_next",
+                    "share": ACTION_SHARE,
+                    "export": ACTION_EXPORT,
+                }[kind]
+                reply = h.click(action, values[action])
+            h.settle()
+            assert reply.status == 200, where
+            told = [reply.ack] if reply.ack and "text" in reply.ack else []
+            told += [r.body for r in h.slack.received[mark:] if r.path.startswith("/response/")]
+            assert told, f"{where}: the user heard nothing"
+            for message in told:
+                assert_valid_slack_post("/response/chaos/", message)
+                assert unknown not in message["text"], f"{where}: {message['text']}"
+                if kind in ("ban", "unban") and "could not read" in message["text"]:
+                    pytest.fail(f"{where}: a write told to simply try again: {message['text']}")
+    writes = Counter(p.rsplit("/", 1)[1] for m, p, _k in upstream.log if m in {"POST", "DELETE"})
+    assert writes, f"no write reached CometChat ({SEED})"
+    for uid, count in writes.items():
+        assert count <= writes_asked[uid], f"{uid}: {count} writes for {writes_asked[uid]} clicks"
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == [], f"{errors[:3]} ({SEED})"
+    upstream.calm()
+    # Healthy again: served at once (its users changed with the unbans and bans above).
+    assert _uids_shown(h.command(GUID).messages[0]), SEED
+    assert h.services.responder.pending == 0
+
+
 def _buttons(message: dict, action_id: str) -> list[dict]:
     found = []
     for block in message.get("blocks", []):
