@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode
+from wsgiref.simple_server import make_server
 
 import httpx
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -22,6 +24,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from bot.app import create_app
 from bot.services import Services, build_services
 from bot.settings import Settings
+from bot.web import create_wsgi_app
 from tests.conftest import make_settings
 from tests.fakes.cometchat import FakeCometChat
 from tests.fakes.slack import FakeSlack, Received, action_body, command_body, sign
@@ -64,7 +67,12 @@ class Harness:
     def settings(self) -> Settings:
         return self.services.settings
 
+    http: httpx.Client | None = None  # set by `serve_http()`: requests then go over loopback
+
     def dispatch(self, body: bytes, headers: dict[str, str] | None = None) -> BoltResponse:
+        if self.http is not None:
+            answer = self.http.post("/slack/events", content=body, headers=headers or {})
+            return BoltResponse(status=answer.status_code, body=answer.text)
         return self.app.dispatch(
             BoltRequest(body=body.decode("utf-8"), headers=headers or {"content-type": FORM})
         )
@@ -122,6 +130,31 @@ class Harness:
             if not self.slack._cond.wait_for(ours, timeout):
                 raise AssertionError(f"nothing reached Slack for {response_path} in {timeout} s")
             return ours()
+
+    @contextmanager
+    def serve_http(self) -> Iterator[Harness]:
+        """Send requests through the web process's WSGI app on a loopback server instead."""
+        from tests.conftest import _QuietHandler, _ThreadingWSGIServer
+
+        server = make_server(
+            "127.0.0.1",
+            0,
+            create_wsgi_app(self.app),
+            server_class=_ThreadingWSGIServer,
+            handler_class=_QuietHandler,
+        )
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        thread.start()
+        self.http = httpx.Client(base_url=f"http://127.0.0.1:{server.server_port}", timeout=10)
+        try:
+            yield self
+        finally:
+            self.http.close()
+            self.http = None
+            server.shutdown()
+            server.server_close()
 
     def settle(self, timeout: float = 10.0) -> None:
         """Wait until every background job has finished (the Responder has nothing pending)."""
