@@ -40,6 +40,7 @@ class Reply:
     status: int
     ack: dict[str, Any] | None  # the ack's JSON body, None when acknowledged empty
     posts: list[Received] = field(default_factory=list)  # response_url / Web API, in order
+    request_bytes: int = 0  # size of the body sent to the app
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -88,13 +89,14 @@ class Harness:
     def command(self, text: str, *, user_id: str = MODERATOR, wait: float = 5.0) -> Reply:
         url, path = self.new_response_url()
         mark = len(self.slack.received)
-        response = self.signed(command_body(text, url, user_id=user_id))
-        ack = json.loads(response.body) if response.body else None
+        body = command_body(text, url, user_id=user_id)
+        response = self.signed(body)
+        ack = _json_body(response)
         posts: list[Received] = []
         if response.status == 200 and not (ack and "text" in ack):
             # Acknowledged empty: the answer must follow through response_url (or the Web API).
             posts = self.wait_after(mark, path, wait)
-        return Reply(response.status, ack, posts)
+        return Reply(response.status, ack, posts, len(body))
 
     def click(
         self,
@@ -109,9 +111,9 @@ class Harness:
         mark = len(self.slack.received)
         body = click_body(action_id, value, url, user_id=user_id, block_id=block_id)
         response = self.signed(body)
-        ack = json.loads(response.body) if response.body else None
+        ack = _json_body(response)
         posts = self.wait_after(mark, path, wait) if response.status == 200 else []
-        return Reply(response.status, ack, posts)
+        return Reply(response.status, ack, posts, len(body))
 
     def wait_after(self, mark: int, response_path: str, timeout: float) -> list[Received]:
         """Block until something for this request reached Slack; return what arrived since mark.
@@ -162,6 +164,13 @@ class Harness:
         with responder._idle:
             finished = responder._idle.wait_for(lambda: responder.pending == 0, timeout)
         assert finished, f"{responder.pending} background jobs still pending after {timeout} s"
+
+
+def _json_body(response: BoltResponse) -> dict[str, Any] | None:
+    """The ack's JSON; None when empty or not JSON (a 401/413 from the web layer is plain text)."""
+    if response.status != 200 or not response.body:
+        return None
+    return json.loads(response.body)
 
 
 def click_body(

@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 import bot.listeners
 import bot.slack
 from bot.cursor import PageCursor
+from bot.web import MAX_BODY
 from tests import cometchat_spec as spec
 from tests import hostile
 from tests.fakes.cometchat import FakeCometChat
@@ -99,6 +100,11 @@ HANDLED = handled_action_ids()
 
 def check_reply(h: Harness, reply: Reply, mark: int, raw: str, *, writes_allowed: bool) -> None:
     note(f"HYPOTHESIS_SEED={HYPOTHESIS_SEED}")
+    if reply.request_bytes > MAX_BODY and h.http is not None:
+        # Far beyond anything Slack sends: refused by the web layer before it is read.
+        assert reply.status == 413, reply.status
+        assert h.cometchat.requests[mark:] == []
+        return
     assert reply.status == 200, f"not acknowledged: {reply.status} {reply.ack}"
     assert reply.messages or reply.api_calls, "the user got no message"
     if reply.ack:
