@@ -272,6 +272,24 @@ def _client(handler, clock: VirtualClock, **retry) -> CometChatClient:
     )
 
 
+def test_slack_refusing_response_urls_kills_no_worker(chaos, caplog):
+    # The other side of the bot: Slack's response_url answering 404/500. Each job logs and ends.
+    h, upstream, _clock = chaos
+    upstream.calm()
+    value = PageCursor(guid=GUID, page=2, per_page=PER_PAGE).encode()
+    with caplog.at_level(logging.WARNING):
+        for status in (404, 500, 410, 503) * 3:
+            h.slack.response_status = status
+            assert h.click("banned_page_next", value).status == 200
+        h.settle()
+    failures = [r for r in caplog.records if "response_url_failed" in r.getMessage()]
+    assert len(failures) == 12, [r.getMessage() for r in failures][:3]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    h.slack.response_status = 200
+    reply = h.click("banned_page_next", value)
+    assert _outcome(reply, 2, -1, _clear_failure_texts()) == "page"
+
+
 # -- writes are never repeated ----------------------------------------------------------------
 
 
