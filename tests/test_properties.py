@@ -395,3 +395,50 @@ def test_any_webhook_body_is_answered_and_posts_only_valid_messages(feed_app, bo
         assert_no_injected_markup(message)
     for rec in feed_app.cometchat.requests[cc_mark:]:
         spec.check_request(rec.method, rec.path, rec.query, rec.headers)
+
+
+# -- CSV export of hostile data ---------------------------------------------------------------
+
+_export_groups = iter(range(10**9))
+
+
+@seed(HYPOTHESIS_SEED)
+@settings(max_examples=60)  # each example is a full export (DM, upload, completion)
+@given(
+    users=st.lists(
+        st.fixed_dictionaries(
+            {"uid": hostile.legal_id},
+            optional={
+                "name": hostile.hostile_text,
+                "role": hostile.hostile_text,
+                "status": hostile.hostile_text,
+            },
+        ),
+        max_size=30,
+        unique_by=lambda u: u["uid"],
+    )
+)
+def test_an_export_of_hostile_names_is_one_row_per_user_and_never_a_formula(app, users):
+    import csv
+    import io
+
+    from bot.slack.tools import ACTION_EXPORT
+
+    guid = f"export-{next(_export_groups)}"
+    app.cometchat.groups[guid] = {"guid": guid, "name": '=HYPERLINK("http://x")'}
+    app.cometchat.banned[guid] = users
+    mark = len(app.slack.received)
+    value = PageCursor(guid=guid, page=1, per_page=10).encode()
+    reply = app.click(ACTION_EXPORT, value)
+    assert reply.status == 200
+    app.settle()
+    uploads = [r for r in app.slack.received[mark:] if r.path.startswith("/upload/")]
+    assert len(uploads) == 1, [r.path for r in app.slack.received[mark:]]
+    rows = list(csv.reader(io.StringIO(uploads[0].raw.decode("utf-8-sig"), newline="")))
+    header, body = rows[0], rows[1:]
+    assert len(body) == len(users), "one row per banned user, whatever their names hold"
+    uids = [row[header.index("uid")] for row in body]
+    assert [u.removeprefix("'") for u in uids] == [u["uid"] for u in users]
+    for row in rows:
+        for value in row:
+            assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value[:80]
