@@ -142,7 +142,7 @@ def strings_in(raw: str) -> set[str]:
     found = {raw, raw.strip(), *raw.split()}
     try:
         decoded = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # `[1,` * 2000 nests deeper than json allows
         return found
 
     def walk(node: Any) -> None:
