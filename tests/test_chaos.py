@@ -129,7 +129,9 @@ class Chaos:
             )
             raise error("connection reset by peer", request=request)
         if kind == "malformed":
-            return httpx.Response(200, content=b'{"data": [{"uid": "u', headers=_JSON)
+            body = self.rng.choice([b'{"data": [{"uid": "u', b"[" * 100_000, b"\xff\xfe{}"])
+            status = self.rng.choice([200, 200, 500, 429])
+            return httpx.Response(status, content=body, headers=_JSON)
         if kind == "wrong_shape":
             return httpx.Response(200, json=self.rng.choice([[], {"data": "no"}, {"data": None}]))
         return self.fake.handle(request)

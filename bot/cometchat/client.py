@@ -218,7 +218,7 @@ def new_http_client(timeout: float = 5.0, max_connections: int = 100) -> httpx.C
 def _json(response: httpx.Response) -> dict:
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: `[[[[…` nested past the stack
         raise errors.UnexpectedResponse(
             f"HTTP {response.status_code}: body is not JSON", status=response.status_code
         ) from None
@@ -267,7 +267,7 @@ def _error_from(response: httpx.Response, *, guid: str = "", uid: str = "") -> E
 def _error_code(response: httpx.Response) -> tuple[str | None, str]:
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return None, ""
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict):
