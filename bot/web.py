@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.logs import kv
 from bot.webhooks.endpoint import WEBHOOK_PATH
+
+log = logging.getLogger("bot.web")
+
+# What Bolt's request parsing raises on a body that is not a Slack payload.
+_UNPARSEABLE = (ValueError, TypeError, AttributeError, KeyError, RecursionError)
 
 SLACK_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
@@ -40,7 +47,14 @@ def create_wsgi_app(app: App, *, webhooks: WSGIApp | None = None) -> WSGIApp:
                 # slack_sdk's verifier raises on a non-integer timestamp, which Bolt turns into
                 # a 500 and an ERROR traceback: an unsigned request must not be able to do that.
                 return _plain(start_response, "401 Unauthorized", b"invalid request\n")
-            return slack(environ, start_response)
+            try:
+                return slack(environ, start_response)
+            except _UNPARSEABLE as exc:
+                # Bolt parses the body before it checks the signature, so garbage (`payload=[[[…`,
+                # bad UTF-8, JSON that is not an object) from anyone would be a 500 and an ERROR
+                # traceback. The adapter starts its response only after parsing: none was sent.
+                log.warning(kv(event="bad_slack_request", error=type(exc).__name__))
+                return _plain(start_response, "400 Bad Request", b"malformed request\n")
         if path == WEBHOOK_PATH and webhooks is not None:
             return webhooks(environ, start_response)
         return _plain(start_response, "404 Not Found", b"not found\n")

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import pkgutil
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, note, seed, settings
@@ -34,7 +36,7 @@ from bot.web import MAX_BODY
 from tests import cometchat_spec as spec
 from tests import hostile
 from tests.fakes.cometchat import FakeCometChat
-from tests.fakes.slack import action_body
+from tests.fakes.slack import action_body, sign
 from tests.harness import MODERATOR, Harness, Reply, harness
 from tests.seeds import HYPOTHESIS_SEED
 from tests.slack_limits import assert_valid_slack_post
@@ -442,3 +444,57 @@ def test_an_export_of_hostile_names_is_one_row_per_user_and_never_a_formula(app,
     for row in rows:
         for value in row:
             assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value[:80]
+
+
+# -- raw bodies at the Slack endpoint -------------------------------------------------------------
+
+
+class _Errors(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+_raw_bodies = st.one_of(
+    st.binary(max_size=2000),
+    hostile.hostile_text.map(lambda t: t.encode("utf-8")),
+    hostile.json_values().map(lambda v: json.dumps(v, allow_nan=True).encode()),
+    hostile.json_values().map(
+        lambda v: b"payload=" + quote(json.dumps(v, allow_nan=True)).encode()
+    ),
+    st.integers(1, 200_000).map(lambda n: b"payload=" + b"%5B" * n),
+    hostile.hostile_text.map(lambda t: b"payload=" + quote(t).encode()),
+)
+
+
+@seed(HYPOTHESIS_SEED)
+@property_settings
+@given(
+    body=_raw_bodies,
+    content_type=st.sampled_from(
+        ["application/x-www-form-urlencoded", "application/json", "text/plain", ""]
+    ),
+    signed=st.booleans(),
+)
+def test_no_body_makes_the_slack_endpoint_fail(http_app, body, content_type, signed):
+    # Signed or not, a body that is not a Slack payload is refused, never a 500 with a traceback.
+    errors = _Errors()
+    logging.getLogger().addHandler(errors)
+    mark = _mark(http_app)
+    try:
+        headers = {"content-type": content_type} if content_type else {}
+        if signed:
+            headers.update(
+                sign(body, secret=http_app.settings.slack_signing_secret.get_secret_value())
+            )
+        answer = http_app.http.post("/slack/events", content=body, headers=headers)
+        http_app.settle()
+    finally:
+        logging.getLogger().removeHandler(errors)
+    assert answer.status_code in {200, 400, 401, 404, 413}, answer.status_code
+    assert [r.getMessage()[:200] for r in errors.records] == []
+    for rec in http_app.cometchat.requests[mark:]:
+        spec.check_request(rec.method, rec.path, rec.query, rec.headers)
