@@ -129,3 +129,57 @@ def test_the_operators_log_stream_is_clean_at_debug(app, monkeypatch):
     output = stream.getvalue()
     assert output.count("\n") > 100
     assert not _leaks(output), [line for line in output.splitlines() if _leaks(line)][:3]
+
+
+def test_the_operator_commands_print_no_secret(caplog):
+    # `python -m bot check` and `python -m bot list`: good settings, a refused Slack token, a
+    # refused CometChat key, and a secret pasted into the wrong variable.
+    from bot import check, cli_list
+    from tests.conftest import make_settings
+    from tests.harness import running_slack
+
+    for name in LOGGERS:
+        caplog.set_level(logging.DEBUG, logger=name or None)
+    secrets = {
+        "slack_bot_token": SECRETS["slack_bot_token"],
+        "slack_signing_secret": SECRETS["slack_signing_secret"],
+        "cometchat_api_key": SECRETS["cometchat_api_key"],
+        "slack_app_token": SECRETS["slack_app_token"],
+    }
+    printed: list[str] = []
+    with running_slack() as slack:
+        for slack_ok, key in ((True, SECRETS["cometchat_api_key"]), (False, "another-key")):
+            answer = (
+                {"ok": True, "team": "T", "user": "u"}
+                if slack_ok
+                else {
+                    "ok": False,
+                    "error": "invalid_auth",
+                }
+            )
+            slack.api_answers["auth.test"] = lambda _r, answer=answer: answer
+            slack.api_answers["apps.connections.open"] = lambda _r: {"ok": True, "url": "wss://x"}
+            fake = _fake()
+            fake.api_key = key
+            settings = make_settings(slack_api_url=slack.url + "/api/", **secrets)
+            out = io.StringIO()
+            check.main(out=out, load=lambda s=settings: s, cometchat_transport=fake.transport())
+            printed.append(out.getvalue())
+            out, err = io.StringIO(), io.StringIO()
+            cli_list.main(
+                ["cometchat-guid-1"], settings, transport=fake.transport(), out=out, err=err
+            )
+            printed += [out.getvalue(), err.getvalue()]
+        for variable in ("port", "page_size", "cometchat_region", "slack_api_url"):
+            out = io.StringIO()
+            misplaced = {**secrets, variable: SECRETS["slack_bot_token"]}
+            check.main(out=out, load=lambda m=misplaced: make_settings(**m))
+            printed.append(out.getvalue())
+    assert any("FAIL" in text for text in printed) and any("user-001" in t for t in printed)
+    for text in printed:
+        assert not _leaks(text), text
+    for record in caplog.records:
+        assert not _leaks(record.getMessage()), record.getMessage()[:300]
+    for item in slack.received:
+        headers = {k: v for k, v in item.headers.items() if k != "authorization"}
+        assert not _leaks(item.path + json.dumps(headers) + json.dumps(item.body)), item.path
