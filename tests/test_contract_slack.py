@@ -28,6 +28,7 @@ from bot.cursor import PageCursor
 from bot.errors import BotError
 from bot.slack.payloads import beside, ephemeral, replacing
 from tests import hostile
+from tests.cometchat_spec import REPO_ROOT
 from tests.fakes.cometchat import FakeCometChat
 from tests.fakes.slack import Received
 from tests.harness import MODERATOR, Harness, click_body, harness
@@ -39,7 +40,7 @@ from tests.slack_limits import (
     assert_valid_slack_post,
     assert_valid_view,
 )
-from tests.tour import VIEWER, buttons, run_tour, tour_settings
+from tests.tour import VIEWER, Step, buttons, run_tour, tour_settings
 
 NASTY = ["<!channel> `x` *y* _z_ & <@U0123ABCD> <https://evil.example|hi>", "a" * 5000, "\n\t\x00"]
 
@@ -172,34 +173,75 @@ def _tour_fake() -> FakeCometChat:
     return fake
 
 
-def test_everything_the_tour_sends_slack_is_valid_and_every_button_has_a_listener():
+@pytest.fixture(scope="module")
+def tour() -> Iterator[tuple[Harness, list[Step]]]:
+    """One walk of the tour, shared by the checks below (the app stays up for probing)."""
     with harness(_tour_fake(), **tour_settings(webhook_password="pw")) as h:
-        steps = run_tour(h, webhook_password="pw")
-        action_ids: set[str] = set()
-        checked = 0
-        for step in steps:
-            for ack in step.acked:
-                assert_valid_ack(ack, where=step.name)
-                assert_no_injected_markup(ack, mentions=[MODERATOR, VIEWER])
-                action_ids.update(_clickable(ack))
-                action_ids.update(_clickable(ack.get("view") or {}))
+        yield h, run_tour(h, webhook_password="pw")
+
+
+def test_everything_the_tour_sends_slack_is_valid_and_every_button_has_a_listener(tour):
+    h, steps = tour
+    action_ids: set[str] = set()
+    checked = 0
+    for step in steps:
+        for ack in step.acked:
+            assert_valid_ack(ack, where=step.name)
+            assert_no_injected_markup(ack, mentions=[MODERATOR, VIEWER])
+            action_ids.update(_clickable(ack))
+            action_ids.update(_clickable(ack.get("view") or {}))
+            checked += 1
+        for item in step.sent:
+            assert_valid_slack_post(item.path, item.body)
+            payload = _as_message(item)
+            if payload is not None:
+                assert_no_injected_markup(payload, mentions=[MODERATOR, VIEWER])
+                action_ids.update(_clickable(payload))
                 checked += 1
-            for item in step.sent:
-                assert_valid_slack_post(item.path, item.body)
-                payload = _as_message(item)
-                if payload is not None:
-                    assert_no_injected_markup(payload, mentions=[MODERATOR, VIEWER])
-                    action_ids.update(_clickable(payload))
-                    checked += 1
-        assert checked > 50, "the tour produced too little to check"
-        url, _ = h.new_response_url()
-        unhandled = [
-            action_id
-            for action_id in sorted(action_ids)
-            if h.signed(click_body(action_id, "{}", url, user_id=MODERATOR, block_id="x")).status
-            == 404
-        ]
-        assert not unhandled, f"buttons rendered with no listener: {unhandled}"
+    assert checked > 50, "the tour produced too little to check"
+    url, _ = h.new_response_url()
+    unhandled = [
+        action_id
+        for action_id in sorted(action_ids)
+        if h.signed(click_body(action_id, "{}", url, user_id=MODERATOR, block_id="x")).status == 404
+    ]
+    assert not unhandled, f"buttons rendered with no listener: {unhandled}"
+
+
+# Web API methods the bot may call: the bot scopes each needs (any one of them), and the
+# arguments Slack requires. A method missing here fails the test below until it is described.
+WEB_API: dict[str, tuple[set[str], tuple[str, ...]]] = {
+    "chat.postMessage": ({"chat:write"}, ("channel",)),
+    "chat.postEphemeral": ({"chat:write"}, ("channel", "user")),
+    "chat.update": ({"chat:write"}, ("channel", "ts")),
+    "views.open": (set(), ("trigger_id", "view")),
+    "conversations.open": ({"im:write", "mpim:write", "channels:manage", "groups:write"}, ()),
+    "files.getUploadURLExternal": ({"files:write"}, ("filename", "length")),
+    "files.completeUploadExternal": ({"files:write"}, ("files",)),
+    "auth.test": (set(), ()),
+}
+
+
+def test_every_web_api_call_on_the_tour_is_complete_and_granted_by_the_manifest(tour):
+    import yaml
+
+    manifest = yaml.safe_load((REPO_ROOT / "manifest.yml").read_text(encoding="utf-8"))
+    granted = set(manifest["oauth_config"]["scopes"]["bot"])
+    _h, steps = tour
+    calls = [item for step in steps for item in step.sent if item.path.startswith("/api/")]
+    assert calls, "the tour made no Web API call"
+    for call in calls:
+        method = call.path[len("/api/") :].split("?")[0]
+        assert method in WEB_API, f"{method}: describe its scopes and arguments in WEB_API"
+        scopes, required = WEB_API[method]
+        assert not scopes or scopes & granted, (
+            f"{method} needs one of {scopes}; manifest: {granted}"
+        )
+        missing = [arg for arg in required if not call.body.get(arg)]
+        assert not missing, f"{method} sent without {missing}"
+    if any("conversations.open" in c.path for c in calls):
+        opened = next(c for c in calls if "conversations.open" in c.path)
+        assert opened.body.get("users") or opened.body.get("channel")
 
 
 def _clickable(payload: dict[str, Any]) -> set[str]:
