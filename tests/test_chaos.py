@@ -112,7 +112,9 @@ class Chaos:
                 return httpx.Response(status, text="<html>Bad Gateway</html>")
             return httpx.Response(status, json={"error": {"code": "ERR_EXCEPTION"}})
         if kind == "429":
-            retry_after = self.rng.choice(["0", "1", "2", "30", "soon"])
+            retry_after = self.rng.choice(
+                ["0", "1", "2", "30", "soon", "inf", "NaN", "-5", "1e400"]
+            )
             return httpx.Response(
                 429,
                 headers={"Retry-After": retry_after},
