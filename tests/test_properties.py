@@ -28,6 +28,7 @@ from urllib.parse import quote
 import pytest
 from hypothesis import HealthCheck, given, note, seed, settings
 from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 import bot.listeners
 import bot.slack
@@ -498,3 +499,141 @@ def test_no_body_makes_the_slack_endpoint_fail(http_app, body, content_type, sig
     assert [r.getMessage()[:200] for r in errors.records] == []
     for rec in http_app.cometchat.requests[mark:]:
         spec.check_request(rec.method, rec.path, rec.query, rec.headers)
+
+
+# -- a model of moderation: any sequence of list, page, ban and unban ---------------------------
+
+
+class ModerationModel(RuleBasedStateMachine):
+    """Drive the real app with random sequences; after each step the list shown must equal a
+    plain Python model of who is banned: right users on the right page, right count, buttons
+    only where they lead somewhere, and exactly one CometChat write per ban/unban click."""
+
+    GUID = "model-group"
+    PER_PAGE = 3
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fake = FakeCometChat()
+        self.fake.add_group(self.GUID, "Model Group", banned=7)
+        self._running = harness(self.fake, page_size=self.PER_PAGE)
+        self.h = self._running.__enter__()
+        self.model = [u["uid"] for u in self.fake.banned[self.GUID]]
+        self.writes = 0
+        self.gone: list[str] = []  # Unban values of users no longer banned (stale buttons)
+        self.message = self._shown(self.h.command(self.GUID))
+
+    def teardown(self) -> None:
+        self._running.__exit__(None, None, None)
+
+    # -- reading what the user sees ------------------------------------------------------
+
+    def _shown(self, reply: Reply) -> dict:
+        self.h.settle()
+        pages = [m for m in reply.messages if _header(m)]
+        assert len(pages) == 1, [m.get("text") for m in reply.messages]
+        return pages[0]
+
+    def _page(self) -> int:
+        from bot.slack.moderation import ACTION_BAN_OPEN
+
+        (opener,) = _elements(self.message, ACTION_BAN_OPEN)
+        return json.loads(opener["value"])["c"]["p"]
+
+    def _cursor(self) -> PageCursor:
+        return PageCursor(guid=self.GUID, page=self._page(), per_page=self.PER_PAGE)
+
+    # -- rules ---------------------------------------------------------------------------
+
+    @rule()
+    def list_again(self) -> None:
+        self.message = self._shown(self.h.command(self.GUID))
+
+    @precondition(lambda self: _elements(self.message, "banned_page_next"))
+    @rule()
+    def next_page(self) -> None:
+        (button,) = _elements(self.message, "banned_page_next")
+        self.message = self._shown(self.h.click("banned_page_next", button["value"]))
+
+    @precondition(lambda self: _elements(self.message, "banned_page_previous"))
+    @rule()
+    def previous_page(self) -> None:
+        (button,) = _elements(self.message, "banned_page_previous")
+        self.message = self._shown(self.h.click("banned_page_previous", button["value"]))
+
+    @precondition(lambda self: _elements(self.message, "banned_unban"))
+    @rule(pick=st.integers(0, 10))
+    def unban(self, pick: int) -> None:
+        buttons = _elements(self.message, "banned_unban")
+        button = buttons[pick % len(buttons)]
+        uid = json.loads(button["value"])["u"]
+        self.message = self._shown(self.h.click("banned_unban", button["value"]))
+        self.model.remove(uid)
+        self.gone.append(button["value"])
+        self.writes += 1
+
+    @precondition(lambda self: self.gone)
+    @rule(pick=st.integers(0, 10))
+    def unban_again(self, pick: int) -> None:
+        value = self.gone[pick % len(self.gone)]
+        self.message = self._shown(self.h.click("banned_unban", value))
+        assert "not banned" in self.message["blocks"][0]["text"]["text"]
+        self.writes += 1  # sent once, refused by CometChat: nothing changes
+
+    @rule(k=st.integers(0, 4))
+    def ban(self, k: int) -> None:
+        from bot.slack.moderation import ACTION_BAN_CONFIRM, BanRef
+
+        uid = f"new-{k}"
+        value = BanRef(guid=self.GUID, uid=uid, cursor=self._cursor()).encode()
+        self.message = self._shown(self.h.click(ACTION_BAN_CONFIRM, value))
+        if uid not in self.model:
+            self.model.append(uid)
+        self.writes += 1
+
+    # -- what must always hold -----------------------------------------------------------
+
+    @invariant()
+    def the_list_matches_the_model(self) -> None:
+        page, n, total = self._page(), self.PER_PAGE, len(self.model)
+        expected = self.model[(page - 1) * n : page * n]
+        assert _uids_in(self.message) == expected, (page, self.model)
+        if total:
+            assert expected, f"page {page} shown empty although {total} are banned"
+            assert f"*{total}* banned" in json.dumps(self.message), total
+        has_next = bool(_elements(self.message, "banned_page_next"))
+        has_previous = bool(_elements(self.message, "banned_page_previous"))
+        assert has_next == (page * n < total), (page, total)
+        assert has_previous == (page > 1), page
+
+    @invariant()
+    def one_write_per_click(self) -> None:
+        writes = [r for r in self.fake.requests if r.method in WRITES]
+        assert len(writes) == self.writes, [f"{r.method} {r.path}" for r in writes]
+
+
+def _header(message: dict) -> bool:
+    return any(b.get("block_id") == "banned_header" for b in message.get("blocks", []))
+
+
+def _elements(message: dict, action_id: str) -> list[dict]:
+    return [
+        element
+        for block in message.get("blocks", [])
+        for element in block.get("elements", [])
+        if isinstance(element, dict) and element.get("action_id") == action_id
+    ]
+
+
+def _uids_in(message: dict) -> list[str]:
+    return [
+        b["text"]["text"].split("`")[1]
+        for b in message.get("blocks", [])
+        if b.get("block_id", "").startswith("banned_user_")
+    ]
+
+
+TestModerationModel = seed(HYPOTHESIS_SEED)(ModerationModel).TestCase
+TestModerationModel.settings = settings(
+    max_examples=25, stateful_step_count=15, deadline=None, database=None
+)
