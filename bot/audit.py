@@ -110,10 +110,8 @@ class AuditTrail:
 def build_audit_trail(
     channel_id: str,
     *,
-    token: str,
-    base_url: str,
+    client: WebClient,
     submit: Callable[[Callable[[], Any]], Future] | None = None,
 ) -> AuditTrail:
-    """The production trail: its own Web API client (the request path never waits on it)."""
-    client = WebClient(token=token, base_url=base_url, timeout=5) if channel_id.strip() else None
-    return AuditTrail(channel_id, client, submit=submit)
+    """The production trail: posts in the background, so the request path never waits on it."""
+    return AuditTrail(channel_id, client if channel_id.strip() else None, submit=submit)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
+from slack_sdk import WebClient
 
 from bot.audit import AuditTrail, build_audit_trail
 from bot.banned_list import BannedLists
@@ -15,6 +16,7 @@ from bot.cometchat.client import new_http_client
 from bot.delivery import Responder
 from bot.permissions import Permissions
 from bot.settings import Settings
+from bot.slack.web_api import new_web_client
 
 
 @dataclass
@@ -28,6 +30,8 @@ class Services:
     audit: AuditTrail = field(default_factory=lambda: AuditTrail("", None))
     # Pooled HTTP to Slack outside the Web API: file bytes to upload URLs (CSV export, issue 5).
     slack_http: httpx.Client = field(default_factory=lambda: new_http_client(10.0))
+    # The Web API (audit, feed, ban form, export) over that same pool; None only in bare fakes.
+    slack_api: WebClient | None = None
 
     def close(self) -> None:
         self.cometchat.close()
@@ -62,6 +66,11 @@ def build_services(
         else new_http_client(10.0, max_connections=settings.workers)
     )
     responder = Responder(slack_http, workers=settings.workers)
+    slack_api = new_web_client(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_base,
+        http=slack_http,
+    )
     return Services(
         settings=settings,
         cometchat=cometchat,
@@ -69,10 +78,8 @@ def build_services(
         responder=responder,
         permissions=Permissions(settings),
         slack_http=slack_http,
+        slack_api=slack_api,
         audit=build_audit_trail(
-            settings.audit_channel_id,
-            token=settings.slack_bot_token.get_secret_value(),
-            base_url=settings.slack_api_base,
-            submit=responder.submit,
+            settings.audit_channel_id, client=slack_api, submit=responder.submit
         ),
     )

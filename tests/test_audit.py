@@ -11,13 +11,17 @@ import pytest
 from slack_sdk import WebClient
 
 from bot.audit import AuditEntry, AuditTrail, build_audit_trail
+from bot.cometchat.client import new_http_client
+from bot.slack.web_api import new_web_client
 from tests.fakes.slack import BOT_TOKEN
 
 ENTRY = AuditEntry("U0MOD", "ban", "cometchat-guid-1", "user-001", 1_700_000_000, "done")
 
 
 def _trail(slack, channel: str = "C0AUDIT", **kw) -> AuditTrail:
-    return build_audit_trail(channel, token=BOT_TOKEN, base_url=slack.url + "/api/", **kw)
+    # The production client: the Web API over a pooled httpx client.
+    client = new_web_client(token=BOT_TOKEN, base_url=slack.url + "/api/", http=new_http_client())
+    return build_audit_trail(channel, client=client, **kw)
 
 
 def test_entry_is_posted_to_the_audit_channel_with_the_bot_token(slack):

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import ssl
 
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.logs import kv
 from bot.services import Services
@@ -58,16 +56,9 @@ def create_webhook_endpoint(
         log.warning(kv(event="feed_triggers_none_valid", hint="nothing will be posted"))
     feed = Feed(
         channel_id=channel,
-        client=client
-        or WebClient(
-            token=settings.slack_bot_token.get_secret_value(),
-            base_url=settings.slack_api_base,
-            timeout=10,
-            # One TLS context for every post, instead of loading the CA bundle per request.
-            ssl=ssl.create_default_context(),
-            # A burst of events (a bulk ban) can meet chat.postMessage's rate limit: wait it out.
-            retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)],
-        ),
+        # The pooled Web API client; it waits out chat.postMessage's rate limit on a burst
+        # (a bulk ban) with slack_sdk's retry handler.
+        client=client or services.slack_api,
         submit=services.responder.submit,
         seen=SeenEvents(),
         groups=settings.feed_groups,

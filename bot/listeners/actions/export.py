@@ -23,8 +23,9 @@ log = logging.getLogger(__name__)
 
 def register(app: App, services: Services) -> None:
     @app.action(ACTION_EXPORT, middleware=[viewers_only(services)])
-    def export(ack, body, action, client):  # Bolt injects by parameter name
-        handle_export(ack, body, action, client, services)
+    def export(ack, body, action):  # Bolt injects by parameter name
+        # The pooled Web API client, not Bolt's per-request one (a new connection per call).
+        handle_export(ack, body, action, services.slack_api, services)
 
 
 def handle_export(

@@ -184,8 +184,9 @@ def register(app: App, services: Services) -> None:
         handle_unban(ack, body, action, services)
 
     @app.action(ACTION_BAN_OPEN, middleware=[moderators_only(services, "ban users")])
-    def ban_open(ack, body, action, client):
-        handle_ban_open(ack, body, action, client, services)
+    def ban_open(ack, body, action):
+        # The pooled Web API client, not Bolt's per-request one (a new connection per call).
+        handle_ban_open(ack, body, action, services.slack_api, services)
 
     @app.action(ACTION_BAN_CONFIRM, middleware=[moderators_only(services, "ban users")])
     def ban_confirm(ack, body, action):
