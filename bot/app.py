@@ -6,10 +6,24 @@ import logging
 
 from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.logger.messages import (
+    warning_client_prioritized_and_token_skipped,
+    warning_token_skipped,
+)
 from slack_sdk import WebClient
 
 from bot import listeners
 from bot.services import Services
+
+
+class _SkipTokenWarnings(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment by itself, then warns that our
+    `authorize` makes it unused. That is by design here; the warning only confuses operators."""
+
+    _NOISE = frozenset({warning_client_prioritized_and_token_skipped(), warning_token_skipped()})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in self._NOISE
 
 
 def create_app(services: Services) -> App:
@@ -20,6 +34,9 @@ def create_app(services: Services) -> App:
         # A single-workspace bot with a fixed token: no auth.test on the request path.
         return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=token)
 
+    bolt_logger = logging.getLogger("slack_bolt")
+    if not any(isinstance(f, _SkipTokenWarnings) for f in bolt_logger.filters):
+        bolt_logger.addFilter(_SkipTokenWarnings())
     app = App(
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         client=WebClient(base_url=settings.slack_api_base),
@@ -27,7 +44,7 @@ def create_app(services: Services) -> App:
         # Listeners run inside the request and acknowledge themselves; slow work is handed to
         # the Responder. This spares Bolt's 10 ms ack polling and its 5-thread listener pool.
         process_before_response=True,
-        logger=logging.getLogger("slack_bolt"),
+        logger=bolt_logger,
     )
     listeners.register(app, services)
     return app

@@ -171,3 +171,14 @@ def test_serve_with_an_empty_environment_exits_naming_each_missing_variable(tmp_
     assert "Traceback" not in result.stderr + result.stdout
     listed = [line.strip().removeprefix("- ") for line in result.stderr.splitlines()]
     assert set(listed) >= MISSING_LINES, result.stderr
+
+
+def test_bolt_does_not_warn_about_the_token_it_finds_in_the_environment(
+    monkeypatch, caplog, services
+):
+    from bot.app import create_app
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-the-environment")
+    with caplog.at_level("WARNING"):
+        create_app(services)
+    assert not [r for r in caplog.records if "token" in r.getMessage().lower()]
