@@ -281,3 +281,19 @@ def test_hostile_group_name_is_escaped_in_the_empty_groups_fallback(hostile):
     message = render(page_of([], total=0), group=Group(guid=GUID, name=hostile))
     assert message["text"].startswith("Nobody is banned from ")
     assert not any(_UNSAFE.search(text) for text in all_mrkdwn(message))
+
+
+def test_a_page_with_more_users_than_asked_for_stays_within_slack_limits():
+    from bot.cometchat.models import BannedPage, BannedUser
+    from bot.cursor import PageCursor
+    from bot.slack.banned_page import render_banned_page
+
+    users = tuple(BannedUser(uid=f"u{i}", name=f"N{i}") for i in range(100))
+    page = BannedPage(guid="g", page=1, per_page=10, users=users, has_next=True, total=None)
+    body = render_banned_page(page, PageCursor(guid="g", page=1, per_page=10)).to_dict()
+
+    rows = [b for b in body["blocks"] if b.get("block_id", "").startswith("banned_user_")]
+    assert len(rows) == 10
+    assert len(body["blocks"]) <= 50
+    overflow = [b for b in body["blocks"] if b.get("block_id") == "banned_overflow"]
+    assert "90 more" in overflow[0]["elements"][0]["text"]

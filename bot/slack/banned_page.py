@@ -51,10 +51,19 @@ def render_banned_page(
     ]
     if page.users:
         blocks.append(DividerBlock(block_id="banned_divider"))
-        for index, user in enumerate(page.users):
+        # CometChat may ignore perPage; more rows than asked for would break Slack's 50 blocks
+        # (the cursor caps per_page at MAX_PAGE_SIZE).
+        shown = page.users[: cursor.per_page]
+        for index, user in enumerate(shown):
             blocks.append(_user_section(user, index))
             if user_extras:
                 blocks.extend(user_extras(user))
+        if len(shown) < len(page.users):
+            hidden = len(page.users) - len(shown)
+            note = f"{hidden} more on this page not shown: CometChat sent more than asked for."
+            blocks.append(
+                ContextBlock(block_id="banned_overflow", elements=[MarkdownTextObject(text=note)])
+            )
     else:
         blocks.append(
             SectionBlock(
