@@ -361,3 +361,32 @@ def test_slack_posts_are_checked_by_kind():
     )
     with pytest.raises(AssertionError):
         assert_valid_slack_post("/api/chat.postMessage", {"channel": "C1", "blocks": "[]"})
+
+
+@seed(HYPOTHESIS_SEED)
+@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@given(count=st.integers(0, 120), per_page=st.integers(1, 20), page=st.integers(1, 3))
+def test_a_page_cometchat_over_fills_still_fits_in_one_slack_message(app, count, per_page, page):
+    # CometChat misbehaving: every banned user in one answer, whatever perPage asked for.
+    guid = f"overfilled-{next(_counter)}"
+    users = [{"uid": f"u-{i}", "name": f"User {i}"} for i in range(count)]
+    app.cometchat.groups[guid] = {"guid": guid, "name": "Over-filled"}
+    app.cometchat.banned[guid] = users
+
+    def everyone(rec):
+        if rec.path.endswith(f"/{guid}/bannedusers"):
+            return 200, {"data": users, "meta": {"pagination": {"total": count}}}, {}
+        return None
+
+    app.cometchat.interceptor = everyone
+    try:
+        value = PageCursor(guid=guid, page=page, per_page=per_page).encode()
+        for viewer in (MODERATOR, "U0VIEWER"):
+            (message,) = app.click("banned_page_next", value, user_id=viewer).messages
+            assert_valid_message(message, where=f"{count} users for a page of {per_page}")
+            shown = [
+                b for b in message["blocks"] if b.get("block_id", "").startswith("banned_user_")
+            ]
+            assert len(shown) <= per_page
+    finally:
+        app.cometchat.interceptor = None
