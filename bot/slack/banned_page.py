@@ -4,21 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    DividerBlock,
-    HeaderBlock,
-    ImageElement,
-    MarkdownTextObject,
-    PlainTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import Block
 
 from bot.cometchat.models import BannedPage, BannedUser, Group
 from bot.cursor import PageCursor
+from bot.slack import kit
+from bot.slack.kit import Json
 from bot.slack.message import Message
 from bot.slack.text import code, date_token, escape, plausible_epoch, truncate
 
@@ -30,7 +21,7 @@ MAX_URL = 3000  # Slack's limit for an image URL
 NAME_LIMIT = 150
 
 # Extra blocks a caller may add under a user's row (e.g. moderation buttons, issue 4).
-UserExtras = Callable[[BannedUser], list[Block]]
+UserExtras = Callable[[BannedUser], list[Block | Json]]
 
 
 def render_banned_page(
@@ -39,18 +30,16 @@ def render_banned_page(
     group: Group | None = None,
     *,
     user_extras: UserExtras | None = None,
-    footer: list[Block] | None = None,
+    footer: list[Block | Json] | None = None,
 ) -> Message:
     title = group.display_name if group else page.guid
-    blocks: list[Block] = [
-        HeaderBlock(block_id="banned_header", text=truncate(f"Banned from {title}", 150)),
-        ContextBlock(
-            block_id="banned_summary",
-            elements=[MarkdownTextObject(text=_summary(page, cursor.query))],
-        ),
+    # Plain dicts (bot.slack.kit), not slack_sdk objects: this runs on every command and click.
+    blocks: list[Block | Json] = [
+        kit.header("banned_header", f"Banned from {title}"),
+        kit.context("banned_summary", _summary(page, cursor.query)),
     ]
     if page.users:
-        blocks.append(DividerBlock(block_id="banned_divider"))
+        blocks.append(kit.divider("banned_divider"))
         # CometChat may ignore perPage; more rows than asked for would break Slack's 50 blocks
         # (the cursor caps per_page at MAX_PAGE_SIZE).
         shown = page.users[: cursor.per_page]
@@ -61,16 +50,9 @@ def render_banned_page(
         if len(shown) < len(page.users):
             hidden = len(page.users) - len(shown)
             note = f"{hidden} more on this page not shown: CometChat sent more than asked for."
-            blocks.append(
-                ContextBlock(block_id="banned_overflow", elements=[MarkdownTextObject(text=note)])
-            )
+            blocks.append(kit.context("banned_overflow", note))
     else:
-        blocks.append(
-            SectionBlock(
-                block_id="banned_empty",
-                text=MarkdownTextObject(text=_empty_text(page, cursor.query)),
-            )
-        )
+        blocks.append(kit.section("banned_empty", _empty_text(page, cursor.query)))
     nav = _navigation(page, cursor)
     if nav:
         blocks.append(nav)
@@ -114,7 +96,7 @@ def _empty_text(page: BannedPage, query: str | None = None) -> str:
     return f"No banned users on page {page.page} — the list may have changed since it was shown."
 
 
-def _user_section(user: BannedUser, index: int) -> SectionBlock:
+def _user_section(user: BannedUser, index: int) -> Json:
     name = truncate(escape(user.display_name), NAME_LIMIT)
     lines = [f"*{name}*  {code(truncate(user.uid, 200))}"]
     facts = []
@@ -139,13 +121,9 @@ def _user_section(user: BannedUser, index: int) -> SectionBlock:
     if dates:
         lines.append(" · ".join(dates))
     accessory = None
-    if _usable_image_url(user.avatar):
-        accessory = ImageElement(image_url=user.avatar, alt_text=truncate(user.display_name, 100))
-    return SectionBlock(
-        block_id=f"banned_user_{index}",
-        text=MarkdownTextObject(text="\n".join(lines)),
-        accessory=accessory,
-    )
+    if user.avatar and _usable_image_url(user.avatar):
+        accessory = kit.image(user.avatar, truncate(user.display_name, 100))
+    return kit.section(f"banned_user_{index}", "\n".join(lines), accessory)
 
 
 def _usable_image_url(url: str | None) -> bool:
@@ -154,23 +132,12 @@ def _usable_image_url(url: str | None) -> bool:
     return url.startswith(("https://", "http://"))
 
 
-def _navigation(page: BannedPage, cursor: PageCursor) -> ActionsBlock | None:
+def _navigation(page: BannedPage, cursor: PageCursor) -> Json | None:
     buttons = []
     if page.has_previous:
-        buttons.append(
-            ButtonElement(
-                action_id=ACTION_PREVIOUS,
-                text=PlainTextObject(text="◀ Previous"),
-                value=cursor.at(page.page - 1).encode(),
-            )
-        )
+        buttons.append(kit.button(ACTION_PREVIOUS, "◀ Previous", cursor.at(page.page - 1).encode()))
     if page.has_next:
         buttons.append(
-            ButtonElement(
-                action_id=ACTION_NEXT,
-                text=PlainTextObject(text="Next ▶"),
-                value=cursor.at(page.page + 1).encode(),
-                style="primary",
-            )
+            kit.button(ACTION_NEXT, "Next ▶", cursor.at(page.page + 1).encode(), style="primary")
         )
-    return ActionsBlock(block_id=NAV_BLOCK_ID, elements=buttons) if buttons else None
+    return kit.actions(NAV_BLOCK_ID, buttons) if buttons else None

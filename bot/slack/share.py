@@ -5,17 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ContextBlock,
-    HeaderBlock,
-    InputBlock,
-    MarkdownTextObject,
-    SectionBlock,
-)
-
-from bot.slack.message import Message
+from bot.slack import kit
+from bot.slack.kit import Json
+from bot.slack.message import Message, as_dict
 from bot.slack.text import escape, truncate
 
 SHARED_BY_BLOCK_ID = "banned_shared_by"
@@ -31,18 +23,16 @@ def shared_copy(page: Message, sharer_id: str | None) -> Message:
     The copy is seen by the whole channel, so nothing in it may act: buttons (ours, and any
     Unban buttons a moderator's page carries) would let every reader page, share or moderate.
     """
-    blocks: list[Block] = [_static(block) for block in page.blocks if _keeps(block)]
+    page_blocks = [as_dict(block) for block in page.blocks]
+    blocks = [_static(block) for block in page_blocks if _keeps(block)]
     who = f"<@{sharer_id}>" if sharer_id and _USER_ID.fullmatch(sharer_id) else "someone"
     blocks = blocks[: MAX_BLOCKS - 1]
-    blocks.append(
-        ContextBlock(
-            block_id=SHARED_BY_BLOCK_ID,
-            elements=[MarkdownTextObject(text=f":mega: Shared by {who} with `/banned`")],
-        )
-    )
+    blocks.append(kit.context(SHARED_BY_BLOCK_ID, f":mega: Shared by {who} with `/banned`"))
     # The notification text is rebuilt from the plain-text header (escaped here) rather than
     # trusting the page's fallback; the mention is ours, not user data.
-    title = next((b.text.text for b in page.blocks if isinstance(b, HeaderBlock)), "Banned users")
+    title = next(
+        (b["text"]["text"] for b in page_blocks if b.get("type") == "header"), "Banned users"
+    )
     text = f"{escape(title)} (shared by {who})"
     return Message(text=truncate(text, 3000), blocks=tuple(blocks))
 
@@ -52,13 +42,13 @@ def in_channel(message: Message) -> dict[str, Any]:
     return {"response_type": "in_channel", "replace_original": False, **message.to_dict()}
 
 
-def _keeps(block: Block) -> bool:
-    return not isinstance(block, (ActionsBlock, InputBlock))
+def _keeps(block: Json) -> bool:
+    return block.get("type") not in ("actions", "input")
 
 
-def _static(block: Block) -> Block:
+def _static(block: Json) -> Json:
     """A section's accessory may be a button or menu: keep images, drop anything interactive."""
-    accessory = block.accessory if isinstance(block, SectionBlock) else None
-    if accessory is not None and accessory.type != "image":
-        return SectionBlock(block_id=block.block_id, text=block.text, fields=block.fields or None)
+    accessory = block.get("accessory") if block.get("type") == "section" else None
+    if accessory is not None and accessory.get("type") != "image":
+        return {key: value for key, value in block.items() if key != "accessory"}
     return block

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    MarkdownTextObject,
-    PlainTextObject,
-)
-
 from bot.cometchat.models import BannedPage
 from bot.cursor import PageCursor
 from bot.search import SearchResult
+from bot.slack import kit
+from bot.slack.kit import Json
 from bot.slack.message import Message
 from bot.slack.text import code, escape, truncate
 
@@ -23,7 +16,7 @@ TOOLS_BLOCK_ID = "banned_tools"
 SEARCH_NOTE_BLOCK_ID = "banned_search_note"
 
 
-def page_tools(page: BannedPage, cursor: PageCursor) -> list[Block]:
+def page_tools(page: BannedPage, cursor: PageCursor) -> list[Json]:
     """Share and Export, only where there is something to share or export.
 
     Both buttons carry the page's cursor: Share re-renders exactly that page (an ephemeral
@@ -32,39 +25,24 @@ def page_tools(page: BannedPage, cursor: PageCursor) -> list[Block]:
     if not page.users:
         return []
     value = cursor.at(page.page).encode()
-    block = ActionsBlock(
-        block_id=TOOLS_BLOCK_ID,
-        elements=[
-            ButtonElement(
-                action_id=ACTION_SHARE,
-                text=PlainTextObject(text="Share in channel"),
-                value=value,
-            ),
-            ButtonElement(
-                action_id=ACTION_EXPORT,
-                # A search page still exports everyone: say so rather than surprise.
-                text=PlainTextObject(text="Export CSV (all)" if cursor.query else "Export CSV"),
-                value=value,
-            ),
-        ],
-    )
-    return [block]
+    # A search page still exports everyone: say so rather than surprise.
+    export = "Export CSV (all)" if cursor.query else "Export CSV"
+    buttons = [
+        kit.button(ACTION_SHARE, "Share in channel", value),
+        kit.button(ACTION_EXPORT, export, value),
+    ]
+    return [kit.actions(TOOLS_BLOCK_ID, buttons)]
 
 
-def search_notes(result: SearchResult) -> list[Block]:
+def search_notes(result: SearchResult) -> list[Json]:
     """A search that stopped at its bound says so rather than pretend the list ended."""
     if not result.limited:
         return []
-    note = ContextBlock(
-        block_id=SEARCH_NOTE_BLOCK_ID,
-        elements=[
-            MarkdownTextObject(
-                text=f":warning: Only the first {result.scanned:,} banned users were searched: "
-                "matches further down the list are not shown. Use more of the name or uid."
-            )
-        ],
+    text = (
+        f":warning: Only the first {result.scanned:,} banned users were searched: "
+        "matches further down the list are not shown. Use more of the name or uid."
     )
-    return [note]
+    return [kit.context(SEARCH_NOTE_BLOCK_ID, text)]
 
 
 def export_started(guid: str) -> Message:
