@@ -9,11 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.cursor import PageCursor
+from bot.errors import BadCursor
 from bot.logs import kv
 from bot.messages import explain, log_level_for, operator_hint
 from bot.moderation import render_page
 from bot.services import Services
 from bot.slack.message import Message
+from bot.slack.payloads import beside
 
 log = logging.getLogger("bot.requests")
 
@@ -76,3 +78,49 @@ def show_page(
         )
     )
     return Outcome(rendered.message, ok=True)
+
+
+@dataclass(frozen=True)
+class CursorClick:
+    """A click on a button whose value is a PageCursor, acknowledged and decoded."""
+
+    cursor: PageCursor
+    response_url: str
+    fields: dict[str, object]  # for log lines: event, rid, user, …
+
+    @property
+    def rid(self) -> str:
+        return str(self.fields["rid"])
+
+    @property
+    def user(self) -> str | None:
+        user = self.fields.get("user")
+        return user if isinstance(user, str) else None
+
+
+def start_cursor_click(
+    ack: Callable[..., object],
+    body: dict,
+    clicked: dict,  # the payload's action (not named `action`: that is a log field)
+    services: Services,
+    *,
+    event: str,
+    **extra: object,
+) -> CursorClick | None:
+    """Acknowledge at once (the answer goes through response_url), then decode the button's
+    cursor. None when there is nowhere to answer, or the value did not decode (the user is told
+    beside the message, which stays as it was)."""
+    ack()
+    user = (body.get("user") or {}).get("id")
+    fields: dict[str, object] = {"event": event, **extra, "rid": new_request_id(), "user": user}
+    response_url = body.get("response_url")
+    if not isinstance(response_url, str) or not response_url:
+        log.warning(kv(**fields, outcome="no_response_url"))
+        return None
+    try:
+        cursor = PageCursor.decode(clicked.get("value"))
+    except BadCursor as exc:
+        message = report_failure(exc, **fields)
+        services.responder.run_then_post(lambda: beside(message), response_url)
+        return None
+    return CursorClick(cursor=cursor, response_url=response_url, fields=fields)

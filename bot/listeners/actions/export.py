@@ -8,10 +8,8 @@ import time
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.cursor import PageCursor
-from bot.errors import BadCursor
 from bot.export import SlackFiles, export_to_dm
-from bot.listeners.common import new_request_id, report_failure
+from bot.listeners.common import report_failure, start_cursor_click
 from bot.listeners.guards import viewers_only
 from bot.logs import kv
 from bot.services import Services
@@ -31,22 +29,15 @@ def register(app: App, services: Services) -> None:
 def handle_export(
     ack: Ack, body: dict, action: dict, client: WebClient, services: Services
 ) -> None:
-    ack()
-    rid = new_request_id()
-    user = (body.get("user") or {}).get("id")
-    fields = {"event": "export", "rid": rid, "user": user}
-    response_url = body.get("response_url")
-    if not isinstance(response_url, str) or not response_url or not isinstance(user, str):
-        log.warning(kv(**fields, outcome="no_response_url_or_user"))
+    click = start_cursor_click(ack, body, action, services, event="export")
+    if click is None:
         return
-    try:
-        cursor = PageCursor.decode(action.get("value"))
-    except BadCursor as exc:
-        message = report_failure(exc, **fields)
-        services.responder.run_then_post(lambda: beside(message), response_url)
+    user, response_url, rid = click.user, click.response_url, click.rid
+    if user is None:  # the file goes to the requester's DM: no user, nowhere to send it
+        log.warning(kv(**click.fields, outcome="no_user"))
         return
-    guid = cursor.guid
-    fields["guid"] = guid
+    guid = click.cursor.guid
+    fields = {**click.fields, "guid": guid}
 
     def work() -> dict:
         started = time.perf_counter()

@@ -6,11 +6,8 @@ import logging
 
 from slack_bolt import Ack, App
 
-from bot.cursor import PageCursor
-from bot.errors import BadCursor
-from bot.listeners.common import new_request_id, report_failure, show_page
+from bot.listeners.common import show_page, start_cursor_click
 from bot.listeners.guards import viewers_only
-from bot.logs import kv
 from bot.services import Services
 from bot.slack.payloads import beside
 from bot.slack.share import in_channel, shared_copy
@@ -29,27 +26,16 @@ def handle_share(ack: Ack, body: dict, action: dict, services: Services) -> None
     """The page is fetched again from its cursor: Slack does not send an ephemeral message back
     with a click. It goes out through the click's response_url as `in_channel`, which needs no
     scope and works wherever `/banned` was used (the bot need not be a channel member)."""
-    ack()
-    rid = new_request_id()
-    user = (body.get("user") or {}).get("id")
-    fields = {"event": "share", "rid": rid, "user": user}
-    response_url = body.get("response_url")
-    if not isinstance(response_url, str) or not response_url:
-        log.warning(kv(**fields, outcome="no_response_url"))
-        return
-    try:
-        cursor = PageCursor.decode(action.get("value"))
-    except BadCursor as exc:
-        message = report_failure(exc, **fields)
-        services.responder.run_then_post(lambda: beside(message), response_url)
+    click = start_cursor_click(ack, body, action, services, event="share")
+    if click is None:
         return
 
     def work() -> dict:
         # moderate=False: the channel's copy must not carry Unban buttons (they are stripped
         # anyway, with every other button, by shared_copy).
-        outcome = show_page(services, cursor, moderate=False, **fields)
+        outcome = show_page(services, click.cursor, moderate=False, **click.fields)
         if not outcome.ok:
             return beside(outcome.message)
-        return in_channel(shared_copy(outcome.message, user))
+        return in_channel(shared_copy(outcome.message, click.user))
 
-    services.responder.run_then_post(work, response_url, context=rid)
+    services.responder.run_then_post(work, click.response_url, context=click.rid)
