@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import ValidationError
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    ConfirmObject,
     ContextBlock,
     MarkdownTextObject,
     PlainTextObject,
@@ -15,9 +13,8 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.cursor import PageCursor
-from bot.errors import InvalidGuid, InvalidUid
 from bot.slack.message import Message
-from bot.slack.moderation import ACTION_UNBAN, UnbanRef
+from bot.slack.moderation import unban_button
 from bot.slack.text import code, date_token, escape, truncate
 from bot.webhooks.models import EventGroup, MemberEvent, Person, Trigger
 
@@ -105,35 +102,10 @@ def render_feed_event(
 
 
 def _unban_button(group: EventGroup, person: Person) -> ButtonElement | None:
-    """Unban behind a confirm dialog; the value carries no cursor, which tells the handler that
-    the click came from the feed (answer in place of the row, do not render a list)."""
-    try:
-        value = UnbanRef(guid=group.guid, uid=person.uid).encode()
-    except (ValidationError, InvalidUid, InvalidGuid):
-        return None  # a uid CometChat should never issue: no button rather than a broken one
-    who = f"{_plain(person.display_name, 80)} ({_plain(person.uid, 100)})"
-    return ButtonElement(
-        action_id=ACTION_UNBAN,
-        text=PlainTextObject(text=_plain(f"Unban {person.display_name}", 75)),
-        value=value,
-        confirm=ConfirmObject(
-            title=PlainTextObject(text="Unban this user?"),
-            text=PlainTextObject(
-                text=_plain(
-                    f"Unban {who} from {_plain(group.display_name, 80)}? "
-                    "They will be able to rejoin the group at once.",
-                    300,
-                )
-            ),
-            confirm=PlainTextObject(text="Unban"),
-            deny=PlainTextObject(text="Cancel"),
-        ),
+    # No cursor: the handler answers in place of the feed message's row.
+    return unban_button(
+        guid=group.guid, uid=person.uid, name=person.display_name, group_name=group.display_name
     )
-
-
-def _plain(value: str, limit: int) -> str:
-    """Untrusted text for a `plain_text` field: nothing is parsed there, only folded and cut."""
-    return truncate(" ".join(value.split()), limit)
 
 
 def _name(value: str) -> str:

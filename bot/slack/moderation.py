@@ -134,36 +134,50 @@ def plain(value: str, limit: int) -> str:
     return truncate(" ".join(value.split()), limit)
 
 
+def unban_button(
+    *, guid: str, uid: str, name: str, group_name: str, cursor: PageCursor | None = None
+) -> ButtonElement | None:
+    """Unban behind a confirm dialog naming user and group. Without a cursor (the live feed),
+    the handler answers in place of the button's row instead of redrawing a list."""
+    try:
+        value = UnbanRef(guid=guid, uid=uid, cursor=cursor).encode()
+    except (ValidationError, InvalidUid, InvalidGuid):
+        # A uid CometChat should never issue: better no button than one that cannot work.
+        return None
+    who = f"{plain(name, 80)} ({plain(uid, 100)})"
+    confirm = ConfirmObject(
+        title=PlainTextObject(text="Unban this user?"),
+        text=PlainTextObject(
+            text=plain(
+                f"Unban {who} from {plain(group_name, 80)}? "
+                "They will be able to rejoin the group at once.",
+                300,
+            )
+        ),
+        confirm=PlainTextObject(text="Unban"),
+        deny=PlainTextObject(text="Cancel"),
+    )
+    return ButtonElement(
+        action_id=ACTION_UNBAN,
+        # The name too: a screen reader reading out twenty "Unban" buttons says nothing.
+        text=PlainTextObject(text=plain(f"Unban {name}", 75)),
+        value=value,
+        confirm=confirm,
+    )
+
+
 def unban_extras(cursor: PageCursor, group: Group) -> UserExtras:
-    """Blocks under each user row: an Unban button behind a confirm dialog naming user and group."""
+    """Blocks under each user row: the user's Unban button."""
 
     def extras(user: BannedUser) -> list[Block]:
-        try:
-            value = UnbanRef(guid=cursor.guid, uid=user.uid, cursor=cursor).encode()
-        except (ValidationError, InvalidUid, InvalidGuid):
-            # A uid CometChat should never issue: better no button than one that cannot work.
-            return []
-        who = f"{plain(user.display_name, 80)} ({plain(user.uid, 100)})"
-        confirm = ConfirmObject(
-            title=PlainTextObject(text="Unban this user?"),
-            text=PlainTextObject(
-                text=plain(
-                    f"Unban {who} from {plain(group.display_name, 80)}? "
-                    "They will be able to rejoin the group at once.",
-                    300,
-                )
-            ),
-            confirm=PlainTextObject(text="Unban"),
-            deny=PlainTextObject(text="Cancel"),
+        button = unban_button(
+            guid=cursor.guid,
+            uid=user.uid,
+            name=user.display_name,
+            group_name=group.display_name,
+            cursor=cursor,
         )
-        button = ButtonElement(
-            action_id=ACTION_UNBAN,
-            # The name too: a screen reader reading out twenty "Unban" buttons says nothing.
-            text=PlainTextObject(text=plain(f"Unban {user.display_name}", 75)),
-            value=value,
-            confirm=confirm,
-        )
-        return [ActionsBlock(elements=[button])]
+        return [ActionsBlock(elements=[button])] if button else []
 
     return extras
 
