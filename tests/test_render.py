@@ -350,3 +350,24 @@ def test_kit_refuses_what_slack_would_reject():
         kit.image("https://x/" + "a" * 3000, "alt")
     assert len(kit.header("h", "x" * 500)["text"]["text"]) == 150
     assert len(kit.section("s", "x" * 5000)["text"]["text"]) == 3000
+
+
+def test_fallback_text_says_user_for_one_and_users_for_more():
+    from bot.cometchat.models import BannedPage, BannedUser
+    from bot.cursor import PageCursor
+    from bot.slack.banned_page import render_banned_page
+
+    cursor = PageCursor(guid="g", page=1, per_page=10)
+    one = BannedPage(
+        guid="g", page=1, per_page=10, users=(BannedUser(uid="u"),), has_next=False, total=1
+    )
+    two = BannedPage(
+        guid="g",
+        page=1,
+        per_page=10,
+        users=(BannedUser(uid="u"), BannedUser(uid="v")),
+        has_next=False,
+        total=2,
+    )
+    assert render_banned_page(one, cursor).text.startswith("1 user banned from g")
+    assert render_banned_page(two, cursor).text.startswith("2 users banned from g")

@@ -83,7 +83,10 @@ def _fallback(page: BannedPage, title: str, query: str | None = None) -> str:
         if query:
             return f"No banned user{matching} in {title}."
         return f"Nobody is banned from {title}."
-    total = f"{page.total} users" if page.total is not None else "Users"
+    if page.total is None:
+        total = "Users"
+    else:
+        total = f"{page.total} user" if page.total == 1 else f"{page.total} users"
     pages = f" of {page.total_pages}" if page.total_pages else ""
     return truncate(f"{total}{matching} banned from {title} (page {page.page}{pages})", 3000)
 
