@@ -25,7 +25,7 @@ from bot.slack.moderation import (
 )
 from tests.conftest import GUID, make_settings
 from tests.fakes.cometchat import make_user
-from tests.fakes.slack import action_body, command_body
+from tests.fakes.slack import action_body, command_body, view_submission_body
 from tests.slack_limits import (
     assert_no_injected_markup,
     assert_valid_message,
@@ -112,26 +112,8 @@ def _click(live_app, slack, action_id: str, value: str, name: str, user: str = M
 
 
 def _view_submission(callback_id: str, metadata: str, uid: str = "", user: str = MOD) -> bytes:
-    payload = {
-        "type": "view_submission",
-        "team": {"id": "T0TEAM", "domain": "example"},
-        "user": {"id": user, "username": "mod", "team_id": "T0TEAM"},
-        "api_app_id": "A0APP",
-        "token": "deprecated",
-        "trigger_id": "123.456.def",
-        "view": {
-            "id": "V0VIEW",
-            "type": "modal",
-            "callback_id": callback_id,
-            "private_metadata": metadata,
-            "state": {
-                "values": {
-                    UID_BLOCK_ID: {UID_ACTION_ID: {"type": "plain_text_input", "value": uid}}
-                }
-            },
-        },
-    }
-    return urlencode({"payload": json.dumps(payload)}).encode()
+    values = {UID_BLOCK_ID: {UID_ACTION_ID: {"type": "plain_text_input", "value": uid}}}
+    return view_submission_body(callback_id, metadata, values, user_id=user)
 
 
 # -- who sees what -----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from bot.cometchat.models import Group
 from bot.permissions import Permissions
 from bot.slack.picker import ACTION_PICK_GROUP, MAX_LABEL, PICKER_BLOCK_ID, group_options
 from tests.conftest import GUID, make_settings
-from tests.fakes.slack import command_body
+from tests.fakes.slack import block_actions_body, command_body
 from tests.slack_limits import assert_valid_message
 
 HOSTILE = "../../users/x?perPage=1000&page=2#frag %2F%2e%2e <!channel> `;\x00\u202e"
@@ -35,27 +35,14 @@ def _suggestion(value: str, *, user_id: str = "U0MOD") -> bytes:
 
 def _picked(value: str, response_url: str, *, user_id: str = "U0MOD") -> bytes:
     """A `block_actions` payload for a choice in the external select."""
-    payload = {
-        "type": "block_actions",
-        "team": {"id": "T0TEAM", "domain": "example"},
-        "user": {"id": user_id, "username": "mod", "team_id": "T0TEAM"},
-        "api_app_id": "A0APP",
-        "token": "deprecated",
-        "container": {"type": "message", "message_ts": "1.2", "channel_id": "C0CHAN"},
-        "trigger_id": "123.456.abc",
-        "channel": {"id": "C0CHAN", "name": "moderation"},
-        "response_url": response_url,
-        "actions": [
-            {
-                "type": "external_select",
-                "action_id": ACTION_PICK_GROUP,
-                "block_id": PICKER_BLOCK_ID,
-                "selected_option": {"text": {"type": "plain_text", "text": "x"}, "value": value},
-                "action_ts": "1.3",
-            }
-        ],
+    select = {
+        "type": "external_select",
+        "action_id": ACTION_PICK_GROUP,
+        "block_id": PICKER_BLOCK_ID,
+        "selected_option": {"text": {"type": "plain_text", "text": "x"}, "value": value},
+        "action_ts": "1.3",
     }
-    return urlencode({"payload": json.dumps(payload)}).encode()
+    return block_actions_body(select, response_url, user_id=user_id)
 
 
 def _picker(message: dict) -> dict | None:

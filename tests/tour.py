@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from bot.slack.banned_page import ACTION_NEXT, ACTION_PREVIOUS
 from bot.web import create_wsgi_app
+from tests.fakes import slack as slack_fakes
 from tests.fakes.slack import Received
 from tests.harness import MODERATOR, Harness, Reply
 from tests.webhook_payloads import TRIGGERS, example
@@ -82,22 +83,7 @@ def options_body(action_id: str, typed: str, *, user_id: str = MODERATOR) -> byt
 def view_submission_body(
     callback_id: str, metadata: str, values: dict[str, Any], *, user_id: str = MODERATOR
 ) -> bytes:
-    payload = {
-        "type": "view_submission",
-        "team": {"id": "T0TEAM", "domain": "example"},
-        "user": {"id": user_id, "username": "mod", "team_id": "T0TEAM"},
-        "api_app_id": "A0APP",
-        "token": "deprecated",
-        "trigger_id": "123.456.def",
-        "view": {
-            "id": "V0VIEW",
-            "type": "modal",
-            "callback_id": callback_id,
-            "private_metadata": metadata,
-            "state": {"values": values},
-        },
-    }
-    return urlencode({"payload": json.dumps(payload)}).encode()
+    return slack_fakes.view_submission_body(callback_id, metadata, values, user_id=user_id)
 
 
 def _web_process(h: Harness) -> Any:

@@ -153,6 +153,19 @@ def command_body(text: str, response_url: str, *, user_id: str = "U0MOD", **extr
 def action_body(
     action_id: str, value: str, response_url: str, *, user_id: str = "U0MOD", block_id="x"
 ) -> bytes:
+    """A button click."""
+    button = {
+        "type": "button",
+        "action_id": action_id,
+        "block_id": block_id,
+        "value": value,
+        "action_ts": "1.3",
+    }
+    return block_actions_body(button, response_url, user_id=user_id)
+
+
+def block_actions_body(action: dict, response_url: str, *, user_id: str = "U0MOD") -> bytes:
+    """A `block_actions` payload carrying one action (a button, a select…)."""
     payload = {
         "type": "block_actions",
         "team": {"id": "T0TEAM", "domain": "example"},
@@ -163,14 +176,28 @@ def action_body(
         "trigger_id": "123.456.abc",
         "channel": {"id": "C0CHAN", "name": "moderation"},
         "response_url": response_url,
-        "actions": [
-            {
-                "type": "button",
-                "action_id": action_id,
-                "block_id": block_id,
-                "value": value,
-                "action_ts": "1.3",
-            }
-        ],
+        "actions": [action],
+    }
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def view_submission_body(
+    callback_id: str, metadata: str, values: dict, *, user_id: str = "U0MOD"
+) -> bytes:
+    """A modal's submission, with its input `values` (block_id -> action_id -> state)."""
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T0TEAM", "domain": "example"},
+        "user": {"id": user_id, "username": "mod", "team_id": "T0TEAM"},
+        "api_app_id": "A0APP",
+        "token": "deprecated",
+        "trigger_id": "123.456.def",
+        "view": {
+            "id": "V0VIEW",
+            "type": "modal",
+            "callback_id": callback_id,
+            "private_metadata": metadata,
+            "state": {"values": values},
+        },
     }
     return urlencode({"payload": json.dumps(payload)}).encode()
