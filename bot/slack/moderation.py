@@ -134,6 +134,19 @@ def plain(value: str, limit: int) -> str:
     return truncate(" ".join(value.split()), limit)
 
 
+def confirm_dialog(
+    title: str, question: str, verb: str, *, style: str | None = None
+) -> ConfirmObject:
+    """Slack's confirm dialog: plain text only, so nothing in `question` is parsed."""
+    return ConfirmObject(
+        title=PlainTextObject(text=title),
+        text=PlainTextObject(text=plain(question, 300)),
+        confirm=PlainTextObject(text=verb),
+        deny=PlainTextObject(text="Cancel"),
+        style=style,
+    )
+
+
 def unban_button(
     *, guid: str, uid: str, name: str, group_name: str, cursor: PageCursor | None = None
 ) -> ButtonElement | None:
@@ -145,17 +158,10 @@ def unban_button(
         # A uid CometChat should never issue: better no button than one that cannot work.
         return None
     who = f"{plain(name, 80)} ({plain(uid, 100)})"
-    confirm = ConfirmObject(
-        title=PlainTextObject(text="Unban this user?"),
-        text=PlainTextObject(
-            text=plain(
-                f"Unban {who} from {plain(group_name, 80)}? "
-                "They will be able to rejoin the group at once.",
-                300,
-            )
-        ),
-        confirm=PlainTextObject(text="Unban"),
-        deny=PlainTextObject(text="Cancel"),
+    confirm = confirm_dialog(
+        "Unban this user?",
+        f"Unban {who} from {plain(group_name, 80)}? They will be able to rejoin the group at once.",
+        "Unban",
     )
     return ButtonElement(
         action_id=ACTION_UNBAN,
@@ -235,17 +241,11 @@ def ban_confirmation(ref: BanRef) -> Message:
         text=PlainTextObject(text="Ban"),
         value=ref.encode(),
         style="danger",
-        confirm=ConfirmObject(
-            title=PlainTextObject(text="Ban this user?"),
-            text=PlainTextObject(
-                text=plain(
-                    f"Ban {ref.uid} from {ref.guid}? They will be removed from the group and "
-                    "cannot rejoin until unbanned.",
-                    300,
-                )
-            ),
-            confirm=PlainTextObject(text="Ban"),
-            deny=PlainTextObject(text="Cancel"),
+        confirm=confirm_dialog(
+            "Ban this user?",
+            f"Ban {ref.uid} from {ref.guid}? They will be removed from the group and "
+            "cannot rejoin until unbanned.",
+            "Ban",
             style="danger",
         ),
     )
