@@ -24,6 +24,7 @@ from bot.cometchat import (
     Unavailable,
     UnexpectedResponse,
 )
+from tests.fakes.clock import FakeClock
 
 BASE = "https://testapp.api-us.cometchat.io/v3"
 KEY = "cc-secret-key-for-client-tests"
@@ -34,22 +35,6 @@ SPEC = Path(__file__).resolve().parents[2] / "shared" / "cometchat" / "chat-apis
 HOSTILE_IDS = ["../x", "a/b", "x?y=1", "#", "%2F", "..", ".", "a b", "..%2F..", "x#y&page=9"]
 
 Handler = Callable[[httpx.Request], httpx.Response]
-
-
-class FakeClock:
-    """Stands in for both `clock` and `sleep`: sleeping advances time instantly."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds >= 0
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def make_client(

@@ -20,23 +20,11 @@ from bot.listeners.commands.banned import handle_banned
 from bot.services import Services
 from bot.slack.banned_page import ACTION_NEXT
 from tests.conftest import GUID
+from tests.fakes.clock import FakeClock
 from tests.fakes.cometchat import API_KEY, FakeCometChat, Recorded
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 
 SECRETS = (API_KEY, BOT_TOKEN, SIGNING_SECRET)
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture
