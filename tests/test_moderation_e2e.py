@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from urllib.parse import urlencode
 
 import pytest
 
@@ -25,7 +24,7 @@ from bot.slack.moderation import (
 )
 from tests.conftest import GUID, make_settings
 from tests.fakes.cometchat import make_user
-from tests.fakes.slack import action_body, command_body, view_submission_body
+from tests.fakes.slack import action_body, block_actions_body, command_body, view_submission_body
 from tests.slack_limits import (
     assert_no_injected_markup,
     assert_valid_message,
@@ -287,28 +286,21 @@ def test_tampered_unban_value_gets_a_clear_message_and_changes_nothing(live_app,
 
 
 def _feed_payload(value: str, response_url: str, message: dict) -> bytes:
-    payload = {
-        "type": "block_actions",
-        "team": {"id": "T0TEAM", "domain": "example"},
-        "user": {"id": MOD, "username": "mod", "team_id": "T0TEAM"},
-        "api_app_id": "A0APP",
-        "token": "deprecated",
-        "container": {"type": "message", "message_ts": "1.2", "channel_id": "C0FEED"},
-        "trigger_id": "123.456.abc",
-        "channel": {"id": "C0FEED", "name": "feed"},
-        "message": {"type": "message", "ts": "1.2", **message},
-        "response_url": response_url,
-        "actions": [
-            {
-                "type": "button",
-                "action_id": ACTION_UNBAN,
-                "block_id": "feed_actions",
-                "value": value,
-                "action_ts": "1.3",
-            }
-        ],
+    button = {
+        "type": "button",
+        "action_id": ACTION_UNBAN,
+        "block_id": "feed_actions",
+        "value": value,
+        "action_ts": "1.3",
     }
-    return urlencode({"payload": json.dumps(payload)}).encode()
+    return block_actions_body(
+        button,
+        response_url,
+        user_id=MOD,
+        container={"type": "message", "message_ts": "1.2", "channel_id": "C0FEED"},
+        channel={"id": "C0FEED", "name": "feed"},
+        message={"type": "message", "ts": "1.2", **message},
+    )
 
 
 # -- ban from the command ----------------------------------------------------------------------

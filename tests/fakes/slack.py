@@ -164,8 +164,11 @@ def action_body(
     return block_actions_body(button, response_url, user_id=user_id)
 
 
-def block_actions_body(action: dict, response_url: str, *, user_id: str = "U0MOD") -> bytes:
-    """A `block_actions` payload carrying one action (a button, a select…)."""
+def block_actions_body(
+    action: dict, response_url: str, *, user_id: str = "U0MOD", **fields: object
+) -> bytes:
+    """A `block_actions` payload carrying one action (a button, a select…); `fields` replace
+    or add top-level keys (another channel, the clicked `message`)."""
     payload = {
         "type": "block_actions",
         "team": {"id": "T0TEAM", "domain": "example"},
@@ -177,6 +180,7 @@ def block_actions_body(action: dict, response_url: str, *, user_id: str = "U0MOD
         "channel": {"id": "C0CHAN", "name": "moderation"},
         "response_url": response_url,
         "actions": [action],
+        **fields,
     }
     return urlencode({"payload": json.dumps(payload)}).encode()
 
