@@ -16,7 +16,6 @@ import tempfile
 import time
 import tracemalloc
 
-import httpx
 from pydantic import SecretStr
 
 from bot.cometchat import CometChatClient
@@ -33,7 +32,7 @@ def main(argv: list[str]) -> int:
     client = CometChatClient(
         "https://cometchat.test/v3",
         SecretStr(API_KEY),
-        http=httpx.Client(transport=fake.transport()),
+        transport=fake.transport(),
     )
 
     started = time.perf_counter()

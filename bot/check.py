@@ -21,7 +21,6 @@ from slack_sdk.errors import SlackApiError
 
 from bot.cometchat import CometChatClient, RetryPolicy
 from bot.cometchat import errors as cc
-from bot.cometchat.client import new_http_client
 from bot.messages import operator_hint
 from bot.settings import ConfigError, Settings, load_settings
 from bot.socket_mode import app_token
@@ -199,14 +198,14 @@ def check_cometchat(settings: Settings, *, transport: httpx.BaseTransport | None
         if settings.cometchat_base_url
         else "COMETCHAT_APP_ID and COMETCHAT_REGION: check them"
     )
-    http = (
-        httpx.Client(transport=transport, timeout=CHECK_TIMEOUT)
-        if transport is not None
-        else new_http_client(CHECK_TIMEOUT, max_connections=1)
-    )
     # One try, no retries: the operator wants an answer now, not after the retry budget.
     client = CometChatClient(
-        settings.cometchat_url, settings.cometchat_api_key, http=http, retry=RetryPolicy(attempts=1)
+        settings.cometchat_url,
+        settings.cometchat_api_key,
+        transport=transport,
+        timeout=CHECK_TIMEOUT,
+        max_connections=1,
+        retry=RetryPolicy(attempts=1),
     )
     try:
         client.list_groups(per_page=1)

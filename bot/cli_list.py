@@ -18,7 +18,6 @@ import httpx
 
 from bot.cometchat import BannedPage, BannedUser, CometChatClient, Group, RetryPolicy
 from bot.cometchat import errors as cc
-from bot.cometchat.client import new_http_client
 from bot.cursor import MAX_PAGE, validate_guid
 from bot.errors import InvalidGuid
 from bot.messages import explain, operator_hint
@@ -92,15 +91,12 @@ def main(
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
 
-    http = (
-        httpx.Client(transport=transport, timeout=settings.cometchat_timeout)
-        if transport is not None
-        else new_http_client(settings.cometchat_timeout, max_connections=2)
-    )
     client = CometChatClient(
         settings.cometchat_url,
         settings.cometchat_api_key,
-        http=http,
+        transport=transport,
+        timeout=settings.cometchat_timeout,
+        max_connections=2,
         retry=RetryPolicy(budget=settings.cometchat_retry_budget),
     )
     try:

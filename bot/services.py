@@ -47,15 +47,12 @@ def build_services(
 ) -> Services:
     """Wire the real clients. Transports are for tests and benchmarks (fakes, MockTransport);
     sleep/clock let chaos tests run CometChat's retry back-off in virtual time."""
-    cometchat_http = new_http_client(settings.cometchat_timeout, max_connections=settings.workers)
-    if cometchat_transport is not None:
-        cometchat_http = httpx.Client(
-            transport=cometchat_transport, timeout=settings.cometchat_timeout
-        )
     cometchat = CometChatClient(
         settings.cometchat_url,
         settings.cometchat_api_key,
-        http=cometchat_http,
+        transport=cometchat_transport,
+        timeout=settings.cometchat_timeout,
+        max_connections=settings.workers,
         retry=RetryPolicy(budget=settings.cometchat_retry_budget),
         sleep=cometchat_sleep,
         clock=cometchat_clock,

@@ -269,7 +269,7 @@ def _client(handler, clock: VirtualClock, **retry) -> CometChatClient:
     return CometChatClient(
         "https://cometchat.test/v3",
         SecretStr(API_KEY),
-        http=httpx.Client(transport=httpx.MockTransport(handler)),
+        transport=httpx.MockTransport(handler),
         retry=RetryPolicy(budget=BUDGET, **retry),
         sleep=clock.sleep,
         clock=clock.monotonic,

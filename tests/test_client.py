@@ -44,7 +44,7 @@ def make_client(
     client = CometChatClient(
         BASE,
         SecretStr(KEY),
-        http=httpx.Client(transport=httpx.MockTransport(handler)),
+        transport=httpx.MockTransport(handler),
         retry=retry or RetryPolicy(),
         sleep=clock.sleep,
         clock=clock,

@@ -38,7 +38,7 @@ def svc(services: Services, cometchat: FakeCometChat, clock: FakeClock) -> Itera
     client = CometChatClient(
         services.settings.cometchat_url,
         services.settings.cometchat_api_key,
-        http=httpx.Client(transport=cometchat.transport()),
+        transport=cometchat.transport(),
         retry=RetryPolicy(budget=services.settings.cometchat_retry_budget),
         sleep=clock.sleep,
         clock=clock,

@@ -81,7 +81,7 @@ def make_client(handler: Callable[[httpx.Request], httpx.Response]) -> CometChat
     return CometChatClient(
         BASE,
         SecretStr(API_KEY),
-        http=httpx.Client(transport=httpx.MockTransport(handler)),
+        transport=httpx.MockTransport(handler),
         retry=RetryPolicy(attempts=1),
     )
 
@@ -342,7 +342,7 @@ def test_fake_cometchat_answers_validate_against_the_spec_schemas():
     client = CometChatClient(
         BASE.replace("testapp.api-us.cometchat.io", "cometchat.test"),
         SecretStr(API_KEY),
-        http=httpx.Client(transport=_validating(fake)),
+        transport=_validating(fake),
     )
     client.get_group("g-1")
     client.list_banned_users("g-1", page=1, per_page=2)

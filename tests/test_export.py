@@ -7,7 +7,6 @@ import io
 import json
 import logging
 
-import httpx
 import pytest
 from pydantic import SecretStr
 
@@ -24,8 +23,9 @@ USER = "U0MOD"
 
 
 def _client(fake: FakeCometChat) -> CometChatClient:
-    http = httpx.Client(transport=fake.transport())
-    return CometChatClient("https://cometchat.test/v3", SecretStr(API_KEY), http=http)
+    return CometChatClient(
+        "https://cometchat.test/v3", SecretStr(API_KEY), transport=fake.transport()
+    )
 
 
 def _rows(data: bytes) -> list[dict[str, str]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import pytest
 from pydantic import SecretStr
 
@@ -27,8 +26,9 @@ ONES = [f"user-{i:03d}" for i in (1, *range(10, 20), 21, 31, 41, 51)]
 
 
 def _client(fake: FakeCometChat) -> CometChatClient:
-    http = httpx.Client(transport=fake.transport())
-    return CometChatClient("https://cometchat.test/v3", SecretStr(API_KEY), http=http)
+    return CometChatClient(
+        "https://cometchat.test/v3", SecretStr(API_KEY), transport=fake.transport()
+    )
 
 
 def _uids(message: dict) -> list[str]:

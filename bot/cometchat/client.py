@@ -1,7 +1,9 @@
 """HTTP client for the CometChat REST API v3.
 
-One shared `httpx.Client` (pooled keep-alive connections, short timeouts) is handed in by the
-caller, so tests pass `httpx.MockTransport` and production passes a real pool. Reads are retried
+Requests go straight to an `httpx` transport: `bot.transport.KeepAliveTransport` (pooled keep-alive
+connections, short timeouts) in production, `httpx.MockTransport` in tests. httpx's Client layer
+(cookies, auth flows, redirects) is skipped on purpose: none of it applies to an API-key JSON API,
+and it cost about 0.1 ms of CPU per call on the hot path of every command. Reads are retried
 on 5xx, connection errors and 429 (honouring `Retry-After`) within a time budget; writes are never
 retried blindly, since a ban that timed out may still have happened.
 """
@@ -17,13 +19,14 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 from pydantic import SecretStr, ValidationError
 
 from bot.cometchat import errors
 from bot.cometchat.models import BannedPage, Group
+from bot.transport import new_transport
 
 log = logging.getLogger(__name__)
 
@@ -51,21 +54,25 @@ class CometChatClient:
         base_url: str,
         api_key: SecretStr,
         *,
-        http: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
         timeout: float = 5.0,
+        max_connections: int = 100,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ):
         self._base = base_url.rstrip("/")
         self._api_key = api_key
-        self._http = http or new_http_client(timeout)
+        self._transport = transport or new_transport(
+            self._base, ssl_context=_tls_context(), max_connections=max_connections
+        )
+        self._timeouts = _timeouts(timeout).as_dict()
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._clock = clock
 
     def close(self) -> None:
-        self._http.close()
+        self._transport.close()
 
     # -- operations -------------------------------------------------------------------------
 
@@ -138,7 +145,7 @@ class CometChatClient:
     def _write(self, method: str, guid: str, uid: str, on_behalf_of: str | None) -> None:
         url = f"{self._base}/groups/{segment(guid)}/bannedusers/{segment(uid)}"
         try:
-            response = self._http.request(method, url, headers=self._headers(on_behalf_of))
+            response = self._send(method, url, self._headers(on_behalf_of))
         except httpx.TransportError as exc:
             # Not retried: the write may have reached CometChat before the connection failed.
             raise errors.Unavailable(f"{method} bannedusers: {type(exc).__name__}") from None
@@ -147,13 +154,14 @@ class CometChatClient:
         _json(response)
 
     def _get(self, path: str, *, params: Mapping[str, Any] | None = None, guid: str = "") -> dict:
-        url = self._base + path
+        url = self._base + path + (f"?{urlencode(params, quote_via=quote)}" if params else "")
+        headers = self._headers()
         started = self._clock()
         attempt = 0
         while True:
             attempt += 1
             try:
-                response = self._http.get(url, params=params, headers=self._headers())
+                response = self._send("GET", url, headers)
             except httpx.TransportError as exc:
                 failure: errors.CometChatError = errors.Unavailable(
                     f"GET {path}: {type(exc).__name__}"
@@ -192,6 +200,17 @@ class CometChatClient:
             )
             self._sleep(wait)
 
+    def _send(self, method: str, url: str, headers: dict[str, str]) -> httpx.Response:
+        request = httpx.Request(
+            method, url, headers=headers, extensions={"timeout": self._timeouts}
+        )
+        response = self._transport.handle_request(request)
+        try:
+            response.read()
+        finally:
+            response.close()
+        return response
+
     def _backoff(self, attempt: int) -> float:
         base = min(self._retry.max_backoff, self._retry.backoff * 2 ** (attempt - 1))
         return base * (0.5 + random.random() / 2)
@@ -203,11 +222,15 @@ def _tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+def _timeouts(timeout: float) -> httpx.Timeout:
+    return httpx.Timeout(timeout, connect=min(timeout, 3.0))
+
+
 def new_http_client(timeout: float = 5.0, max_connections: int = 100) -> httpx.Client:
     """A pooled client with timeouts short enough to stay inside Slack's patience."""
     return httpx.Client(
         verify=_tls_context(),
-        timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
+        timeout=_timeouts(timeout),
         limits=httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_connections
         ),
