@@ -325,3 +325,82 @@ def test_environment_proxy_gets_httpx_transport(monkeypatch):
     monkeypatch.setenv("NO_PROXY", "cometchat.io")
     bypassed = new_transport("https://app.api-us.cometchat.io/v3", ssl_context=context)
     assert isinstance(bypassed, KeepAliveTransport)
+
+
+@pytest.mark.parametrize(
+    ("raw", "body", "pooled"),
+    [
+        # HTTP/1.0 without keep-alive: the connection ends with the answer.
+        (b"HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\n{}", b"{}", False),
+        # No length at all: the body runs to the close.
+        (b'HTTP/1.1 200 OK\r\n\r\n{"to":"close"}', b'{"to":"close"}', False),
+        # An interim 100 Continue comes before the real answer.
+        (
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n[]",
+            b"[]",
+            True,
+        ),
+        # 204 has no body whatever the headers say.
+        (b"HTTP/1.1 204 No Content\r\n\r\n", b"", True),
+        # Folded duplicates of one length are fine.
+        (b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 2\r\n\r\n{}", b"{}", True),
+    ],
+)
+def test_answer_framing(server, raw, body, pooled):
+    script = Script(answer=lambda n, seen: (raw, not pooled))
+    srv = server(script)
+    transport = KeepAliveTransport()
+    assert call(transport, "GET", srv.url + "/x").content == body
+    assert bool(any(transport._idle.values())) == pooled
+
+
+def test_head_answer_has_no_body_and_keeps_the_connection(server):
+    script = Script(
+        answer=lambda n, seen: (b"HTTP/1.1 200 OK\r\ncontent-length: 99\r\n\r\n", False)
+    )
+    srv = server(script)
+    transport = KeepAliveTransport()
+    assert call(transport, "HEAD", srv.url + "/x").content == b""
+    assert call(transport, "HEAD", srv.url + "/y").status_code == 200
+    assert script.connections == 1
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n{}",  # body cut short
+        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}",  # disagree
+        b"HTTP/1.1 200 OK\r\ncontent-length: -1\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n",  # bad chunk size
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\n{}",  # chunk cut short
+        b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
+        b"HTTP/1.1 2x0 OK\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\ncontent-",  # headers cut short
+        b"HTTP/1.1 200 OK\r\n" + b"x: y\r\n" * 101 + b"\r\n",  # too many headers
+        b"HTTP/1.1 200 OK\r\nx: " + b"y" * 70000 + b"\r\n\r\n",  # header line too long
+    ],
+)
+def test_malformed_answers_are_protocol_errors(server, raw):
+    srv = server(Script(answer=lambda n, seen: (raw, True)))
+    transport = KeepAliveTransport()
+    with pytest.raises(httpx.RemoteProtocolError):
+        call(transport, "GET", srv.url + "/x")
+    assert not any(transport._idle.values())
+
+
+def test_body_over_the_cap_is_refused(server):
+    big = ok(b"x" * 2000)
+    srv = server(Script(answer=lambda n, seen: (big, True)))
+    with pytest.raises(httpx.RemoteProtocolError, match="over 1000 bytes"):
+        call(KeepAliveTransport(max_body=1000), "GET", srv.url + "/x")
+
+
+def test_header_with_a_line_break_is_never_sent(server):
+    script = Script()
+    srv = server(script)
+    request = httpx.Request("GET", srv.url + "/x", headers={"apikey": "k"})
+    # httpx accepts the value; putting it on the wire would inject a header.
+    request.headers["onbehalfof"] = "u\r\nx-admin: yes"
+    with pytest.raises(httpx.LocalProtocolError):
+        KeepAliveTransport().handle_request(request)
+    assert script.seen == []

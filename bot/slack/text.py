@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import functools
+import time
 
 _MRKDWN_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
@@ -25,9 +26,14 @@ def truncate(value: str, limit: int) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
+@functools.lru_cache(maxsize=2048)
 def date_token(epoch_seconds: int, fmt: str = "{date_short_pretty} {time}") -> str:
-    """A Slack date token: each reader sees it in their own time zone; UTC text as fallback."""
-    fallback = datetime.fromtimestamp(epoch_seconds, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+    """A Slack date token: each reader sees it in their own time zone; UTC text as fallback.
+
+    Up to four per user on every page, so it is cached (the same lists are paged through again
+    and again) and formatted with time.strftime, a third of datetime's cost.
+    """
+    fallback = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(epoch_seconds))
     return f"<!date^{epoch_seconds}^{fmt}|{fallback}>"
 
 
