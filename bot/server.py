@@ -55,6 +55,8 @@ def serve(settings: Settings, *, host: str = "0.0.0.0") -> int:
     from gevent.pool import Pool
     from gevent.pywsgi import WSGIServer
 
+    from bot.wsgi_handler import LeanWSGIHandler
+
     started = time.monotonic()
     _real_poll_for_httpcore()
     services = build_services(settings)
@@ -70,7 +72,14 @@ def serve(settings: Settings, *, host: str = "0.0.0.0") -> int:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             super().handle(sock, address)
 
-    server = Server((host, settings.port), wsgi, spawn=Pool(2000), log=None, error_log=log)
+    server = Server(
+        (host, settings.port),
+        wsgi,
+        spawn=Pool(2000),
+        log=None,
+        error_log=log,
+        handler_class=LeanWSGIHandler,
+    )
     stopping = Event()
 
     def request_stop(signum: int) -> None:
