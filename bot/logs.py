@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
+import time
 from collections.abc import Iterable
 
 from pydantic import SecretStr
+
+_NEEDS_QUOTES = re.compile(r'[ "=\n\t]')
 
 
 def kv(**fields: object) -> str:
@@ -16,7 +20,7 @@ def kv(**fields: object) -> str:
         if value is None:
             continue
         text = f"{value:.1f}" if isinstance(value, float) else str(value)
-        if not text or any(ch in text for ch in ' "=\n\t'):
+        if not text or _NEEDS_QUOTES.search(text):
             text = '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
         parts.append(f"{key}={text}")
     return " ".join(parts)
@@ -53,8 +57,21 @@ class SingleLineFormatter(logging.Formatter):
     twenty lines would become twenty unrelated entries without a request id.
     """
 
+    _cached: tuple[int, str] = (-1, "")  # (second, its date and time): one tuple, swapped whole
+
     def format(self, record: logging.LogRecord) -> str:
         return super().format(record).replace("\r", "\\r").replace("\n", "\\n")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        """logging's own format (`2026-11-26 09:16:23,512`), the date part made once a second."""
+        if datefmt:
+            return super().formatTime(record, datefmt)
+        second = int(record.created)
+        cached_second, stamp = self._cached
+        if second != cached_second:
+            stamp = time.strftime(self.default_time_format, self.converter(second))
+            self._cached = (second, stamp)
+        return self.default_msec_format % (stamp, record.msecs)
 
 
 LOG_FORMAT = "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"

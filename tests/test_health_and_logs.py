@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from bot.cursor import PageCursor
-from bot.logs import configure_logging
+from bot.logs import LOG_FORMAT, SingleLineFormatter, configure_logging
 from bot.slack.banned_page import ACTION_NEXT
 from tests.conftest import GUID
 from tests.fakes.cometchat import API_KEY, FakeCometChat, Recorded
@@ -163,3 +163,13 @@ def test_a_traceback_is_folded_into_one_redacted_line(capsys):
     assert LOG_LINE.match(line)
     assert "rid=abc" in line and "Traceback" in line and "RuntimeError" in line
     assert API_KEY not in line and BOT_TOKEN not in line and "key=*** token=***" in line
+
+
+def test_log_timestamps_match_loggings_own_across_second_boundaries():
+    # SingleLineFormatter reuses the date part within a second: it must never go stale.
+    ours, stdlib = SingleLineFormatter(LOG_FORMAT), logging.Formatter(LOG_FORMAT)
+    for created in (1_700_000_000.999, 1_700_000_001.0004, 1_700_000_001.5, 1_700_000_061.25):
+        record = logging.LogRecord("bot", logging.INFO, __file__, 1, "m", None, None)
+        record.created, record.msecs = created, (created - int(created)) * 1000
+        assert ours.formatTime(record) == stdlib.formatTime(record)
+        assert ours.format(record) == stdlib.format(record)
