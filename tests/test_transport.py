@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,6 +16,9 @@ from bot import transport as transport_module
 from bot.transport import KeepAliveTransport, new_transport
 
 TIMEOUT = {"connect": 2.0, "read": 2.0, "write": 2.0, "pool": 2.0}
+# A self-signed certificate for localhost and 127.0.0.1, valid until 2126 (tests only).
+FIXTURES = Path(__file__).parent / "fixtures"
+CERT, KEY = FIXTURES / "localhost-cert.pem", FIXTURES / "localhost-key.pem"
 
 
 @dataclass
@@ -42,11 +47,12 @@ class Script:
 
 
 class ScriptedServer:
-    def __init__(self, script: Script):
+    def __init__(self, script: Script, tls: ssl.SSLContext | None = None, host: str = "127.0.0.1"):
         self.script = script
-        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.tls = tls
+        self.sock = socket.create_server((host, 0))
         self.port = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{host}:{self.port}"
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._accepting = threading.Thread(target=self._accept, daemon=True)
@@ -66,6 +72,12 @@ class ScriptedServer:
             self._threads.append(thread)
 
     def _serve(self, conn: socket.socket, number: int) -> None:
+        if self.tls is not None:
+            try:
+                conn = self.tls.wrap_socket(conn, server_side=True)
+            except (OSError, ssl.SSLError):  # the client refused our certificate
+                conn.close()
+                return
         reader = conn.makefile("rb")
         try:
             while True:
@@ -106,8 +118,10 @@ class ScriptedServer:
 def server():
     servers: list[ScriptedServer] = []
 
-    def start(script: Script) -> ScriptedServer:
-        servers.append(ScriptedServer(script))
+    def start(
+        script: Script, tls: ssl.SSLContext | None = None, host: str = "127.0.0.1"
+    ) -> ScriptedServer:
+        servers.append(ScriptedServer(script, tls, host))
         return servers[-1]
 
     yield start
@@ -403,4 +417,45 @@ def test_header_with_a_line_break_is_never_sent(server):
     request.headers["onbehalfof"] = "u\r\nx-admin: yes"
     with pytest.raises(httpx.LocalProtocolError):
         KeepAliveTransport().handle_request(request)
+    assert script.seen == []
+
+
+def tls_server_context() -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(CERT, KEY)
+    return context
+
+
+def trusting_client_context() -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(CERT))
+
+
+def test_https_with_a_trusted_certificate_reuses_one_connection(server):
+    script = Script()
+    srv = server(script, tls=tls_server_context())
+    transport = KeepAliveTransport(ssl_context=trusting_client_context())
+    for host in ("localhost", "localhost"):
+        response = call(transport, "GET", f"https://{host}:{srv.port}/v3/groups")
+        assert response.json() == {"ok": True}
+    assert script.connections == 1
+    assert script.seen[0].headers["host"] == f"localhost:{srv.port}"
+
+
+def test_https_with_an_untrusted_certificate_is_a_connect_error(server):
+    script = Script()
+    srv = server(script, tls=tls_server_context())
+    # The system's CAs do not know this self-signed certificate.
+    transport = KeepAliveTransport(ssl_context=ssl.create_default_context())
+    with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+        call(transport, "GET", f"https://localhost:{srv.port}/x")
+    assert script.seen == []
+
+
+def test_https_to_an_address_the_certificate_does_not_name_is_a_connect_error(server):
+    script = Script()
+    # Linux routes all of 127/8 to loopback; the certificate names only localhost and 127.0.0.1.
+    srv = server(script, tls=tls_server_context(), host="127.0.0.2")
+    transport = KeepAliveTransport(ssl_context=trusting_client_context())
+    with pytest.raises(httpx.ConnectError, match=r"mismatch|doesn't match|not valid for"):
+        call(transport, "GET", f"https://127.0.0.2:{srv.port}/x")
     assert script.seen == []
