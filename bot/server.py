@@ -28,9 +28,11 @@ SHUTDOWN_GRACE = 25.0
 def _real_poll_for_httpcore() -> None:
     """Give httpcore the real `select.poll` for its idle-connection check.
 
-    On every request httpcore asks each pooled connection "readable?" with a zero-timeout poll.
-    gevent's green poll answers that with a trip through the hub per connection (about 15 % of
-    the CPU of a command, measured with py-spy); the real poll with timeout 0 never blocks.
+    httpcore carries the calls to Slack (`response_url`, the Web API; CometChat has its own
+    transport, bot.transport). On every request it asks each pooled connection "readable?" with
+    a zero-timeout poll. gevent's green poll answers that with a trip through the hub per
+    connection (about 15 % of a command's CPU when CometChat went through httpcore too, measured
+    with py-spy); the real poll with timeout 0 never blocks.
     """
     import select
     import types
