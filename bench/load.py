@@ -100,6 +100,7 @@ class Figures:
     rss_mb: float = 0.0
     cpu_ms: float = 0.0  # web process CPU per command during the throughput runs (median)
     cpu_runs: list[float] = field(default_factory=list)
+    speed_ms: list[float] = field(default_factory=list)  # speed_check() before each run
     startup_s: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -193,6 +194,26 @@ class WebProcess:
 
 
 # -- load --------------------------------------------------------------------------------------
+
+
+def speed_check(seconds: float = 0.5) -> float:
+    """How fast this machine's CPU is right now: median ms of CPU for a fixed pure-Python loop.
+
+    On a shared VM the same work can take 50 % longer from one minute to the next (measured
+    here: 29.0 ms at p10, 47.5 ms at p90 over 40 s, nothing else running); the CPU cost per
+    command of both designs moves with it. Printed beside the throughput so runs can be compared.
+    """
+    samples: list[float] = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline or len(samples) < 5:
+        started = time.process_time()
+        total, table = 0, {}
+        for i in range(30_000):
+            total += i * i % 7
+            if i % 6 == 0:
+                table[str(i)] = i
+        samples.append((time.process_time() - started) * 1000)
+    return statistics.median(samples)
 
 
 def signed(body: bytes) -> tuple[bytes, dict[str, str]]:
@@ -339,6 +360,7 @@ class Driver:
             "click", [self.click(f"click.{i}") for i in range(self.sizes.clicks)], figures
         )
         for run in range(self.sizes.throughput_runs):
+            figures.speed_ms.append(speed_check())
             await self.throughput(figures, run)
         await self.at_once(figures)
 
@@ -421,6 +443,11 @@ def report(bot: Figures, naive: Figures, sizes: Sizes) -> None:
     print(
         f"web process CPU per command (throughput runs, median): {bot.cpu_ms:.2f} ms (bot), "
         f"{naive.cpu_ms:.2f} ms (Bolt defaults)"
+    )
+    print(
+        "machine speed check before each throughput run (fixed Python loop, ms, lower is faster): "
+        f"{', '.join(f'{v:.2f}' for v in bot.speed_ms)} (bot), "
+        f"{', '.join(f'{v:.2f}' for v in naive.speed_ms)} (Bolt defaults)"
     )
     print(f"load average now: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     for name, fig in (("bot", bot), ("Bolt defaults", naive)):
