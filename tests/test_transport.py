@@ -195,14 +195,20 @@ def test_connection_close_is_not_pooled(server):
     assert not any(transport._idle.values())
 
 
-@pytest.mark.parametrize("method", ["GET", "POST"])
-def test_connection_the_server_closed_while_idle_is_not_used(server, method):
-    # The server closes after each answer without saying so: the FIN is seen before reuse.
+def idle_connection_closed_by_server(server) -> tuple[Script, ScriptedServer, KeepAliveTransport]:
+    """A GET to /first answered on a connection the server then closed without saying so."""
     script = Script(answer=lambda n, seen: (ok(), True))
     srv = server(script)
     transport = KeepAliveTransport()
     call(transport, "GET", srv.url + "/first")
     wait_until_closed_by_peer(transport)
+    return script, srv, transport
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_connection_the_server_closed_while_idle_is_not_used(server, method):
+    # The FIN is seen (TCP_INFO) before the connection would be reused.
+    script, srv, transport = idle_connection_closed_by_server(server)
     assert call(transport, method, srv.url + "/second", content=b"x").status_code == 200
     assert [(s.connection, s.target) for s in script.seen] == [(1, "/first"), (2, "/second")]
 
@@ -210,11 +216,7 @@ def test_connection_the_server_closed_while_idle_is_not_used(server, method):
 def test_dead_reused_connection_resends_a_get_once(server, monkeypatch):
     # Where TCP_INFO is missing (not Linux) a closed idle connection is only found on use.
     monkeypatch.setattr(transport_module, "_TCP_INFO", None)
-    script = Script(answer=lambda n, seen: (ok(), True))
-    srv = server(script)
-    transport = KeepAliveTransport()
-    call(transport, "GET", srv.url + "/first")
-    wait_until_closed_by_peer(transport)
+    script, srv, transport = idle_connection_closed_by_server(server)
     assert call(transport, "GET", srv.url + "/again").json() == {"ok": True}
     assert [s.target for s in script.seen] == ["/first", "/again"]
     assert script.connections == 2
@@ -222,11 +224,7 @@ def test_dead_reused_connection_resends_a_get_once(server, monkeypatch):
 
 def test_dead_reused_connection_never_resends_a_write(server, monkeypatch):
     monkeypatch.setattr(transport_module, "_TCP_INFO", None)
-    script = Script(answer=lambda n, seen: (ok(), True))
-    srv = server(script)
-    transport = KeepAliveTransport()
-    call(transport, "GET", srv.url + "/first")
-    wait_until_closed_by_peer(transport)
+    script, srv, transport = idle_connection_closed_by_server(server)
     with pytest.raises(httpx.RemoteProtocolError):
         call(transport, "POST", srv.url + "/ban", content=b"{}")
     assert [s.target for s in script.seen] == ["/first"]
