@@ -36,12 +36,12 @@ from typing import BinaryIO
 
 import httpx
 
+from bot.http11 import MAX_LINE, HeaderError, read_header_block
+
 _DEFAULT_TIMEOUT = {"connect": 5.0, "read": 5.0, "write": 5.0, "pool": 5.0}
 _RESENDABLE = frozenset({"GET", "HEAD"})
 _TCP_ESTABLISHED = 1  # tcp_info.tcpi_state, include/net/tcp_states.h
 _TCP_INFO = getattr(socket, "TCP_INFO", None)
-MAX_LINE = 65536
-MAX_HEADERS = 100
 MAX_BODY = 16 * 1024 * 1024
 
 
@@ -265,17 +265,10 @@ def _status_line(line: bytes) -> tuple[bytes, int, bytes]:
 
 
 def _header_lines(reader: BinaryIO) -> list[tuple[bytes, bytes]]:
-    headers: list[tuple[bytes, bytes]] = []
-    while True:
-        line = reader.readline(MAX_LINE + 1)
-        if line in (b"\r\n", b"\n"):
-            return headers
-        if not line.endswith(b"\n") or len(headers) >= MAX_HEADERS:
-            raise _Protocol("headers too long, too many or cut short")
-        name, colon, value = line.partition(b":")
-        if not colon or not name or name != name.strip():
-            raise _Protocol(f"malformed header line: {line[:40]!r}")
-        headers.append((name, value.strip()))
+    try:
+        return read_header_block(reader)
+    except HeaderError as exc:
+        raise _Protocol(str(exc)) from None
 
 
 def _sized(reader: BinaryIO, declared: bytes, max_body: int) -> bytes:

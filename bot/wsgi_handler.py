@@ -5,9 +5,10 @@ gevent's pywsgi parses request headers with the standard library's `email` packa
 even when there is no access log to write it to. This handler replaces both; everything else
 (request line, bodies, keep-alive, the WSGI environment) is gevent's own.
 
-The parser is stricter than `email`'s: a line without a colon, a folded (obsolete) header line,
-a repeated Content-Length or Transfer-Encoding, a line over 64 KiB or more than 100 headers
-make the request a 400, so a request cannot be read two ways (request smuggling).
+The parser is stricter than `email`'s: a header block that bot.http11 refuses (a name that is
+not a token, a folded line, a line over 64 KiB, more than 100 headers, the block cut short) or a
+repeated Content-Length, Transfer-Encoding or Host makes the request a 400, so a request cannot
+be read two ways (request smuggling).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import BinaryIO
 
 from gevent.pywsgi import WSGIHandler
 
-MAX_LINE = 65536
-MAX_HEADERS = 100
+from bot.http11 import HeaderError, read_header_block
+
 _SINGLE = frozenset({"content-length", "transfer-encoding", "host"})
 
 
@@ -55,27 +56,21 @@ class RequestHeaders:
 
 
 def read_headers(fp: BinaryIO) -> RequestHeaders:
+    try:
+        lines = read_header_block(fp)
+    except HeaderError as exc:
+        return RequestHeaders([], str(exc))
     fields: list[tuple[str, str]] = []
     seen: set[str] = set()
-    while True:
-        line = fp.readline(MAX_LINE + 1)
-        if len(line) > MAX_LINE:
-            return RequestHeaders([], "Line too long")
-        if line in (b"\r\n", b"\n", b""):
-            return RequestHeaders(fields)
-        if len(fields) >= MAX_HEADERS:
-            return RequestHeaders([], "Too many headers")
-        if line[:1] in (b" ", b"\t"):
-            return RequestHeaders([], "Folded header line")
-        name, colon, value = line.decode("latin-1").partition(":")
-        if not colon or not name or name != name.strip():
-            return RequestHeaders([], "Malformed header line")
+    for raw_name, raw_value in lines:
+        name = raw_name.decode("latin-1")
         lower = name.lower()
         if lower in _SINGLE:
             if lower in seen:
                 return RequestHeaders([], f"Repeated {name} header")
             seen.add(lower)
-        fields.append((name, value.strip()))
+        fields.append((name, raw_value.decode("latin-1").strip()))
+    return RequestHeaders(fields)
 
 
 class LeanWSGIHandler(WSGIHandler):

@@ -9,7 +9,8 @@ import gevent
 import pytest
 from gevent.pywsgi import WSGIServer
 
-from bot.wsgi_handler import MAX_HEADERS, LeanWSGIHandler, read_headers
+from bot.http11 import MAX_HEADERS
+from bot.wsgi_handler import LeanWSGIHandler, read_headers
 
 SLACK_HEADERS = (
     b"Host: bot.example.com\r\n"
@@ -58,6 +59,9 @@ def test_repeated_header_other_than_framing_keeps_the_first():
         (b"no colon\r\n\r\n", "Malformed"),
         (b": empty name\r\n\r\n", "Malformed"),
         (b"X-A : space before colon\r\n\r\n", "Malformed"),
+        (b"X A: space inside the name\r\n\r\n", "Malformed"),
+        (b"X-A\xa0: latin-1 no-break space\r\n\r\n", "Malformed"),
+        (b"X-A: 1\r\nX-B: cut short", "cut short"),
         (b"X-A: " + b"y" * 70000 + b"\r\n\r\n", "too long"),
         (b"X-A: 1\r\n" * (MAX_HEADERS + 1) + b"\r\n", "Too many"),
     ],
