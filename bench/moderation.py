@@ -63,7 +63,11 @@ def round_trips(clicks: int) -> list[float]:
         )
         services = build_services(settings, cometchat_transport=cometchat.transport())
         server = make_server(
-            "127.0.0.1", 0, create_wsgi_app(create_app(services)), WSGIServer, handler_class=_Quiet
+            "127.0.0.1",
+            0,
+            create_wsgi_app(create_app(services), signing_secret=SIGNING_SECRET),
+            WSGIServer,
+            handler_class=_Quiet,
         )
         threading.Thread(target=server.serve_forever, daemon=True).start()
         http = httpx.Client(base_url=f"http://127.0.0.1:{server.server_port}", timeout=10)

@@ -1,4 +1,5 @@
-"""`python -m bot serve` runs the bot (HTTP, or Socket Mode when SLACK_APP_TOKEN is set).
+"""`python -m bot serve` runs the bot: Socket Mode when SLACK_APP_TOKEN is set, otherwise the
+production web server (gunicorn, configured in gunicorn.conf.py) exactly as the Procfile starts it.
 
 `python -m bot check` checks the configuration; `python -m bot list <guid> [--page N]` prints a
 group's banned users in the terminal.
@@ -22,8 +23,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if command == "serve":
         # Must come first: gevent replaces blocking socket/thread primitives with green ones.
-        # Socket Mode runs patched too: slack_sdk's built-in WebSocket client is plain sockets
-        # and threads (tests/test_socket_mode.py runs `python -m bot serve` that way).
+        # Socket Mode runs patched, like the web workers: slack_sdk's built-in WebSocket client
+        # is plain sockets and threads (tests/test_socket_mode.py runs it that way).
         from gevent import monkey
 
         monkey.patch_all()
@@ -32,33 +33,13 @@ def main(argv: list[str] | None = None) -> int:
         from bot.check import main as check
 
         return check()
-    from bot.settings import ConfigError, load_settings
+    from bot.startup import configure_process_logging, settings_or_exit
 
     try:
-        settings = load_settings()
-    except ConfigError as exc:
-        print("Cannot start: the configuration has problems:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  - {problem}", file=sys.stderr)
-        print("Set them in the environment or in .env (see .env.example).", file=sys.stderr)
-        print(
-            "Then run `python -m bot check` to test them against Slack and CometChat.",
-            file=sys.stderr,
-        )
-        return 2
-
-    from bot.logs import configure_logging
-
-    configure_logging(
-        settings.log_level,
-        secrets=[
-            settings.slack_bot_token,
-            settings.slack_signing_secret,
-            settings.cometchat_api_key,
-            settings.slack_app_token or "",
-            settings.cometchat_webhook_password or "",
-        ],
-    )
+        settings = settings_or_exit()
+    except SystemExit as exc:
+        return int(exc.code or 2)
+    configure_process_logging(settings)
     if command == "list":
         from bot.cli_list import main as list_banned
 

@@ -1,118 +1,175 @@
-"""The production web process: gevent's WSGI server, one process, graceful on SIGTERM.
+"""The production web process: gunicorn with gevent workers, configured in `gunicorn.conf.py`.
 
-gevent serves every request on its own green thread, so hundreds of slow upstream calls cost
-little memory and no acknowledgement waits behind another. `python -m bot serve` patches the
-standard library for gevent before anything else is imported (see `bot.__main__`).
+gunicorn owns the sockets, HTTP parsing and its limits; this module holds what that file points
+at: the WSGI app factory (run in each worker, after gevent has patched the standard library) and
+the server hooks (settings checked before anything starts, the "listening" line, closing a
+connection whose body the app will not read, and delivering background answers at shutdown).
+
+Nothing heavy is imported at the top: the gunicorn master imports this module before its workers
+patch the standard library, and `ssl` imported before gevent patches it misbehaves.
 """
 
 from __future__ import annotations
 
 import logging
-import signal
-import socket
+import os
+import re
+import sys
 import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from bot.app import create_app
 from bot.logs import kv
-from bot.services import build_services
-from bot.settings import Settings
-from bot.web import create_wsgi_app
-from bot.webhooks.build import create_webhook_endpoint
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 log = logging.getLogger("bot.server")
 
-# Heroku sends SIGTERM, then SIGKILL 30 s later: finish in well under that.
-SHUTDOWN_GRACE = 25.0
+CONFIG = Path(__file__).resolve().parents[1] / "gunicorn.conf.py"
+
+# Heroku sends SIGTERM, then SIGKILL 30 s later. gunicorn's master waits this long for its
+# workers (graceful_timeout); within it a worker finishes its requests (bounded by the ack budget,
+# the keep-alive and body-read timeouts), then delivers its background answers.
+SHUTDOWN_GRACE = 28
+# The share of that grace left for background answers once requests are done.
+DRAIN_GRACE = 20.0
 
 
-def _real_poll_for_httpcore() -> None:
-    """Give httpcore the real `select.poll` for its idle-connection check.
-
-    httpcore carries the calls to Slack (`response_url`, the Web API; CometChat has its own
-    transport, bot.transport). On every request it asks each pooled connection "readable?" with
-    a zero-timeout poll. gevent's green poll answers that with a trip through the hub per
-    connection (about 15 % of a command's CPU when CometChat went through httpcore too, measured
-    with py-spy); the real poll with timeout 0 never blocks.
-    """
-    import select
-    import types
-
-    from gevent import monkey
-
-    try:
-        from httpcore import _utils
-    except ImportError:
-        return
-    if getattr(_utils, "select", None) is select and monkey.is_module_patched("select"):
-        _utils.select = types.SimpleNamespace(  # type: ignore[attr-defined]
-            poll=monkey.get_original("select", "poll"),
-            select=monkey.get_original("select", "select"),
-            POLLIN=select.POLLIN,
-        )
+def exec_gunicorn() -> int:
+    """Replace this process with the web server, as the Procfile's `web:` line starts it."""
+    argv = [sys.executable, "-m", "gunicorn", "--config", str(CONFIG)]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, argv)
+    return 1  # not reached
 
 
-def serve(settings: Settings, *, host: str = "0.0.0.0") -> int:
-    import gevent
-    from gevent.event import Event
-    from gevent.pool import Pool
-    from gevent.pywsgi import WSGIServer
+class WebApp:
+    """One worker's WSGI app, with the services its shutdown must finish."""
 
-    from bot.wsgi_handler import LeanWSGIHandler
+    def __init__(self, wsgi: Callable[..., Iterable[bytes]], services: Services, ready_ms: float):
+        self._wsgi = wsgi
+        self.services = services
+        self.ready_ms = ready_ms
+
+    def __call__(self, environ: dict, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        return self._wsgi(environ, start_response)
+
+    def finish(self, timeout: float) -> bool:
+        """Let background work deliver its answers to Slack; True if all of it did."""
+        responder = self.services.responder
+        log.info(kv(event="requests_done", jobs=responder.pending))
+        drained = responder.drain(timeout)
+        self.services.close()
+        log.info(kv(event="stopped", drained=drained, pending=responder.pending))
+        return drained
+
+
+def create_web_app() -> WebApp:
+    """gunicorn's `wsgi_app` factory: settings, logging, services, the Bolt app and routes."""
+    from bot.app import create_app
+    from bot.services import build_services
+    from bot.startup import configure_process_logging, settings_or_exit
+    from bot.web import create_wsgi_app
+    from bot.webhooks.build import create_webhook_endpoint
 
     started = time.monotonic()
-    _real_poll_for_httpcore()
+    settings = settings_or_exit()
+    configure_process_logging(settings)
     services = build_services(settings)
-    wsgi = create_wsgi_app(create_app(services), webhooks=create_webhook_endpoint(services))
-
-    class Server(WSGIServer):
-        # Room for a burst of new connections (Slack opens many at once under load).
-        backlog = 1024
-
-        def handle(self, sock, address):  # type: ignore[no-untyped-def]
-            # pywsgi writes the headers and the body separately; with Nagle on, the body then
-            # waits for the client's delayed ACK (40 ms) on every keep-alive request.
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            super().handle(sock, address)
-
-    server = Server(
-        (host, settings.port),
-        wsgi,
-        spawn=Pool(2000),
-        log=None,
-        error_log=log,
-        handler_class=LeanWSGIHandler,
+    wsgi = create_wsgi_app(
+        create_app(services),
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        webhooks=create_webhook_endpoint(services),
     )
-    stopping = Event()
+    return WebApp(wsgi, services, (time.monotonic() - started) * 1000)
 
-    def request_stop(signum: int) -> None:
-        if not stopping.is_set():
-            log.info(kv(event="shutdown", signal=signal.Signals(signum).name))
-            stopping.set()
 
-    gevent.signal_handler(signal.SIGTERM, request_stop, signal.SIGTERM)
-    gevent.signal_handler(signal.SIGINT, request_stop, signal.SIGINT)
-    server.start()
-    log.info(
-        kv(
-            event="listening",
-            port=server.server_port,
-            cometchat=settings.cometchat_url,
-            startup_ms=(time.monotonic() - started) * 1000,
+# -- gunicorn server hooks (named in gunicorn.conf.py) -----------------------------------------
+
+
+def on_starting(_server: Any) -> None:
+    """In the master, before it binds or forks: a bad setting stops everything with one line
+    per problem (exit status 2) instead of workers failing to boot one after another."""
+    from bot.startup import settings_or_exit
+
+    settings_or_exit()
+
+
+def post_worker_init(worker: Any) -> None:
+    app = worker.wsgi
+    if isinstance(app, WebApp):
+        settings = app.services.settings
+        log.info(
+            kv(
+                event="listening",
+                port=settings.port,
+                pid=os.getpid(),
+                cometchat=settings.cometchat_url_for_log,
+                startup_ms=app.ready_ms,
+            )
         )
-    )
-    stopping.wait()
 
-    deadline = time.monotonic() + SHUTDOWN_GRACE
-    # Stop accepting at once: new connections are refused (Heroku routes them to another dyno).
-    server.close()
-    log.info(kv(event="draining", connections=len(server.pool), jobs=services.responder.pending))
-    # Requests already inside finish within the ack budget; what is still open after that is
-    # idle keep-alive connections, which would otherwise hold the shutdown for the whole grace.
-    server.pool.join(timeout=min(settings.ack_budget + 2.0, deadline - time.monotonic()))
-    server.pool.kill(block=True, timeout=1)
-    log.info(kv(event="requests_done", jobs=services.responder.pending))
-    # Then let background work deliver its answers to Slack.
-    drained = services.responder.drain(max(0.0, deadline - time.monotonic()))
-    services.close()
-    log.info(kv(event="stopped", drained=drained, pending=services.responder.pending))
-    return 0 if drained else 1
+
+def pre_request(_worker: Any, req: Any) -> None:
+    from bot.web import refuses_unread
+
+    # The app answers such a request without reading its body; reading it through to find the
+    # next request would cost what refusing it saved, so the connection ends with the answer.
+    if refuses_unread(req.headers):
+        req.force_close()
+
+
+def worker_exit(_server: Any, worker: Any) -> None:
+    app = getattr(worker, "wsgi", None)
+    if isinstance(app, WebApp):
+        app.finish(DRAIN_GRACE)
+
+
+class RequestContentFilter(logging.Filter):
+    """gunicorn logs a request it cannot parse with the offending line or header in the message.
+    Whoever sent it is unauthenticated, and could forge a line that reads like one of ours
+    (`event=audit actor=…`): keep the event and the address, drop what they sent."""
+
+    _INVALID = re.compile(r"^Invalid request from ip=(?P<ip>\S*?): ")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        invalid = self._INVALID.match(message)
+        if invalid:
+            record.msg, record.args = kv(event="invalid_http_request", ip=invalid["ip"]), None
+        elif message.startswith("Error handling request"):
+            record.msg, record.args = kv(event="request_failed"), None
+        return True
+
+
+def logging_config(level: str = "INFO") -> dict[str, Any]:
+    """gunicorn's `logconfig_dict`: its own lines in our single-line format, on stdout, and no
+    access log (each request already logs one structured line of its own)."""
+    from bot.logs import LOG_FORMAT
+
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"line": {"()": "bot.logs.SingleLineFormatter", "fmt": LOG_FORMAT}},
+        "filters": {"request_content": {"()": "bot.server.RequestContentFilter"}},
+        "handlers": {
+            "stdout": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+                "formatter": "line",
+            }
+        },
+        "root": {"level": level, "handlers": ["stdout"]},
+        "loggers": {
+            "gunicorn.error": {
+                "level": level,
+                "handlers": [],
+                "propagate": True,
+                "filters": ["request_content"],
+            },
+            "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
+        },
+    }

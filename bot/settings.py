@@ -7,6 +7,7 @@ value into one readable line per problem instead of a pydantic traceback.
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import (
     BeforeValidator,
@@ -116,6 +117,16 @@ class Settings(BaseSettings):
         if self.cometchat_base_url:
             return self.cometchat_base_url.rstrip("/")
         return f"https://{self.cometchat_app_id}.api-{self.cometchat_region}.cometchat.io/v3"
+
+    @property
+    def cometchat_url_for_log(self) -> str:
+        """The base URL without credentials or query: fit for a log line."""
+        parts = urlsplit(self.cometchat_url)
+        host = parts.hostname or ""
+        netloc = f"[{host}]" if ":" in host else host
+        if parts.port:
+            netloc += f":{parts.port}"
+        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
     @property
     def slack_api_base(self) -> str:

@@ -48,13 +48,13 @@ def app_token(settings: Settings) -> str | None:
 
 
 def launch(settings: Settings, *, http: Runner | None = None, socket: Runner | None = None) -> int:
-    """`python -m bot serve`: Socket Mode when SLACK_APP_TOKEN is set, the HTTP server otherwise."""
+    """`python -m bot serve`: Socket Mode when SLACK_APP_TOKEN is set, the web server otherwise."""
     if app_token(settings):
         return (socket or run_socket_mode)(settings)
     if http is None:
-        from bot.server import serve
+        from bot.server import exec_gunicorn
 
-        http = serve
+        return exec_gunicorn()
     return http(settings)
 
 

@@ -1,65 +1,141 @@
-"""The WSGI application: Slack's request path, CometChat's webhook path, a health route."""
+"""The WSGI application: Slack's request path, CometChat's webhook path, a health route.
+
+On Slack's path the signature and timestamp are checked on the raw bytes before anything parses
+them, and before Bolt sees the request: an unsigned request costs a header check (or, at most, one
+bounded read and an HMAC), is answered 401, and never reaches a log line.
+"""
 
 from __future__ import annotations
 
+import io
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.signature import Clock, SignatureVerifier
 
 from bot.logs import kv
+from bot.request_body import BodyTimeout, declared_length, read_body
 from bot.webhooks.endpoint import WEBHOOK_PATH
 
 log = logging.getLogger("bot.web")
 
-# What Bolt's request parsing raises on a body that is not a Slack payload.
+# What Bolt's request parsing raises on a signed body that is not a Slack payload.
 _UNPARSEABLE = (ValueError, TypeError, AttributeError, KeyError, RecursionError)
 
 SLACK_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
-MAX_BODY = 1_000_000  # Slack payloads are far smaller; refuse anything absurd before reading it
+# Slack's payloads are a few kB (a view submission with every block, tens of kB).
+MAX_BODY = 256 * 1024
+# Slack's timestamps are Unix seconds; a longer "number" is refused before int() sees it.
+_MAX_TIMESTAMP_DIGITS = 12
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict, StartResponse], Iterable[bytes]]
 
 
-def create_wsgi_app(app: App, *, webhooks: WSGIApp | None = None) -> WSGIApp:
+def create_wsgi_app(
+    app: App,
+    *,
+    signing_secret: str,
+    webhooks: WSGIApp | None = None,
+    clock: Callable[[], float] = time.time,
+) -> WSGIApp:
     """`webhooks` serves CometChat's deliveries (see `bot.webhooks`); None answers 404 there."""
     slack = SlackRequestHandler(app, path=SLACK_PATH)
+    verifier = SignatureVerifier(signing_secret, clock=_Clock(clock))
+
+    def slack_events(environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") != "POST":
+            return _plain(start_response, "405 Method Not Allowed", b"POST only\n")
+        if "HTTP_UPGRADE" in environ:
+            # Slack never asks to switch protocols; a proxy and this server could disagree on
+            # where the next request starts. The server closes the connection after this answer.
+            return _plain(start_response, "400 Bad Request", b"no upgrades here\n")
+        length = declared_length(environ)
+        if length is None:
+            return _plain(start_response, "400 Bad Request", b"bad content-length\n")
+        if length > MAX_BODY:
+            return _plain(start_response, "413 Content Too Large", b"body too large\n")
+        timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
+        signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
+        if not _plausible(timestamp, signature) or not _fresh(timestamp, clock()):
+            return _unauthorized(start_response)
+        try:
+            body = read_body(environ, MAX_BODY)
+        except BodyTimeout:
+            return _plain(start_response, "408 Request Timeout", b"body too slow\n")
+        if body is None:
+            return _plain(start_response, "413 Content Too Large", b"body too large\n")
+        if not verifier.is_valid(body, timestamp, signature):
+            return _unauthorized(start_response)
+        # Bolt reads the body again, and checks the signature again (cheap, and its own).
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        try:
+            return slack(environ, start_response)
+        except _UNPARSEABLE as exc:
+            # A signed body that is not a Slack payload. The adapter starts its response only
+            # after parsing, so none was sent.
+            log.warning(kv(event="bad_slack_request", error=type(exc).__name__))
+            return _plain(start_response, "400 Bad Request", b"malformed request\n")
 
     def wsgi(environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        method = environ.get("REQUEST_METHOD", "GET")
-        if path == HEALTH_PATH and method in ("GET", "HEAD"):
+        if path == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             return _plain(start_response, "200 OK", b"ok\n")
         if path == SLACK_PATH:
-            if method != "POST":
-                return _plain(start_response, "405 Method Not Allowed", b"POST only\n")
-            try:
-                length = int(environ.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                length = -1
-            if length < 0 or length > MAX_BODY:
-                return _plain(start_response, "413 Content Too Large", b"body too large\n")
-            if not environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "0").isdecimal():
-                # slack_sdk's verifier raises on a non-integer timestamp, which Bolt turns into
-                # a 500 and an ERROR traceback: an unsigned request must not be able to do that.
-                return _plain(start_response, "401 Unauthorized", b"invalid request\n")
-            try:
-                return slack(environ, start_response)
-            except _UNPARSEABLE as exc:
-                # Bolt parses the body before it checks the signature, so garbage (`payload=[[[…`,
-                # bad UTF-8, JSON that is not an object) from anyone would be a 500 and an ERROR
-                # traceback. The adapter starts its response only after parsing: none was sent.
-                log.warning(kv(event="bad_slack_request", error=type(exc).__name__))
-                return _plain(start_response, "400 Bad Request", b"malformed request\n")
+            return slack_events(environ, start_response)
         if path == WEBHOOK_PATH and webhooks is not None:
             return webhooks(environ, start_response)
         return _plain(start_response, "404 Not Found", b"not found\n")
 
     return wsgi
+
+
+def refuses_unread(headers: Iterable[tuple[str, str]]) -> bool:
+    """True for a request this app answers without reading its body (too large, or asking to
+    switch protocols). The server closes such a connection rather than read the body through
+    to find the next request. `headers` are (name, value) pairs, names in any case."""
+    for name, value in headers:
+        upper = name.upper()
+        if upper == "UPGRADE":
+            return True
+        if upper == "CONTENT-LENGTH" and value.isascii() and value.isdigit():
+            return int(value) > MAX_BODY
+    return False
+
+
+def _plausible(timestamp: str, signature: str) -> bool:
+    return (
+        0 < len(timestamp) <= _MAX_TIMESTAMP_DIGITS
+        and timestamp.isascii()
+        and timestamp.isdigit()
+        and signature.startswith("v0=")
+    )
+
+
+def _fresh(timestamp: str, now: float) -> bool:
+    # Slack's own rule (and slack_sdk's): five minutes either way. Checked before the body is
+    # read, so a replayed or stale request costs no read.
+    return abs(now - int(timestamp)) <= 60 * 5
+
+
+class _Clock(Clock):
+    """slack_sdk's SignatureVerifier takes its time from a Clock; tests pass a fake one."""
+
+    def __init__(self, now: Callable[[], float]):
+        self._now = now
+
+    def now(self) -> float:
+        return self._now()
+
+
+def _unauthorized(start_response: StartResponse) -> list[bytes]:
+    return _plain(start_response, "401 Unauthorized", b"invalid request\n")
 
 
 def _plain(start_response: StartResponse, status: str, body: bytes) -> list[bytes]:

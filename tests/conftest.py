@@ -108,7 +108,7 @@ class LiveApp:
 
 @pytest.fixture
 def live_app(services: Services) -> Iterator[LiveApp]:
-    wsgi = create_wsgi_app(create_app(services))
+    wsgi = create_wsgi_app(create_app(services), signing_secret=SIGNING_SECRET)
     server = make_server(
         "127.0.0.1", 0, wsgi, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
     )

@@ -27,7 +27,7 @@ from bot.settings import Settings
 from bot.web import create_wsgi_app
 from tests.conftest import make_settings
 from tests.fakes.cometchat import FakeCometChat
-from tests.fakes.slack import FakeSlack, Received, action_body, command_body, sign
+from tests.fakes.slack import SIGNING_SECRET, FakeSlack, Received, action_body, command_body, sign
 
 FORM = "application/x-www-form-urlencoded"
 MODERATOR = "U0MOD"
@@ -141,7 +141,7 @@ class Harness:
         server = make_server(
             "127.0.0.1",
             0,
-            create_wsgi_app(self.app),
+            create_wsgi_app(self.app, signing_secret=SIGNING_SECRET),
             server_class=_ThreadingWSGIServer,
             handler_class=_QuietHandler,
         )

@@ -23,7 +23,7 @@ from bot.webhooks.build import create_webhook_endpoint
 from bot.webhooks.endpoint import MAX_BODY, WEBHOOK_PATH
 from tests.conftest import GUID, _QuietHandler, _ThreadingWSGIServer, make_settings
 from tests.fakes.cometchat import FakeCometChat
-from tests.fakes.slack import BOT_TOKEN, FakeSlack, Received, sign
+from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, Received, sign
 from tests.webhook_payloads import TRIGGERS, encode, event, example, user
 
 HOOK_USER = "cometchat"
@@ -97,7 +97,11 @@ def start(slack: FakeSlack, cometchat: FakeCometChat, caplog) -> Iterator[Callab
             make_settings(**values), cometchat_transport=cometchat.transport()
         )
         # Wired exactly as bot.server wires production.
-        wsgi = create_wsgi_app(create_app(services), webhooks=create_webhook_endpoint(services))
+        wsgi = create_wsgi_app(
+            create_app(services),
+            signing_secret=SIGNING_SECRET,
+            webhooks=create_webhook_endpoint(services),
+        )
         server = make_server(
             "127.0.0.1", 0, wsgi, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
         )

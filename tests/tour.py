@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from bot.slack.banned_page import ACTION_NEXT, ACTION_PREVIOUS
 from bot.web import create_wsgi_app
 from tests.fakes import slack as slack_fakes
-from tests.fakes.slack import Received
+from tests.fakes.slack import SIGNING_SECRET, Received
 from tests.harness import MODERATOR, Harness, Reply
 from tests.webhook_payloads import TRIGGERS, example
 
@@ -92,7 +92,7 @@ def _web_process(h: Harness) -> Any:
 
     if getattr(h, "web_process", None) is None:
         endpoint = create_webhook_endpoint(h.services)
-        h.web_process = create_wsgi_app(h.app, webhooks=endpoint)  # type: ignore[attr-defined]
+        h.web_process = create_wsgi_app(h.app, signing_secret=SIGNING_SECRET, webhooks=endpoint)  # type: ignore[attr-defined]
     return h.web_process  # type: ignore[attr-defined]
 
 

@@ -1,4 +1,5 @@
-"""`python -m bot serve` as a child process, for tests of the real entry point.
+"""The web process as the Procfile starts it (gunicorn), as a child process, for tests of the
+real entry point.
 
 Only loopback fakes are configured; the working directory has no `.env`, and the environment
 carries nothing of the developer's but PATH. Output (stdout and stderr) is collected line by
@@ -8,6 +9,7 @@ line so a test can wait for a log line instead of sleeping.
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -23,6 +25,21 @@ ROOT = Path(__file__).resolve().parents[1]
 SECRETS = (BOT_TOKEN, SIGNING_SECRET, API_KEY)
 
 
+def procfile_command(kind: str = "web") -> list[str]:
+    """The Procfile's line for `kind`, runnable from any directory with this interpreter."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if name.strip() == kind:
+            argv = shlex.split(command)
+            if argv[0] == "gunicorn":
+                argv[:1] = [sys.executable, "-m", "gunicorn"]
+            elif argv[0] == "python":
+                argv[0] = sys.executable
+            # The config file is named relative to the checkout, which is not the cwd here.
+            return [str(ROOT / a) if a.endswith(".conf.py") else a for a in argv]
+    raise AssertionError(f"Procfile has no {kind!r} process")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -30,7 +47,16 @@ def free_port() -> int:
 
 
 class WebProcess:
-    def __init__(self, cwd: Path, *, cometchat_url: str, slack_url: str, **settings: str):
+    def __init__(
+        self,
+        cwd: Path,
+        *,
+        cometchat_url: str,
+        slack_url: str,
+        command: list[str] | None = None,
+        **settings: str,
+    ):
+        self.command = command or procfile_command()
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -54,7 +80,7 @@ class WebProcess:
 
     def __enter__(self) -> WebProcess:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"],
+            self.command,
             cwd=self.cwd,
             env=self.env,
             stdout=subprocess.PIPE,

@@ -25,8 +25,12 @@ def _lenient_int(value: Any) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
+    if isinstance(value, str):
+        text = value.strip()
+        # ASCII digits only ("²" is a digit to str.isdigit, not to int()), and no number longer
+        # than any time or count could be (int() refuses 4,301 digits and more).
+        if text.isascii() and text.isdigit() and len(text) <= 18:
+            return int(text)
     return None
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.delivery import ShuttingDown
 from bot.logs import kv
+from bot.request_body import BodyTimeout, declared_length, read_body
 from bot.webhooks.auth import BasicAuth
 from bot.webhooks.feed import Feed
 from bot.webhooks.models import MalformedEvent, UnsupportedTrigger, parse_event
@@ -84,7 +85,7 @@ class WebhookEndpoint:
         if not self._auth.check(environ.get("HTTP_AUTHORIZATION")):
             # Nothing is read, parsed or posted for an unauthenticated request.
             return "401 Unauthorized", b"unauthorized\n", {"outcome": "bad_auth"}
-        length = _content_length(environ)
+        length = declared_length(environ)
         if length is None:
             return "400 Bad Request", b"bad content-length\n", {"outcome": "bad_length"}
         if length > self._max_body:
@@ -95,7 +96,10 @@ class WebhookEndpoint:
             )
         if not _is_json(environ.get("CONTENT_TYPE")):
             return "415 Unsupported Media Type", b"JSON only\n", {"outcome": "not_json"}
-        raw = _read(environ, length, self._max_body)
+        try:
+            raw = read_body(environ, self._max_body)
+        except BodyTimeout:
+            return "408 Request Timeout", b"body too slow\n", {"outcome": "slow_body"}
         if raw is None:
             return "413 Content Too Large", b"body too large\n", {"outcome": "too_large"}
 
@@ -128,37 +132,7 @@ class WebhookEndpoint:
         return "200 OK", f"{accepted.value}\n".encode(), {**fields, "outcome": accepted.value}
 
 
-def _content_length(environ: dict) -> int | None:
-    """The declared length; 0 when absent (chunked bodies are measured as they are read)."""
-    raw = environ.get("CONTENT_LENGTH")
-    if raw in (None, ""):
-        return 0
-    try:
-        length = int(raw)
-    except ValueError:
-        return None
-    return length if length >= 0 else None
-
-
 def _is_json(content_type: str | None) -> bool:
     # CometChat was seen sending `Application/json`: media types are case-insensitive.
     media_type = (content_type or "").split(";", 1)[0].strip().lower()
     return media_type == "application/json"
-
-
-def _read(environ: dict, length: int, limit: int) -> bytes | None:
-    """Read the body, never more than `limit` + 1 bytes; None if it is larger than `limit`."""
-    stream = environ["wsgi.input"]
-    chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-    if not length and not chunked:
-        return b""  # no declared body: reading would wait on a connection that sends nothing
-    want = length if length else limit + 1
-    parts, got = [], 0
-    while got < want:
-        chunk = stream.read(min(65536, want - got))
-        if not chunk:
-            break
-        parts.append(chunk)
-        got += len(chunk)
-    body = b"".join(parts)
-    return None if len(body) > limit else body

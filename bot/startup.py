@@ -1,0 +1,38 @@
+"""What every process does first: load the settings (or say what is wrong and stop), then set up
+the log so that no configured secret can reach it."""
+
+from __future__ import annotations
+
+import sys
+
+from bot.logs import configure_logging
+from bot.settings import ConfigError, Settings, load_settings
+
+
+def settings_or_exit() -> Settings:
+    """The settings, or one line per problem on stderr and exit status 2."""
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        print("Cannot start: the configuration has problems:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        print("Set them in the environment or in .env (see .env.example).", file=sys.stderr)
+        print(
+            "Then run `python -m bot check` to test them against Slack and CometChat.",
+            file=sys.stderr,
+        )
+        raise SystemExit(2) from None
+
+
+def configure_process_logging(settings: Settings) -> None:
+    configure_logging(
+        settings.log_level,
+        secrets=[
+            settings.slack_bot_token,
+            settings.slack_signing_secret,
+            settings.cometchat_api_key,
+            settings.slack_app_token or "",
+            settings.cometchat_webhook_password or "",
+        ],
+    )

@@ -1,0 +1,48 @@
+"""gunicorn's settings for the web process: `gunicorn --config gunicorn.conf.py` (the Procfile).
+
+One gevent worker serves every request and background job on green threads, so hundreds of slow
+CometChat calls cost little memory and no acknowledgement waits behind another. gunicorn parses
+HTTP and enforces the limits below; the app (bot.server, bot.web) owns none of that.
+"""
+
+import os
+
+from bot.server import (  # noqa: F401 - gunicorn reads hooks by name from this module
+    SHUTDOWN_GRACE,
+    logging_config,
+    on_starting,
+    post_worker_init,
+    pre_request,
+    worker_exit,
+)
+
+wsgi_app = "bot.server:create_web_app()"
+bind = [f"0.0.0.0:{os.environ.get('PORT', '3000')}"]
+worker_class = "gevent"
+# Heroku sets WEB_CONCURRENCY per dyno size. One gevent worker already serves hundreds of
+# requests at once; more only pay off with more than one core.
+workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+# Connections one worker holds at once; a burst from Slack waits in the backlog beyond that.
+worker_connections = 1000
+backlog = 2048
+
+# Slow or idle clients: a request must finish its headers, and an idle keep-alive connection
+# send its next request, within this many seconds, or the connection is closed.
+keepalive = 5
+# SIGTERM: stop accepting, finish requests, deliver background answers (worker_exit), within
+# Heroku's 30 s.
+graceful_timeout = SHUTDOWN_GRACE
+timeout = 30
+
+# Slack sends about 1 kB of headers; these bound a request's header block to about 200 kB.
+limit_request_line = 8190
+limit_request_fields = 24
+limit_request_field_size = 8190
+
+_level = os.environ.get("LOG_LEVEL", "INFO").upper()
+logconfig_dict = logging_config(
+    _level if _level in {"DEBUG", "INFO", "WARNING", "ERROR"} else "INFO"
+)
+accesslog = None
+# gunicorn's runtime control socket (gunicornc) is not used; no file is left behind.
+control_socket_disable = True
