@@ -149,7 +149,9 @@ def test_app_json_builds_with_the_python_buildpack_and_runs_a_web_dyno():
 
     assert app["buildpacks"] == [{"url": "heroku/python"}]
     assert app["formation"]["web"]["quantity"] >= 1
-    assert re.search(r"^web: python -m bot serve$", procfile, re.MULTILINE)
+    # The standard production server, configured in one file, binding $PORT (read there).
+    assert re.search(r"^web: gunicorn --config gunicorn.conf.py$", procfile, re.MULTILINE)
+    assert "PORT" in (ROOT / "gunicorn.conf.py").read_text()
     # Heroku web dynos must bind $PORT: Socket Mode (no HTTP server) is for local development.
     assert "SLACK_APP_TOKEN" not in app["env"]
 
