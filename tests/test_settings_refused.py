@@ -163,11 +163,10 @@ def run_bot(command: str, cwd: Path, slack: FakeSlack, cometchat_url: str, **env
 
 
 @pytest.fixture
-def served() -> Iterator[FakeCometChat]:
-    fake = FakeCometChat()
-    with fake.serve() as server:
-        fake.url = server.url
-        yield fake
+def served(cometchat: FakeCometChat) -> Iterator[str]:
+    """The conftest fake CometChat over loopback HTTP, for a child process; its root URL."""
+    with cometchat.serve() as server:
+        yield server.url
 
 
 REFUSALS = [
@@ -180,8 +179,8 @@ REFUSALS = [
 
 
 @pytest.mark.parametrize(("env", "line"), REFUSALS)
-def test_serve_refuses_to_start_naming_the_variable(tmp_path, slack, served, env, line):
-    result = run_bot("serve", tmp_path, slack, served.url, **env)
+def test_serve_refuses_to_start_naming_the_variable(tmp_path, slack, cometchat, served, env, line):
+    result = run_bot("serve", tmp_path, slack, served, **env)
 
     assert result.returncode == 2
     listed = [entry.strip()[2:] for entry in result.stderr.splitlines() if "  - " in entry]
@@ -189,12 +188,12 @@ def test_serve_refuses_to_start_naming_the_variable(tmp_path, slack, served, env
     assert "Traceback" not in result.stderr and "event=listening" not in result.stdout
     for secret in SECRETS:
         assert secret not in result.stdout + result.stderr
-    assert slack.received == [] and served.requests == []
+    assert slack.received == [] and cometchat.requests == []
 
 
 @pytest.mark.parametrize(("env", "line"), REFUSALS)
-def test_check_says_the_same_and_asks_nobody(tmp_path, slack, served, env, line):
-    result = run_bot("check", tmp_path, slack, served.url, **env)
+def test_check_says_the_same_and_asks_nobody(tmp_path, slack, cometchat, served, env, line):
+    result = run_bot("check", tmp_path, slack, served, **env)
 
     assert result.returncode == 1
     (failure,) = [entry for entry in result.stdout.splitlines() if "FAIL" in entry]
@@ -202,13 +201,13 @@ def test_check_says_the_same_and_asks_nobody(tmp_path, slack, served, env, line)
     assert "1 problem found" in result.stdout
     for secret in SECRETS:
         assert secret not in result.stdout + result.stderr
-    assert slack.received == [] and served.requests == []
+    assert slack.received == [] and cometchat.requests == []
 
 
 def test_the_same_environment_with_good_values_does_start(tmp_path, slack, served):
     """The refusals above are about the one variable: the rest of the environment is fine."""
-    with WebProcess(tmp_path, cometchat_url=served.url, slack_url=slack.url) as web:
+    with WebProcess(tmp_path, cometchat_url=served, slack_url=slack.url) as web:
         line = web.wait_for_line("event=listening")
-    assert f"cometchat={served.url}/v3" in line
+    assert f"cometchat={served}/v3" in line
     assert SIGNING_SECRET not in web.output and BOT_TOKEN not in web.output
     assert API_KEY not in web.output
