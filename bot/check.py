@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TextIO
 from urllib.error import URLError
-from urllib.parse import urlsplit
 
 import httpx
 from slack_sdk import WebClient
@@ -22,7 +21,7 @@ from slack_sdk.errors import SlackApiError
 from bot.cometchat import CometChatClient, RetryPolicy
 from bot.cometchat import errors as cc
 from bot.messages import operator_hint
-from bot.settings import ConfigError, Settings, load_settings
+from bot.settings import ConfigError, Settings, load_settings, url_for_log
 from bot.socket_mode import app_token
 
 CHECK_TIMEOUT = 5.0  # seconds per request: a check should answer quickly, even when a host is down
@@ -141,7 +140,7 @@ def _token_shapes(settings: Settings) -> list[Finding]:
 
 
 def check_slack_bot(settings: Settings, client: WebClient) -> Finding:
-    where = _shown_url(settings.slack_api_base)
+    where = url_for_log(settings.slack_api_base)
     try:
         answer = client.auth_test(token=settings.slack_bot_token.get_secret_value())
     except SlackApiError as exc:
@@ -180,7 +179,7 @@ def check_slack_app_token(settings: Settings, client: WebClient) -> Finding:
             f"SLACK_APP_TOKEN: {_APP_TOKEN_FIX}",
         )
     except (URLError, OSError) as exc:
-        return _unreachable("Slack", _shown_url(settings.slack_api_base), exc, "SLACK_API_URL")
+        return _unreachable("Slack", url_for_log(settings.slack_api_base), exc, "SLACK_API_URL")
     except Exception as exc:
         return Finding(
             "Slack",
@@ -192,7 +191,7 @@ def check_slack_app_token(settings: Settings, client: WebClient) -> Finding:
 
 
 def check_cometchat(settings: Settings, *, transport: httpx.BaseTransport | None = None) -> Finding:
-    where = _shown_url(settings.cometchat_url)
+    where = settings.cometchat_url_for_log
     place = (
         "COMETCHAT_BASE_URL: check it"
         if settings.cometchat_base_url
@@ -258,14 +257,6 @@ def _unreachable(subject: str, where: str, exc: BaseException, fix: str) -> Find
     reason = getattr(exc, "reason", None) or exc
     text = f"cannot reach {where} ({type(reason).__name__}: {_short(str(reason))})"
     return Finding(subject, Status.FAIL, text, f"{fix} (and check this machine's network)")
-
-
-def _shown_url(url: str) -> str:
-    """A URL fit to print: no user:password@, query or fragment."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 def _short(text: str, limit: int = 120) -> str:

@@ -17,8 +17,30 @@ from typing import Any
 import httpx
 
 from bot.logs import kv
+from bot.slack.payloads import without_images
 
 log = logging.getLogger(__name__)
+
+
+# Slack's answers when it will not show a message's blocks; an image it could not download is
+# one cause ("downloading image failed" in the details).
+BLOCK_REFUSALS = frozenset({"invalid_blocks", "invalid_blocks_format"})
+
+
+def block_refusal(response: httpx.Response) -> str | None:
+    """The error code if Slack refused the message's blocks, else None.
+
+    A response_url answers like an incoming webhook (400, `invalid_blocks` as plain text); the
+    Web API answers `{"ok": false, "error": "invalid_blocks", "errors": [...]}`. Both are read.
+    """
+    if b"invalid_blocks" not in response.content:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        body = response.text.strip()
+    code = body.get("error") if isinstance(body, dict) else body
+    return code if code in BLOCK_REFUSALS else None
 
 
 class ShuttingDown(RuntimeError):
@@ -79,20 +101,27 @@ class Responder:
         future.add_done_callback(lambda done: self._pool.submit(deliver, done))
 
     def post(self, response_url: str, payload: dict[str, Any], *, context: str = "") -> bool:
-        """POST a message to a `response_url`; one retry on a transport error. Never raises."""
+        """POST a message to a `response_url`; one retry on a transport error. Never raises.
+
+        If Slack refuses the blocks (it could not download an image: an avatar is a URL anyone
+        may choose), the message goes once more without its images.
+        """
         started = time.perf_counter()
-        attempts = 0
-        for attempts in (1, 2):  # noqa: B007 - reported below
-            try:
-                response = self._http.post(response_url, json=payload)
-            except httpx.HTTPError as exc:
-                outcome = f"{type(exc).__name__}"
-                continue
-            if response.status_code < 300:
-                return True
-            # 404 expired_url / used_url etc.: the link is spent; retrying will not help.
-            outcome = f"http_{response.status_code}"
-            break
+        outcome, attempts = self._send(response_url, payload)
+        if outcome in BLOCK_REFUSALS:
+            plain = without_images(payload)
+            if plain != payload:
+                log.warning(
+                    kv(
+                        event="response_url_images_dropped",
+                        refused=outcome,
+                        context=context or None,
+                    )
+                )
+                outcome, more = self._send(response_url, plain)
+                attempts += more
+        if outcome is None:
+            return True
         log.warning(
             kv(
                 event="response_url_failed",
@@ -103,6 +132,24 @@ class Responder:
             )
         )
         return False
+
+    def _send(self, response_url: str, payload: dict[str, Any]) -> tuple[str | None, int]:
+        """(None, attempts) when Slack took the message, else (what went wrong, attempts)."""
+        outcome = ""
+        for attempts in (1, 2):
+            try:
+                response = self._http.post(response_url, json=payload)
+            except httpx.HTTPError as exc:
+                outcome = type(exc).__name__
+                continue
+            refused = block_refusal(response)
+            if refused is not None:
+                return refused, attempts
+            if response.status_code < 300:
+                return None, attempts
+            # 404 expired_url / used_url etc.: the link is spent; retrying will not help.
+            return f"http_{response.status_code}", attempts
+        return outcome, 2
 
     def _done(self, _future: Future | None = None) -> None:
         with self._idle:

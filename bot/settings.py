@@ -6,6 +6,7 @@ value into one readable line per problem instead of a pydantic traceback.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -51,7 +52,9 @@ class Settings(BaseSettings):
 
     # Declared before the app id, whose validator needs to know whether it is set.
     cometchat_base_url: str = Field(
-        "", description="Overrides https://{app_id}.api-{region}.cometchat.io/v3 when set."
+        "",
+        description="Overrides https://{app_id}.api-{region}.cometchat.io/v3 when set; https "
+        "(plain http only to a loopback host).",
     )
     cometchat_app_id: str = Field(
         "", validate_default=True, description="CometChat app id (goes in the API host name)."
@@ -92,12 +95,35 @@ class Settings(BaseSettings):
     feed_groups: IdList = Field(default_factory=frozenset)
     feed_triggers: IdList = Field(default_factory=frozenset)
 
+    @field_validator("slack_signing_secret")
+    @classmethod
+    def _signing_secret(cls, value: SecretStr) -> SecretStr:
+        # Blank would start a bot that refuses every request Slack sends it.
+        if not value.get_secret_value().strip():
+            raise PydanticCustomError(
+                "blank", "blank: copy the Signing Secret from the Slack app's Basic Information"
+            )
+        return value
+
     @field_validator("slack_api_url", "cometchat_base_url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
+    def _http_url(cls, value: str, info: ValidationInfo) -> str:
         value = value.strip()
-        if value and not value.startswith(("http://", "https://")):
+        if not value:
+            return value
+        if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
+        host = urlsplit(value).hostname
+        if not host:
+            raise ValueError("must name a host (https://host/...)")
+        if value.startswith("http://") and not _is_loopback(host):
+            # Every request carries the key or token in a header: in clear on the way there.
+            sent = _SENT_TO.get(info.field_name or "", "credentials")
+            raise PydanticCustomError(
+                "insecure_url",
+                f"must start with https:// (http:// would send {sent} in clear; "
+                "only a loopback host such as 127.0.0.1 or localhost may use http://)",
+            )
         return value
 
     @field_validator("cometchat_app_id")
@@ -105,7 +131,8 @@ class Settings(BaseSettings):
     def _app_id(cls, value: str, info: ValidationInfo) -> str:
         value = value.strip()
         # Checked here, not after loading, so it is reported alongside every other problem.
-        if not value and not info.data.get("cometchat_base_url"):
+        # A base URL that failed its own check is absent from `info.data`: reported already.
+        if not value and info.data.get("cometchat_base_url", "invalid") == "":
             raise PydanticCustomError("missing_app_id", "missing (or set COMETCHAT_BASE_URL)")
         if value and not value.replace("-", "").replace("_", "").isalnum():
             raise ValueError("must be the app id from the CometChat dashboard (letters and digits)")
@@ -120,17 +147,30 @@ class Settings(BaseSettings):
 
     @property
     def cometchat_url_for_log(self) -> str:
-        """The base URL without credentials or query: fit for a log line."""
-        parts = urlsplit(self.cometchat_url)
-        host = parts.hostname or ""
-        netloc = f"[{host}]" if ":" in host else host
-        if parts.port:
-            netloc += f":{parts.port}"
-        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+        """The CometChat base URL fit for a log line: no user:password@, query or fragment."""
+        return url_for_log(self.cometchat_url)
 
     @property
     def slack_api_base(self) -> str:
         return self.slack_api_url if self.slack_api_url.endswith("/") else self.slack_api_url + "/"
+
+
+_SENT_TO = {"cometchat_base_url": "the CometChat API key", "slack_api_url": "the bot token"}
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback  # 127.0.0.0/8, ::1
+    except ValueError:
+        return False
+
+
+def url_for_log(url: str) -> str:
+    """`url` without user:password@, query or fragment: the parts that may carry a secret."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 
 
 class ConfigError(Exception):

@@ -107,7 +107,7 @@ def run_socket_mode(
         kv(
             event="listening",
             mode="socket",
-            cometchat=settings.cometchat_url,
+            cometchat=settings.cometchat_url_for_log,
             startup_ms=(time.monotonic() - started) * 1000,
         )
     )

@@ -134,18 +134,34 @@ def test_a_user_without_a_name_is_shown_by_uid():
     ("url", "shown"),
     [
         ("https://example.com/a.png", True),
-        ("http://example.com/a.png", True),
+        ("HTTPS://example.com/a.png", True),
+        ("https://example.com:8443/a.png?size=48", True),
+        ("https://[2001:db8::1]/a.png", True),
         ("https://example.com/" + "a" * (3000 - 20), True),  # exactly 3,000 characters
         ("https://example.com/" + "a" * (3001 - 20), False),
+        ("http://example.com/a.png", False),  # in clear: anyone on the path sees who looks
         ("javascript:alert(1)", False),
         ("ftp://example.com/a.png", False),
         ("data:image/png;base64,AAAA", False),
         ("//example.com/a.png", False),
+        ("/avatars/a.png", False),
+        ("https:///a.png", False),
+        ("https://", False),
+        ("https:example.com/a.png", False),
+        ("https://user:pw@example.com/a.png", False),
+        ("https://slack.com@tracker.example/a.png", False),
+        ("https://example.com\\@tracker.example/a.png", False),
+        ("https://example.com:99999/a.png", False),
+        ("https://example.com:port/a.png", False),
         ("https://example.com/a b.png", False),
+        ("https://example.com/a\tb.png", False),
+        ("https://example.com/a.png\n", False),
+        ("https://example.com/\x00.png", False),
+        ("", False),
         (None, False),
     ],
 )
-def test_avatar_accessory_only_for_http_urls_slack_accepts(url, shown):
+def test_avatar_accessory_only_for_https_urls_with_a_host(url, shown):
     message = render(page_of([user(avatar=url)]))
     accessory = user_sections(message)[0].get("accessory")
     if shown:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from slack_sdk.models.blocks import Block
@@ -18,8 +17,6 @@ ACTION_PREVIOUS = "banned_page_previous"
 ACTION_NEXT = "banned_page_next"
 NAV_BLOCK_ID = "banned_nav"
 
-MAX_URL = 3000  # Slack's limit for an image URL
-_WHITESPACE = re.compile(r"\s")  # what str.isspace() matches, found without a Python loop
 NAME_LIMIT = 150
 
 # Extra blocks a caller may add under a user's row (e.g. moderation buttons, issue 4).
@@ -126,15 +123,9 @@ def _user_section(user: BannedUser, index: int) -> Json:
     if dates:
         lines.append(" · ".join(dates))
     accessory = None
-    if user.avatar and _usable_image_url(user.avatar):
+    if user.avatar and kit.usable_image_url(user.avatar):
         accessory = kit.image(user.avatar, truncate(user.display_name, 100))
     return kit.section(f"banned_user_{index}", "\n".join(lines), accessory)
-
-
-def _usable_image_url(url: str | None) -> bool:
-    if not url or len(url) > MAX_URL or _WHITESPACE.search(url):
-        return False
-    return url.startswith(("https://", "http://"))
 
 
 def _navigation(page: BannedPage, cursor: PageCursor) -> Json | None:

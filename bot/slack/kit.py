@@ -8,7 +8,9 @@ Slack's length limits applied here; the test suite rebuilds every message throug
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.slack.text import truncate
 
@@ -50,6 +52,27 @@ def section(block_id: str, text: str, accessory: Json | None = None) -> Json:
     if accessory is not None:
         block["accessory"] = accessory
     return block
+
+
+# Whitespace, control characters and backslashes: clients and Slack's fetcher disagree on them.
+_UNSAFE_IN_URL = re.compile(r"[\x00-\x20\x7f-\x9f\\\s]")
+
+
+def usable_image_url(url: str | None) -> bool:
+    """An image URL fit to hand to Slack: `https://host/...`, nothing else.
+
+    Slack fetches every image when the message is posted. Plain http, data: and other schemes,
+    URLs without a host and `user:password@host` (a reader sees one host, the fetch goes to
+    another; or credentials travel) are dropped: an avatar is someone else's choice of URL.
+    """
+    if not url or len(url) > IMAGE_URL or _UNSAFE_IN_URL.search(url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number in range
+    except ValueError:
+        return False
+    return parts.scheme == "https" and bool(parts.hostname) and "@" not in parts.netloc
 
 
 def image(url: str, alt_text: str) -> Json:

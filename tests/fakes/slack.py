@@ -8,7 +8,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlencode
@@ -40,6 +40,12 @@ class FakeSlack:
         # Web API answers by method name; default {"ok": true}.
         self.api_answers: dict[str, Callable[[Received], dict]] = {}
         self.response_status = 200
+        # Image URLs Slack "cannot download": a message showing one is refused, as Slack does.
+        self.unreachable_images: set[str] = set()
+        # How a response_url refuses: Slack's webhook answer (400, `invalid_blocks` as plain
+        # text) unless a test asks for the JSON form, at the status it names.
+        self.refusal_json = False
+        self.refusal_status = 400
 
     def record(self, item: Received) -> None:
         with self._cond:
@@ -72,6 +78,16 @@ class FakeSlack:
             return {"ok": True, "channel": {"id": "D0" + str(item.body.get("users", "X"))[1:]}}
         return {"ok": True}
 
+    def image_failure(self, body: dict) -> str | None:
+        """Slack's detail for the first image in `body` it could not download, if any."""
+        blocks = body.get("blocks") or []
+        if isinstance(blocks, str):  # a form-encoded Web API call carries its blocks as JSON
+            blocks = json.loads(blocks)
+        for pointer, url in image_urls(blocks, "/blocks"):
+            if url in self.unreachable_images:
+                return f"downloading image failed [json-pointer:{pointer}]"
+        return None
+
     def uploads(self) -> list[Received]:
         """File bytes POSTed to upload URLs (`.raw`), in arrival order."""
         return [r for r in self.received if r.path.startswith("/upload/")]
@@ -99,20 +115,29 @@ class FakeSlack:
                     body = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 item = Received(self.path, headers, body, raw)
+                failure = fake.image_failure(body)
+                status, ctype = 200, "application/json"
                 if self.path.startswith("/api/"):
                     method = self.path[len("/api/") :].split("?")[0]
                     base = f"http://127.0.0.1:{self.server.server_port}"
                     default = lambda r: fake.default_answer(method, r, base)  # noqa: E731
-                    answer = fake.api_answers.get(method, default)(item)
-                    status = 200
+                    answer = (
+                        _refusal(failure)
+                        if failure
+                        else fake.api_answers.get(method, default)(item)
+                    )
+                    data = json.dumps(answer).encode()
+                elif failure and fake.refusal_json:
+                    status, data = fake.refusal_status, json.dumps(_refusal(failure)).encode()
+                elif failure:
+                    status, ctype, data = fake.refusal_status, "text/plain", b"invalid_blocks"
                 else:
-                    answer, status = {"ok": True}, fake.response_status
-                data = json.dumps(answer).encode()
+                    status, data = fake.response_status, json.dumps({"ok": True}).encode()
                 # Recorded before answering: once the bot has its answer (and its job is done),
                 # the request is already visible to the test.
                 fake.record(item)
                 self.send_response(status)
-                self.send_header("content-type", "application/json")
+                self.send_header("content-type", ctype)
                 self.send_header("content-length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -121,6 +146,28 @@ class FakeSlack:
                 pass
 
         return LocalServer(Handler)
+
+
+def _refusal(detail: str) -> dict:
+    """Slack's answer to blocks it will not post (chat.postMessage's shape)."""
+    return {
+        "ok": False,
+        "error": "invalid_blocks",
+        "errors": [detail],
+        "response_metadata": {"messages": [f"[ERROR] {detail}"]},
+    }
+
+
+def image_urls(node: object, pointer: str = "") -> Iterator[tuple[str, str]]:
+    """(JSON pointer, URL) of every image element or block under `node`."""
+    if isinstance(node, dict):
+        if node.get("type") == "image" and isinstance(node.get("image_url"), str):
+            yield f"{pointer}/image_url", node["image_url"]
+        for key, value in node.items():
+            yield from image_urls(value, f"{pointer}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from image_urls(value, f"{pointer}/{index}")
 
 
 def sign(body: bytes, *, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict:
