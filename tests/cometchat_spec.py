@@ -1,7 +1,9 @@
-"""CometChat's OpenAPI excerpt as a test oracle: does a request match a documented operation?
+"""The project's CometChat contract as a test oracle: does a request match a documented operation?
 
-The spec lives beside the repository (`<repo>/../shared/cometchat/chat-apis.groups.json`); CI runs
-a fresh clone with `shared/` next to it, so the path is computed from this file, never the cwd.
+The contract (`spec/cometchat/contract.json`) is the project's own description of the operations
+the bot uses, derived from CometChat's official OpenAPI document; it lives in the repository so a
+lone clone can run every contract test. `tests/test_official_cometchat_spec.py` checks it against
+a copy of the official document when `COMETCHAT_SPEC` names one.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SPEC_PATH = REPO_ROOT.parent / "shared" / "cometchat" / "chat-apis.groups.json"
+CONTRACT_PATH = REPO_ROOT / "spec" / "cometchat" / "contract.json"
 
 # Headers any HTTP client sends; everything else must be declared by the operation or security.
 TRANSPORT_HEADERS = {
@@ -28,13 +30,13 @@ TRANSPORT_HEADERS = {
     "content-type",
 }
 
-# Deliberate, documented departures from the spec, keyed by (operationId, query parameter).
+# Deliberate, documented departures from the contract, keyed by (operation id, query parameter).
 # Each needs a reason; a request using an undeclared parameter not listed here fails the contract.
 QUERY_DEVIATIONS: dict[tuple[str, str], str] = {
-    # Issue 5 (search): CometChat's list endpoints accept `searchKey` and the bot also filters the
-    # page itself, so an ignored parameter cannot show wrong users. The excerpt declares
-    # `searchKey` on GET /groups and /messages, not on GET /groups/{guid}/bannedusers.
-    ("list-banned-group-users", "searchKey"): "issue 5 search; page re-filtered by the bot",
+    # CometChat's list endpoints accept `searchKey` and the bot also filters the page itself, so
+    # an ignored parameter cannot show wrong users. The official document declares `searchKey` on
+    # GET /groups and /messages, not on GET /groups/{guid}/bannedusers.
+    ("list-banned-group-users", "searchKey"): "banned-user search; page re-filtered by the bot",
 }
 
 
@@ -44,8 +46,8 @@ class Operation:
     template: str  # e.g. /groups/{guid}/bannedusers/{uid}
     operation_id: str
     path_params: tuple[str, ...]
-    query: dict[str, dict[str, Any]]  # name -> parameter object
-    headers: dict[str, dict[str, Any]]  # lower-cased name -> parameter object
+    query: dict[str, dict[str, Any]]  # name -> parameter description (type, maximum, enum…)
+    headers: dict[str, dict[str, Any]]  # lower-cased name -> parameter description
     security_headers: frozenset[str]
     has_body: bool
     raw: dict[str, Any] = field(repr=False, hash=False, compare=False)
@@ -63,56 +65,39 @@ class Match:
 
 
 @functools.cache
-def load_spec() -> dict[str, Any]:
-    assert SPEC_PATH.is_file(), f"CometChat spec not found at {SPEC_PATH} (shared/ beside repo)"
-    return json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+def load_contract() -> dict[str, Any]:
+    return json.loads(CONTRACT_PATH.read_text(encoding="utf-8"))
 
 
 def base_path() -> str:
-    """The path part of the spec's server URL (`/v3`)."""
-    return urlsplit(load_spec()["servers"][0]["url"].replace("{", "").replace("}", "")).path
-
-
-def _resolve(obj: dict[str, Any]) -> dict[str, Any]:
-    ref = obj.get("$ref")
-    if not ref:
-        return obj
-    node: Any = load_spec()
-    for part in ref.removeprefix("#/").split("/"):
-        node = node[part]
-    return node
+    """The path part of the server URL (`/v3`)."""
+    return urlsplit(load_contract()["server"]["url"].replace("{", "").replace("}", "")).path
 
 
 @functools.cache
 def operations() -> tuple[Operation, ...]:
-    spec = load_spec()
-    schemes = spec["components"]["securitySchemes"]
+    contract = load_contract()
+    schemes = contract["security"]
     ops = []
-    for template, methods in spec["paths"].items():
-        shared = [_resolve(p) for p in methods.get("parameters", [])]
-        for method, op in methods.items():
-            if method == "parameters":
-                continue
-            params = shared + [_resolve(p) for p in op.get("parameters", [])]
-            security = set()
-            for requirement in op.get("security", spec.get("security", [])):
-                for name in requirement:
-                    scheme = schemes[name]
-                    if scheme["type"] == "apiKey" and scheme["in"] == "header":
-                        security.add(scheme["name"].lower())
-            ops.append(
-                Operation(
-                    method=method.upper(),
-                    template=template,
-                    operation_id=op["operationId"],
-                    path_params=tuple(re.findall(r"\{([^}]+)\}", template)),
-                    query={p["name"]: p for p in params if p["in"] == "query"},
-                    headers={p["name"].lower(): p for p in params if p["in"] == "header"},
-                    security_headers=frozenset(security),
-                    has_body="requestBody" in op,
-                    raw=op,
-                )
+    for op in contract["operations"]:
+        template = op["path"]
+        path_params = tuple(re.findall(r"\{([^}]+)\}", template))
+        assert path_params == tuple(op["path_params"]), f"{op['id']}: path params out of order"
+        ops.append(
+            Operation(
+                method=op["method"],
+                template=template,
+                operation_id=op["id"],
+                path_params=path_params,
+                query=dict(op["query"]),
+                headers={name.lower(): param for name, param in op["headers"].items()},
+                security_headers=frozenset(
+                    name.lower() for name in op["security"] if schemes[name]["in"] == "header"
+                ),
+                has_body=op["request_body"],
+                raw=op,
             )
+        )
     return tuple(ops)
 
 
@@ -193,41 +178,62 @@ def check_request(
 
 
 def assert_param_value(param: dict[str, Any], value: str, *, where: str) -> None:
-    schema = param.get("schema", {})
-    kind = schema.get("type", "string")
+    kind = param.get("type", "string")
     if kind in {"integer", "number"}:
         assert re.fullmatch(r"-?\d+", value), f"{where}: {value!r} is not an integer"
         number = int(value)
-        if "minimum" in schema:
-            assert number >= schema["minimum"], f"{where}: {number} < minimum"
-        if "maximum" in schema:
-            assert number <= schema["maximum"], f"{where}: {number} > maximum"
+        if "minimum" in param:
+            assert number >= param["minimum"], f"{where}: {number} < minimum"
+        if "maximum" in param:
+            assert number <= param["maximum"], f"{where}: {number} > maximum"
     elif kind == "boolean":
         assert value in {"true", "false"}, f"{where}: {value!r} is not a boolean"
     elif kind == "array":
-        items = schema.get("items", {})
+        items = param.get("items", {})
         for item in value.split(","):
             if "enum" in items:
                 assert item in items["enum"], f"{where}: {item!r} not in {items['enum']}"
-    if "enum" in schema and kind != "array":
-        assert value in schema["enum"], f"{where}: {value!r} not in {schema['enum']}"
+    if "enum" in param and kind != "array":
+        assert value in param["enum"], f"{where}: {value!r} not in {param['enum']}"
 
 
-def example_responses(operation_id: str) -> list[Any]:
-    """Every example body the spec gives for this operation's 2xx JSON answers."""
-    op = operation(operation_id).raw
-    found = []
-    for status, response in op.get("responses", {}).items():
-        if not str(status).startswith("2"):
-            continue
-        for media in response.get("content", {}).values():
-            if "example" in media:
-                found.append(media["example"])
-            for example in (media.get("examples") or {}).values():
-                found.append(example.get("value"))
-    return found
+def sample_answer(operation_id: str) -> Any:
+    """The project's sample 200 answer for this operation (documented shape, quirks included)."""
+    return json.loads(json.dumps(operation(operation_id).raw["sample"]))  # a fresh copy
+
+
+def item_variants(operation_id: str) -> list[dict[str, Any]]:
+    """Other shapes the contract says a list item may take, each with its fields' types."""
+    return operation(operation_id).raw.get("item_variants", [])
+
+
+def response_fields(operation_id: str) -> dict[str, str]:
+    """Dotted response field path -> JSON type, as the contract describes the 200 answer."""
+    return {path: spec["type"] for path, spec in operation(operation_id).raw["response"].items()}
 
 
 def response_schema(operation_id: str) -> dict[str, Any]:
-    op = operation(operation_id).raw
-    return op["responses"]["200"]["content"]["application/json"]["schema"]
+    """A JSON Schema for the 200 answer built from the contract's fields.
+
+    Like the official schemas it leaves fields optional and open to extra keys: it checks that
+    what is there has the documented type.
+    """
+    schema: dict[str, Any] = {"type": "object", "properties": {}}
+    for path, kind in response_fields(operation_id).items():
+        node = schema
+        for part in path.split("."):
+            is_list = part.endswith("[]")
+            name = part.removesuffix("[]")
+            node = node.setdefault("properties", {}).setdefault(name, {})
+            if is_list:
+                node["type"] = "array"
+                node = node.setdefault("items", {"type": "object"})
+            else:
+                node.setdefault("type", "object")
+        node["type"] = kind
+    return schema
+
+
+def error_codes() -> dict[str, str]:
+    """Documented CometChat error codes -> what they mean (the project's words)."""
+    return load_contract()["errors"]["codes"]

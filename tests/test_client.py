@@ -3,10 +3,8 @@ maps and retries failures. Assertions about a request live inside the transport'
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
-from pathlib import Path
 from urllib.parse import parse_qs, unquote
 
 import httpx
@@ -24,13 +22,12 @@ from bot.cometchat import (
     Unavailable,
     UnexpectedResponse,
 )
+from tests import cometchat_spec as contract
 from tests.fakes.clock import FakeClock
 
 BASE = "https://testapp.api-us.cometchat.io/v3"
 KEY = "cc-secret-key-for-client-tests"
 GUID = "cometchat-guid-1"
-# CI runs in a fresh clone with shared/ beside it: <root>/main/tests/this file -> <root>/shared.
-SPEC = Path(__file__).resolve().parents[2] / "shared" / "cometchat" / "chat-apis.groups.json"
 
 HOSTILE_IDS = ["../x", "a/b", "x?y=1", "#", "%2F", "..", ".", "a b", "..%2F..", "x#y&page=9"]
 
@@ -160,31 +157,34 @@ def test_ban_sends_post_with_on_behalf_of_and_unban_sends_delete():
 # -- parsing --------------------------------------------------------------------------------
 
 
-def spec_example() -> dict:
-    spec = json.loads(SPEC.read_text(encoding="utf-8"))
-    operation = spec["paths"]["/groups/{guid}/bannedusers"]["get"]
-    return operation["responses"]["200"]["content"]["application/json"]["example"]
+def documented_banned_page() -> dict:
+    """The contract's sample: the documented shape, with its lying pagination."""
+    return contract.sample_answer("list-banned-group-users")
 
 
-def test_parses_the_specs_own_example_despite_its_pagination_lying():
-    example = spec_example()
+def test_parses_the_documented_answer_despite_its_pagination_lying():
+    example = documented_banned_page()
     assert example["meta"]["pagination"]["total"] == 0  # the quirk this test is about
+    assert example["meta"]["pagination"]["count"] == 5
     client, _ = make_client(lambda request: httpx.Response(200, json=example))
 
     page = client.list_banned_users(GUID, page=1, per_page=10)
 
-    assert [u.uid for u in page.users] == ["cometchat-uid-6", "cometchat-uid-2", "cometchat-uid-3"]
-    barry = page.users[0]
-    assert (barry.display_name, barry.role, barry.status) == ("Barry Allen", "manager", "offline")
-    assert (barry.created_at, barry.updated_at) == (1638354015, 1638354799)
-    assert barry.avatar == "https://assets.cometchat.io/sampleapp/v2/groups/cometchat-guid-1.webp"
+    assert [u.uid for u in page.users] == ["sample-uid-1", "sample-uid-2", "sample-uid-3"]
+    riley = page.users[0]
+    assert (riley.display_name, riley.role) == ("Riley Moss", "moderator")
+    assert riley.status == "available"
+    assert (riley.created_at, riley.updated_at) == (1700000100, 1700000900)
+    assert riley.avatar == "https://example.com/avatars/sample-uid-1.png"
+    assert riley.link == "https://example.com/people/riley"
+    assert riley.metadata == {"email": "riley@example.com", "contactNumber": "5550100"}
     assert page.users[1].link is None and page.users[1].metadata == {}
     # Neither meta's total (0) nor its count (5): the three users actually listed.
     assert (page.total, page.total_pages, page.has_next, page.has_previous) == (3, 1, False, False)
 
 
-def test_spec_example_as_a_full_page_is_still_the_last_because_meta_says_one_page():
-    client, _ = make_client(lambda request: httpx.Response(200, json=spec_example()))
+def test_documented_answer_as_a_full_page_is_still_the_last_because_meta_says_one_page():
+    client, _ = make_client(lambda request: httpx.Response(200, json=documented_banned_page()))
     page = client.list_banned_users(GUID, page=1, per_page=3)
     assert page.has_next is False and page.total == 3
 

@@ -1,10 +1,12 @@
-"""Contract with CometChat's published spec (`../shared/cometchat/chat-apis.groups.json`).
+"""Contract with CometChat's API as the project describes it (`spec/cometchat/contract.json`).
 
 Every request the client can make is captured through `httpx.MockTransport` and must match a
 documented operation: method, path template (one canonically encoded segment per id), declared
 query parameters of the declared types, the `apikey` security header, and `onBehalfOf` only where
-declared. Every example answer the spec gives for those operations must parse into our models,
-and the FakeCometChat the other tests lean on must answer in the documented shape.
+declared. Every sample answer the contract gives for those operations (the documented shapes, their
+quirks included) must parse into our models, and the FakeCometChat the other tests lean on must
+answer in the documented shape. tests/test_official_cometchat_spec.py ties the contract to
+CometChat's official OpenAPI document, and parses that document's own examples.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ import jsonschema
 import pytest
 from pydantic import SecretStr
 
-from bot.cometchat import BannedPage, CometChatClient, Group, RetryPolicy
+from bot.cometchat import BannedPage, CometChatClient, CometChatError, Group, RetryPolicy
+from bot.cometchat.models import BannedUser, Pagination
 from tests import cometchat_spec as spec
 from tests.fakes.cometchat import API_KEY, FakeCometChat
 
@@ -87,8 +90,8 @@ def make_client(handler: Callable[[httpx.Request], httpx.Response]) -> CometChat
 
 
 def _answer_for(operation_id: str) -> Callable[[httpx.Request], httpx.Response]:
-    example = spec.example_responses(operation_id)[0]
-    return lambda _r: httpx.Response(200, json=example)
+    sample = spec.sample_answer(operation_id)
+    return lambda _r: httpx.Response(200, json=sample)
 
 
 # One driver per public client method that talks to CometChat: how to call it with two ids, the
@@ -144,14 +147,14 @@ DRIVERS: dict[str, list[Driver]] = {
     ],
 }
 
-# A documented-shape answer per operation, so the route checks do not depend on the spec's
-# (sometimes garbled) examples; those are parsed in their own tests below.
+# A well-formed answer per operation, so the route checks do not depend on the documented
+# (sometimes garbled) shapes; those are parsed in their own tests below.
 WELL_FORMED: dict[str, Any] = {
-    "list-banned-group-users": spec.example_responses("list-banned-group-users")[0],
-    "get-group": spec.example_responses("get-group")[0],
-    "list-groups": {"data": [spec.example_responses("get-group")[0]["data"]], "meta": {}},
-    "ban-group-user": spec.example_responses("ban-group-user")[0],
-    "unban-group-user": spec.example_responses("unban-group-user")[0],
+    "list-banned-group-users": spec.sample_answer("list-banned-group-users"),
+    "get-group": spec.sample_answer("get-group"),
+    "list-groups": {"data": [spec.sample_answer("get-group")["data"]], "meta": {}},
+    "ban-group-user": spec.sample_answer("ban-group-user"),
+    "unban-group-user": spec.sample_answer("unban-group-user"),
 }
 
 # Public methods that make no request.
@@ -220,7 +223,7 @@ def test_group_search_travels_as_the_declared_searchkey():
 
 
 def test_banned_user_search_is_a_recorded_deviation_not_a_silent_pass():
-    # Issue 5 sends `searchKey` to GET bannedusers, which the spec does not declare there. The
+    # Banned-user search sends `searchKey` to GET bannedusers, which is not declared there. The
     # request passes only because QUERY_DEVIATIONS names it; without the allowlist it fails.
     recorder = Recorder(lambda _r: httpx.Response(200, json=WELL_FORMED["list-banned-group-users"]))
     make_client(recorder).list_banned_users("g1", search="geo al")
@@ -269,74 +272,176 @@ def test_allowlisted_deviations_are_real_deviations():
         assert name not in spec.operation(operation_id).query, (operation_id, name)
 
 
-# -- example answers parse into our models -------------------------------------------------
+# -- documented answers parse into our models ----------------------------------------------
+# Each check takes one answer body, so the official document's own examples go through the same
+# assertions (tests/test_official_cometchat_spec.py).
 
 
-def test_banned_users_examples_parse_into_a_page():
-    examples = spec.example_responses("list-banned-group-users")
-    assert examples
-    for example in examples:
-        client = make_client(lambda _r, body=example: httpx.Response(200, json=body))
-        page = client.list_banned_users("cometchat-guid-1", page=1, per_page=10)
-        assert isinstance(page, BannedPage)
-        assert [u.uid for u in page.users] == [item["uid"] for item in example["data"]]
-        assert page.users[0].display_name == example["data"][0]["name"]
-        assert page.users[0].created_at == example["data"][0]["createdAt"]
-        # The example's meta says total 0 beside 3 users: a short page is the last one anyway.
-        assert page.has_next is False and page.total == len(example["data"])
+def _answering(body: Any) -> CometChatClient:
+    return make_client(lambda _r: httpx.Response(200, json=body))
 
 
-def test_group_examples_parse_into_a_group():
-    examples = spec.example_responses("get-group")
-    assert examples
-    for example in examples:
-        client = make_client(lambda _r, body=example: httpx.Response(200, json=body))
-        group = client.get_group("ignored-guid")
-        assert isinstance(group, Group)
-        assert group.guid == example["data"]["guid"]
-        assert group.display_name == example["data"]["name"]
-        assert group.members_count == example["data"]["membersCount"]
+def assert_banned_answer_parses(body: dict) -> None:
+    page = _answering(body).list_banned_users("cometchat-guid-1", page=1, per_page=10)
+    assert isinstance(page, BannedPage)
+    assert [u.uid for u in page.users] == [item["uid"] for item in body["data"]]
+    assert page.users[0].display_name == body["data"][0]["name"]
+    assert page.users[0].created_at == body["data"][0]["createdAt"]
+    # The documented meta says total 0 beside 3 users: a short page is the last one anyway.
+    assert page.has_next is False and page.total == len(body["data"])
+    assert (page.total_pages, page.has_previous) == (1, False)
+    # As a full page it is still the last: meta says there is one page.
+    full = _answering(body).list_banned_users("g", page=1, per_page=len(body["data"]))
+    assert full.has_next is False and full.total == len(body["data"])
 
 
-def test_list_groups_example_parses_into_groups():
-    # The spec's example is garbled: `data` is an object holding one group flat, another under
-    # key "0", and `meta` inside `data`. The client must still find the groups it names.
+def assert_group_answer_parses(body: dict) -> None:
+    group = _answering(body).get_group("ignored-guid")
+    assert isinstance(group, Group)
+    assert group.guid == body["data"]["guid"]
+    assert group.display_name == body["data"]["name"]
+    assert group.members_count == body["data"]["membersCount"]
+
+
+def assert_group_list_answer_parses(body: dict) -> None:
+    # The documented shape is garbled: `data` is an object holding one group flat (under key
+    # "0"), another nested inside it, and `meta` inside `data`. The client must still find the
+    # flat group it names.
     if not hasattr(CometChatClient, "list_groups"):
         pytest.fail("list_groups is in DRIVERS but not on the client")
-    for example in spec.example_responses("list-groups"):
-        client = make_client(lambda _r, body=example: httpx.Response(200, json=body))
-        guids = {group.guid for group in client.list_groups()}
-        assert "project-group" in guids
+    guids = {group.guid for group in _answering(body).list_groups()}
+    assert body["data"]["0"]["guid"] in guids
+
+
+def assert_write_answer_accepted(operation_id: str, body: dict) -> None:
+    method = "ban" if operation_id == "ban-group-user" else "unban"
+    assert getattr(_answering(body), method)("cometchat-guid-1", "cometchat-uid-3") is None
+
+
+def assert_banned_item_variant_parses(fields: dict[str, str]) -> None:
+    sample = {
+        name: (1638354015 if kind == "integer" else f"{name}-value")
+        for name, kind in fields.items()
+        if kind in {"string", "integer"}
+    }
+    page = _answering({"data": [sample]}).list_banned_users("g", page=1, per_page=10)
+    (user,) = page.users
+    assert user.uid == sample["uid"]
+    by_alias = {(f.alias or name): name for name, f in type(user).model_fields.items()}
+    for name, value in sample.items():
+        if name in by_alias:  # a documented field the model keeps must keep its value
+            assert getattr(user, by_alias[name]) == value, name
+
+
+def test_banned_users_sample_parses_into_a_page():
+    assert_banned_answer_parses(spec.sample_answer("list-banned-group-users"))
+
+
+def test_group_sample_parses_into_a_group():
+    assert_group_answer_parses(spec.sample_answer("get-group"))
+
+
+def test_list_groups_sample_parses_into_groups():
+    sample = spec.sample_answer("list-groups")
+    assert_group_list_answer_parses(sample)
+    # The sample reproduces the documented garbling: no array, meta inside data.
+    assert isinstance(sample["data"], dict) and "meta" in sample["data"]
 
 
 @pytest.mark.parametrize("operation_id", ["ban-group-user", "unban-group-user"])
-def test_ban_and_unban_examples_are_accepted(operation_id):
-    examples = spec.example_responses(operation_id)
-    assert examples
-    method = "ban" if operation_id == "ban-group-user" else "unban"
-    for example in examples:
-        client = make_client(lambda _r, body=example: httpx.Response(200, json=body))
-        assert getattr(client, method)("cometchat-guid-1", "cometchat-uid-3") is None
+def test_ban_and_unban_samples_are_accepted(operation_id):
+    assert_write_answer_accepted(operation_id, spec.sample_answer(operation_id))
 
 
-def test_unreferenced_banned_user_schema_shape_also_parses():
-    # The excerpt describes a second banned-user shape in components; models must take it too.
-    schema = spec.load_spec()["components"]["schemas"]["bannedUserSchema"]
-    sample = {
-        name: (1638354015 if prop.get("type") == "integer" else f"{name}-value")
-        for name, prop in schema["properties"].items()
-        if prop.get("type") in {"string", "integer"}
+@pytest.mark.parametrize(
+    "variant",
+    spec.item_variants("list-banned-group-users"),
+    ids=lambda v: v["from"],
+)
+def test_other_documented_banned_user_shapes_also_parse(variant):
+    # Components describe a second banned-user shape and the docs a third; models take both.
+    assert_banned_item_variant_parses(variant["fields"])
+
+
+@pytest.mark.parametrize("op", spec.operations(), ids=lambda op: op.operation_id)
+def test_samples_have_the_types_the_contract_describes(op):
+    schema = spec.response_schema(op.operation_id)
+    errors = list(
+        jsonschema.Draft7Validator(schema).iter_errors(spec.sample_answer(op.operation_id))
+    )
+    if op.operation_id == "list-groups":
+        # The documented example contradicts its own schema (`data` an object, not an array);
+        # the sample keeps that, so the client is tested against what CometChat shows.
+        assert [list(e.absolute_path) for e in errors] == [["data"]]
+    else:
+        assert errors == []
+
+
+def test_every_field_the_models_read_is_in_the_contract():
+    # A model field the contract does not describe is read from an answer nobody documented.
+    banned = {
+        path.removeprefix("data[].")
+        for path in spec.response_fields("list-banned-group-users")
+        if path.startswith("data[].")
     }
-    body = {"data": [sample]}
-    client = make_client(lambda _r: httpx.Response(200, json=body))
-    page = client.list_banned_users("g", page=1, per_page=10)
-    assert page.users[0].uid == sample["uid"]
+    for variant in spec.item_variants("list-banned-group-users"):
+        banned |= set(variant["fields"])
+    pagination = {
+        path.removeprefix("meta.pagination.")
+        for path in spec.response_fields("list-banned-group-users")
+        if path.startswith("meta.pagination.")
+    }
+    group = {
+        path.removeprefix("data.")
+        for path in spec.response_fields("get-group")
+        if path.startswith("data.")
+    }
+    listed = {
+        path.removeprefix("data[].")
+        for path in spec.response_fields("list-groups")
+        if path.startswith("data[].")
+    }
+    for model, described in [
+        (BannedUser, banned),
+        (Pagination, pagination),
+        (Group, group),
+        (Group, listed),
+    ]:
+        read = {f.alias or name for name, f in model.model_fields.items()}
+        assert read <= described, f"{model.__name__} reads {read - described}, not in the contract"
+
+
+def test_every_contract_operation_is_one_the_client_uses():
+    # The contract describes what the bot uses; an operation no driver reaches is dead weight.
+    driven = {driver.operation_id for drivers in DRIVERS.values() for driver in drivers}
+    assert driven == {op.operation_id for op in spec.operations()}
+
+
+def test_the_fake_answers_only_with_documented_error_codes():
+    fake = FakeCometChat()
+    fake.add_group("g-1", "Group One", banned=1)
+    client = make_client(fake.handle)
+    stranger = CometChatClient(BASE, SecretStr("wrong-key"), transport=fake.transport())
+    failures = [
+        lambda: client.get_group("missing"),
+        lambda: client.ban("g-1", "user-001"),
+        lambda: client.ban("g-1", "ghost-1"),
+        lambda: client.unban("g-1", "never-banned"),
+        lambda: stranger.get_group("g-1"),
+    ]
+    codes = set()
+    for fail in failures:
+        with pytest.raises(CometChatError) as raised:
+            fail()
+        codes.add(raised.value.code)
+    assert None not in codes
+    assert codes <= set(spec.error_codes()), codes - set(spec.error_codes())
 
 
 # -- the fake answers in the documented shape ------------------------------------------------
 
 
-def test_fake_cometchat_answers_validate_against_the_spec_schemas():
+def test_fake_cometchat_answers_validate_against_the_contract_schemas():
     fake = FakeCometChat()
     fake.add_group("g-1", "Group One", banned=3)
     client = CometChatClient(
@@ -348,7 +453,8 @@ def test_fake_cometchat_answers_validate_against_the_spec_schemas():
     client.list_banned_users("g-1", page=1, per_page=2)
     client.ban("g-1", "newcomer")
     client.unban("g-1", "newcomer")
-    assert len(fake.requests) == 4
+    client.list_groups()
+    assert len(fake.requests) == 5
 
 
 def _validating(fake: FakeCometChat) -> httpx.MockTransport:

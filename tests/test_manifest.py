@@ -1,7 +1,7 @@
 """The operator's documents stay true: manifest.yml, app.json, .env.example, the Python pin.
 
-manifest.yml is validated against Slack's published manifest schema, read from the shared folder
-beside the repository (`../shared/slack/`); nothing is fetched.
+manifest.yml is validated against Slack's published manifest schema (MIT), copied into the
+repository with its license (`spec/slack/`, see spec/README.md); nothing is fetched.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from bot.settings import Settings
 from bot.web import SLACK_PATH
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMA = ROOT.parent / "shared" / "slack" / "manifest.schema.1.0.0.json"
+SCHEMA = ROOT / "spec" / "slack" / "manifest.schema.1.0.0.json"
 
 # Every bot scope the app may ask for, and why. A new scope must be justified here first: each
 # one widens what a leaked token can do in every workspace that installs the bot.

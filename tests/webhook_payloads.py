@@ -1,8 +1,9 @@
 """CometChat webhook bodies for tests: the documented examples, and the same shape for the rest.
 
-`fixtures/cometchat_webhooks.json` holds the two examples copied verbatim from WEBHOOKS.md
-(CometChat's docs); kicked and scope_changed have no published example, so they are built from
-the banned one with the fields the docs describe (`scope`, `oldScope` on each member).
+`fixtures/cometchat_webhooks.json` holds the two examples CometChat publishes (its Management API
+webhooks overview), as the team's WEBHOOKS.md notes quote them; kicked and scope_changed have no
+published example, so they are built from the banned one with the fields the docs describe
+(`scope`, `oldScope` on each member).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "cometchat_webhooks.json"
-DOCS = Path(__file__).resolve().parents[2] / "shared" / "cometchat" / "WEBHOOKS.md"
 
 TRIGGERS = (
     "group_member_banned",

@@ -1,6 +1,6 @@
 """Typed views of CometChat's group-member webhooks, parsed defensively.
 
-The documented payloads (see ../shared/cometchat/WEBHOOKS.md) have no event id and no event time,
+The documented payloads (see CometChat's webhook docs) have no event id and no event time,
 `members` is an object keyed by uid (one event may name several users), and a reported CometChat
 bug puts the moderator in `members` for ban/unban calls made with `onBehalfOf`. Anything that does
 not fit raises `MalformedEvent` or `UnsupportedTrigger`; the endpoint logs those and answers 200.
