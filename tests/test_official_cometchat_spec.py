@@ -7,6 +7,9 @@ copy in COMETCHAT_SPEC and this module checks that every operation, parameter, t
 response field and sample shape in the contract agrees with it, and that the document's own
 examples parse into our models. Unset, the module skips and says so; set to a path that cannot be
 read, every test fails. `.ci/run` sets it.
+
+The same module (so that a lone clone skips one thing) checks the webhook fixture against the
+team's notes on CometChat's webhooks when COMETCHAT_WEBHOOKS_DOC names them; `.ci/run` sets it too.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from tests.test_contract_cometchat import (
     assert_group_list_answer_parses,
     assert_write_answer_accepted,
 )
+from tests.webhook_payloads import documented
 
 VARIABLE = "COMETCHAT_SPEC"
 WHAT = "CometChat's official OpenAPI document (chat-apis.json from the cometchat/docs repository)"
@@ -284,3 +288,15 @@ def test_official_list_groups_example_parses_into_groups():
 def test_official_ban_and_unban_examples_are_accepted(operation_id):
     found, _ = official_operation(contract.operation(operation_id))
     assert_write_answer_accepted(operation_id, ok_answer(found)["example"])
+
+
+# -- the webhook fixture is CometChat's documented examples, verbatim ----------------------------
+
+
+def test_webhook_fixture_holds_the_examples_documented_in_the_notes():
+    notes = official.read(
+        "COMETCHAT_WEBHOOKS_DOC", "the team's CometChat webhook notes (WEBHOOKS.md)"
+    )
+    blocks = re.findall(r"### Example: `(\w+)`.*?```json\n(.*?)```", notes, re.S)
+    assert {name: json.loads(body) for name, body in blocks} == documented()
+    assert set(documented()) == {"group_member_banned", "group_member_unbanned"}
