@@ -204,13 +204,28 @@ def settle_and_collect(h: Harness, path: str) -> list[dict]:
 
 
 def test_only_https_avatars_with_a_host_reach_slack(app):
+    first_page = PageCursor(guid=GUID, page=1, per_page=10).encode()
+
+    reply = app.click(ACTION_NEXT, first_page)  # a page delivered through response_url
+
+    (page,) = settle_and_collect(app, reply.posts[0].path)
+    shown = images_in(page)
+    assert shown == [f"https://example.com/avatars/{i}.png" for i in (1, 2, 8, 9, 10)]
+    assert not set(HOSTILE_AVATARS.values()) & set(shown)
+    assert len(user_rows(page)) == 10  # the users stay; only their pictures go
+
+
+def test_a_page_in_a_commands_acknowledgement_carries_no_images(app):
+    """An ack cannot be sent again without images if Slack refuses one, so it has none."""
+    app.slack.unreachable_images.add("https://example.com/avatars/1.png")
+
     reply = app.command(GUID)
 
     assert reply.status == 200 and reply.ack is not None
-    shown = images_in(reply.ack)
-    assert shown == [f"https://example.com/avatars/{i}.png" for i in (1, 2, 8, 9, 10)]
-    assert not set(HOSTILE_AVATARS.values()) & set(shown)
-    assert len(user_rows(reply.ack)) == 10  # the users stay; only their pictures go
+    assert images_in(reply.ack) == []
+    rows = user_rows(reply.ack)
+    assert len(rows) == 10
+    assert all(f"`user-{i:03d}`" in row for i, row in enumerate(rows, start=1))
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from bot.listeners.commands.ban import confirm_ban
 from bot.listeners.common import Outcome, new_request_id, report_failure, show_page
 from bot.messages import usage
 from bot.services import Services
-from bot.slack.payloads import ephemeral
+from bot.slack.payloads import ephemeral, without_images
 from bot.slack.picker import with_group_picker
 
 
@@ -55,4 +55,6 @@ def handle_banned(ack: Ack, command: dict, services: Services) -> None:
             future, command["response_url"], lambda done: ephemeral(done.message)
         )
         return
-    ack(**ephemeral(outcome.message))
+    # No avatars in an acknowledgement: if Slack cannot fetch one image it refuses the whole
+    # answer, and an ack cannot be sent again without it (pages sent to response_url can be).
+    ack(**without_images(ephemeral(outcome.message)))
