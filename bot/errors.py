@@ -52,3 +52,18 @@ class ExportFailed(BotError):
         self.reason = reason
         self.step = step
         self.needed = needed  # the missing scope, when Slack says which
+
+
+class ForeignWorkspace(BotError):
+    """A request from a person of another Slack team or organisation (a Slack Connect channel
+    shared with another company, say). The bot serves only the workspace it is installed in."""
+
+    def __init__(self, team_id: str | None, enterprise_id: str | None = None):
+        super().__init__(team_id or enterprise_id or "no team")
+        self.team_id = team_id
+        self.enterprise_id = enterprise_id
+
+
+class StartupError(Exception):
+    """The bot cannot start. `str(error)` is one line for the operator, naming what to fix
+    (never a secret's value). Not a BotError: no Slack user ever sees it."""

@@ -10,6 +10,7 @@ from bot.errors import (
     BadCursor,
     BotError,
     ExportFailed,
+    ForeignWorkspace,
     InvalidGuid,
     InvalidUid,
     NotAllowed,
@@ -89,6 +90,11 @@ def _bot_error(error: BotError) -> Message:
         return Message(
             text=f":no_entry: Sorry, you are not allowed to {verb} here. "
             "Ask the bot's operator if you need access. Nothing was changed."
+        )
+    if isinstance(error, ForeignWorkspace):
+        return Message(
+            text=":wave: Sorry, this bot only serves people of the Slack workspace it is "
+            "installed in, so it cannot help you here. Nothing was looked up or changed."
         )
     return Message(text=f":x: {escape(str(error))}")
 

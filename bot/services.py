@@ -17,6 +17,7 @@ from bot.delivery import Responder
 from bot.permissions import Permissions
 from bot.settings import Settings
 from bot.slack.web_api import new_web_client
+from bot.slack.workspace import Workspace, learn_workspace
 
 
 @dataclass
@@ -26,6 +27,8 @@ class Services:
     lists: BannedLists
     responder: Responder
     permissions: Permissions
+    # The team the bot token belongs to (auth.test at start-up); requests from others are refused.
+    workspace: Workspace
     # Ban/unban audit trail (issue 4); log-only unless AUDIT_CHANNEL_ID is set.
     audit: AuditTrail = field(default_factory=lambda: AuditTrail("", None))
     # Pooled HTTP to Slack outside the Web API: file bytes to upload URLs (CSV export, issue 5).
@@ -46,7 +49,27 @@ def build_services(
     cometchat_clock: Callable[[], float] = time.monotonic,
 ) -> Services:
     """Wire the real clients. Transports are for tests and benchmarks (fakes, MockTransport);
-    sleep/clock let chaos tests run CometChat's retry back-off in virtual time."""
+    sleep/clock let chaos tests run CometChat's retry back-off in virtual time.
+
+    Asks Slack's `auth.test` which team the token belongs to, once: raises StartupError (one line
+    for the operator) when Slack refuses the token or cannot be reached. Both entry points (HTTP
+    workers, Socket Mode) build their services here, so neither can serve without knowing it.
+    """
+    slack_http = (
+        httpx.Client(transport=slack_transport, timeout=10.0)
+        if slack_transport is not None
+        else new_http_client(10.0, max_connections=settings.workers)
+    )
+    slack_api = new_web_client(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_base,
+        http=slack_http,
+    )
+    try:
+        workspace = learn_workspace(slack_api)
+    except Exception:
+        slack_http.close()
+        raise
     cometchat = CometChatClient(
         settings.cometchat_url,
         settings.cometchat_api_key,
@@ -57,23 +80,14 @@ def build_services(
         sleep=cometchat_sleep,
         clock=cometchat_clock,
     )
-    slack_http = (
-        httpx.Client(transport=slack_transport, timeout=10.0)
-        if slack_transport is not None
-        else new_http_client(10.0, max_connections=settings.workers)
-    )
     responder = Responder(slack_http, workers=settings.workers)
-    slack_api = new_web_client(
-        token=settings.slack_bot_token.get_secret_value(),
-        base_url=settings.slack_api_base,
-        http=slack_http,
-    )
     return Services(
         settings=settings,
         cometchat=cometchat,
         lists=BannedLists(cometchat),
         responder=responder,
         permissions=Permissions(settings),
+        workspace=workspace,
         slack_http=slack_http,
         slack_api=slack_api,
         audit=build_audit_trail(
