@@ -13,6 +13,7 @@ from slack_bolt.logger.messages import (
 from slack_sdk import WebClient
 
 from bot import listeners
+from bot.listeners.common import on_listener_error
 from bot.listeners.guards import own_workspace_only
 from bot.services import Services
 
@@ -60,5 +61,6 @@ def create_app(services: Services) -> App:
     )
     # Before every listener: people of another team (Slack Connect guests) go no further.
     app.use(own_workspace_only(services))
+    app.error(on_listener_error(services))
     listeners.register(app, services)
     return app

@@ -14,6 +14,7 @@ from bot.banned_list import BannedLists
 from bot.cometchat import CometChatClient, RetryPolicy
 from bot.cometchat.client import new_http_client
 from bot.delivery import Responder
+from bot.export import MAX_EXPORTS_AT_ONCE, ExportSlots
 from bot.permissions import Permissions
 from bot.settings import Settings
 from bot.slack.web_api import new_web_client
@@ -35,6 +36,10 @@ class Services:
     slack_http: httpx.Client = field(default_factory=lambda: new_http_client(10.0))
     # The Web API (audit, feed, ban form, export) over that same pool; None only in bare fakes.
     slack_api: WebClient | None = None
+    # One export per user and a few per process: each reads a whole list from CometChat.
+    exports: ExportSlots = field(default_factory=lambda: ExportSlots(MAX_EXPORTS_AT_ONCE))
+    # Monotonic seconds, for time budgets (the export's); virtual in tests.
+    clock: Callable[[], float] = time.monotonic
 
     def close(self) -> None:
         self.cometchat.close()
@@ -49,7 +54,7 @@ def build_services(
     cometchat_clock: Callable[[], float] = time.monotonic,
 ) -> Services:
     """Wire the real clients. Transports are for tests and benchmarks (fakes, MockTransport);
-    sleep/clock let chaos tests run CometChat's retry back-off in virtual time.
+    sleep/clock let tests run CometChat's retry back-off and the export's budget in virtual time.
 
     Asks Slack's `auth.test` which team the token belongs to, once: raises StartupError (one line
     for the operator) when Slack refuses the token or cannot be reached. Both entry points (HTTP
@@ -80,7 +85,11 @@ def build_services(
         sleep=cometchat_sleep,
         clock=cometchat_clock,
     )
-    responder = Responder(slack_http, workers=settings.workers)
+    responder = Responder(
+        slack_http,
+        workers=settings.workers,
+        backlog=settings.workers * settings.job_queue_per_worker,
+    )
     return Services(
         settings=settings,
         cometchat=cometchat,
@@ -88,6 +97,7 @@ def build_services(
         responder=responder,
         permissions=Permissions(settings),
         workspace=workspace,
+        clock=cometchat_clock,
         slack_http=slack_http,
         slack_api=slack_api,
         audit=build_audit_trail(
