@@ -44,9 +44,14 @@ def main(argv: list[str] | None = None) -> int:
         from bot.cli_list import main as list_banned
 
         return list_banned(args[1:], settings)
+    from bot.errors import StartupError
     from bot.socket_mode import launch
 
-    return launch(settings)
+    try:
+        return launch(settings)
+    except StartupError as exc:
+        print(f"Cannot start: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

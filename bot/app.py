@@ -1,4 +1,4 @@
-"""The app factory: settings in, a wired Bolt app out. Nothing is created at import time."""
+"""The app factory: services in, a wired Bolt app out. Nothing is created at import time."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from slack_bolt.logger.messages import (
 from slack_sdk import WebClient
 
 from bot import listeners
+from bot.listeners.common import on_listener_error
+from bot.listeners.guards import own_workspace_only
 from bot.services import Services
 
 
@@ -30,9 +32,20 @@ def create_app(services: Services) -> App:
     settings = services.settings
     token = settings.slack_bot_token.get_secret_value()
 
-    def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
-        # A single-workspace bot with a fixed token: no auth.test on the request path.
-        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=token)
+    workspace = services.workspace
+
+    def authorize() -> AuthorizeResult:
+        # A single-workspace bot with a fixed token, its team learned once at start-up (no
+        # auth.test on the request path). The result names *our* team whatever the request
+        # says; whether the person belongs to it is `own_workspace_only`'s to decide, because
+        # it can answer politely where a failed authorize only gets Bolt's generic text.
+        return AuthorizeResult(
+            enterprise_id=workspace.enterprise_id,
+            team_id=workspace.team_id or None,
+            bot_token=token,
+            bot_user_id=workspace.bot_user_id,
+            bot_id=workspace.bot_id,
+        )
 
     bolt_logger = logging.getLogger("slack_bolt")
     if not any(isinstance(f, _SkipTokenWarnings) for f in bolt_logger.filters):
@@ -46,5 +59,8 @@ def create_app(services: Services) -> App:
         process_before_response=True,
         logger=bolt_logger,
     )
+    # Before every listener: people of another team (Slack Connect guests) go no further.
+    app.use(own_workspace_only(services))
+    app.error(on_listener_error(services))
     listeners.register(app, services)
     return app

@@ -3,6 +3,10 @@
 Acknowledgements never wait behind upstream work: slow work runs here, on a pool sized by the
 `WORKERS` setting (green threads in production), and its message is POSTed to `response_url` over
 one pooled HTTP client. `drain()` lets a shutting-down process finish what it has accepted.
+
+The queue is bounded: once `workers + backlog` jobs are pending, `submit` raises `JobQueueFull`
+(worded for the user in `bot.messages`) instead of letting a burst grow memory and latency
+without limit. Deliveries of work already accepted (`post_when_done`) are never refused.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from bot.errors import JobQueueFull
 from bot.logs import kv
 from bot.slack.payloads import without_images
 
@@ -48,21 +53,31 @@ class ShuttingDown(RuntimeError):
 
 
 class Responder:
-    def __init__(self, http: httpx.Client, *, workers: int = 64):
+    def __init__(self, http: httpx.Client, *, workers: int, backlog: int):
+        """`workers` jobs run at once; up to `backlog` more wait for one of them."""
         self._http = http
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job")
+        self._limit = workers + backlog
         self._idle = threading.Condition()
-        self._pending = 0
+        self._pending = 0  # jobs plus deliveries of jobs: what drain() waits for
+        self._deliveries = 0  # of which deliveries (post_when_done): never refused, not counted
         self._closing = False
 
     @property
     def pending(self) -> int:
         return self._pending
 
+    @property
+    def limit(self) -> int:
+        return self._limit
+
     def submit(self, work: Callable[[], Any]) -> Future:
+        """Queue `work`. Raises ShuttingDown after `drain()`, JobQueueFull at the bound."""
         with self._idle:
             if self._closing:
                 raise ShuttingDown()
+            if self._pending - self._deliveries >= self._limit:
+                raise JobQueueFull(self._limit)
             self._pending += 1
         future = self._pool.submit(work)
         future.add_done_callback(self._done)
@@ -90,11 +105,14 @@ class Responder:
         """Deliver a job already running. Counted as pending until the POST has been made."""
         with self._idle:
             self._pending += 1
+            self._deliveries += 1
 
         def deliver(done: Future) -> None:
             try:
                 self.post(response_url, to_payload(done.result()))
             finally:
+                with self._idle:
+                    self._deliveries -= 1
                 self._done(done)
 
         # Hand the POST to the pool so the worker that finished the job is not held by it.

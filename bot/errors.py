@@ -52,3 +52,48 @@ class ExportFailed(BotError):
         self.reason = reason
         self.step = step
         self.needed = needed  # the missing scope, when Slack says which
+
+
+class ForeignWorkspace(BotError):
+    """A request from a person of another Slack team or organisation (a Slack Connect channel
+    shared with another company, say). The bot serves only the workspace it is installed in."""
+
+    def __init__(self, team_id: str | None, enterprise_id: str | None = None):
+        super().__init__(team_id or enterprise_id or "no team")
+        self.team_id = team_id
+        self.enterprise_id = enterprise_id
+
+
+class JobQueueFull(BotError):
+    """The background job queue is at its bound: new work is refused rather than queued."""
+
+    def __init__(self, limit: int):
+        super().__init__(limit)
+        self.limit = limit
+
+
+class ExportRunning(BotError):
+    """This user already has an export in flight; a second one would only double the load."""
+
+
+class ExportsBusy(BotError):
+    """As many exports as this process allows are already running."""
+
+    def __init__(self, limit: int):
+        super().__init__(limit)
+        self.limit = limit
+
+
+class ExportTimedOut(BotError):
+    """The export spent its time budget before the list ended; nothing was sent."""
+
+    def __init__(self, budget: float, *, pages: int, rows: int):
+        super().__init__(f"{budget:g} s")
+        self.budget = budget
+        self.pages = pages
+        self.rows = rows
+
+
+class StartupError(Exception):
+    """The bot cannot start. `str(error)` is one line for the operator, naming what to fix
+    (never a secret's value). Not a BotError: no Slack user ever sees it."""

@@ -11,6 +11,11 @@ Where it goes: the page it came from is ephemeral, so the file must not land in 
 everyone. Files cannot be ephemeral, so the bot opens its DM with the requester
 (`conversations.open`, scope `im:write`) and shares the file there (scope `files:write`).
 
+Limits: one export per person and `MAX_EXPORTS_AT_ONCE` per process (`ExportSlots`, taken when
+the button is clicked, without waiting), and a time budget per export (`EXPORT_TIME_BUDGET`):
+a list that does not end in time (or a server that never reports its last page) stops the export
+at the next page boundary with `ExportTimedOut`, and nothing is uploaded.
+
 Columns: every field the spec documents for a banned user, raw as CometChat sent it, plus the
 four timestamps as ISO-8601 UTC. `metadata` is left out on purpose: it is where apps keep email
 addresses and phone numbers, and the bot never shows it anywhere else either.
@@ -22,6 +27,7 @@ import csv
 import io
 import re
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,13 +38,16 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.cometchat import BannedUser, CometChatClient
-from bot.errors import ExportFailed
+from bot.errors import ExportFailed, ExportRunning, ExportsBusy, ExportTimedOut
 from bot.slack.text import plausible_epoch
 
 EXPORT_PER_PAGE = 100  # CometChat's default page size for banned users (no maximum documented)
 MAX_EXPORT_PAGES = 1000  # 100,000 users: a bound in case a server never reports the last page
 SPOOL_IN_MEMORY = 1 << 20  # bytes kept in memory before the CSV spills to a temporary file
 CHUNK = 64 * 1024  # bytes per read when streaming the file to Slack
+# Each export reads a whole list as fast as CometChat answers: a few at once is all the app's
+# rate limit should spend on exports.
+MAX_EXPORTS_AT_ONCE = 2
 
 _TIME_FIELDS = ("createdAt", "updatedAt", "joinedAt", "bannedAt")
 
@@ -66,6 +75,46 @@ HEADER = tuple(name for name, _ in COLUMNS)
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+class ExportSlots:
+    """One export per user and at most `limit` per process, taken without waiting: a click
+    that finds no slot is told so at once instead of queueing behind a long export."""
+
+    def __init__(self, limit: int = MAX_EXPORTS_AT_ONCE):
+        self._limit = limit
+        self._users: set[str] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def running(self) -> int:
+        return len(self._users)
+
+    def take(self, user: str) -> None:
+        """Raises ExportRunning (this user has one) or ExportsBusy (the process is full)."""
+        with self._lock:
+            if user in self._users:
+                raise ExportRunning()
+            if len(self._users) >= self._limit:
+                raise ExportsBusy(self._limit)
+            self._users.add(user)
+
+    def release(self, user: str) -> None:
+        with self._lock:
+            self._users.discard(user)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Seconds an export may spend, counted from `started` on `clock`."""
+
+    seconds: float
+    started: float
+    clock: Callable[[], float]
+
+    def check(self, *, pages: int, rows: int) -> None:
+        if self.clock() - self.started >= self.seconds:
+            raise ExportTimedOut(self.seconds, pages=pages, rows=rows)
 
 
 @dataclass(frozen=True)
@@ -107,17 +156,21 @@ def write_banned_csv(
     *,
     per_page: int = EXPORT_PER_PAGE,
     max_pages: int = MAX_EXPORT_PAGES,
+    budget: Budget | None = None,
 ) -> CsvStats:
     """Write the whole banned list of `guid` to `out` (UTF-8 CSV), one page at a time.
 
     Only one page of users is in memory at once, plus the uids already written: the list can
-    shift while it is read (someone unbans), and a user must not appear twice.
+    shift while it is read (someone unbans), and a user must not appear twice. Raises
+    ExportTimedOut when `budget` runs out before the list ends (checked before each page).
     """
     size = _write_rows(out, [HEADER])
     seen: set[str] = set()
     pages = 0
     complete = False
     for number in range(1, max_pages + 1):
+        if budget is not None:
+            budget.check(pages=pages, rows=len(seen))
         page = cometchat.list_banned_users(guid, page=number, per_page=per_page)
         pages += 1
         rows = []
@@ -220,16 +273,17 @@ def export_to_dm(
     title: str,
     user_id: str,
     comment: Callable[[CsvStats], str],
+    budget: Budget | None = None,
 ) -> Delivered:
     """The whole list of `guid`, as a CSV file in the requester's DM with the bot.
 
     The DM is opened first so a missing scope fails before thousands of users are read.
-    Raises CometChat errors and ExportFailed.
+    Raises CometChat errors, ExportFailed and ExportTimedOut (then nothing was uploaded).
     """
     channel_id = files.open_dm(user_id)
     filename = export_filename(guid)
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, mode="w+b") as spool:
-        stats = write_banned_csv(cometchat, guid, spool)
+        stats = write_banned_csv(cometchat, guid, spool, budget=budget)
         file_id = files.upload(
             spool,
             stats.size,

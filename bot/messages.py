@@ -10,8 +10,13 @@ from bot.errors import (
     BadCursor,
     BotError,
     ExportFailed,
+    ExportRunning,
+    ExportsBusy,
+    ExportTimedOut,
+    ForeignWorkspace,
     InvalidGuid,
     InvalidUid,
+    JobQueueFull,
     NotAllowed,
     QueryTooLong,
 )
@@ -89,6 +94,32 @@ def _bot_error(error: BotError) -> Message:
         return Message(
             text=f":no_entry: Sorry, you are not allowed to {verb} here. "
             "Ask the bot's operator if you need access. Nothing was changed."
+        )
+    if isinstance(error, ForeignWorkspace):
+        return Message(
+            text=":wave: Sorry, this bot only serves people of the Slack workspace it is "
+            "installed in, so it cannot help you here. Nothing was looked up or changed."
+        )
+    if isinstance(error, JobQueueFull):
+        return Message(
+            text=":hourglass: The bot is busy right now and cannot take on more work. "
+            "Please try again in a moment. Nothing was looked up or changed."
+        )
+    if isinstance(error, ExportRunning):
+        return Message(
+            text=":hourglass: You already have an export running; its file will arrive in your "
+            "direct messages with the bot. Please wait for it before starting another."
+        )
+    if isinstance(error, ExportsBusy):
+        return Message(
+            text=f":hourglass: {error.limit} exports are already running, the most the bot "
+            "does at once. Please try again in a minute."
+        )
+    if isinstance(error, ExportTimedOut):
+        return Message(
+            text=f":hourglass: The export stopped after {error.budget:g} s without reaching "
+            f"the end of the list ({error.rows:,} users read), so no file was sent. The list "
+            "may be very long or CometChat slow: try again later, or ask the bot's operator."
         )
     return Message(text=f":x: {escape(str(error))}")
 
@@ -175,11 +206,22 @@ def operator_hint(error: BaseException) -> str | None:
             else ""
         )
         return f"Slack refused {error.step}: {error.reason}{scope}{fix}"
+    if isinstance(error, JobQueueFull):
+        return (
+            f"{error.limit} background jobs pending: requests are being refused; raise WORKERS "
+            "or JOB_QUEUE_PER_WORKER, or see why jobs are slow (CometChat latency)"
+        )
+    if isinstance(error, ExportTimedOut):
+        return (
+            f"the export read {error.pages} pages in EXPORT_TIME_BUDGET ({error.budget:g} s) "
+            "without reaching the end: raise it for very long lists, or check CometChat latency"
+        )
     return None
 
 
 def log_level_for(error: BaseException) -> int:
-    if isinstance(error, ExportFailed):  # usually a missing scope: the operator's to fix
+    # A missing scope, a queue at its bound, a list too long for the budget: the operator's.
+    if isinstance(error, (ExportFailed, JobQueueFull, ExportTimedOut)):
         return logging.WARNING
     if isinstance(error, (BotError, cc.GroupNotFound, cc.UserNotFound)):
         return logging.INFO

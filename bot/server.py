@@ -35,6 +35,8 @@ CONFIG = Path(__file__).resolve().parents[1] / "gunicorn.conf.py"
 SHUTDOWN_GRACE = 28
 # The share of that grace left for background answers once requests are done.
 DRAIN_GRACE = 20.0
+# A worker exiting with this status tells gunicorn's master the app cannot load (it then stops).
+APP_LOAD_ERROR = 4
 
 
 def exec_gunicorn() -> int:
@@ -70,6 +72,7 @@ class WebApp:
 def create_web_app() -> WebApp:
     """gunicorn's `wsgi_app` factory: settings, logging, services, the Bolt app and routes."""
     from bot.app import create_app
+    from bot.errors import StartupError
     from bot.services import build_services
     from bot.startup import configure_process_logging, settings_or_exit
     from bot.web import create_wsgi_app
@@ -78,7 +81,12 @@ def create_web_app() -> WebApp:
     started = time.monotonic()
     settings = settings_or_exit()
     configure_process_logging(settings)
-    services = build_services(settings)
+    try:
+        services = build_services(settings)
+    except StartupError as exc:
+        log.error(kv(event="cannot_start", reason=str(exc)))
+        # gunicorn's "application failed to load": the master stops instead of forking again.
+        raise SystemExit(APP_LOAD_ERROR) from None
     wsgi = create_wsgi_app(
         create_app(services),
         signing_secret=settings.slack_signing_secret.get_secret_value(),

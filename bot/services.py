@@ -14,9 +14,11 @@ from bot.banned_list import BannedLists
 from bot.cometchat import CometChatClient, RetryPolicy
 from bot.cometchat.client import new_http_client
 from bot.delivery import Responder
+from bot.export import MAX_EXPORTS_AT_ONCE, ExportSlots
 from bot.permissions import Permissions
 from bot.settings import Settings
 from bot.slack.web_api import new_web_client
+from bot.slack.workspace import Workspace, learn_workspace
 
 
 @dataclass
@@ -26,12 +28,18 @@ class Services:
     lists: BannedLists
     responder: Responder
     permissions: Permissions
+    # The team the bot token belongs to (auth.test at start-up); requests from others are refused.
+    workspace: Workspace
     # Ban/unban audit trail (issue 4); log-only unless AUDIT_CHANNEL_ID is set.
     audit: AuditTrail = field(default_factory=lambda: AuditTrail("", None))
     # Pooled HTTP to Slack outside the Web API: file bytes to upload URLs (CSV export, issue 5).
     slack_http: httpx.Client = field(default_factory=lambda: new_http_client(10.0))
     # The Web API (audit, feed, ban form, export) over that same pool; None only in bare fakes.
     slack_api: WebClient | None = None
+    # One export per user and a few per process: each reads a whole list from CometChat.
+    exports: ExportSlots = field(default_factory=lambda: ExportSlots(MAX_EXPORTS_AT_ONCE))
+    # Monotonic seconds, for time budgets (the export's); virtual in tests.
+    clock: Callable[[], float] = time.monotonic
 
     def close(self) -> None:
         self.cometchat.close()
@@ -46,7 +54,27 @@ def build_services(
     cometchat_clock: Callable[[], float] = time.monotonic,
 ) -> Services:
     """Wire the real clients. Transports are for tests and benchmarks (fakes, MockTransport);
-    sleep/clock let chaos tests run CometChat's retry back-off in virtual time."""
+    sleep/clock let tests run CometChat's retry back-off and the export's budget in virtual time.
+
+    Asks Slack's `auth.test` which team the token belongs to, once: raises StartupError (one line
+    for the operator) when Slack refuses the token or cannot be reached. Both entry points (HTTP
+    workers, Socket Mode) build their services here, so neither can serve without knowing it.
+    """
+    slack_http = (
+        httpx.Client(transport=slack_transport, timeout=10.0)
+        if slack_transport is not None
+        else new_http_client(10.0, max_connections=settings.workers)
+    )
+    slack_api = new_web_client(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_base,
+        http=slack_http,
+    )
+    try:
+        workspace = learn_workspace(slack_api)
+    except Exception:
+        slack_http.close()
+        raise
     cometchat = CometChatClient(
         settings.cometchat_url,
         settings.cometchat_api_key,
@@ -57,16 +85,10 @@ def build_services(
         sleep=cometchat_sleep,
         clock=cometchat_clock,
     )
-    slack_http = (
-        httpx.Client(transport=slack_transport, timeout=10.0)
-        if slack_transport is not None
-        else new_http_client(10.0, max_connections=settings.workers)
-    )
-    responder = Responder(slack_http, workers=settings.workers)
-    slack_api = new_web_client(
-        token=settings.slack_bot_token.get_secret_value(),
-        base_url=settings.slack_api_base,
-        http=slack_http,
+    responder = Responder(
+        slack_http,
+        workers=settings.workers,
+        backlog=settings.workers * settings.job_queue_per_worker,
     )
     return Services(
         settings=settings,
@@ -74,6 +96,8 @@ def build_services(
         lists=BannedLists(cometchat),
         responder=responder,
         permissions=Permissions(settings),
+        workspace=workspace,
+        clock=cometchat_clock,
         slack_http=slack_http,
         slack_api=slack_api,
         audit=build_audit_trail(

@@ -76,6 +76,21 @@ class Settings(BaseSettings):
         "delivering the page through response_url instead (Slack gives up after 3 s).",
     )
     workers: int = Field(64, ge=1, le=1000, description="Concurrent background jobs.")
+    job_queue_per_worker: int = Field(
+        4,
+        ge=1,
+        le=100,
+        description="Background jobs that may wait for a free worker, per worker (WORKERS times "
+        "this in all). Beyond that new work is refused with a 'busy, try again' message instead "
+        "of queueing without bound.",
+    )
+    export_time_budget: float = Field(
+        60.0,
+        ge=5,
+        le=600,
+        description="Seconds one CSV export may spend reading a banned list from CometChat. "
+        "Past it the export stops, sends no partial file and says so.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     # Permissions and audit (issue 4). Unset viewer lists = anyone may look; unset moderator

@@ -8,14 +8,17 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from slack_bolt import Ack, BoltContext, BoltRequest, BoltResponse
+from slack_bolt.listener.listener_error_handler import DefaultListenerErrorHandler
+
 from bot.cursor import PageCursor
-from bot.errors import BadCursor
+from bot.errors import BadCursor, JobQueueFull
 from bot.logs import kv
 from bot.messages import explain, log_level_for, operator_hint
 from bot.moderation import render_page
 from bot.services import Services
 from bot.slack.message import Message
-from bot.slack.payloads import beside
+from bot.slack.payloads import beside, ephemeral
 
 log = logging.getLogger("bot.requests")
 
@@ -41,6 +44,41 @@ def report_failure(error: BaseException, **fields: object) -> Message:
         exc_info=level >= logging.ERROR,
     )
     return explain(error, ref=str(fields.get("rid") or ""))
+
+
+def on_listener_error(services: Services) -> Callable[..., BoltResponse | None]:
+    """Bolt's global error handler. A full job queue (`JobQueueFull`, from any listener's
+    `submit`) is answered like a refusal: the person is told to try again in a moment, worded in
+    `bot.messages`. Anything else keeps Bolt's default: logged with its traceback, a 500."""
+
+    def handle(
+        error: Exception,
+        ack: Ack,
+        body: dict,
+        context: BoltContext,
+        request: BoltRequest,
+        response: BoltResponse | None,
+        logger: logging.Logger,
+    ) -> BoltResponse | None:
+        if not isinstance(error, JobQueueFull):
+            DefaultListenerErrorHandler(logger).handle(
+                error=error, request=request, response=response
+            )
+            return None
+        message = report_failure(
+            error, event="busy", rid=new_request_id(), user=context.user_id, type=body.get("type")
+        )
+        if "command" in body:
+            return ack(**ephemeral(message))
+        if body.get("type") == "block_suggestion":
+            return ack(options=[])
+        response_url = body.get("response_url")
+        if isinstance(response_url, str) and response_url:
+            # No job to spare for it: the notice goes out from the request itself.
+            services.responder.post(response_url, beside(message), context="busy")
+        return ack()
+
+    return handle
 
 
 def guarded(work: Callable[[], Outcome], **fields: object) -> Callable[[], Outcome]:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from bot.delivery import ShuttingDown
+from bot.errors import JobQueueFull
 from bot.logs import kv
 from bot.request_body import BodyTimeout, declared_length, read_body
 from bot.webhooks.auth import BasicAuth
@@ -129,6 +130,9 @@ class WebhookEndpoint:
                 b"shutting down\n",
                 {**fields, "outcome": "shutting_down"},
             )
+        except JobQueueFull:
+            # The job queue is at its bound: CometChat's retry (if enabled) comes back later.
+            return "503 Service Unavailable", b"busy\n", {**fields, "outcome": "busy"}
         return "200 OK", f"{accepted.value}\n".encode(), {**fields, "outcome": accepted.value}
 
 

@@ -17,6 +17,8 @@ from tests.fakes.cometchat import LocalServer
 
 SIGNING_SECRET = "test-signing-secret-abcdef"
 BOT_TOKEN = "xoxb-test-token-0123456789"
+TEAM_ID = "T0TEAM"  # the bot's own workspace (auth.test), and the team of every built payload
+BOT_USER_ID = "U0BOT"
 
 
 @dataclass
@@ -46,6 +48,11 @@ class FakeSlack:
         # text) unless a test asks for the JSON form, at the status it names.
         self.refusal_json = False
         self.refusal_status = 400
+        # Who the bot token belongs to, as auth.test tells the bot at start-up. The payload
+        # builders below send requests from TEAM_ID; set these before building services.
+        self.team_id: str = TEAM_ID
+        self.enterprise_id: str | None = None
+        self.org_wide = False
 
     def record(self, item: Received) -> None:
         with self._cond:
@@ -69,6 +76,20 @@ class FakeSlack:
     def default_answer(self, method: str, item: Received, base_url: str) -> dict:
         """Slack's answer when a test sets none: ok, and enough for the file upload flow
         (getUploadURLExternal hands out an upload_url on this fake; uploads are recorded)."""
+        if method == "auth.test":
+            answer: dict = {
+                "ok": True,
+                "url": "https://example.slack.com/",
+                "team": "Example",
+                "user": "banned",
+                "team_id": self.team_id,
+                "user_id": BOT_USER_ID,
+                "bot_id": "B0BOT",
+                "is_enterprise_install": self.org_wide,
+            }
+            if self.enterprise_id:
+                answer["enterprise_id"] = self.enterprise_id
+            return answer
         if method == "files.getUploadURLExternal":
             file_id = "F" + uuid.uuid4().hex[:10].upper()
             return {"ok": True, "upload_url": f"{base_url}/upload/{file_id}", "file_id": file_id}
@@ -87,6 +108,11 @@ class FakeSlack:
             if url in self.unreachable_images:
                 return f"downloading image failed [json-pointer:{pointer}]"
         return None
+
+    def since_startup(self) -> list[Received]:
+        """What reached Slack apart from the bot's start-up `auth.test` (its only call of it)."""
+        with self._cond:
+            return [r for r in self.received if r.path != "/api/auth.test"]
 
     def uploads(self) -> list[Received]:
         """File bytes POSTed to upload URLs (`.raw`), in arrival order."""

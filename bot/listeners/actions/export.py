@@ -8,7 +8,8 @@ import time
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.export import SlackFiles, export_to_dm
+from bot.errors import BotError, ExportTimedOut
+from bot.export import Budget, SlackFiles, export_to_dm
 from bot.listeners.common import report_failure, start_cursor_click
 from bot.listeners.guards import viewers_only
 from bot.logs import kv
@@ -38,44 +39,75 @@ def handle_export(
         return
     guid = click.cursor.guid
     fields = {**click.fields, "guid": guid}
+    try:
+        # Taken on the request path, so a refused click never reaches CometChat.
+        services.exports.take(user)
+    except BotError as exc:
+        message = report_failure(exc, **fields, running=services.exports.running)
+        services.responder.run_then_post(lambda: beside(message), response_url, context=rid)
+        return
 
     def work() -> dict:
-        started = time.perf_counter()
-        # Thousands of users take a while: say first (and in order) that it is on its way.
-        services.responder.post(response_url, beside(export_started(guid)), context=rid)
         try:
-            title = services.lists.group(guid).display_name
-            delivered = export_to_dm(
-                services.cometchat,
-                SlackFiles(client, services.slack_http),
-                guid=guid,
-                title=f"Banned from {title}",
-                user_id=user,
-                comment=lambda stats: export_comment(
-                    rows=stats.rows, complete=stats.complete, title=title, guid=guid
-                ),
-            )
-        except Exception as exc:
-            return beside(report_failure(exc, **fields))
-        stats = delivered.stats
-        log.info(
-            kv(
-                **fields,
-                outcome="ok",
-                rows=stats.rows,
-                pages=stats.pages,
-                bytes=stats.size,
-                complete=stats.complete,
-                ms=(time.perf_counter() - started) * 1000,
-            )
-        )
-        done = export_done(
-            filename=delivered.filename,
-            rows=stats.rows,
-            complete=stats.complete,
-            title=title,
-            guid=guid,
-        )
-        return beside(done)
+            return run_export(services, client, user, guid, response_url, fields)
+        finally:
+            services.exports.release(user)
 
-    services.responder.run_then_post(work, response_url, context=rid)
+    try:
+        services.responder.run_then_post(work, response_url, context=rid)
+    except Exception:
+        services.exports.release(user)  # never started: the slot must not stay taken
+        raise
+
+
+def run_export(
+    services: Services,
+    client: WebClient,
+    user: str,
+    guid: str,
+    response_url: str,
+    fields: dict[str, object],
+) -> dict:
+    """The export itself, on the job pool: a file in the user's DM, or why there is none."""
+    started = time.perf_counter()
+    rid = str(fields.get("rid") or "")
+    # Thousands of users take a while: say first (and in order) that it is on its way.
+    services.responder.post(response_url, beside(export_started(guid)), context=rid)
+    budget = Budget(services.settings.export_time_budget, services.clock(), services.clock)
+    try:
+        title = services.lists.group(guid).display_name
+        delivered = export_to_dm(
+            services.cometchat,
+            SlackFiles(client, services.slack_http),
+            guid=guid,
+            title=f"Banned from {title}",
+            user_id=user,
+            comment=lambda stats: export_comment(
+                rows=stats.rows, complete=stats.complete, title=title, guid=guid
+            ),
+            budget=budget,
+        )
+    except ExportTimedOut as exc:
+        return beside(report_failure(exc, **fields, pages=exc.pages, rows=exc.rows))
+    except Exception as exc:
+        return beside(report_failure(exc, **fields))
+    stats = delivered.stats
+    log.info(
+        kv(
+            **fields,
+            outcome="ok",
+            rows=stats.rows,
+            pages=stats.pages,
+            bytes=stats.size,
+            complete=stats.complete,
+            ms=(time.perf_counter() - started) * 1000,
+        )
+    )
+    done = export_done(
+        filename=delivered.filename,
+        rows=stats.rows,
+        complete=stats.complete,
+        title=title,
+        guid=guid,
+    )
+    return beside(done)
