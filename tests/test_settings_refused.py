@@ -21,7 +21,7 @@ from bot.socket_mode import run_socket_mode
 from tests.conftest import make_settings
 from tests.fakes.cometchat import API_KEY, FakeCometChat
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
-from tests.web_process import SECRETS, WebProcess
+from tests.web_process import SECRETS, WebProcess, procfile_command
 
 BLANK_SECRET = "SLACK_SIGNING_SECRET: blank: copy the Signing Secret from the Slack app's Basic"
 IN_CLEAR = "COMETCHAT_BASE_URL: must start with https://"
@@ -150,10 +150,12 @@ def test_the_socket_mode_listening_line_shows_no_credentials(services, caplog):
 
 
 def run_bot(command: str, cwd: Path, slack: FakeSlack, cometchat_url: str, **env: str):
-    """`python -m bot <command>` with only the given settings in its environment."""
+    """`python -m bot <command>` (or, for "procfile", the Procfile's web line) with only the
+    given settings in its environment."""
     process = WebProcess(cwd, cometchat_url=cometchat_url, slack_url=slack.url, **env)
+    argv = procfile_command() if command == "procfile" else [sys.executable, "-m", "bot", command]
     return subprocess.run(
-        [sys.executable, "-m", "bot", command],
+        argv,
         cwd=cwd,
         env=process.env,
         capture_output=True,
@@ -178,9 +180,12 @@ REFUSALS = [
 ]
 
 
+@pytest.mark.parametrize("entry", ["serve", "procfile"])
 @pytest.mark.parametrize(("env", "line"), REFUSALS)
-def test_serve_refuses_to_start_naming_the_variable(tmp_path, slack, cometchat, served, env, line):
-    result = run_bot("serve", tmp_path, slack, served, **env)
+def test_serve_refuses_to_start_naming_the_variable(
+    tmp_path, slack, cometchat, served, env, line, entry
+):
+    result = run_bot(entry, tmp_path, slack, served, **env)
 
     assert result.returncode == 2
     listed = [entry.strip()[2:] for entry in result.stderr.splitlines() if "  - " in entry]
@@ -202,6 +207,24 @@ def test_check_says_the_same_and_asks_nobody(tmp_path, slack, cometchat, served,
     for secret in SECRETS:
         assert secret not in result.stdout + result.stderr
     assert slack.received == [] and cometchat.requests == []
+
+
+def test_the_web_server_stops_when_slack_refuses_the_token(tmp_path, slack, cometchat, served):
+    """The Procfile's server, when auth.test says no: one line naming the setting, no traceback,
+    and the master stops instead of forking workers that fail again and again."""
+    slack.api_answers["auth.test"] = lambda _r: {"ok": False, "error": "invalid_auth"}
+
+    result = run_bot("procfile", tmp_path, slack, served)
+
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    (line,) = [entry for entry in output.splitlines() if "event=cannot_start" in entry]
+    assert "invalid_auth" in line and "SLACK_BOT_TOKEN" in line
+    assert "Traceback" not in output and "event=listening" not in output
+    for secret in SECRETS:
+        assert secret not in output
+    assert [r.path for r in slack.received] == ["/api/auth.test"]  # once: no respawn loop
+    assert cometchat.requests == []
 
 
 def test_the_same_environment_with_good_values_does_start(tmp_path, slack, served):
