@@ -9,7 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlencode
 
@@ -17,6 +17,19 @@ from tests.fakes.cometchat import LocalServer
 
 SIGNING_SECRET = "test-signing-secret-abcdef"
 BOT_TOKEN = "xoxb-test-token-0123456789"
+
+
+@dataclass
+class Answer:
+    """A Web API answer that is not a plain 200: a 429 with Retry-After, say."""
+
+    body: dict
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+# A Web API answer: read the request, then close the connection without a word.
+HANG_UP = Answer({}, status=0)
 
 
 @dataclass
@@ -37,8 +50,8 @@ class FakeSlack:
     def __init__(self) -> None:
         self.received: list[Received] = []
         self._cond = threading.Condition()
-        # Web API answers by method name; default {"ok": true}.
-        self.api_answers: dict[str, Callable[[Received], dict]] = {}
+        # Web API answers by method name (a body, an Answer or HANG_UP); default {"ok": true}.
+        self.api_answers: dict[str, Callable[[Received], dict | Answer]] = {}
         self.response_status = 200
 
     def record(self, item: Received) -> None:
@@ -104,15 +117,21 @@ class FakeSlack:
                     base = f"http://127.0.0.1:{self.server.server_port}"
                     default = lambda r: fake.default_answer(method, r, base)  # noqa: E731
                     answer = fake.api_answers.get(method, default)(item)
-                    status = 200
                 else:
-                    answer, status = {"ok": True}, fake.response_status
-                data = json.dumps(answer).encode()
+                    answer = Answer({"ok": True}, fake.response_status)
+                if not isinstance(answer, Answer):
+                    answer = Answer(answer)
                 # Recorded before answering: once the bot has its answer (and its job is done),
                 # the request is already visible to the test.
                 fake.record(item)
-                self.send_response(status)
+                if answer is HANG_UP:
+                    self.close_connection = True
+                    return
+                data = json.dumps(answer.body).encode()
+                self.send_response(answer.status)
                 self.send_header("content-type", "application/json")
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
                 self.send_header("content-length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
