@@ -8,16 +8,19 @@ from dataclasses import dataclass, field
 
 import httpx
 from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
 
 from bot.audit import AuditTrail, build_audit_trail
 from bot.banned_list import BannedLists
 from bot.cometchat import CometChatClient, RetryPolicy
-from bot.cometchat.client import new_http_client
+from bot.cometchat.client import new_http_client, tls_context
 from bot.delivery import Responder
 from bot.export import MAX_EXPORTS_AT_ONCE, ExportSlots
 from bot.permissions import Permissions
 from bot.settings import Settings
-from bot.slack.web_api import new_web_client
 from bot.slack.workspace import Workspace, learn_workspace
 
 
@@ -34,7 +37,7 @@ class Services:
     audit: AuditTrail = field(default_factory=lambda: AuditTrail("", None))
     # Pooled HTTP to Slack outside the Web API: file bytes to upload URLs (CSV export, issue 5).
     slack_http: httpx.Client = field(default_factory=lambda: new_http_client(10.0))
-    # The Web API (audit, feed, ban form, export) over that same pool; None only in bare fakes.
+    # The Web API (audit, feed, ban form, export); None only in bare fakes.
     slack_api: WebClient | None = None
     # One export per user and a few per process: each reads a whole list from CometChat.
     exports: ExportSlots = field(default_factory=lambda: ExportSlots(MAX_EXPORTS_AT_ONCE))
@@ -66,9 +69,7 @@ def build_services(
         else new_http_client(10.0, max_connections=settings.workers)
     )
     slack_api = new_web_client(
-        token=settings.slack_bot_token.get_secret_value(),
-        base_url=settings.slack_api_base,
-        http=slack_http,
+        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_base
     )
     try:
         workspace = learn_workspace(slack_api)
@@ -103,4 +104,19 @@ def build_services(
         audit=build_audit_trail(
             settings.audit_channel_id, client=slack_api, submit=responder.submit
         ),
+    )
+
+
+def new_web_client(*, token: str, base_url: str) -> WebClient:
+    """slack_sdk's client as shipped: a connection per call (urllib), its own retry handlers."""
+    return WebClient(
+        token=token,
+        base_url=base_url,
+        timeout=10,
+        ssl=tls_context(),  # the shared context: urllib would load the CA store on every call
+        # A burst (a bulk ban in the feed, an audit storm) can meet a rate limit: wait it out.
+        retry_handlers=[
+            ConnectionErrorRetryHandler(),
+            RateLimitErrorRetryHandler(max_retry_count=2),
+        ],
     )

@@ -11,16 +11,15 @@ import pytest
 from slack_sdk import WebClient
 
 from bot.audit import AuditEntry, AuditTrail, build_audit_trail
-from bot.cometchat.client import new_http_client
-from bot.slack.web_api import new_web_client
+from bot.services import new_web_client
 from tests.fakes.slack import BOT_TOKEN
 
 ENTRY = AuditEntry("U0MOD", "ban", "cometchat-guid-1", "user-001", 1_700_000_000, "done")
 
 
 def _trail(slack, channel: str = "C0AUDIT", **kw) -> AuditTrail:
-    # The production client: the Web API over a pooled httpx client.
-    client = new_web_client(token=BOT_TOKEN, base_url=slack.url + "/api/", http=new_http_client())
+    # The production client, as services builds it.
+    client = new_web_client(token=BOT_TOKEN, base_url=slack.url + "/api/")
     return build_audit_trail(channel, client=client, **kw)
 
 

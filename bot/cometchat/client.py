@@ -1,11 +1,10 @@
 """HTTP client for the CometChat REST API v3.
 
-Requests go straight to an `httpx` transport: `bot.transport.KeepAliveTransport` (pooled keep-alive
-connections, short timeouts) in production, `httpx.MockTransport` in tests. httpx's Client layer
-(cookies, auth flows, redirects) is skipped on purpose: none of it applies to an API-key JSON API,
-and it cost about 0.1 ms of CPU per call on the hot path of every command. Reads are retried
-on 5xx, connection errors and 429 (honouring `Retry-After`) within a time budget; writes are never
-retried blindly, since a ban that timed out may still have happened.
+Requests go through one `httpx.Client`: pooled keep-alive connections, short timeouts, proxies
+from the environment (`HTTPS_PROXY`, `NO_PROXY`…), no redirects followed. Tests hand it an
+`httpx.MockTransport`. Reads are retried on 5xx, transport errors, garbled 2xx answers and 429
+(honouring `Retry-After`) within a time budget; writes are never retried, since a ban that timed
+out may still have happened.
 """
 
 from __future__ import annotations
@@ -26,7 +25,6 @@ from pydantic import SecretStr, ValidationError
 
 from bot.cometchat import errors
 from bot.cometchat.models import BannedPage, Group
-from bot.transport import new_transport
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +53,7 @@ class CometChatClient:
         api_key: SecretStr,
         *,
         transport: httpx.BaseTransport | None = None,
+        verify: ssl.SSLContext | None = None,
         timeout: float = 5.0,
         max_connections: int = 100,
         retry: RetryPolicy | None = None,
@@ -62,21 +61,23 @@ class CometChatClient:
         clock: Callable[[], float] = time.monotonic,
     ):
         self._base = base_url.rstrip("/")
-        self._api_key = api_key
-        self._transport = transport or new_transport(
-            self._base, ssl_context=_tls_context(), max_connections=max_connections
+        self._http = new_http_client(
+            timeout,
+            max_connections,
+            transport=transport,
+            verify=verify,
+            headers={
+                "apikey": api_key.get_secret_value(),
+                "accept": "application/json",
+                "user-agent": USER_AGENT,
+            },
         )
-        self._timeouts = _timeouts(timeout).as_dict()
-        # Parsed once: every read carries the same headers, and the same few URLs (a group's
-        # pages) come back again and again; httpx's URL parsing costs ~30 us a time.
-        self._read_headers = httpx.Headers(self._headers())
-        self._url = functools.lru_cache(maxsize=256)(httpx.URL)
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._clock = clock
 
     def close(self) -> None:
-        self._transport.close()
+        self._http.close()
 
     # -- operations -------------------------------------------------------------------------
 
@@ -136,41 +137,33 @@ class CometChatClient:
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    def _headers(self, on_behalf_of: str | None = None) -> dict[str, str]:
-        headers = {
-            "apikey": self._api_key.get_secret_value(),
-            "accept": "application/json",
-            "user-agent": USER_AGENT,
-        }
-        if on_behalf_of:
-            headers["onBehalfOf"] = on_behalf_of
-        return headers
-
     def _write(self, method: str, guid: str, uid: str, on_behalf_of: str | None) -> None:
         url = f"{self._base}/groups/{segment(guid)}/bannedusers/{segment(uid)}"
         try:
-            response = self._send(method, url, self._headers(on_behalf_of))
-        except httpx.TransportError as exc:
+            response = self._http.request(
+                method, url, headers={"onBehalfOf": on_behalf_of} if on_behalf_of else None
+            )
+        except httpx.RequestError as exc:
             # Not retried: the write may have reached CometChat before the connection failed.
-            raise errors.Unavailable(f"{method} bannedusers: {type(exc).__name__}") from None
+            raise errors.Unavailable(f"{method} bannedusers: {type(exc).__name__}") from exc
         if response.status_code >= 400:
             raise _error_from(response, guid=guid, uid=uid)
         _json(response)
 
     def _get(self, path: str, *, params: Mapping[str, Any] | None = None, guid: str = "") -> dict:
         url = self._base + path + (f"?{urlencode(params, quote_via=quote)}" if params else "")
-        headers = self._read_headers
         started = self._clock()
         attempt = 0
         while True:
             attempt += 1
+            cause: Exception | None = None  # kept on the error: what failed underneath
             try:
-                response = self._send("GET", url, headers)
-            except httpx.TransportError as exc:
+                response = self._http.get(url)
+            except httpx.RequestError as exc:
                 failure: errors.CometChatError = errors.Unavailable(
                     f"GET {path}: {type(exc).__name__}"
                 )
-                wait = self._backoff(attempt)
+                wait, cause = self._backoff(attempt), exc
             else:
                 if response.status_code < 400:
                     try:
@@ -194,7 +187,7 @@ class CometChatClient:
                     raise failure
             elapsed = self._clock() - started
             if attempt >= self._retry.attempts or elapsed + wait > self._retry.budget:
-                raise failure
+                raise failure from cause
             log.info(
                 "cometchat_retry path=%s attempt=%d wait=%.2f reason=%s",
                 path,
@@ -204,26 +197,13 @@ class CometChatClient:
             )
             self._sleep(wait)
 
-    def _send(
-        self, method: str, url: str, headers: dict[str, str] | httpx.Headers
-    ) -> httpx.Response:
-        request = httpx.Request(
-            method, self._url(url), headers=headers, extensions={"timeout": self._timeouts}
-        )
-        response = self._transport.handle_request(request)
-        try:
-            response.read()
-        finally:
-            response.close()
-        return response
-
     def _backoff(self, attempt: int) -> float:
         base = min(self._retry.max_backoff, self._retry.backoff * 2 ** (attempt - 1))
         return base * (0.5 + random.random() / 2)
 
 
 @functools.cache
-def _tls_context() -> ssl.SSLContext:
+def tls_context() -> ssl.SSLContext:
     # Loading the CA bundle takes ~80 ms; one context serves every client (it is thread-safe).
     return httpx.create_ssl_context()
 
@@ -232,14 +212,27 @@ def _timeouts(timeout: float) -> httpx.Timeout:
     return httpx.Timeout(timeout, connect=min(timeout, 3.0))
 
 
-def new_http_client(timeout: float = 5.0, max_connections: int = 100) -> httpx.Client:
-    """A pooled client with timeouts short enough to stay inside Slack's patience."""
+def new_http_client(
+    timeout: float = 5.0,
+    max_connections: int = 100,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    verify: ssl.SSLContext | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> httpx.Client:
+    """A pooled client with timeouts short enough to stay inside Slack's patience.
+
+    Without a `transport`, httpx builds its own and routes through the environment's proxies
+    (`HTTPS_PROXY`, `NO_PROXY`…); handed one, it ignores them: only tests pass a transport.
+    """
     return httpx.Client(
-        verify=_tls_context(),
+        transport=transport,
+        verify=verify or tls_context(),
         timeout=_timeouts(timeout),
         limits=httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_connections
         ),
+        headers=headers,
         follow_redirects=False,
     )
 

@@ -9,7 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlencode
 
@@ -19,6 +19,19 @@ SIGNING_SECRET = "test-signing-secret-abcdef"
 BOT_TOKEN = "xoxb-test-token-0123456789"
 TEAM_ID = "T0TEAM"  # the bot's own workspace (auth.test), and the team of every built payload
 BOT_USER_ID = "U0BOT"
+
+
+@dataclass
+class Answer:
+    """A Web API answer that is not a plain 200: a 429 with Retry-After, say."""
+
+    body: dict
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+# A Web API answer: read the request, then close the connection without a word.
+HANG_UP = Answer({}, status=0)
 
 
 @dataclass
@@ -39,8 +52,8 @@ class FakeSlack:
     def __init__(self) -> None:
         self.received: list[Received] = []
         self._cond = threading.Condition()
-        # Web API answers by method name; default {"ok": true}.
-        self.api_answers: dict[str, Callable[[Received], dict]] = {}
+        # Web API answers by method name (a body, an Answer or HANG_UP); default {"ok": true}.
+        self.api_answers: dict[str, Callable[[Received], dict | Answer]] = {}
         self.response_status = 200
         # Image URLs Slack "cannot download": a message showing one is refused, as Slack does.
         self.unreachable_images: set[str] = set()
@@ -142,7 +155,7 @@ class FakeSlack:
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 item = Received(self.path, headers, body, raw)
                 failure = fake.image_failure(body)
-                status, ctype = 200, "application/json"
+                ctype = "application/json"
                 if self.path.startswith("/api/"):
                     method = self.path[len("/api/") :].split("?")[0]
                     base = f"http://127.0.0.1:{self.server.server_port}"
@@ -152,18 +165,28 @@ class FakeSlack:
                         if failure
                         else fake.api_answers.get(method, default)(item)
                     )
-                    data = json.dumps(answer).encode()
                 elif failure and fake.refusal_json:
-                    status, data = fake.refusal_status, json.dumps(_refusal(failure)).encode()
+                    answer = Answer(_refusal(failure), fake.refusal_status)
                 elif failure:
-                    status, ctype, data = fake.refusal_status, "text/plain", b"invalid_blocks"
+                    answer = Answer({}, fake.refusal_status)
+                    ctype = "text/plain"  # a response_url refuses in plain text
                 else:
-                    status, data = fake.response_status, json.dumps({"ok": True}).encode()
+                    answer = Answer({"ok": True}, fake.response_status)
+                if not isinstance(answer, Answer):
+                    answer = Answer(answer)
                 # Recorded before answering: once the bot has its answer (and its job is done),
                 # the request is already visible to the test.
                 fake.record(item)
-                self.send_response(status)
+                if answer is HANG_UP:
+                    self.close_connection = True
+                    return
+                data = (
+                    b"invalid_blocks" if ctype == "text/plain" else json.dumps(answer.body).encode()
+                )
+                self.send_response(answer.status)
                 self.send_header("content-type", ctype)
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
                 self.send_header("content-length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
