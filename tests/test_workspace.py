@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlencode
 
 import pytest
 
 from bot.cursor import PageCursor
 from bot.errors import StartupError
-from bot.services import build_services
+from bot.services import build_services, new_web_client
 from bot.slack.feed import ACTION_OPEN_LIST
 from bot.slack.moderation import (
     ACTION_UNBAN,
@@ -24,10 +25,10 @@ from bot.slack.moderation import (
     UnbanRef,
 )
 from bot.slack.picker import ACTION_PICK_GROUP
-from bot.slack.web_api import new_web_client
 from bot.slack.workspace import Actor, Workspace, actor_of, learn_workspace
 from bot.socket_mode import run_socket_mode
 from tests.conftest import GUID, make_settings
+from tests.fakes.cometchat import LocalServer
 from tests.fakes.slack import (
     BOT_TOKEN,
     TEAM_ID,
@@ -37,6 +38,7 @@ from tests.fakes.slack import (
     view_submission_body,
 )
 from tests.fakes.socket_mode import FakeSocketMode
+from tests.web_process import free_port
 
 GUEST_TEAM = "T0OTHER"  # the other company of a Slack Connect channel
 GUEST = "U0GUEST"
@@ -274,31 +276,37 @@ def test_socket_mode_does_not_connect_when_auth_test_fails(slack):
 
 
 def test_unreachable_slack_stops_start_up_naming_the_setting():
-    import httpx
-
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
-
-    http = httpx.Client(transport=httpx.MockTransport(refuse))
-    client = new_web_client(token=BOT_TOKEN, base_url="https://slack.test/api/", http=http)
+    client = new_web_client(token=BOT_TOKEN, base_url=f"http://127.0.0.1:{free_port()}/api/")
     client.retry_handlers = []  # one attempt is enough to know
 
     with pytest.raises(StartupError) as raised:
         learn_workspace(client)
 
-    assert "slack.test" in str(raised.value) and "SLACK_API_URL" in str(raised.value)
+    assert "127.0.0.1" in str(raised.value) and "SLACK_API_URL" in str(raised.value)
+
+
+class _ProxyPage(BaseHTTPRequestHandler):
+    """What a captive proxy answers instead of Slack: a page of HTML."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        body = b"<html>proxy</html>"
+        self.send_response(200)
+        self.send_header("content-type", "text/html")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
 
 
 def test_an_answer_that_is_not_slack_stops_start_up():
-    import httpx
+    with LocalServer(_ProxyPage) as proxy:
+        client = new_web_client(token=BOT_TOKEN, base_url=proxy.url + "/api/")
 
-    http = httpx.Client(
-        transport=httpx.MockTransport(lambda r: httpx.Response(200, text="<html>proxy</html>"))
-    )
-    client = new_web_client(token=BOT_TOKEN, base_url="https://proxy.test/api/", http=http)
-
-    with pytest.raises(StartupError, match=r"did not answer auth\.test like Slack"):
-        learn_workspace(client)
+        with pytest.raises(StartupError, match=r"did not answer auth\.test like Slack"):
+            learn_workspace(client)
 
 
 # -- whose team a payload names ----------------------------------------------------------------
