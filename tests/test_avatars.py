@@ -112,7 +112,7 @@ PAGE = {"replace_original": True, "text": "t", "blocks": [{**SECTION, "accessory
 
 
 def post(slack: Slack, payload: dict) -> bool:
-    responder = Responder(httpx.Client(transport=httpx.MockTransport(slack)), workers=1)
+    responder = Responder(httpx.Client(transport=httpx.MockTransport(slack)), workers=1, backlog=4)
     try:
         return responder.post("https://hooks.slack.test/r/1", payload, context="rid-1")
     finally:
