@@ -1,4 +1,4 @@
-"""Issue 5 figures: Export CSV of a large group (time, bytes, peak Python memory) and search.
+"""Export CSV figures of a large group (time, bytes, peak Python memory) and search.
 
     .venv/bin/python -m bench.find            # 5,000 banned users
     .venv/bin/python -m bench.find 20000

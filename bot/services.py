@@ -33,9 +33,9 @@ class Services:
     permissions: Permissions
     # The team the bot token belongs to (auth.test at start-up); requests from others are refused.
     workspace: Workspace
-    # Ban/unban audit trail (issue 4); log-only unless AUDIT_CHANNEL_ID is set.
+    # Ban/unban audit trail; log-only unless AUDIT_CHANNEL_ID is set.
     audit: AuditTrail = field(default_factory=lambda: AuditTrail("", None))
-    # Pooled HTTP to Slack outside the Web API: file bytes to upload URLs (CSV export, issue 5).
+    # Pooled HTTP to Slack outside the Web API: file bytes to upload URLs (CSV export).
     slack_http: httpx.Client = field(default_factory=lambda: new_http_client(10.0))
     # The Web API (audit, feed, ban form, export); None only in bare fakes.
     slack_api: WebClient | None = None

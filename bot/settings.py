@@ -93,17 +93,17 @@ class Settings(BaseSettings):
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
-    # Permissions and audit (issue 4). Unset viewer lists = anyone may look; unset moderator
+    # Permissions and audit. Unset viewer lists = anyone may look; unset moderator
     # list = nobody may act.
     viewer_user_ids: IdList = Field(default_factory=frozenset)
     viewer_channel_ids: IdList = Field(default_factory=frozenset)
     moderator_user_ids: IdList = Field(default_factory=frozenset)
     audit_channel_id: str = Field("", description="Channel for the ban/unban audit trail.")
 
-    # Socket Mode for local development without a public URL (issue 6).
+    # Socket Mode for local development without a public URL.
     slack_app_token: SecretStr | None = Field(None, description="App-level token (xapp-…).")
 
-    # Live moderation feed from CometChat webhooks (issue 8).
+    # Live moderation feed from CometChat webhooks.
     cometchat_webhook_user: str = ""
     cometchat_webhook_password: SecretStr | None = None
     feed_channel_id: str = ""

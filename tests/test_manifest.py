@@ -30,7 +30,7 @@ SCOPE_ALLOWLIST = {
     # chat.postMessage into channels the bot was invited to: the ban/unban audit trail
     # (AUDIT_CHANNEL_ID) and the live moderation feed (FEED_CHANNEL_ID).
     "chat:write": "audit trail and moderation feed messages",
-    # Export CSV (issue 5): upload the file, and open the requester's DM to share it in (a file
+    # Export CSV: upload the file, and open the requester's DM to share it in (a file
     # cannot be ephemeral; the list was shown only to the requester).
     "files:write": "Export CSV uploads",
     "im:write": "the DM an exported CSV is shared in",

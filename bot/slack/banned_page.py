@@ -19,7 +19,7 @@ NAV_BLOCK_ID = "banned_nav"
 
 NAME_LIMIT = 150
 
-# Extra blocks a caller may add under a user's row (e.g. moderation buttons, issue 4).
+# Extra blocks a caller may add under a user's row (e.g. moderation buttons).
 UserExtras = Callable[[BannedUser], list[Block | Json]]
 
 

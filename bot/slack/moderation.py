@@ -1,7 +1,7 @@
 """Moderation in Block Kit: Unban buttons, the ban modal, results and the audit line. Pure.
 
 The button values are small pydantic models (like `PageCursor`) so any instance can serve any
-click. `ACTION_UNBAN` + `UnbanRef` are shared with the live feed (issue 8): a feed message's Unban
+click. `ACTION_UNBAN` + `UnbanRef` are shared with the live feed: a feed message's Unban
 button carries no cursor, and the handler then reports the result without re-rendering a list.
 """
 
@@ -35,7 +35,7 @@ from bot.slack.text import code, date_token, escape, truncate
 if TYPE_CHECKING:
     from bot.audit import AuditEntry
 
-ACTION_UNBAN = "banned_unban"  # also used by the live feed's buttons (issue 8)
+ACTION_UNBAN = "banned_unban"  # also used by the live feed's buttons
 ACTION_BAN_OPEN = "banned_ban_open"  # "Ban a user" under the list: opens the ban modal
 ACTION_BAN_CONFIRM = "banned_ban_confirm"  # the confirm-protected button of `/banned <g> ban <u>`
 ACTION_BAN_CANCEL = "banned_ban_cancel"

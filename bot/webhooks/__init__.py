@@ -1,4 +1,4 @@
-"""CometChat webhooks in, the live moderation feed out (issue 8).
+"""CometChat webhooks in, the live moderation feed out.
 
 - `models`: payloads parsed into typed events (and the reasons some are not);
 - `auth`, `endpoint`: the WSGI handler at `WEBHOOK_PATH`, behind HTTP Basic Auth;

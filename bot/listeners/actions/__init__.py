@@ -16,7 +16,7 @@ def register(app: App, services: Services) -> None:
         handle_page_click(ack, body, action, services)
 
     moderation.register(app, services)  # Unban / Ban, each behind moderators_only
-    # Share in channel, Export CSV, the group picker (issue 5), each behind viewers_only
+    # Share in channel, Export CSV, the group picker, each behind viewers_only
     share.register(app, services)
     export.register(app, services)
     picker.register(app, services)

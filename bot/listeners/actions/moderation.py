@@ -1,7 +1,7 @@
 """Unban and ban buttons. Each is registered behind `moderators_only`; here we only act.
 
 Answers travel through the click's `response_url`: a list is re-rendered in place with the
-outcome on top; a live-feed message (issue 8, no cursor in the value) gets its button row
+outcome on top; a live-feed message (no cursor in the value) gets its button row
 replaced by the outcome, or the clicker gets a new ephemeral message.
 """
 
