@@ -14,8 +14,8 @@ from bot.logs import LOG_FORMAT, SingleLineFormatter, configure_logging
 from bot.slack.banned_page import ACTION_NEXT
 from tests.conftest import GUID
 from tests.fakes.cometchat import API_KEY, FakeCometChat, Recorded
-from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, action_body, command_body, sign
-from tests.web_process import SECRETS, WebProcess
+from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, action_body, command_body, sign
+from tests.web_process import SECRETS, WebProcess, web_with_fakes
 
 LOG_LINE = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} level=(DEBUG|INFO|WARNING|ERROR|CRITICAL) "
@@ -60,22 +60,19 @@ def logged(tmp_path_factory: pytest.TempPathFactory) -> WebProcess:
 
     Module-scoped: the tests below read the same output, so the process runs once.
     """
-    cometchat, slack = FakeCometChat(), FakeSlack()
+    cometchat = FakeCometChat()
     cometchat.add_group(GUID, "Hiking Group", banned=57)
     cometchat.interceptor = _troublesome
     with (
-        cometchat.serve() as upstream,
-        slack.serve() as slack_server,
-        WebProcess(
+        web_with_fakes(
             tmp_path_factory.mktemp("logs"),
-            cometchat_url=upstream.url,
-            slack_url=slack_server.url,
+            cometchat,
             LOG_LEVEL="DEBUG",
             COMETCHAT_RETRY_BUDGET="0.3",
-        ) as web,
-        httpx.Client(base_url=web.url, timeout=10) as http,
+        ) as running,
+        httpx.Client(base_url=running.web.url, timeout=10) as http,
     ):
-        slack.url = slack_server.url
+        web, slack = running.web, running.slack
 
         def post(body: bytes, **sign_kw) -> httpx.Response:
             headers = {"content-type": "application/x-www-form-urlencoded", **sign(body, **sign_kw)}

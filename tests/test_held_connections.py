@@ -15,7 +15,7 @@ from tests.conftest import GUID
 from tests.fakes.cometchat import FakeCometChat
 from tests.fakes.slack import FakeSlack, command_body
 from tests.test_hostile_http import exchange, signed_request, statuses
-from tests.web_process import WebProcess
+from tests.web_process import WebProcess, web_with_fakes
 
 HEADER_DEADLINE = 30.0
 IDLE_DEADLINE = 15.0
@@ -24,15 +24,10 @@ HEALTH_BACK_WITHIN = 35.0
 
 @pytest.fixture
 def web(tmp_path) -> Iterator[tuple[WebProcess, FakeCometChat, FakeSlack]]:
-    cometchat, slack = FakeCometChat(), FakeSlack()
+    cometchat = FakeCometChat()
     cometchat.add_group(GUID, "Hiking Group", banned=57)
-    with (
-        cometchat.serve() as upstream,
-        slack.serve() as slack_server,
-        WebProcess(tmp_path, cometchat_url=upstream.url, slack_url=slack_server.url) as process,
-    ):
-        slack.url = slack_server.url
-        yield process, cometchat, slack
+    with web_with_fakes(tmp_path, cometchat) as running:
+        yield running.web, running.cometchat, running.slack
 
 
 def closed_by_server_within(sock: socket.socket, seconds: float) -> float:

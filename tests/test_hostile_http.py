@@ -23,7 +23,7 @@ from bot.web import MAX_BODY
 from tests.conftest import GUID
 from tests.fakes.cometchat import FakeCometChat
 from tests.fakes.slack import FakeSlack, command_body, sign
-from tests.web_process import WebProcess
+from tests.web_process import WebProcess, web_with_fakes
 
 # What an outsider would like to see in our log: it must never appear there.
 FORGED = "event=audit actor=U0MOD action=unban"
@@ -92,19 +92,10 @@ def statuses(answer: bytes) -> list[int]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    cometchat, slack = FakeCometChat(), FakeSlack()
+    cometchat = FakeCometChat()
     cometchat.add_group(GUID, "Hiking Group", banned=57)
-    with (
-        cometchat.serve() as upstream,
-        slack.serve() as slack_server,
-        WebProcess(
-            tmp_path_factory.mktemp("hostile"),
-            cometchat_url=upstream.url,
-            slack_url=slack_server.url,
-        ) as web,
-    ):
-        slack.url = slack_server.url
-        yield Server(web, cometchat, slack)
+    with web_with_fakes(tmp_path_factory.mktemp("hostile"), cometchat) as running:
+        yield Server(running.web, running.cometchat, running.slack)
 
 
 @pytest.fixture

@@ -16,10 +16,13 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-from tests.fakes.cometchat import API_KEY
-from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET
+from tests.fakes.cometchat import API_KEY, FakeCometChat
+from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRETS = (BOT_TOKEN, SIGNING_SECRET, API_KEY)
@@ -135,3 +138,24 @@ class WebProcess:
     @property
     def output(self) -> str:
         return "\n".join(self.lines)
+
+
+@dataclass
+class Running:
+    web: WebProcess
+    cometchat: FakeCometChat
+    slack: FakeSlack
+
+
+@contextmanager
+def web_with_fakes(cwd: Path, cometchat: FakeCometChat, **settings: str) -> Iterator[Running]:
+    """The web process as the Procfile starts it, with `cometchat` and a FakeSlack served on
+    loopback (`slack.url` set) for as long as the block runs."""
+    slack = FakeSlack()
+    with (
+        cometchat.serve() as upstream,
+        slack.serve() as slack_server,
+        WebProcess(cwd, cometchat_url=upstream.url, slack_url=slack_server.url, **settings) as web,
+    ):
+        slack.url = slack_server.url
+        yield Running(web, cometchat, slack)
