@@ -212,6 +212,13 @@ def _timeouts(timeout: float) -> httpx.Timeout:
     return httpx.Timeout(timeout, connect=min(timeout, 3.0))
 
 
+# Idle connections kept for reuse. httpcore asks every idle connection "readable?" twice per
+# request (encode/httpcore#928), and under gevent each ask is a trip through the hub: with 64
+# kept, 16 concurrent commands cost 15-45 % more CPU each than with 4 (bench/load.py's throughput
+# phase, three A/B pairs). Bursts still open up to `max_connections`; the surplus closes after.
+KEEPALIVE_CONNECTIONS = 4
+
+
 def new_http_client(
     timeout: float = 5.0,
     max_connections: int = 100,
@@ -230,7 +237,8 @@ def new_http_client(
         verify=verify or tls_context(),
         timeout=_timeouts(timeout),
         limits=httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
+            max_connections=max_connections,
+            max_keepalive_connections=min(max_connections, KEEPALIVE_CONNECTIONS),
         ),
         headers=headers,
         follow_redirects=False,
