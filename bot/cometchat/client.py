@@ -87,7 +87,7 @@ class CometChatClient:
         params: dict[str, Any] = {"page": page, "perPage": per_page}
         if search:
             # Not declared for this endpoint in the spec: the server may ignore it, so callers
-            # filter the page themselves too (bot.search).
+            # filter the page themselves too (bot.domain.search).
             params["searchKey"] = search
         body = self._get(f"/groups/{segment(guid)}/bannedusers", params=params, guid=guid)
         try:

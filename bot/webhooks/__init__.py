@@ -6,5 +6,5 @@
 - `build.create_webhook_endpoint(services)`: the wiring; without credentials or a feed channel
   the endpoint is built shut (404), never open.
 
-Kept free of imports so that `bot.slack.feed` can use the models without a cycle.
+Kept free of imports so that `bot.slack.feed_blocks` can use the models without a cycle.
 """

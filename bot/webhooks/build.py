@@ -6,13 +6,13 @@ import logging
 
 from slack_sdk import WebClient
 
+from bot.domain.member_events import Trigger
 from bot.logs import kv
 from bot.services import Services
 from bot.webhooks.auth import BasicAuth
 from bot.webhooks.dedupe import SeenEvents
 from bot.webhooks.endpoint import WEBHOOK_PATH, WebhookEndpoint
 from bot.webhooks.feed import Feed, parse_trigger_filter
-from bot.webhooks.models import Trigger
 
 log = logging.getLogger("bot.webhooks")
 

@@ -52,7 +52,7 @@ def launch(settings: Settings, *, http: Runner | None = None, socket: Runner | N
     if app_token(settings):
         return (socket or run_socket_mode)(settings)
     if http is None:
-        from bot.server import exec_gunicorn
+        from bot.web.server import exec_gunicorn
 
         return exec_gunicorn()
     return http(settings)

@@ -26,14 +26,20 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.cometchat.models import BannedUser, Group
-from bot.cursor import MAX_GUID_LENGTH, MAX_VALUE_LENGTH, PageCursor, validate_guid, validate_uid
-from bot.errors import BadCursor, InvalidGuid, InvalidUid
+from bot.domain.cursor import (
+    MAX_GUID_LENGTH,
+    MAX_VALUE_LENGTH,
+    PageCursor,
+    validate_guid,
+    validate_uid,
+)
+from bot.domain.errors import BadCursor, InvalidGuid, InvalidUid
 from bot.slack.banned_page import UserExtras
 from bot.slack.message import Message
 from bot.slack.text import code, date_token, escape, truncate
 
 if TYPE_CHECKING:
-    from bot.audit import AuditEntry
+    from bot.slack.audit_channel import AuditEntry
 
 ACTION_UNBAN = "banned_unban"  # also used by the live feed's buttons
 ACTION_BAN_OPEN = "banned_ban_open"  # "Ban a user" under the list: opens the ban modal

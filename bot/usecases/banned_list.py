@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from slack_sdk.models.blocks import Block
 
 from bot.cometchat import BannedPage, CometChatClient, Group
-from bot.cursor import PageCursor
-from bot.search import search_banned
+from bot.domain.cursor import PageCursor
+from bot.domain.search import search_banned
 from bot.slack.banned_page import UserExtras, render_banned_page
+from bot.slack.list_tools import page_tools, search_notes
 from bot.slack.message import Message
-from bot.slack.tools import page_tools, search_notes
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.logs import kv
-from bot.slack.moderation import render_audit
+from bot.slack.moderation_blocks import render_audit
 
 log = logging.getLogger("bot.audit")
 
