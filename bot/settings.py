@@ -211,3 +211,10 @@ def _describe(err: dict) -> str:
         return f"{name}: missing"
     # Never echo the offending value: it may be a secret pasted into the wrong variable.
     return f"{name}: {err.get('msg', 'invalid')}"
+
+
+def app_token(settings: Settings) -> str | None:
+    """The app-level token, or None when unset or blank (`SLACK_APP_TOKEN=` in .env)."""
+    token = settings.slack_app_token
+    value = token.get_secret_value().strip() if token is not None else ""
+    return value or None

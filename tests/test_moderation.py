@@ -8,11 +8,11 @@ import pytest
 
 from bot.cometchat import errors as cc
 from bot.cometchat.models import BannedPage, BannedUser, Group
+from bot.domain.audit import AuditEntry
 from bot.domain.command import BanUser, ListBanned, parse_command
 from bot.domain.cursor import MAX_VALUE_LENGTH, PageCursor
 from bot.domain.errors import BadCursor, InvalidUid
 from bot.settings import MAX_PAGE_SIZE
-from bot.slack.audit_channel import AuditEntry
 from bot.slack.banned_page import render_banned_page
 from bot.slack.message import Message
 from bot.slack.messages import explain_moderation

@@ -18,10 +18,9 @@ import httpx
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.cli.serve import app_token
 from bot.cometchat import CometChatClient, RetryPolicy
 from bot.cometchat import errors as cc
-from bot.settings import ConfigError, Settings, load_settings, url_for_log
+from bot.settings import ConfigError, Settings, app_token, load_settings, url_for_log
 from bot.slack.messages import operator_hint
 
 CHECK_TIMEOUT = 5.0  # seconds per request: a check should answer quickly, even when a host is down

@@ -23,7 +23,7 @@ from slack_sdk.errors import SlackApiError
 from bot.app import create_app
 from bot.logs import kv
 from bot.services import Services, build_services
-from bot.settings import Settings
+from bot.settings import Settings, app_token
 
 log = logging.getLogger("bot.socket_mode")
 
@@ -38,13 +38,6 @@ class Handler(Protocol):
 
 HandlerFactory = Callable[[App, Settings], Handler]
 Runner = Callable[[Settings], int]
-
-
-def app_token(settings: Settings) -> str | None:
-    """The app-level token, or None when unset or blank (`SLACK_APP_TOKEN=` in .env)."""
-    token = settings.slack_app_token
-    value = token.get_secret_value().strip() if token is not None else ""
-    return value or None
 
 
 def launch(settings: Settings, *, http: Runner | None = None, socket: Runner | None = None) -> int:
