@@ -18,7 +18,7 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -205,7 +205,7 @@ def load_settings(**overrides: object) -> Settings:
     return settings
 
 
-def _describe(err: dict) -> str:
+def _describe(err: ErrorDetails) -> str:
     name = "_".join(str(part) for part in err.get("loc", ())).upper() or "SETTINGS"
     if err.get("type") == "missing":
         return f"{name}: missing"

@@ -36,6 +36,7 @@ from bot.domain.cursor import (
 )
 from bot.domain.errors import BadCursor, InvalidGuid, InvalidUid
 from bot.slack.banned_page import UserExtras
+from bot.slack.kit import Json
 from bot.slack.message import Message
 from bot.slack.text import code, date_token, escape, truncate
 
@@ -179,7 +180,7 @@ def unban_button(
 def unban_extras(cursor: PageCursor, group: Group) -> UserExtras:
     """Blocks under each user row: the user's Unban button."""
 
-    def extras(user: BannedUser) -> list[Block]:
+    def extras(user: BannedUser) -> list[Block | Json]:
         button = unban_button(
             guid=cursor.guid,
             uid=user.uid,

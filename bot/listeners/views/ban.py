@@ -75,7 +75,7 @@ def handle_confirm(ack: Ack, body: dict, services: Services) -> None:
     """Step 2 submitted: close the modal, ban, and answer in the list it was opened from."""
     ack()
     user = (body.get("user") or {}).get("id") or ""
-    fields = {"event": "ban_modal", "rid": new_request_id(), "user": user}
+    fields: dict[str, Any] = {"event": "ban_modal", "rid": new_request_id(), "user": user}
     ref = _ref(body)
     if ref is None or ref.uid is None:
         log.warning(kv(**fields, outcome="BadCursor"))
