@@ -2,12 +2,12 @@
 
 One gevent worker serves every request and background job on green threads, so hundreds of slow
 CometChat calls cost little memory and no acknowledgement waits behind another. gunicorn parses
-HTTP and enforces the limits below; the app (bot.server, bot.web) owns none of that.
+HTTP and enforces the limits below; the app (bot.web.server, bot.web.wsgi) owns none of that.
 """
 
 import os
 
-from bot.server import (  # noqa: F401 - gunicorn reads hooks by name from this module
+from bot.web.server import (  # noqa: F401 - gunicorn reads hooks by name from this module
     SHUTDOWN_GRACE,
     logging_config,
     on_starting,
@@ -16,7 +16,7 @@ from bot.server import (  # noqa: F401 - gunicorn reads hooks by name from this 
     worker_exit,
 )
 
-wsgi_app = "bot.server:create_web_app()"
+wsgi_app = "bot.web.server:create_web_app()"
 bind = [f"0.0.0.0:{os.environ.get('PORT', '3000')}"]
 worker_class = "gevent"
 # Heroku sets WEB_CONCURRENCY per dyno size. One gevent worker already serves hundreds of

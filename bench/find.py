@@ -19,8 +19,8 @@ import tracemalloc
 from pydantic import SecretStr
 
 from bot.cometchat import CometChatClient
-from bot.export import SPOOL_IN_MEMORY, write_banned_csv
-from bot.search import search_banned
+from bot.domain.search import search_banned
+from bot.usecases.export import SPOOL_IN_MEMORY, write_banned_csv
 from tests.fakes.cometchat import API_KEY, FakeCometChat
 
 

@@ -20,11 +20,11 @@ import httpx
 
 from bot.app import create_app
 from bot.cometchat.models import BannedPage, BannedUser, Group
-from bot.cursor import PageCursor
+from bot.domain.cursor import PageCursor
 from bot.services import build_services
 from bot.settings import MAX_PAGE_SIZE, load_settings
 from bot.slack.banned_page import render_banned_page
-from bot.slack.moderation import (
+from bot.slack.moderation_blocks import (
     ACTION_UNBAN,
     BanRef,
     UnbanRef,
@@ -33,7 +33,7 @@ from bot.slack.moderation import (
     unban_extras,
     with_notice,
 )
-from bot.web import create_wsgi_app
+from bot.web.wsgi import create_wsgi_app
 from tests.fakes.cometchat import API_KEY, FakeCometChat, make_user
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, action_body, sign
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.cursor import PageCursor
+from bot.domain.cursor import PageCursor
 from bot.logs import configure_logging
 from bot.services import build_services
 from bot.settings import load_settings
 from bot.slack.banned_page import ACTION_NEXT, ACTION_PREVIOUS
 from bot.slack.payloads import ephemeral, replacing
-from bot.web import create_wsgi_app
+from bot.web.wsgi import create_wsgi_app
 
 
 def create():

@@ -30,10 +30,10 @@ def main(argv: list[str] | None = None) -> int:
         monkey.patch_all()
     if command == "check":
         # Reports settings problems itself, beside what Slack and CometChat answer.
-        from bot.check import main as check
+        from bot.cli.check import main as check
 
         return check()
-    from bot.startup import configure_process_logging, settings_or_exit
+    from bot.web.startup import configure_process_logging, settings_or_exit
 
     try:
         settings = settings_or_exit()
@@ -41,11 +41,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 2)
     configure_process_logging(settings)
     if command == "list":
-        from bot.cli_list import main as list_banned
+        from bot.cli.list_banned import main as list_banned
 
         return list_banned(args[1:], settings)
-    from bot.errors import StartupError
-    from bot.socket_mode import launch
+    from bot.cli.serve import launch
+    from bot.domain.errors import StartupError
 
     try:
         return launch(settings)

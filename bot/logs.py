@@ -71,7 +71,7 @@ class SingleLineFormatter(logging.Formatter):
         if second != cached_second:
             stamp = time.strftime(self.default_time_format, self.converter(second))
             self._cached = (second, stamp)
-        return self.default_msec_format % (stamp, record.msecs)
+        return (self.default_msec_format or "%s,%03d") % (stamp, record.msecs)
 
 
 LOG_FORMAT = "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"

@@ -13,15 +13,15 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
-from bot.audit import AuditTrail, build_audit_trail
-from bot.banned_list import BannedLists
 from bot.cometchat import CometChatClient, RetryPolicy
 from bot.cometchat.client import new_http_client, tls_context
-from bot.delivery import Responder
-from bot.export import MAX_EXPORTS_AT_ONCE, ExportSlots
-from bot.permissions import Permissions
+from bot.domain.permissions import Permissions
 from bot.settings import Settings
+from bot.slack.audit_channel import AuditTrail, build_audit_trail
+from bot.slack.delivery import Responder
 from bot.slack.workspace import Workspace, learn_workspace
+from bot.usecases.banned_list import BannedLists
+from bot.usecases.export import MAX_EXPORTS_AT_ONCE, ExportSlots
 
 
 @dataclass

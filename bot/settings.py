@@ -18,7 +18,7 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -205,9 +205,16 @@ def load_settings(**overrides: object) -> Settings:
     return settings
 
 
-def _describe(err: dict) -> str:
+def _describe(err: ErrorDetails) -> str:
     name = "_".join(str(part) for part in err.get("loc", ())).upper() or "SETTINGS"
     if err.get("type") == "missing":
         return f"{name}: missing"
     # Never echo the offending value: it may be a secret pasted into the wrong variable.
     return f"{name}: {err.get('msg', 'invalid')}"
+
+
+def app_token(settings: Settings) -> str | None:
+    """The app-level token, or None when unset or blank (`SLACK_APP_TOKEN=` in .env)."""
+    token = settings.slack_app_token
+    value = token.get_secret_value().strip() if token is not None else ""
+    return value or None

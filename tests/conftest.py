@@ -13,7 +13,7 @@ from hypothesis import settings as hypothesis_settings
 from bot.app import create_app
 from bot.services import Services, build_services
 from bot.settings import Settings, load_settings
-from bot.web import create_wsgi_app
+from bot.web.wsgi import create_wsgi_app
 from tests import seeds
 from tests.fakes.cometchat import API_KEY, FakeCometChat
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, sign

@@ -24,7 +24,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from bot.app import create_app
 from bot.services import Services, build_services
 from bot.settings import Settings
-from bot.web import create_wsgi_app
+from bot.web.wsgi import create_wsgi_app
 from tests.conftest import make_settings
 from tests.fakes.cometchat import FakeCometChat
 from tests.fakes.slack import SIGNING_SECRET, FakeSlack, Received, action_body, command_body, sign

@@ -10,8 +10,9 @@ from concurrent.futures import Future
 import pytest
 from slack_sdk import WebClient
 
-from bot.audit import AuditEntry, AuditTrail, build_audit_trail
+from bot.domain.audit import AuditEntry
 from bot.services import new_web_client
+from bot.slack.audit_channel import AuditTrail, build_audit_trail
 from tests.fakes.slack import BOT_TOKEN
 
 ENTRY = AuditEntry("U0MOD", "ban", "cometchat-guid-1", "user-001", 1_700_000_000, "done")

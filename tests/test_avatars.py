@@ -9,11 +9,11 @@ import logging
 import httpx
 import pytest
 
-from bot.cursor import PageCursor
-from bot.delivery import Responder
+from bot.domain.cursor import PageCursor
 from bot.slack.banned_page import ACTION_NEXT
+from bot.slack.delivery import Responder
+from bot.slack.list_tools import ACTION_SHARE
 from bot.slack.payloads import without_images
-from bot.slack.tools import ACTION_SHARE
 from tests.conftest import GUID
 from tests.fakes.cometchat import FakeCometChat
 from tests.fakes.slack import image_urls

@@ -30,8 +30,8 @@ from pydantic import SecretStr
 
 from bot.cometchat import CometChatClient, RetryPolicy
 from bot.cometchat import errors as cc
-from bot.cursor import PageCursor
-from bot.messages import explain
+from bot.domain.cursor import PageCursor
+from bot.slack.messages import explain
 from tests.fakes.cometchat import API_KEY, FakeCometChat
 from tests.harness import Harness, Reply, harness
 from tests.seeds import CHAOS_SEED
@@ -165,7 +165,7 @@ def chaos() -> Iterator[tuple[Harness, Chaos, VirtualClock]]:
 
 
 def _clear_failure_texts() -> list[re.Pattern[str]]:
-    """What a user may be told when CometChat misbehaves: the wording from bot.messages."""
+    """What a user may be told when CometChat misbehaves: the wording from bot.slack.messages."""
     texts = [explain(cc.Unavailable()).text, explain(cc.UnexpectedResponse()).text]
     patterns = [re.compile(re.escape(t)) for t in texts]
     rate = explain(cc.RateLimited(7.0)).text.replace("7", "@")
@@ -338,9 +338,9 @@ def test_unban_clicks_under_chaos_never_repeat_a_write(chaos):
 
 def test_every_feature_under_chaos_answers_and_never_repeats_a_write(chaos, caplog):
     """Search, paging, share, export, the picker, unban and ban, in a seeded random order."""
-    from bot.slack import moderation as mod
+    from bot.slack import moderation_blocks as mod
+    from bot.slack.list_tools import ACTION_EXPORT, ACTION_SHARE
     from bot.slack.picker import ACTION_PICK_GROUP
-    from bot.slack.tools import ACTION_EXPORT, ACTION_SHARE
     from tests.tour import options_body
 
     h, upstream, _clock = chaos

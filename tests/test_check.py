@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from bot import __main__ as entry
-from bot.check import Status, main, run_check
+from bot.cli.check import Status, main, run_check
 from tests.conftest import make_settings
 from tests.fakes.cometchat import API_KEY, FakeCometChat
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from bot import __main__ as entry
-from bot.cli_list import clean, main, render_table, width
+from bot.cli.list_banned import clean, main, render_table, width
 from bot.cometchat import BannedPage, Group
 from tests.conftest import GUID
 from tests.fakes.cometchat import API_KEY, FakeCometChat, make_user

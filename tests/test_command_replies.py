@@ -12,13 +12,13 @@ import httpx
 import pytest
 from slack_bolt import Ack
 
-from bot.banned_list import BannedLists
 from bot.cometchat import CometChatClient, RetryPolicy
-from bot.cursor import MAX_GUID_LENGTH, PageCursor
+from bot.domain.cursor import MAX_GUID_LENGTH, PageCursor
 from bot.listeners.actions.paging import handle_page_click
 from bot.listeners.commands.banned import handle_banned
 from bot.services import Services
 from bot.slack.banned_page import ACTION_NEXT
+from bot.usecases.banned_list import BannedLists
 from tests.conftest import GUID
 from tests.fakes.clock import FakeClock
 from tests.fakes.cometchat import API_KEY, FakeCometChat, Recorded

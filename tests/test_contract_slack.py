@@ -22,10 +22,10 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 from slack_sdk.errors import SlackObjectFormationError
 
-from bot import messages
 from bot.cometchat import errors as cc
-from bot.cursor import PageCursor
-from bot.errors import BotError
+from bot.domain.cursor import PageCursor
+from bot.domain.errors import BotError
+from bot.slack import messages
 from bot.slack.payloads import beside, ephemeral, replacing
 from tests import hostile
 from tests.cometchat_spec import REPO_ROOT
@@ -275,7 +275,7 @@ def _as_message(item: Received) -> dict[str, Any] | None:
 @seed(HYPOTHESIS_SEED)
 @given(guid=hostile.legal_id, uid=st.none() | hostile.legal_id, page=st.integers(1, 100_000))
 def test_ban_modals_and_confirmation_are_valid_for_any_ids(guid, uid, page):
-    moderation = pytest.importorskip("bot.slack.moderation")
+    moderation = pytest.importorskip("bot.slack.moderation_blocks")
     try:
         ref = moderation.BanRef(
             guid=guid,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.cursor import (
+from bot.domain.cursor import (
     MAX_GUID_LENGTH,
     MAX_PAGE,
     MAX_VALUE_LENGTH,
@@ -14,7 +14,7 @@ from bot.cursor import (
     validate_guid,
     validate_uid,
 )
-from bot.errors import BadCursor, InvalidGuid, InvalidUid
+from bot.domain.errors import BadCursor, InvalidGuid, InvalidUid
 from bot.settings import MAX_PAGE_SIZE
 
 GUID = "cometchat-guid-1"

@@ -11,10 +11,10 @@ import pytest
 from pydantic import SecretStr
 
 from bot.cometchat import CometChatClient
-from bot.cursor import PageCursor
-from bot.export import HEADER, cell, iso_utc, write_banned_csv
-from bot.permissions import Permissions
-from bot.slack.tools import ACTION_EXPORT
+from bot.domain.cursor import PageCursor
+from bot.domain.permissions import Permissions
+from bot.slack.list_tools import ACTION_EXPORT
+from bot.usecases.export import HEADER, cell, iso_utc, write_banned_csv
 from tests.conftest import GUID, make_settings
 from tests.fakes.cometchat import API_KEY, FakeCometChat, make_user
 from tests.fakes.slack import action_body, command_body

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from bot.cursor import PageCursor
-from bot.slack.feed import ACTION_OPEN_LIST, MAX_LISTED, render_feed_event
-from bot.slack.moderation import ACTION_UNBAN, UnbanRef
-from bot.webhooks.models import parse_event
+from bot.domain.cursor import PageCursor
+from bot.domain.member_events import parse_event
+from bot.slack.feed_blocks import ACTION_OPEN_LIST, MAX_LISTED, render_feed_event
+from bot.slack.moderation_blocks import ACTION_UNBAN, UnbanRef
 from tests.webhook_payloads import TRIGGERS, assert_valid, encode, event, example, user
 
 AT = 1_764_140_000  # 2025-11-26 06:53:20 UTC

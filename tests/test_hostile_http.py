@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.web import MAX_BODY
+from bot.web.wsgi import MAX_BODY
 from tests.conftest import GUID
 from tests.fakes.cometchat import FakeCometChat
 from tests.fakes.slack import FakeSlack, command_body, sign

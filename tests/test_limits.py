@@ -14,14 +14,14 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.cursor import PageCursor
-from bot.delivery import Responder
-from bot.errors import ExportRunning, ExportsBusy, JobQueueFull
-from bot.export import ExportSlots
+from bot.domain.cursor import PageCursor
+from bot.domain.errors import ExportRunning, ExportsBusy, JobQueueFull
 from bot.slack.banned_page import ACTION_NEXT
-from bot.slack.moderation import ACTION_BAN_CONFIRM, BanRef
+from bot.slack.delivery import Responder
+from bot.slack.list_tools import ACTION_EXPORT
+from bot.slack.moderation_blocks import ACTION_BAN_CONFIRM, BanRef
 from bot.slack.picker import ACTION_PICK_GROUP
-from bot.slack.tools import ACTION_EXPORT
+from bot.usecases.export import ExportSlots
 from bot.webhooks.auth import BasicAuth
 from bot.webhooks.endpoint import WebhookEndpoint
 from bot.webhooks.feed import Feed

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from bot.settings import Settings
-from bot.web import SLACK_PATH
+from bot.web.wsgi import SLACK_PATH
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "spec" / "slack" / "manifest.schema.1.0.0.json"

@@ -6,17 +6,17 @@ import json
 
 import pytest
 
-from bot.audit import AuditEntry
 from bot.cometchat import errors as cc
 from bot.cometchat.models import BannedPage, BannedUser, Group
-from bot.command import BanUser, ListBanned, parse_command
-from bot.cursor import MAX_VALUE_LENGTH, PageCursor
-from bot.errors import BadCursor, InvalidUid
-from bot.messages import explain_moderation
+from bot.domain.audit import AuditEntry
+from bot.domain.command import BanUser, ListBanned, parse_command
+from bot.domain.cursor import MAX_VALUE_LENGTH, PageCursor
+from bot.domain.errors import BadCursor, InvalidUid
 from bot.settings import MAX_PAGE_SIZE
 from bot.slack.banned_page import render_banned_page
 from bot.slack.message import Message
-from bot.slack.moderation import (
+from bot.slack.messages import explain_moderation
+from bot.slack.moderation_blocks import (
     ACTION_BAN_CONFIRM,
     ACTION_UNBAN,
     BanRef,
@@ -235,7 +235,7 @@ class _Audit:
 
 
 def test_an_unexpected_failure_is_audited_logged_with_its_trace_and_worded(services, caplog):
-    from bot.moderation import act
+    from bot.usecases.moderate import act
 
     def broken(guid: str, uid: str, **kw: object) -> None:
         raise RuntimeError("boom")

@@ -9,7 +9,7 @@ import pytest
 
 from bot.settings import MAX_PAGE_SIZE
 from bot.slack.banned_page import ACTION_NEXT
-from bot.slack.moderation import (
+from bot.slack.moderation_blocks import (
     ACTION_BAN_CANCEL,
     ACTION_BAN_CONFIRM,
     ACTION_BAN_OPEN,

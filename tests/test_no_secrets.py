@@ -134,7 +134,8 @@ def test_the_operators_log_stream_is_clean_at_debug(app, monkeypatch):
 def test_the_operator_commands_print_no_secret(caplog):
     # `python -m bot check` and `python -m bot list`: good settings, a refused Slack token, a
     # refused CometChat key, and a secret pasted into the wrong variable.
-    from bot import check, cli_list
+    from bot.cli import check
+    from bot.cli import list_banned as cli_list
     from tests.conftest import make_settings
     from tests.harness import running_slack
 

@@ -7,7 +7,7 @@ import threading
 from urllib.parse import urlencode
 
 from bot.cometchat.models import Group
-from bot.permissions import Permissions
+from bot.domain.permissions import Permissions
 from bot.slack.picker import ACTION_PICK_GROUP, MAX_LABEL, PICKER_BLOCK_ID, group_options
 from tests.conftest import GUID, make_settings
 from tests.fakes.slack import block_actions_body, command_body

@@ -32,8 +32,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 import bot.listeners
 import bot.slack
-from bot.cursor import PageCursor
-from bot.web import MAX_BODY
+from bot.domain.cursor import PageCursor
+from bot.web.wsgi import MAX_BODY
 from tests import cometchat_spec as spec
 from tests import hostile
 from tests.fakes.cometchat import FakeCometChat
@@ -218,7 +218,7 @@ def test_action_discovery_finds_the_paging_buttons():
 )
 def test_a_search_shows_only_matching_users_and_keeps_the_text_out_of_paths(app, query):
     from bot.cometchat.models import BannedUser
-    from bot.search import fold, matches, normalise_query
+    from bot.domain.search import fold, matches, normalise_query
 
     guid = "cometchat-guid-1"
     mark = _mark(app)
@@ -277,7 +277,7 @@ def test_picker_type_ahead_answers_with_valid_options_for_any_text(app, typed):
     user=st.sampled_from([MODERATOR, "U0VIEWER"]),
 )
 def test_the_ban_modal_takes_any_input_without_writing(app, uid, metadata, user):
-    from bot.slack import moderation as mod
+    from bot.slack import moderation_blocks as mod
     from tests.slack_limits import assert_valid_ack
     from tests.tour import view_submission_body
 
@@ -299,7 +299,7 @@ def test_the_ban_modal_takes_any_input_without_writing(app, uid, metadata, user)
 @property_settings
 @given(metadata=hostile.button_value, user=st.sampled_from([MODERATOR, "U0VIEWER", ""]))
 def test_a_forged_ban_confirmation_never_writes_what_it_does_not_name(app, metadata, user):
-    from bot.slack import moderation as mod
+    from bot.slack import moderation_blocks as mod
     from tests.tour import view_submission_body
 
     mark = _mark(app)
@@ -425,7 +425,7 @@ def test_an_export_of_hostile_names_is_one_row_per_user_and_never_a_formula(app,
     import csv
     import io
 
-    from bot.slack.tools import ACTION_EXPORT
+    from bot.slack.list_tools import ACTION_EXPORT
 
     guid = f"export-{next(_export_groups)}"
     app.cometchat.groups[guid] = {"guid": guid, "name": '=HYPERLINK("http://x")'}
@@ -539,7 +539,7 @@ class ModerationModel(RuleBasedStateMachine):
         return pages[0]
 
     def _page(self) -> int:
-        from bot.slack.moderation import ACTION_BAN_OPEN
+        from bot.slack.moderation_blocks import ACTION_BAN_OPEN
 
         (opener,) = _elements(self.message, ACTION_BAN_OPEN)
         return json.loads(opener["value"])["c"]["p"]
@@ -592,7 +592,7 @@ class ModerationModel(RuleBasedStateMachine):
 
     @rule(k=st.integers(0, 4))
     def ban(self, k: int) -> None:
-        from bot.slack.moderation import ACTION_BAN_CONFIRM, BanRef
+        from bot.slack.moderation_blocks import ACTION_BAN_CONFIRM, BanRef
 
         uid = f"new-{k}"
         value = BanRef(guid=self.GUID, uid=uid, cursor=self._cursor()).encode()

@@ -8,14 +8,14 @@ import pytest
 from pydantic import SecretStr
 
 from bot.cometchat import CometChatClient
-from bot.command import ListBanned, ShowHelp, parse_command
-from bot.cursor import PageCursor
-from bot.errors import QueryTooLong
-from bot.moderation import render_page
-from bot.search import MAX_QUERY_LENGTH, SCAN_PER_PAGE, search_banned
+from bot.domain.command import ListBanned, ShowHelp, parse_command
+from bot.domain.cursor import PageCursor
+from bot.domain.errors import QueryTooLong
+from bot.domain.search import MAX_QUERY_LENGTH, SCAN_PER_PAGE, search_banned
 from bot.services import build_services
 from bot.slack.banned_page import ACTION_NEXT, ACTION_PREVIOUS
-from bot.slack.tools import ACTION_EXPORT, ACTION_SHARE, SEARCH_NOTE_BLOCK_ID
+from bot.slack.list_tools import ACTION_EXPORT, ACTION_SHARE, SEARCH_NOTE_BLOCK_ID
+from bot.usecases.moderate import render_page
 from tests.conftest import GUID, make_settings
 from tests.fakes.cometchat import API_KEY, FakeCometChat, make_user
 from tests.fakes.slack import action_body, command_body

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli.serve import run_socket_mode
 from bot.settings import ConfigError
-from bot.socket_mode import run_socket_mode
 from tests.conftest import make_settings
 from tests.fakes.cometchat import API_KEY, FakeCometChat
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack

@@ -13,12 +13,12 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.cursor import PageCursor
-from bot.permissions import Permissions
+from bot.domain.cursor import PageCursor
+from bot.domain.permissions import Permissions
 from bot.slack.banned_page import ACTION_NEXT
+from bot.slack.list_tools import ACTION_SHARE
 from bot.slack.message import Message
 from bot.slack.share import SHARED_BY_BLOCK_ID, shared_copy
-from bot.slack.tools import ACTION_SHARE
 from tests.conftest import GUID, make_settings
 from tests.fakes.slack import action_body, command_body
 from tests.slack_limits import assert_no_injected_markup, assert_valid_message

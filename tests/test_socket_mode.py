@@ -20,8 +20,8 @@ import pytest
 from slack_bolt.adapter.socket_mode.builtin import SocketModeHandler
 
 from bot.app import create_app
+from bot.cli.serve import create_handler, launch, run_socket_mode
 from bot.slack.banned_page import ACTION_NEXT
-from bot.socket_mode import create_handler, launch, run_socket_mode
 from tests.conftest import GUID, make_settings
 from tests.fakes.cometchat import API_KEY
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, action_body, command_body

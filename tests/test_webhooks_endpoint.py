@@ -10,11 +10,11 @@ from concurrent.futures import Future
 import pytest
 from pydantic import SecretStr
 
-from bot.delivery import ShuttingDown
+from bot.domain.member_events import Trigger, parse_event
+from bot.slack.delivery import ShuttingDown
 from bot.webhooks.auth import BasicAuth
 from bot.webhooks.endpoint import MAX_BODY, WebhookEndpoint
 from bot.webhooks.feed import Accepted, Feed
-from bot.webhooks.models import Trigger, parse_event
 from tests.webhook_payloads import encode, example
 
 AUTH = "Basic " + base64.b64encode(b"cometchat:hookPassw0rd123").decode()

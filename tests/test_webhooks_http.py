@@ -14,11 +14,11 @@ import httpx
 import pytest
 
 from bot.app import create_app
-from bot.cursor import PageCursor
+from bot.domain.cursor import PageCursor
 from bot.services import Services, build_services
-from bot.slack.feed import ACTION_OPEN_LIST
-from bot.slack.moderation import ACTION_UNBAN, UnbanRef
-from bot.web import create_wsgi_app
+from bot.slack.feed_blocks import ACTION_OPEN_LIST
+from bot.slack.moderation_blocks import ACTION_UNBAN, UnbanRef
+from bot.web.wsgi import create_wsgi_app
 from bot.webhooks.build import create_webhook_endpoint
 from bot.webhooks.endpoint import MAX_BODY, WEBHOOK_PATH
 from tests.conftest import GUID, _QuietHandler, _ThreadingWSGIServer, make_settings
@@ -96,7 +96,7 @@ def start(slack: FakeSlack, cometchat: FakeCometChat, caplog) -> Iterator[Callab
         services = build_services(
             make_settings(**values), cometchat_transport=cometchat.transport()
         )
-        # Wired exactly as bot.server wires production.
+        # Wired exactly as bot.web.server wires production.
         wsgi = create_wsgi_app(
             create_app(services),
             signing_secret=SIGNING_SECRET,

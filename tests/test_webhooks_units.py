@@ -9,11 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from bot.slack.feed import render_feed_event
+from bot.domain.member_events import MalformedEvent, Trigger, UnsupportedTrigger, parse_event
+from bot.slack.feed_blocks import render_feed_event
 from bot.webhooks.auth import BasicAuth
 from bot.webhooks.dedupe import SeenEvents
 from bot.webhooks.feed import event_time, parse_trigger_filter
-from bot.webhooks.models import MalformedEvent, Trigger, UnsupportedTrigger, parse_event
 from tests.webhook_payloads import (
     TRIGGERS,
     encode,

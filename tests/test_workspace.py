@@ -12,11 +12,12 @@ from urllib.parse import parse_qs, urlencode
 
 import pytest
 
-from bot.cursor import PageCursor
-from bot.errors import StartupError
+from bot.cli.serve import run_socket_mode
+from bot.domain.cursor import PageCursor
+from bot.domain.errors import StartupError
 from bot.services import build_services, new_web_client
-from bot.slack.feed import ACTION_OPEN_LIST
-from bot.slack.moderation import (
+from bot.slack.feed_blocks import ACTION_OPEN_LIST
+from bot.slack.moderation_blocks import (
     ACTION_UNBAN,
     UID_ACTION_ID,
     UID_BLOCK_ID,
@@ -26,7 +27,6 @@ from bot.slack.moderation import (
 )
 from bot.slack.picker import ACTION_PICK_GROUP
 from bot.slack.workspace import Actor, Workspace, actor_of, learn_workspace
-from bot.socket_mode import run_socket_mode
 from tests.conftest import GUID, make_settings
 from tests.fakes.cometchat import LocalServer
 from tests.fakes.slack import (

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bot.slack.banned_page import ACTION_NEXT, ACTION_PREVIOUS
-from bot.web import create_wsgi_app
+from bot.web.wsgi import create_wsgi_app
 from tests.fakes import slack as slack_fakes
 from tests.fakes.slack import SIGNING_SECRET, Received
 from tests.harness import MODERATOR, Harness, Reply
@@ -158,7 +158,7 @@ def run_tour(h: Harness, *, webhook_password: str) -> list[Step]:
     step("pick a group", lambda: h.click(ACTION_PICK_GROUP, GUID))
 
     # -- share and export ----------------------------------------------------------------------
-    from bot.slack.tools import ACTION_EXPORT, ACTION_SHARE
+    from bot.slack.list_tools import ACTION_EXPORT, ACTION_SHARE
 
     share = buttons(page1, ACTION_SHARE) or buttons(viewer_page, ACTION_SHARE)
     step("share", lambda: h.click(ACTION_SHARE, share[0]["value"]))
@@ -166,7 +166,7 @@ def run_tour(h: Harness, *, webhook_password: str) -> list[Step]:
     step("export", lambda: h.click(ACTION_EXPORT, export[0]["value"]))
 
     # -- moderation ----------------------------------------------------------------------------
-    from bot.slack import moderation as mod
+    from bot.slack import moderation_blocks as mod
 
     unban = buttons(page1, mod.ACTION_UNBAN)[0]
     step("unban", lambda: h.click(mod.ACTION_UNBAN, unban["value"], block_id=unban["block_id"]))

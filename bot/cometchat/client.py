@@ -87,7 +87,7 @@ class CometChatClient:
         params: dict[str, Any] = {"page": page, "perPage": per_page}
         if search:
             # Not declared for this endpoint in the spec: the server may ignore it, so callers
-            # filter the page themselves too (bot.search).
+            # filter the page themselves too (bot.domain.search).
             params["searchKey"] = search
         body = self._get(f"/groups/{segment(guid)}/bannedusers", params=params, guid=guid)
         try:
@@ -168,9 +168,9 @@ class CometChatClient:
                 if response.status_code < 400:
                     try:
                         return _json(response)
-                    except errors.UnexpectedResponse as exc:
+                    except errors.UnexpectedResponse as garbled:
                         # A garbled 2xx is usually a proxy hiccup; a read is safe to repeat.
-                        failure, wait = exc, self._backoff(attempt)
+                        failure, wait = garbled, self._backoff(attempt)
                 else:
                     failure = _error_from(response, guid=guid)
                 if isinstance(failure, errors.UnexpectedResponse):
@@ -270,7 +270,9 @@ _PERMISSION_CODES = {
 _SERVER_CODES = {"ERR_MISSION_FAILED", "ERR_OPERATION_FAILED", "ERR_EXCEPTION"}
 
 
-def _error_from(response: httpx.Response, *, guid: str = "", uid: str = "") -> Exception:
+def _error_from(
+    response: httpx.Response, *, guid: str = "", uid: str = ""
+) -> errors.CometChatError:
     """Map an error answer to a typed error, by CometChat's `error.code` first, status second."""
     status = response.status_code
     code, message = _error_code(response)

@@ -1,4 +1,4 @@
-"""Typed CometChat failures. Raised by the client; turned into words in `bot.messages`."""
+"""Typed CometChat failures. Raised by the client; turned into words in `bot.slack.messages`."""
 
 from __future__ import annotations
 

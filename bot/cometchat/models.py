@@ -105,8 +105,10 @@ class BannedPage(_Model):
     @classmethod
     def from_response(cls, guid: str, page: int, per_page: int, body: dict) -> BannedPage:
         users = tuple(BannedUser.model_validate(item) for item in body["data"])
-        meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
-        raw = meta.get("pagination") if isinstance(meta.get("pagination"), dict) else {}
+        meta = body.get("meta")
+        meta = meta if isinstance(meta, dict) else {}
+        raw = meta.get("pagination")
+        raw = raw if isinstance(raw, dict) else {}
         pagination = Pagination.model_validate(raw)
         seen = (page - 1) * per_page + len(users)
         # A short page is the last page whatever meta says; a full one is last only if meta says so.

@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from slack_bolt import Ack, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.listener.listener_error_handler import DefaultListenerErrorHandler
 
-from bot.cursor import PageCursor
-from bot.errors import BadCursor, JobQueueFull
+from bot.domain.cursor import PageCursor
+from bot.domain.errors import BadCursor, JobQueueFull
 from bot.logs import kv
-from bot.messages import explain, log_level_for, operator_hint
-from bot.moderation import render_page
 from bot.services import Services
 from bot.slack.message import Message
+from bot.slack.messages import explain, log_level_for, operator_hint
 from bot.slack.payloads import beside, ephemeral
+from bot.usecases.moderate import render_page
 
 log = logging.getLogger("bot.requests")
 
@@ -49,7 +49,7 @@ def report_failure(error: BaseException, **fields: object) -> Message:
 def on_listener_error(services: Services) -> Callable[..., BoltResponse | None]:
     """Bolt's global error handler. A full job queue (`JobQueueFull`, from any listener's
     `submit`) is answered like a refusal: the person is told to try again in a moment, worded in
-    `bot.messages`. Anything else keeps Bolt's default: logged with its traceback, a 500."""
+    `bot.slack.messages`. Anything else keeps Bolt's default: logged with its traceback, a 500."""
 
     def handle(
         error: Exception,

@@ -12,7 +12,7 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext, BoltResponse
 
-from bot.errors import BotError, ForeignWorkspace, NotAllowed
+from bot.domain.errors import BotError, ForeignWorkspace, NotAllowed
 from bot.listeners.common import new_request_id, report_failure
 from bot.logs import kv
 from bot.services import Services

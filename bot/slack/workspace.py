@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.errors import StartupError
+from bot.domain.errors import StartupError
 
 _ERROR_CODE = re.compile(r"[a-z_]{1,80}")  # Slack's error codes: `invalid_auth`, `token_revoked`…
 

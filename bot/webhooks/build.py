@@ -6,13 +6,13 @@ import logging
 
 from slack_sdk import WebClient
 
+from bot.domain.member_events import Trigger
 from bot.logs import kv
 from bot.services import Services
 from bot.webhooks.auth import BasicAuth
 from bot.webhooks.dedupe import SeenEvents
 from bot.webhooks.endpoint import WEBHOOK_PATH, WebhookEndpoint
 from bot.webhooks.feed import Feed, parse_trigger_filter
-from bot.webhooks.models import Trigger
 
 log = logging.getLogger("bot.webhooks")
 
@@ -40,6 +40,12 @@ def create_webhook_endpoint(
         log.log(level, kv(event="webhooks_disabled", path=WEBHOOK_PATH, hint=reason))
         return WebhookEndpoint(None, None, disabled_reason=reason)
 
+    web_api = client or services.slack_api
+    if web_api is None:  # bare test services: no Web API client to post the feed with
+        reason = "no Slack Web API client to post the feed with"
+        log.warning(kv(event="webhooks_disabled", path=WEBHOOK_PATH, hint=reason))
+        return WebhookEndpoint(None, None, disabled_reason=reason)
+
     triggers, unknown = parse_trigger_filter(settings.feed_triggers)
     if unknown:
         log.warning(
@@ -58,7 +64,7 @@ def create_webhook_endpoint(
         channel_id=channel,
         # The pooled Web API client; it waits out chat.postMessage's rate limit on a burst
         # (a bulk ban) with slack_sdk's retry handler.
-        client=client or services.slack_api,
+        client=web_api,
         submit=services.responder.submit,
         seen=SeenEvents(),
         groups=settings.feed_groups,

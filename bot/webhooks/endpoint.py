@@ -12,13 +12,13 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from bot.delivery import ShuttingDown
-from bot.errors import JobQueueFull
+from bot.domain.errors import JobQueueFull
+from bot.domain.member_events import MalformedEvent, UnsupportedTrigger, parse_event
 from bot.logs import kv
 from bot.request_body import BodyTimeout, declared_length, read_body
+from bot.slack.delivery import ShuttingDown
 from bot.webhooks.auth import BasicAuth
 from bot.webhooks.feed import Feed
-from bot.webhooks.models import MalformedEvent, UnsupportedTrigger, parse_event
 
 log = logging.getLogger("bot.webhooks")
 

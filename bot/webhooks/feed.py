@@ -16,11 +16,11 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.domain.member_events import TRIGGER_NAMES, MemberEvent, Trigger
 from bot.logs import kv
-from bot.slack.feed import render_feed_event
+from bot.slack.feed_blocks import render_feed_event
 from bot.slack.text import plausible_epoch
 from bot.webhooks.dedupe import SeenEvents
-from bot.webhooks.models import TRIGGER_NAMES, MemberEvent, Trigger
 
 log = logging.getLogger("bot.feed")
 

@@ -8,14 +8,14 @@ import time
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.errors import BotError, ExportTimedOut
-from bot.export import Budget, SlackFiles, export_to_dm
+from bot.domain.errors import BotError, ExportTimedOut
 from bot.listeners.common import report_failure, start_cursor_click
 from bot.listeners.guards import viewers_only
 from bot.logs import kv
 from bot.services import Services
+from bot.slack.list_tools import ACTION_EXPORT, export_comment, export_done, export_started
 from bot.slack.payloads import beside
-from bot.slack.tools import ACTION_EXPORT, export_comment, export_done, export_started
+from bot.usecases.export import Budget, SlackFiles, export_to_dm
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ import logging
 from slack_bolt import Ack, App
 
 from bot.cometchat import GroupNotFound
-from bot.cursor import PageCursor, validate_guid
-from bot.errors import BotError
+from bot.domain.cursor import PageCursor, validate_guid
+from bot.domain.errors import BotError
 from bot.listeners.common import Outcome, new_request_id, report_failure, show_page
 from bot.listeners.guards import viewers_only
 from bot.logs import kv

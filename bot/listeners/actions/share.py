@@ -9,9 +9,9 @@ from slack_bolt import Ack, App
 from bot.listeners.common import show_page, start_cursor_click
 from bot.listeners.guards import viewers_only
 from bot.services import Services
+from bot.slack.list_tools import ACTION_SHARE
 from bot.slack.payloads import beside
 from bot.slack.share import in_channel, shared_copy
-from bot.slack.tools import ACTION_SHARE
 
 log = logging.getLogger(__name__)
 

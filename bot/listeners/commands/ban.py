@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot.command import BanUser
-from bot.errors import NotAllowed
+from bot.domain.command import BanUser
+from bot.domain.errors import NotAllowed
 from bot.listeners.common import report_failure
 from bot.services import Services
 from bot.slack.message import Message
-from bot.slack.moderation import BanRef, ban_confirmation
+from bot.slack.moderation_blocks import BanRef, ban_confirmation
 
 
 def confirm_ban(request: BanUser, services: Services, **fields: object) -> Message:

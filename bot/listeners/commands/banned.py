@@ -6,14 +6,14 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 from slack_bolt import Ack
 
-from bot.command import BanUser, ListBanned, parse_command
-from bot.cursor import PageCursor
-from bot.errors import BotError
+from bot.domain.command import BanUser, ListBanned, parse_command
+from bot.domain.cursor import PageCursor
+from bot.domain.errors import BotError
 from bot.listeners.actions.picker import offer_picker
 from bot.listeners.commands.ban import confirm_ban
 from bot.listeners.common import Outcome, new_request_id, report_failure, show_page
-from bot.messages import usage
 from bot.services import Services
+from bot.slack.messages import usage
 from bot.slack.payloads import ephemeral, without_images
 from bot.slack.picker import with_group_picker
 

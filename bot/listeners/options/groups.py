@@ -14,9 +14,9 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 from slack_bolt import Ack
 
+from bot.domain.search import MAX_QUERY_LENGTH, normalise_query
 from bot.listeners.common import new_request_id, report_failure
 from bot.logs import kv
-from bot.search import MAX_QUERY_LENGTH, normalise_query
 from bot.services import Services
 from bot.slack.picker import group_options
 

@@ -3,7 +3,7 @@ from slack_bolt import App
 from bot.listeners.guards import moderators_only
 from bot.listeners.views.ban import handle_confirm, handle_uid, restore_origin
 from bot.services import Services
-from bot.slack.moderation import VIEW_BAN, VIEW_BAN_CONFIRM
+from bot.slack.moderation_blocks import VIEW_BAN, VIEW_BAN_CONFIRM
 
 
 def register(app: App, services: Services) -> None:

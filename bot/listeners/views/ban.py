@@ -8,14 +8,14 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext
 
-from bot.cursor import validate_uid
-from bot.errors import BadCursor, InvalidUid
-from bot.listeners.actions.moderation import answer
+from bot.domain.cursor import validate_uid
+from bot.domain.errors import BadCursor, InvalidUid
+from bot.listeners.actions.ban_unban import answer
 from bot.listeners.common import new_request_id
 from bot.logs import kv
-from bot.moderation import act
 from bot.services import Services
-from bot.slack.moderation import UID_ACTION_ID, UID_BLOCK_ID, BanRef, ban_confirm_modal
+from bot.slack.moderation_blocks import UID_ACTION_ID, UID_BLOCK_ID, BanRef, ban_confirm_modal
+from bot.usecases.moderate import act
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def handle_confirm(ack: Ack, body: dict, services: Services) -> None:
     """Step 2 submitted: close the modal, ban, and answer in the list it was opened from."""
     ack()
     user = (body.get("user") or {}).get("id") or ""
-    fields = {"event": "ban_modal", "rid": new_request_id(), "user": user}
+    fields: dict[str, Any] = {"event": "ban_modal", "rid": new_request_id(), "user": user}
     ref = _ref(body)
     if ref is None or ref.uid is None:
         log.warning(kv(**fields, outcome="BadCursor"))

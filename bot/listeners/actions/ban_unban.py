@@ -15,15 +15,14 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.cursor import PageCursor
-from bot.errors import BadCursor
+from bot.domain.cursor import PageCursor
+from bot.domain.errors import BadCursor
 from bot.listeners.common import new_request_id, report_failure
 from bot.listeners.guards import moderators_only
 from bot.logs import kv
-from bot.moderation import ActResult, act, refreshed_page
 from bot.services import Services
 from bot.slack.message import Message
-from bot.slack.moderation import (
+from bot.slack.moderation_blocks import (
     ACTION_BAN_CANCEL,
     ACTION_BAN_CONFIRM,
     ACTION_BAN_OPEN,
@@ -34,6 +33,7 @@ from bot.slack.moderation import (
     replace_action_row,
 )
 from bot.slack.payloads import beside, replacing
+from bot.usecases.moderate import ActResult, act, refreshed_page
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.cursor import PageCursor
+from bot.domain.cursor import PageCursor
+from bot.domain.member_events import EventGroup, MemberEvent, Person, Trigger
 from bot.slack.message import Message
-from bot.slack.moderation import unban_button
+from bot.slack.moderation_blocks import unban_button
 from bot.slack.text import code, date_token, escape, truncate
-from bot.webhooks.models import EventGroup, MemberEvent, Person, Trigger
 
 ACTION_OPEN_LIST = "feed_open_list"
 EVENT_BLOCK_ID = "feed_event"

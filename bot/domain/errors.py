@@ -1,4 +1,4 @@
-"""Typed errors raised by the bot itself (not CometChat). Worded for users in `bot.messages`."""
+"""Typed errors raised by the bot itself (not CometChat); worded for users in bot.slack.messages."""
 
 from __future__ import annotations
 

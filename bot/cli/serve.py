@@ -23,7 +23,7 @@ from slack_sdk.errors import SlackApiError
 from bot.app import create_app
 from bot.logs import kv
 from bot.services import Services, build_services
-from bot.settings import Settings
+from bot.settings import Settings, app_token
 
 log = logging.getLogger("bot.socket_mode")
 
@@ -40,19 +40,12 @@ HandlerFactory = Callable[[App, Settings], Handler]
 Runner = Callable[[Settings], int]
 
 
-def app_token(settings: Settings) -> str | None:
-    """The app-level token, or None when unset or blank (`SLACK_APP_TOKEN=` in .env)."""
-    token = settings.slack_app_token
-    value = token.get_secret_value().strip() if token is not None else ""
-    return value or None
-
-
 def launch(settings: Settings, *, http: Runner | None = None, socket: Runner | None = None) -> int:
     """`python -m bot serve`: Socket Mode when SLACK_APP_TOKEN is set, the web server otherwise."""
     if app_token(settings):
         return (socket or run_socket_mode)(settings)
     if http is None:
-        from bot.server import exec_gunicorn
+        from bot.web.server import exec_gunicorn
 
         return exec_gunicorn()
     return http(settings)

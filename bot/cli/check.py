@@ -20,9 +20,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.cometchat import CometChatClient, RetryPolicy
 from bot.cometchat import errors as cc
-from bot.messages import operator_hint
-from bot.settings import ConfigError, Settings, load_settings, url_for_log
-from bot.socket_mode import app_token
+from bot.settings import ConfigError, Settings, app_token, load_settings, url_for_log
+from bot.slack.messages import operator_hint
 
 CHECK_TIMEOUT = 5.0  # seconds per request: a check should answer quickly, even when a host is down
 

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from slack_sdk.models.blocks import Block
 
 from bot.cometchat import BannedPage, CometChatClient, Group
-from bot.cursor import PageCursor
-from bot.search import search_banned
+from bot.domain.cursor import PageCursor
+from bot.domain.search import search_banned
 from bot.slack.banned_page import UserExtras, render_banned_page
+from bot.slack.kit import Json
+from bot.slack.list_tools import page_tools, search_notes
 from bot.slack.message import Message
-from bot.slack.tools import page_tools, search_notes
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,6 @@ class BannedLists:
                 cursor.guid, page=cursor.page, per_page=cursor.per_page
             )
         upstream_ms = (time.perf_counter() - started) * 1000
-        footer = [*notes, *page_tools(page, cursor), *(footer or [])]
-        message = render_banned_page(page, cursor, group, user_extras=user_extras, footer=footer)
+        rows: list[Block | Json] = [*notes, *page_tools(page, cursor), *(footer or [])]
+        message = render_banned_page(page, cursor, group, user_extras=user_extras, footer=rows)
         return RenderedPage(message=message, upstream_ms=upstream_ms, page=page)

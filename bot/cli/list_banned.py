@@ -18,10 +18,10 @@ import httpx
 
 from bot.cometchat import BannedPage, BannedUser, CometChatClient, Group, RetryPolicy
 from bot.cometchat import errors as cc
-from bot.cursor import MAX_PAGE, validate_guid
-from bot.errors import InvalidGuid
-from bot.messages import explain, operator_hint
+from bot.domain.cursor import MAX_PAGE, validate_guid
+from bot.domain.errors import InvalidGuid
 from bot.settings import Settings
+from bot.slack.messages import explain, operator_hint
 from bot.slack.text import plausible_epoch
 
 MAX_PER_PAGE = 100  # CometChat states no maximum for banned users; a terminal page stays readable

@@ -38,7 +38,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.cometchat import BannedUser, CometChatClient
-from bot.errors import ExportFailed, ExportRunning, ExportsBusy, ExportTimedOut
+from bot.domain.errors import ExportFailed, ExportRunning, ExportsBusy, ExportTimedOut
 from bot.slack.text import plausible_epoch
 
 EXPORT_PER_PAGE = 100  # CometChat's default page size for banned users (no maximum documented)

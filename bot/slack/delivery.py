@@ -5,7 +5,7 @@ Acknowledgements never wait behind upstream work: slow work runs here, on a pool
 one pooled HTTP client. `drain()` lets a shutting-down process finish what it has accepted.
 
 The queue is bounded: once `workers + backlog` jobs are pending, `submit` raises `JobQueueFull`
-(worded for the user in `bot.messages`) instead of letting a burst grow memory and latency
+(worded for the user in `bot.slack.messages`) instead of letting a burst grow memory and latency
 without limit. Deliveries of work already accepted (`post_when_done`) are never refused.
 """
 
@@ -20,11 +20,11 @@ from typing import Any
 
 import httpx
 
-from bot.errors import JobQueueFull
+from bot.domain.errors import JobQueueFull
 from bot.logs import kv
 from bot.slack.payloads import without_images
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.delivery")
 
 
 # Slack's answers when it will not show a message's blocks; an image it could not download is

@@ -72,10 +72,10 @@ class WebApp:
 def create_web_app() -> WebApp:
     """gunicorn's `wsgi_app` factory: settings, logging, services, the Bolt app and routes."""
     from bot.app import create_app
-    from bot.errors import StartupError
+    from bot.domain.errors import StartupError
     from bot.services import build_services
-    from bot.startup import configure_process_logging, settings_or_exit
-    from bot.web import create_wsgi_app
+    from bot.web.startup import configure_process_logging, settings_or_exit
+    from bot.web.wsgi import create_wsgi_app
     from bot.webhooks.build import create_webhook_endpoint
 
     started = time.monotonic()
@@ -101,7 +101,7 @@ def create_web_app() -> WebApp:
 def on_starting(_server: Any) -> None:
     """In the master, before it binds or forks: a bad setting stops everything with one line
     per problem (exit status 2) instead of workers failing to boot one after another."""
-    from bot.startup import settings_or_exit
+    from bot.web.startup import settings_or_exit
 
     settings_or_exit()
 
@@ -122,7 +122,7 @@ def post_worker_init(worker: Any) -> None:
 
 
 def pre_request(_worker: Any, req: Any) -> None:
-    from bot.web import refuses_unread
+    from bot.web.wsgi import refuses_unread
 
     # The app answers such a request without reading its body; reading it through to find the
     # next request would cost what refusing it saved, so the connection ends with the answer.
@@ -162,7 +162,7 @@ def logging_config(level: str = "INFO") -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"line": {"()": "bot.logs.SingleLineFormatter", "fmt": LOG_FORMAT}},
-        "filters": {"request_content": {"()": "bot.server.RequestContentFilter"}},
+        "filters": {"request_content": {"()": "bot.web.server.RequestContentFilter"}},
         "handlers": {
             "stdout": {
                 "class": "logging.StreamHandler",

@@ -8,7 +8,7 @@ button carries no cursor, and the handler then reports the result without re-ren
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from slack_sdk.models.blocks import (
@@ -26,14 +26,19 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.cometchat.models import BannedUser, Group
-from bot.cursor import MAX_GUID_LENGTH, MAX_VALUE_LENGTH, PageCursor, validate_guid, validate_uid
-from bot.errors import BadCursor, InvalidGuid, InvalidUid
+from bot.domain.audit import AuditEntry
+from bot.domain.cursor import (
+    MAX_GUID_LENGTH,
+    MAX_VALUE_LENGTH,
+    PageCursor,
+    validate_guid,
+    validate_uid,
+)
+from bot.domain.errors import BadCursor, InvalidGuid, InvalidUid
 from bot.slack.banned_page import UserExtras
+from bot.slack.kit import Json
 from bot.slack.message import Message
 from bot.slack.text import code, date_token, escape, truncate
-
-if TYPE_CHECKING:
-    from bot.audit import AuditEntry
 
 ACTION_UNBAN = "banned_unban"  # also used by the live feed's buttons
 ACTION_BAN_OPEN = "banned_ban_open"  # "Ban a user" under the list: opens the ban modal
@@ -175,7 +180,7 @@ def unban_button(
 def unban_extras(cursor: PageCursor, group: Group) -> UserExtras:
     """Blocks under each user row: the user's Unban button."""
 
-    def extras(user: BannedUser) -> list[Block]:
+    def extras(user: BannedUser) -> list[Block | Json]:
         button = unban_button(
             guid=cursor.guid,
             uid=user.uid,

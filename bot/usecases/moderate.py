@@ -9,16 +9,19 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bot.audit import Action, AuditEntry
-from bot.banned_list import RenderedPage
 from bot.cometchat import errors as cc
-from bot.cursor import PageCursor
+from bot.domain.audit import Action, AuditEntry
+from bot.domain.cursor import PageCursor
 from bot.logs import kv
-from bot.messages import explain_moderation, log_level_for, operator_hint
-from bot.services import Services
 from bot.slack.message import Message
-from bot.slack.moderation import ban_row, done_notice, unban_extras, with_notice
+from bot.slack.messages import explain_moderation, log_level_for, operator_hint
+from bot.slack.moderation_blocks import ban_row, done_notice, unban_extras, with_notice
+from bot.usecases.banned_list import RenderedPage
+
+if TYPE_CHECKING:  # the container is built above this layer and handed in
+    from bot.services import Services
 
 log = logging.getLogger("bot.moderation")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 from bot.cometchat import errors as cc
-from bot.cursor import MAX_GUID_LENGTH
-from bot.errors import (
+from bot.domain.cursor import MAX_GUID_LENGTH
+from bot.domain.errors import (
     BadCursor,
     BotError,
     ExportFailed,

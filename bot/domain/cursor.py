@@ -11,7 +11,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bot.errors import BadCursor, InvalidGuid, InvalidUid
+from bot.domain.errors import BadCursor, InvalidGuid, InvalidUid
 from bot.settings import MAX_PAGE_SIZE
 
 # CometChat ids are letters, digits, `_` and `-`; we also let through `.`, `@`, `:` and `+`,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.cursor import validate_guid, validate_uid
-from bot.errors import QueryTooLong
-from bot.search import MAX_QUERY_LENGTH, normalise_query
+from bot.domain.cursor import validate_guid, validate_uid
+from bot.domain.errors import QueryTooLong
+from bot.domain.search import MAX_QUERY_LENGTH, normalise_query
 
 HELP_WORDS = {"help", "-h", "--help", "?", "usage"}
 

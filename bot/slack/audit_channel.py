@@ -9,18 +9,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.domain.audit import AuditEntry
 from bot.logs import kv
-from bot.slack.moderation import render_audit
+from bot.slack.moderation_blocks import render_audit
 
 log = logging.getLogger("bot.audit")
-
-Action = Literal["ban", "unban"]
 
 # What to tell the operator for the Slack errors a misconfigured audit channel produces.
 _HINTS = {
@@ -30,21 +28,6 @@ _HINTS = {
     "invalid_auth": "check SLACK_BOT_TOKEN",
     "not_authed": "check SLACK_BOT_TOKEN",
 }
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    actor: str  # Slack user id of the moderator (or of whoever tried)
-    action: Action
-    guid: str
-    uid: str
-    at: int  # epoch seconds of the attempt
-    outcome: str  # "done", or what stopped it: "already_banned", "user_not_found", …
-    error: str | None = None  # CometChat's error code or the exception's class, for the log
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome == "done"
 
 
 class AuditTrail:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.cometchat.models import BannedPage
-from bot.cursor import PageCursor
-from bot.search import SearchResult
+from bot.domain.cursor import PageCursor
+from bot.domain.search import SearchResult
 from bot.slack import kit
 from bot.slack.kit import Json
 from bot.slack.message import Message

@@ -1,0 +1,1 @@
+"""`python -m bot serve | check | list`: the command-line entry points."""

@@ -1,0 +1,23 @@
+"""What the audit trail records: one ban or unban attempt, whoever made it and how it ended."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Action = Literal["ban", "unban"]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    actor: str  # Slack user id of the moderator (or of whoever tried)
+    action: Action
+    guid: str
+    uid: str
+    at: int  # epoch seconds of the attempt
+    outcome: str  # "done", or what stopped it: "already_banned", "user_not_found", …
+    error: str | None = None  # CometChat's error code or the exception's class, for the log
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "done"
