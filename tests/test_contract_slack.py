@@ -12,7 +12,6 @@ through the real app (tests/tour.py), which also proves each rendered button has
 
 from __future__ import annotations
 
-import inspect
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -29,6 +28,7 @@ from bot.slack import messages
 from bot.slack.payloads import beside, ephemeral, replacing
 from tests import hostile
 from tests.cometchat_spec import REPO_ROOT
+from tests.error_kinds import instantiate, subclasses
 from tests.fakes.cometchat import FakeCometChat
 from tests.fakes.slack import Received
 from tests.harness import MODERATOR, Harness, click_body, harness
@@ -45,38 +45,13 @@ from tests.tour import VIEWER, Step, buttons, run_tour, tour_settings
 NASTY = ["<!channel> `x` *y* _z_ & <@U0123ABCD> <https://evil.example|hi>", "a" * 5000, "\n\t\x00"]
 
 
-def _subclasses(base: type) -> list[type]:
-    found = []
-    for sub in base.__subclasses__():
-        found.append(sub)
-        found.extend(_subclasses(sub))
-    return found
-
-
-def _instantiate(kind: type[BaseException], text: str) -> BaseException:
-    """Any error class, with every required argument filled: strings get hostile text."""
-    args, kwargs = [], {}
-    for name, param in inspect.signature(kind.__init__).parameters.items():
-        if name == "self" or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            continue
-        if param.default is not param.empty:
-            continue
-        annotation = str(param.annotation)
-        value: Any = 7 if "int" in annotation else 2.5 if "float" in annotation else text
-        if param.kind == param.KEYWORD_ONLY:
-            kwargs[name] = value
-        else:
-            args.append(value)
-    return kind(*args, **kwargs)
-
-
-ERROR_KINDS = [BotError, *_subclasses(BotError), *_subclasses(cc.CometChatError), RuntimeError]
+ERROR_KINDS = [BotError, *subclasses(BotError), *subclasses(cc.CometChatError), RuntimeError]
 
 
 @pytest.mark.parametrize("kind", ERROR_KINDS, ids=lambda k: k.__name__)
 @pytest.mark.parametrize("text", NASTY, ids=["markup", "huge", "control"])
 def test_every_error_is_worded_as_a_valid_message(kind, text):
-    error = _instantiate(kind, text)
+    error = instantiate(kind, text)
     message = messages.explain(error, ref="abc123")
     for payload in (ephemeral(message), replacing(message), beside(message)):
         assert_valid_message(payload, where=kind.__name__)

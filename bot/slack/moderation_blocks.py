@@ -38,6 +38,7 @@ from bot.domain.errors import BadCursor, InvalidGuid, InvalidUid
 from bot.slack.banned_page import UserExtras
 from bot.slack.kit import Json
 from bot.slack.message import Message
+from bot.slack.messages import OUTCOME_WORDS
 from bot.slack.text import code, date_token, escape, truncate
 
 ACTION_UNBAN = "banned_unban"  # also used by the live feed's buttons
@@ -313,13 +314,6 @@ def ban_confirm_modal(ref: BanRef) -> View:
 
 # -- the audit channel -------------------------------------------------------------------------
 
-_OUTCOME_WORDS = {
-    "already_banned": "the user was already banned",
-    "not_banned": "the user was not banned",
-    "user_not_found": "no such user",
-    "group_not_found": "no such group",
-    "uncertain": "CometChat did not confirm; it may or may not have happened",
-}
 _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
 
 
@@ -338,7 +332,7 @@ def render_audit(entry: AuditEntry) -> Message:
         return Message(
             text=f"{icon} {who} {verb} {code(entry.uid)} from group {code(entry.guid)} · {when}"
         )
-    why = _OUTCOME_WORDS.get(entry.outcome, f"failed ({escape(entry.error or entry.outcome)})")
+    why = OUTCOME_WORDS.get(entry.outcome, f"failed ({escape(entry.error or entry.outcome)})")
     return Message(
         text=f":grey_question: {who} tried to {entry.action} {code(entry.uid)} "
         f"in group {code(entry.guid)} · {when} · not done: {why}"

@@ -11,12 +11,11 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.cometchat import errors as cc
 from bot.domain.audit import Action, AuditEntry
 from bot.domain.cursor import PageCursor
 from bot.logs import kv
 from bot.slack.message import Message
-from bot.slack.messages import explain_moderation, log_level_for, operator_hint
+from bot.slack.messages import explain_moderation, log_level_for, operator_hint, outcome_of
 from bot.slack.moderation_blocks import ban_row, done_notice, unban_extras, with_notice
 from bot.usecases.banned_list import RenderedPage
 
@@ -24,15 +23,6 @@ if TYPE_CHECKING:  # the container is built above this layer and handed in
     from bot.services import Services
 
 log = logging.getLogger("bot.moderation")
-
-_OUTCOMES: tuple[tuple[type[Exception], str], ...] = (
-    (cc.AlreadyBanned, "already_banned"),
-    (cc.NotBanned, "not_banned"),
-    (cc.UserNotFound, "user_not_found"),
-    (cc.GroupNotFound, "group_not_found"),
-    (cc.Unavailable, "uncertain"),
-    (cc.UnexpectedResponse, "uncertain"),  # a 2xx with a garbled body: probably done
-)
 
 
 @dataclass(frozen=True)
@@ -48,12 +38,7 @@ class ActResult:
 
     @property
     def outcome(self) -> str:
-        if self.error is None:
-            return "done"
-        for kind, name in _OUTCOMES:
-            if isinstance(self.error, kind):
-                return name
-        return "failed"
+        return "done" if self.error is None else outcome_of(self.error).name
 
     def notice(self, *, ref: str = "") -> Message:
         if self.error is None:
@@ -87,8 +72,7 @@ def act(
             error=(getattr(error, "code", None) or type(error).__name__) if error else None,
         )
     )
-    expected = isinstance(error, (cc.AlreadyBanned, cc.NotBanned))
-    level = logging.INFO if error is None or expected else log_level_for(error)
+    level = logging.INFO if error is None else log_level_for(error)
     log.log(
         level,
         kv(

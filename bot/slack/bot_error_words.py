@@ -1,0 +1,153 @@
+"""The bot's own errors (`bot.domain.errors`) worded: one entry per class."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.domain.cursor import MAX_GUID_LENGTH
+from bot.domain.errors import (
+    BadCursor,
+    BotError,
+    ExportFailed,
+    ExportRunning,
+    ExportsBusy,
+    ExportTimedOut,
+    ForeignWorkspace,
+    InvalidGuid,
+    InvalidUid,
+    JobQueueFull,
+    NotAllowed,
+    QueryTooLong,
+)
+from bot.slack.message import Message
+from bot.slack.text import code, escape, truncate
+from bot.slack.usage import usage
+from bot.slack.wording import Wording, text
+
+
+def _invalid_guid(error: InvalidGuid) -> Message:
+    shown = code(truncate(error.guid, 40))
+    if error.too_long:
+        return usage(
+            f":x: {shown} is too long for a group id "
+            f"(at most {MAX_GUID_LENGTH} characters). Nothing was looked up."
+        )
+    return usage(
+        f":x: {shown} is not a valid group id: use letters, digits, `_`, `-`, `.`, `@`, "
+        "`:` or `+`, without spaces. Nothing was looked up."
+    )
+
+
+def _invalid_uid(error: InvalidUid) -> Message:
+    shown = code(truncate(error.uid, 40))
+    limit = f" (at most {MAX_GUID_LENGTH} characters)" if error.too_long else ""
+    return Message(
+        text=f":x: {shown} is not a valid CometChat user id{limit}: use letters, digits, "
+        "`_`, `-`, `.`, `@`, `:` or `+`, without spaces. Nothing was changed."
+    )
+
+
+def _query_too_long(error: QueryTooLong) -> Message:
+    return usage(
+        f":x: That search is {len(error.query)} characters long; at most {error.limit} fit. "
+        "Nothing was looked up."
+    )
+
+
+def _export_failed(error: ExportFailed) -> Message:
+    return Message(
+        text=f":x: Slack did not accept the CSV file ({code(truncate(error.reason, 60))}), "
+        "so nothing was sent. Please tell the bot's operator if it keeps happening."
+    )
+
+
+def _export_failed_hint(error: ExportFailed) -> str:
+    scope = f" (needs {error.needed})" if error.needed else ""
+    fix = (
+        "; the CSV export needs the files:write and im:write scopes (reinstall the app "
+        "from manifest.yml)"
+        if error.reason in ("missing_scope", "not_allowed_token_type")
+        else ""
+    )
+    return f"Slack refused {error.step}: {error.reason}{scope}{fix}"
+
+
+def _not_allowed(error: NotAllowed) -> Message:
+    verb = "view banned users" if error.action == "view" else error.action
+    return Message(
+        text=f":no_entry: Sorry, you are not allowed to {verb} here. "
+        "Ask the bot's operator if you need access. Nothing was changed."
+    )
+
+
+def _queue_full_hint(error: JobQueueFull) -> str:
+    return (
+        f"{error.limit} background jobs pending: requests are being refused; raise WORKERS "
+        "or JOB_QUEUE_PER_WORKER, or see why jobs are slow (CometChat latency)"
+    )
+
+
+def _exports_busy(error: ExportsBusy) -> Message:
+    return Message(
+        text=f":hourglass: {error.limit} exports are already running, the most the bot "
+        "does at once. Please try again in a minute."
+    )
+
+
+def _export_timed_out(error: ExportTimedOut) -> Message:
+    return Message(
+        text=f":hourglass: The export stopped after {error.budget:g} s without reaching "
+        f"the end of the list ({error.rows:,} users read), so no file was sent. The list "
+        "may be very long or CometChat slow: try again later, or ask the bot's operator."
+    )
+
+
+def _export_timed_out_hint(error: ExportTimedOut) -> str:
+    return (
+        f"the export read {error.pages} pages in EXPORT_TIME_BUDGET ({error.budget:g} s) "
+        "without reaching the end: raise it for very long lists, or check CometChat latency"
+    )
+
+
+# A missing scope, a queue at its bound, a list too long for the budget: the operator's, so
+# WARNING; what a user typed or clicked is theirs, so INFO.
+BOT_ERRORS: dict[type[BaseException], Wording[Any]] = {
+    BotError: Wording(lambda e: Message(text=f":x: {escape(str(e))}"), logging.INFO),
+    InvalidGuid: Wording(_invalid_guid, logging.INFO),
+    InvalidUid: Wording(_invalid_uid, logging.INFO),
+    QueryTooLong: Wording(_query_too_long, logging.INFO),
+    ExportFailed: Wording(_export_failed, logging.WARNING, hint=_export_failed_hint),
+    BadCursor: Wording(
+        text(
+            ":x: That button no longer works (it is out of date or was altered). "
+            "Run `/banned &lt;group-guid&gt;` again."
+        ),
+        logging.INFO,
+    ),
+    NotAllowed: Wording(_not_allowed, logging.INFO),
+    ForeignWorkspace: Wording(
+        text(
+            ":wave: Sorry, this bot only serves people of the Slack workspace it is "
+            "installed in, so it cannot help you here. Nothing was looked up or changed."
+        ),
+        logging.INFO,
+    ),
+    JobQueueFull: Wording(
+        text(
+            ":hourglass: The bot is busy right now and cannot take on more work. "
+            "Please try again in a moment. Nothing was looked up or changed."
+        ),
+        logging.WARNING,
+        hint=_queue_full_hint,
+    ),
+    ExportRunning: Wording(
+        text(
+            ":hourglass: You already have an export running; its file will arrive in your "
+            "direct messages with the bot. Please wait for it before starting another."
+        ),
+        logging.INFO,
+    ),
+    ExportsBusy: Wording(_exports_busy, logging.INFO),
+    ExportTimedOut: Wording(_export_timed_out, logging.WARNING, hint=_export_timed_out_hint),
+}

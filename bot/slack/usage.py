@@ -1,0 +1,23 @@
+"""How `/banned` explains itself: the usage text, shown alone or under a complaint."""
+
+from __future__ import annotations
+
+from bot.slack.message import Message
+
+USAGE = (
+    # `<…>` is Slack's control syntax even inside code spans, hence &lt; &gt; for placeholders.
+    "*Usage:* `/banned &lt;group-guid&gt;` lists who is banned from a CometChat group, "
+    "a page at a time, with Previous/Next buttons.\n"
+    "`/banned &lt;group-guid&gt; &lt;text&gt;` lists only those whose name or uid contains "
+    "the text.\n"
+    "`/banned` alone offers a menu of the app's groups: type to find one.\n"
+    "`/banned &lt;group-guid&gt; ban &lt;uid&gt;` bans a user from the group once you confirm "
+    "(moderators only; they also get Unban buttons on the list).\n"
+    "*Example:* `/banned cometchat-guid-1`\n"
+    "`/banned help` shows this message."
+)
+
+
+def usage(prefix: str = "") -> Message:
+    text = f"{prefix}\n\n{USAGE}" if prefix else USAGE
+    return Message(text=text)
