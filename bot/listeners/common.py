@@ -12,11 +12,11 @@ from slack_bolt import Ack, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.listener.listener_error_handler import DefaultListenerErrorHandler
 
 from bot.domain.cursor import PageCursor
-from bot.domain.errors import BadCursor, JobQueueFull
+from bot.domain.errors import BadCursor
 from bot.logs import kv
 from bot.services import Services
 from bot.slack.message import Message
-from bot.slack.messages import explain, log_level_for, operator_hint
+from bot.slack.messages import explain, log_level_for, operator_hint, wording_for
 from bot.slack.payloads import beside, ephemeral
 from bot.usecases.moderate import render_page
 
@@ -47,9 +47,10 @@ def report_failure(error: BaseException, **fields: object) -> Message:
 
 
 def on_listener_error(services: Services) -> Callable[..., BoltResponse | None]:
-    """Bolt's global error handler. A full job queue (`JobQueueFull`, from any listener's
-    `submit`) is answered like a refusal: the person is told to try again in a moment, worded in
-    `bot.slack.messages`. Anything else keeps Bolt's default: logged with its traceback, a 500."""
+    """Bolt's global error handler. An error the table in `bot.slack.messages` words (a full job
+    queue, `JobQueueFull`, from any listener's `submit`, say) is answered like a refusal: logged
+    at its level and worded for the person. Anything else keeps Bolt's default: logged with its
+    traceback, a 500."""
 
     def handle(
         error: Exception,
@@ -60,13 +61,17 @@ def on_listener_error(services: Services) -> Callable[..., BoltResponse | None]:
         response: BoltResponse | None,
         logger: logging.Logger,
     ) -> BoltResponse | None:
-        if not isinstance(error, JobQueueFull):
+        if wording_for(error) is None:
             DefaultListenerErrorHandler(logger).handle(
                 error=error, request=request, response=response
             )
             return None
         message = report_failure(
-            error, event="busy", rid=new_request_id(), user=context.user_id, type=body.get("type")
+            error,
+            event="refused",
+            rid=new_request_id(),
+            user=context.user_id,
+            type=body.get("type"),
         )
         if "command" in body:
             return ack(**ephemeral(message))
@@ -74,8 +79,8 @@ def on_listener_error(services: Services) -> Callable[..., BoltResponse | None]:
             return ack(options=[])
         response_url = body.get("response_url")
         if isinstance(response_url, str) and response_url:
-            # No job to spare for it: the notice goes out from the request itself.
-            services.responder.post(response_url, beside(message), context="busy")
+            # No job to spare for it (the queue may be full): it goes out from the request itself.
+            services.responder.post(response_url, beside(message), context="refused")
         return ack()
 
     return handle

@@ -22,7 +22,8 @@ import httpx
 
 from bot.domain.errors import JobQueueFull
 from bot.logs import kv
-from bot.slack.payloads import without_images
+from bot.slack.messages import explain, operator_hint
+from bot.slack.payloads import beside, without_images
 
 log = logging.getLogger("bot.delivery")
 
@@ -91,10 +92,18 @@ class Responder:
         def run() -> bool:
             try:
                 payload = work()
-            except Exception:
-                # Work is expected to turn its own failures into messages; this is the backstop.
-                log.exception(kv(event="job_failed", context=context or None))
-                return False
+            except Exception as exc:
+                # Work is expected to turn its own failures into messages; this is the backstop,
+                # so that a bug still ends in words for the person, never in silence.
+                log.exception(
+                    kv(
+                        event="job_failed",
+                        context=context or None,
+                        outcome=type(exc).__name__,
+                        hint=operator_hint(exc),
+                    )
+                )
+                payload = beside(explain(exc, ref=context))
             return self.post(response_url, payload, context=context)
 
         return self.submit(run)
