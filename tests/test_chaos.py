@@ -36,6 +36,7 @@ from tests.fakes.cometchat import API_KEY, FakeCometChat
 from tests.harness import Harness, Reply, harness
 from tests.seeds import CHAOS_SEED
 from tests.slack_limits import assert_valid_slack_post
+from tests.support.slack_messages import clickable
 
 SEED = f"CHAOS_SEED={CHAOS_SEED}"
 GUID = "cometchat-guid-1"
@@ -321,11 +322,11 @@ def test_unban_clicks_under_chaos_never_repeat_a_write(chaos):
     h, upstream, _clock = chaos
     upstream.calm()
     first = h.command(GUID)
-    buttons = _buttons(first.messages[0], "banned_unban")
-    assert buttons, f"a moderator sees Unban buttons ({SEED})"
+    unban_buttons = clickable(first.messages[0], "banned_unban")
+    assert unban_buttons, f"a moderator sees Unban buttons ({SEED})"
     upstream.enabled = True
     clicks: Counter[str] = Counter()
-    for button in buttons:
+    for button in unban_buttons:
         reply = h.click("banned_unban", button["value"], block_id=button["block_id"])
         assert reply.status == 200 and (reply.messages or reply.api_calls), SEED
         clicks[button["value"]] += 1
@@ -347,10 +348,10 @@ def test_every_feature_under_chaos_answers_and_never_repeats_a_write(chaos, capl
     upstream.calm()
     page = h.command(GUID).messages[0]
     values = {
-        action: _buttons(page, action)[0]["value"]
+        action: clickable(page, action)[0]["value"]
         for action in (ACTION_SHARE, ACTION_EXPORT, "banned_page_next", mod.ACTION_BAN_OPEN)
     }
-    unbans = [b["value"] for b in _buttons(page, mod.ACTION_UNBAN)]
+    unbans = [b["value"] for b in clickable(page, mod.ACTION_UNBAN)]
     upstream.enabled = True
     rng = random.Random(CHAOS_SEED + 2)
     unknown = explain(RuntimeError(), ref="x").text.split("(")[0]
@@ -402,15 +403,6 @@ def test_every_feature_under_chaos_answers_and_never_repeats_a_write(chaos, capl
     # Healthy again: served at once (its users changed with the unbans and bans above).
     assert _uids_shown(h.command(GUID).messages[0]), SEED
     assert h.services.responder.pending == 0
-
-
-def _buttons(message: dict, action_id: str) -> list[dict]:
-    found = []
-    for block in message.get("blocks", []):
-        for element in [*block.get("elements", []), block.get("accessory") or {}]:
-            if isinstance(element, dict) and element.get("action_id") == action_id:
-                found.append({**element, "block_id": block.get("block_id", "")})
-    return found
 
 
 # -- the real thing: a socket, real timeouts, real resets -------------------------------------

@@ -40,7 +40,8 @@ from tests.slack_limits import (
     assert_valid_slack_post,
     assert_valid_view,
 )
-from tests.tour import VIEWER, Step, buttons, run_tour, tour_settings
+from tests.support.slack_messages import buttons
+from tests.tour import VIEWER, Step, run_tour, tour_settings
 
 NASTY = ["<!channel> `x` *y* _z_ & <@U0123ABCD> <https://evil.example|hi>", "a" * 5000, "\n\t\x00"]
 

@@ -9,14 +9,7 @@ import time
 from bot.slack.banned_page import ACTION_NEXT, ACTION_PREVIOUS
 from tests.conftest import GUID
 from tests.fakes.slack import action_body, command_body
-
-
-def _button(message: dict, action_id: str) -> dict | None:
-    for block in message.get("blocks", []):
-        for element in block.get("elements", []) if block["type"] == "actions" else []:
-            if element.get("action_id") == action_id:
-                return element
-    return None
+from tests.support.slack_messages import button
 
 
 def _uids(message: dict) -> list[str]:
@@ -36,8 +29,8 @@ def test_slash_command_answers_with_first_page_in_the_ack(live_app, slack):
     assert "57 users banned from Hiking Group" in body["text"]
     assert body["blocks"][0]["text"]["text"] == "Banned from Hiking Group"
     assert _uids(body) == [f"user-{i:03d}" for i in range(1, 11)]
-    assert _button(body, ACTION_NEXT) is not None
-    assert _button(body, ACTION_PREVIOUS) is None
+    assert button(body, ACTION_NEXT) is not None
+    assert button(body, ACTION_PREVIOUS) is None
 
 
 def test_walking_next_then_previous_across_57_users(live_app, slack):
@@ -45,11 +38,11 @@ def test_walking_next_then_previous_across_57_users(live_app, slack):
     seen = list(_uids(message))
     pages = [message]
     for step in range(1, 10):
-        button = _button(message, ACTION_NEXT)
-        if button is None:
+        next_button = button(message, ACTION_NEXT)
+        if next_button is None:
             break
         url = f"{slack.url}/response/next{step}"
-        assert live_app.post(action_body(ACTION_NEXT, button["value"], url)).status_code == 200
+        assert live_app.post(action_body(ACTION_NEXT, next_button["value"], url)).status_code == 200
         (delivered,) = slack.wait_for(1, path_prefix=f"/response/next{step}")
         message = delivered.body
         assert message["replace_original"] is True
@@ -57,10 +50,10 @@ def test_walking_next_then_previous_across_57_users(live_app, slack):
         pages.append(message)
 
     assert seen == [f"user-{i:03d}" for i in range(1, 58)]  # every user exactly once, in order
-    assert len(pages) == 6 and _button(pages[-1], ACTION_NEXT) is None
+    assert len(pages) == 6 and button(pages[-1], ACTION_NEXT) is None
     assert "page 6 of 6" in pages[-1]["blocks"][1]["elements"][0]["text"]
 
-    back = _button(pages[-1], ACTION_PREVIOUS)
+    back = button(pages[-1], ACTION_PREVIOUS)
     assert live_app.post(action_body(ACTION_PREVIOUS, back["value"], slack.url + "/response/back"))
     (delivered,) = slack.wait_for(1, path_prefix="/response/back")
     assert delivered.body["replace_original"] is True

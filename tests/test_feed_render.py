@@ -11,6 +11,7 @@ from bot.domain.cursor import PageCursor
 from bot.domain.member_events import parse_event
 from bot.slack.feed_blocks import ACTION_OPEN_LIST, MAX_LISTED, render_feed_event
 from bot.slack.moderation_blocks import ACTION_UNBAN, UnbanRef
+from tests.support.slack_messages import buttons
 from tests.webhook_payloads import TRIGGERS, assert_valid, encode, event, example, user
 
 AT = 1_764_140_000  # 2025-11-26 06:53:20 UTC
@@ -29,16 +30,6 @@ def mrkdwn(message: dict) -> list[str]:
         if block["type"] == "context":
             texts.extend(e["text"] for e in block["elements"] if e["type"] == "mrkdwn")
     return texts
-
-
-def buttons(message: dict, action_id: str) -> list[dict]:
-    found = []
-    for block in message["blocks"]:
-        elements = block.get("elements", []) if block["type"] == "actions" else []
-        found.extend(
-            e for e in [*elements, block.get("accessory")] if e and e.get("action_id") == action_id
-        )
-    return found
 
 
 def block(message: dict, block_id: str) -> dict:

@@ -30,6 +30,7 @@ from tests.slack_limits import (
     assert_valid_message,
     assert_valid_slack_post,
 )
+from tests.support.slack_messages import buttons
 
 MOD, VIEWER, AUDIT = "U0MOD", "U0VIEW", "C0AUDIT"
 SMALL = "eleven-group"  # 11 banned: page 2 holds a single user
@@ -59,18 +60,8 @@ def everything_sent_to_slack_is_valid(slack):
 # -- helpers -----------------------------------------------------------------------------------
 
 
-def _buttons(message: dict, action_id: str) -> list[dict]:
-    return [
-        element
-        for block in message.get("blocks", [])
-        if block["type"] == "actions"
-        for element in block["elements"]
-        if element.get("action_id") == action_id
-    ]
-
-
 def _unban_button(message: dict, uid: str) -> dict:
-    (button,) = [b for b in _buttons(message, ACTION_UNBAN) if json.loads(b["value"])["u"] == uid]
+    (button,) = [b for b in buttons(message, ACTION_UNBAN) if json.loads(b["value"])["u"] == uid]
     return button
 
 
@@ -121,25 +112,25 @@ def _view_submission(callback_id: str, metadata: str, uid: str = "", user: str =
 def test_moderator_sees_unban_under_each_user_with_a_confirm_naming_user_and_group(live_app, slack):
     message = _list(live_app, slack)
 
-    buttons = _buttons(message, ACTION_UNBAN)
-    assert [json.loads(b["value"])["u"] for b in buttons] == _uids(message)
+    unban_buttons = buttons(message, ACTION_UNBAN)
+    assert [json.loads(b["value"])["u"] for b in unban_buttons] == _uids(message)
     confirm = _unban_button(message, "user-003")["confirm"]
     assert confirm["text"]["type"] == "plain_text"
     assert "User 003 (user-003)" in confirm["text"]["text"]
     assert "Hiking Group" in confirm["text"]["text"]
-    assert UnbanRef.decode(buttons[0]["value"]).cursor.page == 1
-    assert len(_buttons(message, ACTION_BAN_OPEN)) == 1
+    assert UnbanRef.decode(unban_buttons[0]["value"]).cursor.page == 1
+    assert len(buttons(message, ACTION_BAN_OPEN)) == 1
 
 
 def test_non_moderator_sees_no_action_buttons_on_any_page(live_app, slack):
     message = _list(live_app, slack, user=VIEWER)
     assert _uids(message)  # the list itself is shown
-    assert _buttons(message, ACTION_UNBAN) == [] and _buttons(message, ACTION_BAN_OPEN) == []
+    assert buttons(message, ACTION_UNBAN) == [] and buttons(message, ACTION_BAN_OPEN) == []
 
-    (next_button,) = _buttons(message, ACTION_NEXT)
+    (next_button,) = buttons(message, ACTION_NEXT)
     page2 = _click(live_app, slack, ACTION_NEXT, next_button["value"], "p2", user=VIEWER)
-    assert _uids(page2) and _buttons(page2, ACTION_UNBAN) == []
-    assert _buttons(page2, ACTION_BAN_OPEN) == []
+    assert _uids(page2) and buttons(page2, ACTION_UNBAN) == []
+    assert buttons(page2, ACTION_BAN_OPEN) == []
 
 
 class TestNoModerators:
@@ -150,7 +141,7 @@ class TestNoModerators:
     def test_nobody_sees_action_buttons(self, live_app, slack):
         message = _list(live_app, slack)
         assert _uids(message)
-        assert _buttons(message, ACTION_UNBAN) == [] and _buttons(message, ACTION_BAN_OPEN) == []
+        assert buttons(message, ACTION_UNBAN) == [] and buttons(message, ACTION_BAN_OPEN) == []
 
     def test_nobody_may_act_even_with_a_well_signed_click(self, live_app, slack, cometchat):
         value = UnbanRef(guid=GUID, uid="user-001").encode()
@@ -180,14 +171,14 @@ def test_unban_rerenders_the_page_in_place_without_the_user(live_app, slack, com
     assert "Unbanned `user-003`" in _notice(after)
     assert _uids(after) == [f"user-{i:03d}" for i in (1, 2, *range(4, 12))]
     assert "*56* banned" in _summary(after)
-    assert [json.loads(b["value"])["u"] for b in _buttons(after, ACTION_UNBAN)] == _uids(after)
+    assert [json.loads(b["value"])["u"] for b in buttons(after, ACTION_UNBAN)] == _uids(after)
     assert _writes(cometchat) == [("DELETE", f"/v3/groups/{GUID}/bannedusers/user-003")]
     assert all(u["uid"] != "user-003" for u in cometchat.banned[GUID])
 
 
 def test_unbanning_the_last_user_of_a_page_steps_back_a_page(live_app, slack, cometchat):
     first = _list(live_app, slack, guid=SMALL)
-    (next_button,) = _buttons(first, ACTION_NEXT)
+    (next_button,) = buttons(first, ACTION_NEXT)
     page2 = _click(live_app, slack, ACTION_NEXT, next_button["value"], "p2")
     assert _uids(page2) == ["user-011"]
 
@@ -196,8 +187,8 @@ def test_unbanning_the_last_user_of_a_page_steps_back_a_page(live_app, slack, co
     assert "Unbanned `user-011`" in _notice(after)
     assert _uids(after) == [f"user-{i:03d}" for i in range(1, 11)]
     assert "page 1 of 1" in _summary(after) and "*10* banned" in _summary(after)
-    assert _buttons(after, ACTION_NEXT) == []  # nowhere further to go
-    assert len(_buttons(after, ACTION_UNBAN)) == 10
+    assert buttons(after, ACTION_NEXT) == []  # nowhere further to go
+    assert len(buttons(after, ACTION_UNBAN)) == 10
 
 
 def test_double_click_says_already_unbanned_and_refreshes_the_list(live_app, slack, cometchat):
@@ -312,7 +303,7 @@ def test_ban_command_asks_first_then_bans_on_the_confirmed_button(live_app, slac
 
     assert question["response_type"] == "ephemeral"
     assert "Ban `newbie` from group `cometchat-guid-1`?" in question["text"]
-    (button,) = _buttons(question, ACTION_BAN_CONFIRM)
+    (button,) = buttons(question, ACTION_BAN_CONFIRM)
     assert button["confirm"]["text"]["type"] == "plain_text"
     assert "newbie" in button["confirm"]["text"]["text"]
     assert cometchat.requests == []  # nothing happens before the confirmation
@@ -327,7 +318,7 @@ def test_ban_command_asks_first_then_bans_on_the_confirmed_button(live_app, slac
 
 def test_ban_cancel_changes_nothing(live_app, slack, cometchat):
     question = live_app.post(command_body(f"{GUID} ban newbie", slack.url + "/r")).json()
-    (cancel,) = _buttons(question, ACTION_BAN_CANCEL)
+    (cancel,) = buttons(question, ACTION_BAN_CANCEL)
     answer = _click(live_app, slack, ACTION_BAN_CANCEL, cancel["value"], "cancel")
     assert "Cancelled" in answer["text"] and answer["replace_original"] is True
     assert cometchat.requests == []
@@ -354,7 +345,7 @@ def test_ban_command_from_a_non_moderator_is_refused_and_asks_nothing(live_app, 
     body = command_body(f"{GUID} ban newbie", slack.url + "/r", user_id=VIEWER)
     answer = live_app.post(body).json()
     assert "not allowed to ban users" in answer["text"]
-    assert _buttons(answer, ACTION_BAN_CONFIRM) == []
+    assert buttons(answer, ACTION_BAN_CONFIRM) == []
     assert cometchat.requests == []
 
 
@@ -368,7 +359,7 @@ def test_ban_command_with_a_malformed_uid_says_so(live_app, slack, cometchat):
 
 
 def test_ban_via_the_modal_then_the_list_is_refreshed(live_app, slack, cometchat):
-    (open_button,) = _buttons(_list(live_app, slack), ACTION_BAN_OPEN)
+    (open_button,) = buttons(_list(live_app, slack), ACTION_BAN_OPEN)
     list_url = slack.url + "/response/list-msg"
     response = live_app.post(action_body(ACTION_BAN_OPEN, open_button["value"], list_url))
     assert response.status_code == 200
@@ -462,10 +453,10 @@ class TestFullPages:
 
     def test_a_full_page_after_an_unban_stays_within_slack_s_limits(self, live_app, slack):
         message = _list(live_app, slack)
-        assert len(_buttons(message, ACTION_UNBAN)) == MAX_PAGE_SIZE
+        assert len(buttons(message, ACTION_UNBAN)) == MAX_PAGE_SIZE
         value = _unban_button(message, "user-001")["value"]
         after = _click(live_app, slack, ACTION_UNBAN, value, "full")
-        assert len(_buttons(after, ACTION_UNBAN)) == MAX_PAGE_SIZE  # the next user moved up
+        assert len(buttons(after, ACTION_UNBAN)) == MAX_PAGE_SIZE  # the next user moved up
         assert len(after["blocks"]) <= 50
         assert_valid_message(after)
 
@@ -527,7 +518,7 @@ class TestViewerAllowlist:
 
     def test_a_moderator_may_look_even_when_not_on_the_viewer_list(self, live_app, slack):
         message = _list(live_app, slack)
-        assert _uids(message) and _buttons(message, ACTION_UNBAN)
+        assert _uids(message) and buttons(message, ACTION_UNBAN)
 
 
 class TestAuditUnset:

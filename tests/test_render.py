@@ -12,6 +12,7 @@ from bot.cometchat import BannedPage, BannedUser, Group
 from bot.domain.cursor import PageCursor
 from bot.settings import MAX_PAGE_SIZE
 from bot.slack.banned_page import ACTION_NEXT, ACTION_PREVIOUS, render_banned_page
+from tests.support.slack_messages import buttons
 
 GUID = "cometchat-guid-1"
 GROUP = Group(guid=GUID, name="Hiking Group")
@@ -66,12 +67,8 @@ def user_sections(message: dict) -> list[dict]:
     return [b for b in blocks_of(message, "section") if b["block_id"].startswith("banned_user_")]
 
 
-def buttons(message: dict) -> dict[str, dict]:
-    return {
-        element["action_id"]: element
-        for block in blocks_of(message, "actions")
-        for element in block["elements"]
-    }
+def buttons_by_action(message: dict) -> dict[str, dict]:
+    return {element["action_id"]: element for element in buttons(message)}
 
 
 def mrkdwn_texts(node: object) -> Iterator[str]:
@@ -192,7 +189,7 @@ def test_private_metadata_is_never_rendered():
 )
 def test_previous_and_next_only_where_they_lead_somewhere(page, has_next, expected):
     message = render(page_of([user()], page=page, has_next=has_next))
-    found = buttons(message)
+    found = buttons_by_action(message)
     assert set(found) == expected
     assert bool(blocks_of(message, "actions")) == bool(expected)
     for action_id, step in ((ACTION_PREVIOUS, -1), (ACTION_NEXT, 1)):
@@ -210,7 +207,7 @@ def test_empty_group_says_so_without_buttons():
 
 def test_emptied_later_page_offers_the_way_back():
     message = render(page_of([], page=3))
-    assert set(buttons(message)) == {ACTION_PREVIOUS}
+    assert set(buttons_by_action(message)) == {ACTION_PREVIOUS}
     assert "No banned users on page 3" in json.dumps(message)
 
 
@@ -255,8 +252,8 @@ def test_largest_page_with_huge_values_stays_within_slacks_limits():
     assert len(block_ids) == len(set(block_ids))
     assert len(blocks[0]["text"]["text"]) <= 150
     assert all(len(text) <= 3000 for text in all_mrkdwn(message))
-    assert all(len(b["value"]) <= 2000 for b in buttons(message).values())
-    assert set(buttons(message)) == {ACTION_PREVIOUS, ACTION_NEXT}
+    assert all(len(b["value"]) <= 2000 for b in buttons_by_action(message).values())
+    assert set(buttons_by_action(message)) == {ACTION_PREVIOUS, ACTION_NEXT}
 
 
 # -- escaping -------------------------------------------------------------------------------

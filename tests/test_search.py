@@ -20,6 +20,7 @@ from tests.conftest import GUID, make_settings
 from tests.fakes.cometchat import API_KEY, FakeCometChat, make_user
 from tests.fakes.slack import action_body, command_body
 from tests.slack_limits import assert_no_injected_markup, assert_valid_message
+from tests.support.slack_messages import button
 
 # In the 57-user group, uid or name contains "1" for users 1, 10-19, 21, 31, 41, 51.
 ONES = [f"user-{i:03d}" for i in (1, *range(10, 20), 21, 31, 41, 51)]
@@ -37,14 +38,6 @@ def _uids(message: dict) -> list[str]:
         for block in message["blocks"]
         if block.get("block_id", "").startswith("banned_user_")
     ]
-
-
-def _button(message: dict, action_id: str) -> dict | None:
-    for block in message.get("blocks", []):
-        for element in block.get("elements", []) if block["type"] == "actions" else []:
-            if element.get("action_id") == action_id:
-                return element
-    return None
 
 
 def _banned_requests(fake: FakeCometChat) -> list:
@@ -138,16 +131,16 @@ def test_search_lists_only_matches_and_keeps_the_query_across_next_and_previous(
     assert _uids(first) == ONES[:10]
     assert "*15* matching `1`" in first["blocks"][1]["elements"][0]["text"]
     assert "15 users matching `1` banned from Hiking Group" in first["text"]
-    assert _button(first, ACTION_PREVIOUS) is None
+    assert button(first, ACTION_PREVIOUS) is None
 
-    next_value = _button(first, ACTION_NEXT)["value"]
+    next_value = button(first, ACTION_NEXT)["value"]
     assert json.loads(next_value)["q"] == "1"
     assert live_app.post(action_body(ACTION_NEXT, next_value, slack.url + "/response/s1"))
     (second,) = slack.wait_for(1, path_prefix="/response/s1")
     assert _uids(second.body) == ONES[10:]
-    assert _button(second.body, ACTION_NEXT) is None
+    assert button(second.body, ACTION_NEXT) is None
 
-    back = _button(second.body, ACTION_PREVIOUS)["value"]
+    back = button(second.body, ACTION_PREVIOUS)["value"]
     assert live_app.post(action_body(ACTION_PREVIOUS, back, slack.url + "/response/s2"))
     (again,) = slack.wait_for(1, path_prefix="/response/s2")
     assert _uids(again.body) == ONES[:10]
@@ -184,7 +177,7 @@ def test_too_long_search_is_refused_with_a_clear_message_and_nothing_is_fetched(
 
 def test_search_pages_share_and_export_buttons_carry_the_query(live_app, slack):
     reply = live_app.post(command_body(f"{GUID} 1", slack.url + "/response/t")).json()
-    share, export = _button(reply, ACTION_SHARE), _button(reply, ACTION_EXPORT)
+    share, export = button(reply, ACTION_SHARE), button(reply, ACTION_EXPORT)
     assert PageCursor.decode(share["value"]).query == "1"
     assert export["text"]["text"] == "Export CSV (all)"  # a search page still exports everyone
 

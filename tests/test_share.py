@@ -22,6 +22,7 @@ from bot.slack.share import SHARED_BY_BLOCK_ID, shared_copy
 from tests.conftest import GUID, make_settings
 from tests.fakes.slack import action_body, command_body
 from tests.slack_limits import assert_no_injected_markup, assert_valid_message
+from tests.support.slack_messages import buttons
 
 MOD = "U0MOD"
 
@@ -38,17 +39,6 @@ def _uids(message: dict) -> list[str]:
         for block in message["blocks"]
         if block.get("block_id", "").startswith("banned_user_")
     ]
-
-
-def _button(message: dict, action_id: str) -> dict:
-    (button,) = [
-        element
-        for block in message.get("blocks", [])
-        if block["type"] == "actions"
-        for element in block["elements"]
-        if element.get("action_id") == action_id
-    ]
-    return button
 
 
 def _interactive(message: dict) -> list[dict]:
@@ -72,7 +62,8 @@ def test_share_posts_the_page_in_channel_without_buttons_and_names_the_sharer(li
     page = live_app.post(command_body(GUID, slack.url + "/response/0", user_id=MOD)).json()
     assert _interactive(page)  # the moderator's own page has Next, Unban, Share, Export…
 
-    shared = _share(live_app, slack, _button(page, ACTION_SHARE)["value"], "s1")
+    (share,) = buttons(page, ACTION_SHARE)
+    shared = _share(live_app, slack, share["value"], "s1")
 
     assert shared["response_type"] == "in_channel" and shared["replace_original"] is False
     assert _interactive(shared) == []
@@ -87,17 +78,18 @@ def test_share_posts_the_page_in_channel_without_buttons_and_names_the_sharer(li
 
 def test_share_from_page_two_shares_page_two(live_app, slack):
     page = live_app.post(command_body(GUID, slack.url + "/response/0")).json()
-    live_app.post(
-        action_body(ACTION_NEXT, _button(page, ACTION_NEXT)["value"], slack.url + "/response/n")
-    )
+    (next_button,) = buttons(page, ACTION_NEXT)
+    live_app.post(action_body(ACTION_NEXT, next_button["value"], slack.url + "/response/n"))
     (second,) = slack.wait_for(1, path_prefix="/response/n")
-    shared = _share(live_app, slack, _button(second.body, ACTION_SHARE)["value"], "s2")
+    (share,) = buttons(second.body, ACTION_SHARE)
+    shared = _share(live_app, slack, share["value"], "s2")
     assert _uids(shared) == [f"user-{i:03d}" for i in range(11, 21)]
 
 
 def test_shared_search_page_keeps_the_search(live_app, slack):
     page = live_app.post(command_body(f"{GUID} user-05", slack.url + "/response/0")).json()
-    shared = _share(live_app, slack, _button(page, ACTION_SHARE)["value"], "s3")
+    (share,) = buttons(page, ACTION_SHARE)
+    shared = _share(live_app, slack, share["value"], "s3")
     assert _uids(shared) == [f"user-{i:03d}" for i in range(50, 58)]
     assert "matching `user-05`" in shared["blocks"][1]["elements"][0]["text"]
 

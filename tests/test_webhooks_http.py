@@ -24,6 +24,7 @@ from bot.webhooks.endpoint import MAX_BODY, WEBHOOK_PATH
 from tests.conftest import GUID, _QuietHandler, _ThreadingWSGIServer, make_settings
 from tests.fakes.cometchat import FakeCometChat
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, Received, sign
+from tests.support.slack_messages import buttons
 from tests.webhook_payloads import TRIGGERS, encode, event, example, user
 
 HOOK_USER = "cometchat"
@@ -123,16 +124,6 @@ def start(slack: FakeSlack, cometchat: FakeCometChat, caplog) -> Iterator[Callab
 @pytest.fixture
 def feed(start) -> LiveFeed:
     return start()
-
-
-def buttons(message: dict, action_id: str) -> list[dict]:
-    return [
-        element
-        for block in message["blocks"]
-        if block["type"] == "actions"
-        for element in block["elements"]
-        if element["action_id"] == action_id
-    ]
 
 
 def click_payload(message: dict, button: dict, response_url: str, *, user_id: str = MODERATOR):

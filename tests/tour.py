@@ -21,6 +21,7 @@ from bot.web.wsgi import create_wsgi_app
 from tests.fakes import slack as slack_fakes
 from tests.fakes.slack import SIGNING_SECRET, Received
 from tests.harness import MODERATOR, Harness, Reply
+from tests.support.slack_messages import clickable
 from tests.webhook_payloads import TRIGGERS, example
 
 GUID = "cometchat-guid-1"
@@ -49,19 +50,6 @@ class Step:
     reply: Reply | None
     sent: list[Received] = field(default_factory=list)  # everything Slack got during the step
     acked: list[dict[str, Any]] = field(default_factory=list)  # JSON bodies of acks/answers
-
-
-def buttons(payload: dict[str, Any], action_id: str | None = None) -> list[dict[str, Any]]:
-    """Interactive elements (with their block_id) anywhere in a message or view."""
-    found = []
-    for block in payload.get("blocks", []):
-        elements = [*block.get("elements", []), block.get("accessory"), block.get("element")]
-        for element in elements:
-            if not isinstance(element, dict) or not element.get("action_id"):
-                continue
-            if action_id is None or element["action_id"] == action_id:
-                found.append({**element, "block_id": block.get("block_id", "")})
-    return found
 
 
 def options_body(action_id: str, typed: str, *, user_id: str = MODERATOR) -> bytes:
@@ -137,9 +125,9 @@ def run_tour(h: Harness, *, webhook_password: str) -> list[Step]:
     step("picker (no guid)", lambda: h.command(""))
     page1 = first(step("list", lambda: h.command(GUID)))
     viewer_page = first(step("list as viewer", lambda: h.command(GUID, user_id=VIEWER)))
-    nxt = buttons(page1, ACTION_NEXT)[0]
+    nxt = clickable(page1, ACTION_NEXT)[0]
     page2 = first(step("next", lambda: h.click(ACTION_NEXT, nxt["value"])))
-    prev = buttons(page2, ACTION_PREVIOUS)[0]
+    prev = clickable(page2, ACTION_PREVIOUS)[0]
     step("previous", lambda: h.click(ACTION_PREVIOUS, prev["value"]))
     step("search", lambda: h.command(f"{GUID} User 01"))
     step("search, no match", lambda: h.command(f"{GUID} zzz-nobody"))
@@ -160,15 +148,15 @@ def run_tour(h: Harness, *, webhook_password: str) -> list[Step]:
     # -- share and export ----------------------------------------------------------------------
     from bot.slack.list_tools import ACTION_EXPORT, ACTION_SHARE
 
-    share = buttons(page1, ACTION_SHARE) or buttons(viewer_page, ACTION_SHARE)
+    share = clickable(page1, ACTION_SHARE) or clickable(viewer_page, ACTION_SHARE)
     step("share", lambda: h.click(ACTION_SHARE, share[0]["value"]))
-    export = buttons(page1, ACTION_EXPORT) or buttons(viewer_page, ACTION_EXPORT)
+    export = clickable(page1, ACTION_EXPORT) or clickable(viewer_page, ACTION_EXPORT)
     step("export", lambda: h.click(ACTION_EXPORT, export[0]["value"]))
 
     # -- moderation ----------------------------------------------------------------------------
     from bot.slack import moderation_blocks as mod
 
-    unban = buttons(page1, mod.ACTION_UNBAN)[0]
+    unban = clickable(page1, mod.ACTION_UNBAN)[0]
     step("unban", lambda: h.click(mod.ACTION_UNBAN, unban["value"], block_id=unban["block_id"]))
     step("unban again (stale)", lambda: h.click(mod.ACTION_UNBAN, unban["value"]))
     step(
@@ -176,14 +164,14 @@ def run_tour(h: Harness, *, webhook_password: str) -> list[Step]:
         lambda: h.click(mod.ACTION_UNBAN, unban["value"], user_id=VIEWER),
     )
     confirm = first(step("ban command", lambda: h.command(f"{GUID} ban newcomer")))
-    ban_button = buttons(confirm, mod.ACTION_BAN_CONFIRM)[0]
+    ban_button = clickable(confirm, mod.ACTION_BAN_CONFIRM)[0]
     step("ban confirmed", lambda: h.click(mod.ACTION_BAN_CONFIRM, ban_button["value"]))
     step("ban again", lambda: h.click(mod.ACTION_BAN_CONFIRM, ban_button["value"]))
     step("ban unknown user", lambda: h.command(f"{GUID} ban ghost-1"))
-    cancel = buttons(confirm, mod.ACTION_BAN_CANCEL)
+    cancel = clickable(confirm, mod.ACTION_BAN_CANCEL)
     if cancel:
         step("ban cancelled", lambda: h.click(mod.ACTION_BAN_CANCEL, cancel[0]["value"]))
-    opener = buttons(page1, mod.ACTION_BAN_OPEN)[0]
+    opener = clickable(page1, mod.ACTION_BAN_OPEN)[0]
     opened = step("ban modal", lambda: h.click(mod.ACTION_BAN_OPEN, opener["value"]))
     views = [p for p in (opened.posts if opened else []) if p.path.startswith("/api/views.open")]
     if views:
@@ -219,7 +207,7 @@ def run_tour(h: Harness, *, webhook_password: str) -> list[Step]:
     ]
     for post in feed_posts[:2]:
         blocks = _json(post.body.get("blocks", "[]"))
-        for button in buttons({"blocks": blocks}):
+        for button in clickable({"blocks": blocks}):
             step(
                 f"feed button {button['action_id']}",
                 lambda b=button: h.click(

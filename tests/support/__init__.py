@@ -1,0 +1,1 @@
+"""Helpers the tests share: fakes, harnesses, oracles and payload builders."""
