@@ -26,7 +26,7 @@ from pathlib import Path
 
 from bench.fakes import GROUP
 from bench.load import ROOT, start_fake
-from tests.fakes.cometchat import API_KEY
+from tests.support.fakes.cometchat import API_KEY
 
 BASELINE = "ca8264c"
 ROUNDS = 3

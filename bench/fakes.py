@@ -1,6 +1,6 @@
 """Fast loopback fakes for the benchmark, each run in its own process.
 
-    python -m bench.fakes cometchat   # the answers of tests.fakes.FakeCometChat, plus a delay
+    python -m bench.fakes cometchat   # tests.support.fakes.FakeCometChat's answers, plus a delay
     python -m bench.fakes slack       # records when each response_url POST arrives
 
 Each prints `port N` once listening. Control routes (benchmark only):
@@ -21,7 +21,7 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 from bench.wire import serve
-from tests.fakes.cometchat import FakeCometChat, Recorded
+from tests.support.fakes.cometchat import FakeCometChat, Recorded
 
 GROUP = "bench-group"
 BANNED = 57

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.find            # 5,000 banned users
     .venv/bin/python -m bench.find 20000
 
-CometChat is tests.fakes.FakeCometChat over httpx.MockTransport (in process, no network, no
+CometChat is tests.support.fakes.FakeCometChat over httpx.MockTransport (in process, no network, no
 delay), so the times are the bot's own CPU cost per page, not CometChat's latency. Peak memory
 is `tracemalloc`'s peak of Python allocations during the export, fake's own data excluded by
 taking the baseline after the fake is built.
@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from bot.cometchat import CometChatClient
 from bot.domain.search import search_banned
 from bot.usecases.export import SPOOL_IN_MEMORY, write_banned_csv
-from tests.fakes.cometchat import API_KEY, FakeCometChat
+from tests.support.fakes.cometchat import API_KEY, FakeCometChat
 
 
 def main(argv: list[str]) -> int:

@@ -44,9 +44,9 @@ from bench.fakes import GROUP  # noqa: E402
 from bench.wire import Client  # noqa: E402
 from bot.domain.cursor import PageCursor  # noqa: E402
 from bot.slack.banned_page import ACTION_NEXT  # noqa: E402
-from tests.fakes.cometchat import API_KEY  # noqa: E402
-from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, action_body, command_body, sign  # noqa: E402
-from tests.web_process import procfile_command  # noqa: E402
+from tests.support.fakes.cometchat import API_KEY  # noqa: E402
+from tests.support.fakes.slack import BOT_TOKEN, SIGNING_SECRET, action_body, command_body, sign  # noqa: E402
+from tests.support.web_process import procfile_command  # noqa: E402
 
 HOST = "127.0.0.1"
 SLACK_ACK_LIMIT = 3.0

@@ -34,8 +34,8 @@ from bot.slack.moderation_blocks import (
     with_notice,
 )
 from bot.web.wsgi import create_wsgi_app
-from tests.fakes.cometchat import API_KEY, FakeCometChat, make_user
-from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, action_body, sign
+from tests.support.fakes.cometchat import API_KEY, FakeCometChat, make_user
+from tests.support.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, action_body, sign
 
 GUID = "bench-group"
 

@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import GUID  # noqa: E402
-from tests.fakes.cometchat import FakeCometChat  # noqa: E402
-from tests.fakes.slack import command_body, sign  # noqa: E402
-from tests.web_process import web_with_fakes  # noqa: E402
+from tests.support.fakes.cometchat import FakeCometChat  # noqa: E402
+from tests.support.fakes.slack import command_body, sign  # noqa: E402
+from tests.support.web_process import web_with_fakes  # noqa: E402
 
 
 def cpu_seconds(pid: int) -> float:

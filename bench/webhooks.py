@@ -34,9 +34,9 @@ sys.path.insert(0, str(ROOT))
 from bench.load import HOST, WebProcess, free_port, procfile_command, start_fake  # noqa: E402
 from bot.domain.member_events import parse_event  # noqa: E402
 from bot.slack.feed_blocks import render_feed_event  # noqa: E402
-from tests.fakes.cometchat import API_KEY  # noqa: E402
-from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET  # noqa: E402
-from tests.webhook_payloads import event, user  # noqa: E402
+from tests.support.fakes.cometchat import API_KEY  # noqa: E402
+from tests.support.fakes.slack import BOT_TOKEN, SIGNING_SECRET  # noqa: E402
+from tests.support.webhook_payloads import event, user  # noqa: E402
 
 USER, PASSWORD = "cometchat", "benchPassw0rd"
 SENDERS = 16

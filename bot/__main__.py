@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     if command == "serve":
         # Must come first: gevent replaces blocking socket/thread primitives with green ones.
         # Socket Mode runs patched, like the web workers: slack_sdk's built-in WebSocket client
-        # is plain sockets and threads (tests/test_socket_mode.py runs it that way).
+        # is plain sockets and threads (tests/integration/test_socket_mode.py runs it that way).
         from gevent import monkey
 
         monkey.patch_all()

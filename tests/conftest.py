@@ -14,14 +14,15 @@ from bot.app import create_app
 from bot.services import Services, build_services
 from bot.settings import Settings, load_settings
 from bot.web.wsgi import create_wsgi_app
-from tests import seeds
-from tests.fakes.cometchat import API_KEY, FakeCometChat
-from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, sign
+from tests.support import seeds
+from tests.support.fakes.cometchat import API_KEY, FakeCometChat
+from tests.support.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, sign
 
 GUID = "cometchat-guid-1"
 
-# Hypothesis: enough examples to find edge cases, few enough to keep CI within minutes. Seeds come
-# from tests/seeds.py and are printed at the end of every run; HYPOTHESIS_PROFILE=thorough digs.
+# Hypothesis: enough examples to find edge cases, few enough to keep CI within minutes. Seeds
+# come from tests/support/seeds.py and are printed at the end of every run;
+# HYPOTHESIS_PROFILE=thorough digs.
 hypothesis_settings.register_profile("ci", max_examples=150, deadline=None, print_blob=True)
 hypothesis_settings.register_profile("thorough", max_examples=2000, deadline=None, print_blob=True)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -3,7 +3,7 @@
 slack_sdk's model objects validate on every `to_dict()`, which cost about a third of a
 command's CPU in the benchmark (bench/load.py). These builders produce the same JSON with
 Slack's length limits applied here; the test suite rebuilds every message through
-`slack_sdk.models` (tests/slack_limits.py), so what Slack would reject still fails a test.
+`slack_sdk.models` (tests/support/slack_limits.py), so what Slack would reject still fails a test.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Adversarial tests: hostile input, forged requests, held connections, upstream chaos, secrets."""

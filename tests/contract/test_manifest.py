@@ -1,0 +1,176 @@
+"""The operator's documents stay true: manifest.yml, app.json, .env.example, the Python pin.
+
+manifest.yml is validated against Slack's published manifest schema (MIT), copied into the
+repository with its license (`spec/slack/`, see spec/README.md); nothing is fetched.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import jsonschema
+import pytest
+import yaml
+
+from bot.settings import Settings
+from bot.web.wsgi import SLACK_PATH
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = ROOT / "spec" / "slack" / "manifest.schema.1.0.0.json"
+
+# Every bot scope the app may ask for, and why. A new scope must be justified here first: each
+# one widens what a leaked token can do in every workspace that installs the bot.
+SCOPE_ALLOWLIST = {
+    # /banned itself. Answers travel in the acknowledgement or through response_url (no scope).
+    "commands": "the /banned slash command",
+    # chat.postMessage into channels the bot was invited to: the ban/unban audit trail
+    # (AUDIT_CHANNEL_ID) and the live moderation feed (FEED_CHANNEL_ID).
+    "chat:write": "audit trail and moderation feed messages",
+    # Export CSV: upload the file, and open the requester's DM to share it in (a file
+    # cannot be ephemeral; the list was shown only to the requester).
+    "files:write": "Export CSV uploads",
+    "im:write": "the DM an exported CSV is shared in",
+}
+
+# Settings that app.json needs to declare even though they have a default in code.
+REQUIRED_FOR_DEPLOY = {"COMETCHAT_APP_ID"}  # empty only makes sense with COMETCHAT_BASE_URL
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict:
+    return yaml.safe_load((ROOT / "manifest.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def validator() -> jsonschema.Draft7Validator:
+    schema = json.loads(SCHEMA.read_text())
+    jsonschema.Draft7Validator.check_schema(schema)
+    return jsonschema.Draft7Validator(schema)
+
+
+def _errors(validator: jsonschema.Draft7Validator, document: dict) -> list[str]:
+    return [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in validator.iter_errors(document)
+    ]
+
+
+def test_manifest_is_valid_against_slacks_schema(manifest, validator):
+    assert _errors(validator, manifest) == []
+
+
+def test_the_schema_check_would_catch_a_broken_manifest(manifest, validator):
+    broken = json.loads(json.dumps(manifest))
+    broken["features"]["slash_commands"][0]["command"] = "banned"  # no leading slash
+    broken["settings"]["interactivity"]["request_url"] = "ftp://nope"
+
+    errors = _errors(validator, broken)
+
+    assert any(e.startswith("features/slash_commands/0/command") for e in errors)
+    assert any(e.startswith("settings/interactivity/request_url") for e in errors)
+
+
+def test_socket_mode_variant_from_the_readme_is_valid_too(manifest, validator):
+    """README: for local development set socket_mode_enabled: true; the URLs are not needed."""
+    local = json.loads(json.dumps(manifest))
+    local["settings"]["socket_mode_enabled"] = True
+    for command in local["features"]["slash_commands"]:
+        command.pop("url", None)
+    local["settings"]["interactivity"].pop("request_url", None)
+
+    assert _errors(validator, local) == []
+    readme = (ROOT / "README.md").read_text()
+    assert "socket_mode_enabled: true" in readme
+
+
+def test_banned_command_has_a_usage_hint_and_points_at_the_events_path(manifest):
+    (banned,) = [c for c in manifest["features"]["slash_commands"] if c["command"] == "/banned"]
+
+    assert banned["usage_hint"].strip()
+    assert banned["description"].strip()
+    assert urlsplit(banned["url"]).path == SLACK_PATH
+
+
+def test_every_request_url_is_the_one_the_command_uses(manifest):
+    """One endpoint serves commands, clicks and menus; a second URL would be a 404 in disguise."""
+    (banned,) = [c for c in manifest["features"]["slash_commands"] if c["command"] == "/banned"]
+    interactivity = manifest["settings"]["interactivity"]
+
+    assert interactivity["is_enabled"] is True
+    assert interactivity["request_url"] == banned["url"]
+    others = [
+        interactivity.get("message_menu_options_url"),
+        manifest["settings"].get("event_subscriptions", {}).get("request_url"),
+        *(c.get("url") for c in manifest["features"]["slash_commands"]),
+    ]
+    assert all(url == banned["url"] for url in others if url is not None)
+
+
+def test_every_scope_is_on_the_justified_allowlist(manifest):
+    scopes = manifest["oauth_config"]["scopes"]
+    bot = scopes.get("bot", [])
+
+    assert "commands" in bot
+    assert set(bot) <= set(SCOPE_ALLOWLIST), (
+        f"unjustified scopes: {set(bot) - set(SCOPE_ALLOWLIST)}"
+    )
+    assert not scopes.get("user"), "the bot acts as itself, never as a user"
+
+
+def _settings_env_names() -> set[str]:
+    return {name.upper() for name in Settings.model_fields}
+
+
+def _required_settings() -> set[str]:
+    required = {n.upper() for n, f in Settings.model_fields.items() if f.is_required()}
+    return required | REQUIRED_FOR_DEPLOY
+
+
+def test_app_json_declares_every_required_setting_as_required():
+    app = json.loads((ROOT / "app.json").read_text())
+    env = app["env"]
+
+    missing = _required_settings() - set(env)
+    assert not missing, f"app.json lacks {missing}"
+    for name in _required_settings():
+        # Heroku treats an env entry as required unless it says `"required": false`.
+        assert env[name].get("required", True) is True, name
+    assert set(env) <= _settings_env_names(), f"not settings: {set(env) - _settings_env_names()}"
+    assert all(entry["description"].strip() for entry in env.values())
+
+
+def test_app_json_builds_with_the_python_buildpack_and_runs_a_web_dyno():
+    app = json.loads((ROOT / "app.json").read_text())
+    procfile = (ROOT / "Procfile").read_text()
+
+    assert app["buildpacks"] == [{"url": "heroku/python"}]
+    assert app["formation"]["web"]["quantity"] >= 1
+    # The standard production server, configured in one file, binding $PORT (read there).
+    assert re.search(r"^web: gunicorn --config gunicorn.conf.py$", procfile, re.MULTILINE)
+    assert "PORT" in (ROOT / "gunicorn.conf.py").read_text()
+    # Heroku web dynos must bind $PORT: Socket Mode (no HTTP server) is for local development.
+    assert "SLACK_APP_TOKEN" not in app["env"]
+
+
+def test_env_example_mentions_every_setting():
+    text = (ROOT / ".env.example").read_text()
+    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", text, re.MULTILINE))
+
+    missing = _settings_env_names() - documented
+    assert not missing, f".env.example lacks {sorted(missing)}"
+    assert documented <= _settings_env_names(), f"unknown: {documented - _settings_env_names()}"
+
+
+def test_python_version_is_pinned_for_heroku_and_matches_the_project():
+    pin = (ROOT / ".python-version").read_text().strip()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    requirements = (ROOT / "requirements.txt").read_text().split()
+
+    assert re.fullmatch(r"3\.\d+", pin)  # major.minor: Heroku then ships security patches
+    assert project["requires-python"] == f">={pin}"
+    assert "." in requirements  # the buildpack installs the project, pinned in pyproject.toml
+    assert not (ROOT / "runtime.txt").exists()  # deprecated; it would win over .python-version

@@ -1,0 +1,254 @@
+"""A tour of every path the bot has, through the real app: what users and CometChat can make it do.
+
+`run_tour(h)` drives each feature (list, paging, search, picker, share, export, ban/unban with
+their modals and confirmations, the live feed's webhooks and buttons, refusals, and each kind of
+CometChat failure) and returns every step with everything that reached Slack during it. The Slack
+contract and no-secrets suites both walk it, so a path added here is checked by both.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from bot.slack.banned_page import ACTION_NEXT, ACTION_PREVIOUS
+from bot.web.wsgi import create_wsgi_app
+from tests.support.fakes import slack as slack_fakes
+from tests.support.fakes.slack import SIGNING_SECRET, Received
+from tests.support.harness import MODERATOR, Harness, Reply
+from tests.support.slack_messages import clickable
+from tests.support.webhook_payloads import TRIGGERS, example
+
+GUID = "cometchat-guid-1"
+VIEWER = "U0VIEWER"  # on no moderator list: sees lists, no action buttons
+OUTSIDER = "U0OUTSIDER"  # refused when VIEWER_USER_IDS is set
+WEBHOOK_USER = "cometchat"
+FEED_CHANNEL = "C0FEED"
+AUDIT_CHANNEL = "C0AUDIT"
+
+
+def tour_settings(**secrets: Any) -> dict[str, Any]:
+    """Settings for a harness that has every feature switched on."""
+    return {
+        "audit_channel_id": AUDIT_CHANNEL,
+        "feed_channel_id": FEED_CHANNEL,
+        "cometchat_webhook_user": WEBHOOK_USER,
+        "cometchat_webhook_password": secrets.pop("webhook_password", "tour-webhook-password"),
+        "viewer_user_ids": f"{MODERATOR},{VIEWER}",
+        **secrets,
+    }
+
+
+@dataclass
+class Step:
+    name: str
+    reply: Reply | None
+    sent: list[Received] = field(default_factory=list)  # everything Slack got during the step
+    acked: list[dict[str, Any]] = field(default_factory=list)  # JSON bodies of acks/answers
+
+
+def options_body(action_id: str, typed: str, *, user_id: str = MODERATOR) -> bytes:
+    payload = {
+        "type": "block_suggestion",
+        "team": {"id": "T0TEAM", "domain": "example"},
+        "user": {"id": user_id, "team_id": "T0TEAM"},
+        "api_app_id": "A0APP",
+        "token": "deprecated",
+        "action_id": action_id,
+        "block_id": "banned_picker",
+        "value": typed,
+        "container": {"type": "message", "message_ts": "1.2", "channel_id": "C0CHAN"},
+        "channel": {"id": "C0CHAN", "name": "moderation"},
+    }
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def view_submission_body(
+    callback_id: str, metadata: str, values: dict[str, Any], *, user_id: str = MODERATOR
+) -> bytes:
+    return slack_fakes.view_submission_body(callback_id, metadata, values, user_id=user_id)
+
+
+def _web_process(h: Harness) -> Any:
+    """The WSGI app of the web process, built once per harness (as the server builds it once)."""
+    from bot.webhooks.build import create_webhook_endpoint
+
+    if getattr(h, "web_process", None) is None:
+        endpoint = create_webhook_endpoint(h.services)
+        h.web_process = create_wsgi_app(h.app, signing_secret=SIGNING_SECRET, webhooks=endpoint)  # type: ignore[attr-defined]
+    return h.web_process  # type: ignore[attr-defined]
+
+
+def deliver_webhook(h: Harness, body: bytes, *, password: str, user: str = WEBHOOK_USER) -> str:
+    """POST a CometChat webhook to the web process's WSGI app (no socket); returns the status."""
+    wsgi = _web_process(h)
+    credentials = base64.b64encode(f"{user}:{password}".encode()).decode()
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/cometchat/webhooks",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_AUTHORIZATION": f"Basic {credentials}",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.url_scheme": "http",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+    }
+    status: list[str] = []
+    b"".join(wsgi(environ, lambda s, _headers, *_: status.append(s)))
+    return status[0]
+
+
+def run_tour(h: Harness, *, webhook_password: str) -> list[Step]:
+    steps: list[Step] = []
+    fake = h.cometchat
+
+    def step(name: str, action: Callable[[], Reply | None]) -> Reply | None:
+        mark = len(h.slack.received)
+        reply = action()
+        h.settle()
+        acked = [reply.ack] if reply and reply.ack else []
+        steps.append(Step(name, reply, list(h.slack.received[mark:]), acked))
+        return reply
+
+    def first(reply: Reply | None) -> dict[str, Any]:
+        assert reply is not None and reply.messages, "expected a message"
+        return reply.messages[0]
+
+    # -- looking -------------------------------------------------------------------------------
+    step("help", lambda: h.command("help"))
+    step("picker (no guid)", lambda: h.command(""))
+    page1 = first(step("list", lambda: h.command(GUID)))
+    viewer_page = first(step("list as viewer", lambda: h.command(GUID, user_id=VIEWER)))
+    nxt = clickable(page1, ACTION_NEXT)[0]
+    page2 = first(step("next", lambda: h.click(ACTION_NEXT, nxt["value"])))
+    prev = clickable(page2, ACTION_PREVIOUS)[0]
+    step("previous", lambda: h.click(ACTION_PREVIOUS, prev["value"]))
+    step("search", lambda: h.command(f"{GUID} User 01"))
+    step("search, no match", lambda: h.command(f"{GUID} zzz-nobody"))
+    step("empty group", lambda: h.command("empty-group"))
+    step("unknown group", lambda: h.command("no-such-group"))
+    step("invalid guid", lambda: h.command("bad/guid"))
+    step("too long guid", lambda: h.command("g" * 150))
+    step("stale button", lambda: h.click(ACTION_NEXT, '{"g":"../x"}'))
+    step("refused viewer", lambda: h.command(GUID, user_id=OUTSIDER))
+    step("refused click", lambda: h.click(ACTION_NEXT, nxt["value"], user_id=OUTSIDER))
+
+    # -- picker --------------------------------------------------------------------------------
+    from bot.slack.picker import ACTION_PICK_GROUP
+
+    step("picker options", lambda: _options(h, ACTION_PICK_GROUP, "Hik"))
+    step("pick a group", lambda: h.click(ACTION_PICK_GROUP, GUID))
+
+    # -- share and export ----------------------------------------------------------------------
+    from bot.slack.list_tools import ACTION_EXPORT, ACTION_SHARE
+
+    share = clickable(page1, ACTION_SHARE) or clickable(viewer_page, ACTION_SHARE)
+    step("share", lambda: h.click(ACTION_SHARE, share[0]["value"]))
+    export = clickable(page1, ACTION_EXPORT) or clickable(viewer_page, ACTION_EXPORT)
+    step("export", lambda: h.click(ACTION_EXPORT, export[0]["value"]))
+
+    # -- moderation ----------------------------------------------------------------------------
+    from bot.slack import moderation_blocks as mod
+
+    unban = clickable(page1, mod.ACTION_UNBAN)[0]
+    step("unban", lambda: h.click(mod.ACTION_UNBAN, unban["value"], block_id=unban["block_id"]))
+    step("unban again (stale)", lambda: h.click(mod.ACTION_UNBAN, unban["value"]))
+    step(
+        "unban by viewer (forged)",
+        lambda: h.click(mod.ACTION_UNBAN, unban["value"], user_id=VIEWER),
+    )
+    confirm = first(step("ban command", lambda: h.command(f"{GUID} ban newcomer")))
+    ban_button = clickable(confirm, mod.ACTION_BAN_CONFIRM)[0]
+    step("ban confirmed", lambda: h.click(mod.ACTION_BAN_CONFIRM, ban_button["value"]))
+    step("ban again", lambda: h.click(mod.ACTION_BAN_CONFIRM, ban_button["value"]))
+    step("ban unknown user", lambda: h.command(f"{GUID} ban ghost-1"))
+    cancel = clickable(confirm, mod.ACTION_BAN_CANCEL)
+    if cancel:
+        step("ban cancelled", lambda: h.click(mod.ACTION_BAN_CANCEL, cancel[0]["value"]))
+    opener = clickable(page1, mod.ACTION_BAN_OPEN)[0]
+    opened = step("ban modal", lambda: h.click(mod.ACTION_BAN_OPEN, opener["value"]))
+    views = [p for p in (opened.posts if opened else []) if p.path.startswith("/api/views.open")]
+    if views:
+        view = _json(views[0].body["view"])
+        values = {
+            mod.UID_BLOCK_ID: {mod.UID_ACTION_ID: {"type": "plain_text_input", "value": "x y"}}
+        }
+        step(
+            "ban modal, bad uid", lambda: _submit(h, mod.VIEW_BAN, view["private_metadata"], values)
+        )
+        values[mod.UID_BLOCK_ID][mod.UID_ACTION_ID]["value"] = "modal-user"
+        answer = step(
+            "ban modal, uid", lambda: _submit(h, mod.VIEW_BAN, view["private_metadata"], values)
+        )
+        if answer and answer.ack and answer.ack.get("view"):
+            meta = answer.ack["view"]["private_metadata"]
+            step("ban modal, confirm", lambda: _submit(h, mod.VIEW_BAN_CONFIRM, meta, {}))
+
+    # -- the live feed -------------------------------------------------------------------------
+    for trigger in TRIGGERS:
+        body = json.dumps(example(trigger)).encode()
+        step(f"webhook {trigger}", lambda body=body: _webhook(h, body, webhook_password))
+    multi = example("group_member_banned")
+    member = next(iter(multi["data"]["members"].values()))
+    multi["data"]["members"] = {
+        f"u-{i}": {**member, "uid": f"u-{i}", "name": f"<!channel> {i}"} for i in range(30)
+    }
+    step("webhook, 30 members", lambda: _webhook(h, json.dumps(multi).encode(), webhook_password))
+    step("webhook, wrong password", lambda: _webhook(h, b"{}", webhook_password + "x"))
+    step("webhook, garbage", lambda: _webhook(h, b"{not json", webhook_password))
+    feed_posts = [
+        p for s in steps if s.name.startswith("webhook") for p in s.sent if "postMessage" in p.path
+    ]
+    for post in feed_posts[:2]:
+        blocks = _json(post.body.get("blocks", "[]"))
+        for button in clickable({"blocks": blocks}):
+            step(
+                f"feed button {button['action_id']}",
+                lambda b=button: h.click(
+                    b["action_id"], b.get("value", ""), block_id=b["block_id"]
+                ),
+            )
+
+    # -- CometChat misbehaving -----------------------------------------------------------------
+    good_key = fake.api_key
+    fake.api_key = "a-key-the-bot-does-not-have"
+    step("cometchat rejects the key", lambda: h.command(GUID))
+    step("cometchat rejects the key on a write", lambda: h.click(mod.ACTION_UNBAN, unban["value"]))
+    fake.api_key = good_key
+    for name, answer in (
+        ("rate limited", (429, {"error": {"code": "ERR_TOO_MANY_REQUESTS"}}, {"Retry-After": "9"})),
+        ("down", (503, b"<html>down</html>", {})),
+        ("garbled", (200, b"{not json", {})),
+        ("plan", (403, {"error": {"code": "ERR_PLAN_RESTRICTION", "message": "upgrade"}}, {})),
+    ):
+        fake.interceptor = lambda _rec, answer=answer: answer
+        step(f"cometchat {name}", lambda: h.command("empty-group"))
+        step(f"cometchat {name} on unban", lambda: h.click(mod.ACTION_UNBAN, unban["value"]))
+        step(f"cometchat {name} on options", lambda: _options(h, ACTION_PICK_GROUP, "x"))
+    fake.interceptor = None
+    return steps
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _options(h: Harness, action_id: str, typed: str) -> Reply:
+    response = h.signed(options_body(action_id, typed))
+    return Reply(response.status, json.loads(response.body) if response.body else None)
+
+
+def _submit(h: Harness, callback_id: str, metadata: str, values: dict[str, Any]) -> Reply:
+    response = h.signed(view_submission_body(callback_id, metadata, values))
+    return Reply(response.status, json.loads(response.body) if response.body else None)
+
+
+def _webhook(h: Harness, body: bytes, password: str) -> Reply:
+    status = deliver_webhook(h, body, password=password)
+    return Reply(int(status.split()[0]), None)

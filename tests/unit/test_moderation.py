@@ -1,0 +1,252 @@
+"""Moderation renderers, button values, wording and the audited write: no app, no network."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.cometchat import errors as cc
+from bot.cometchat.models import BannedPage, BannedUser, Group
+from bot.domain.audit import AuditEntry
+from bot.domain.command import BanUser, ListBanned, parse_command
+from bot.domain.cursor import MAX_VALUE_LENGTH, PageCursor
+from bot.domain.errors import BadCursor, InvalidUid
+from bot.settings import MAX_PAGE_SIZE
+from bot.slack.banned_page import render_banned_page
+from bot.slack.message import Message
+from bot.slack.messages import explain_moderation
+from bot.slack.moderation_blocks import (
+    ACTION_BAN_CONFIRM,
+    ACTION_UNBAN,
+    BanRef,
+    UnbanRef,
+    ban_confirm_modal,
+    ban_confirmation,
+    ban_modal,
+    ban_row,
+    done_notice,
+    render_audit,
+    replace_action_row,
+    unban_extras,
+    with_notice,
+)
+from tests.support.fakes.cometchat import make_user
+
+GUID = "cometchat-guid-1"
+LONGEST = "x" * 100  # the longest id validate_guid / validate_uid accept
+
+
+def _page(users: list[dict], page: int = 1, per_page: int = MAX_PAGE_SIZE) -> BannedPage:
+    return BannedPage(
+        guid=GUID,
+        page=page,
+        per_page=per_page,
+        users=tuple(BannedUser.model_validate(u) for u in users),
+        has_next=True,
+        total=1000,
+    )
+
+
+def _moderated(page: BannedPage, group: Group) -> Message:
+    cursor = PageCursor(guid=page.guid, page=page.page, per_page=page.per_page)
+    return render_banned_page(
+        page, cursor, group, user_extras=unban_extras(cursor, group), footer=[ban_row(cursor)]
+    )
+
+
+# -- button values -----------------------------------------------------------------------------
+
+
+def test_unban_ref_round_trips_with_and_without_cursor():
+    cursor = PageCursor(guid=GUID, page=3, per_page=10, query="bob")
+    for ref in (UnbanRef(guid=GUID, uid="user-1", cursor=cursor), UnbanRef(guid=GUID, uid="u")):
+        assert UnbanRef.decode(ref.encode()) == ref
+
+
+def test_refs_at_their_largest_fit_a_button_value():
+    cursor = PageCursor(guid=LONGEST, page=100_000, per_page=MAX_PAGE_SIZE, query="\u2028" * 100)
+    unban = UnbanRef(guid=LONGEST, uid=LONGEST, cursor=cursor).encode()
+    ban = BanRef(
+        guid=LONGEST,
+        uid=LONGEST,
+        cursor=cursor,
+        response_url="https://h/" + "r" * 990,
+        channel_id="C" * 30,
+    ).encode()
+    assert len(unban) <= MAX_VALUE_LENGTH and len(ban) <= MAX_VALUE_LENGTH
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        "",
+        "not json",
+        json.dumps({"g": GUID}),  # no uid
+        json.dumps({"g": GUID, "u": "a b"}),  # a uid CometChat never issues
+        json.dumps({"g": GUID, "u": "../x"}),
+        json.dumps({"g": GUID, "u": "ok", "c": {"g": "other-group"}}),  # cursor elsewhere
+        json.dumps({"g": GUID, "u": "ok", "extra": 1}),
+        json.dumps({"g": GUID, "u": "x" * 101}),
+        "x" * (MAX_VALUE_LENGTH + 1),
+    ],
+)
+def test_unban_ref_refuses_what_it_did_not_write(value):
+    with pytest.raises(BadCursor):
+        UnbanRef.decode(value)
+
+
+# -- the list for moderators -------------------------------------------------------------------
+
+
+def test_a_full_page_with_unban_buttons_and_a_notice_stays_within_50_blocks():
+    users = [make_user(i) for i in range(1, MAX_PAGE_SIZE + 1)]
+    message = _moderated(_page(users, page=2), Group(guid=GUID, name="G"))
+    shown = with_notice(done_notice("unban", GUID, "user-000"), message)
+    assert len(shown.to_dict()["blocks"]) <= 50
+    buttons = [
+        e
+        for b in shown.to_dict()["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == ACTION_UNBAN
+    ]
+    assert len(buttons) == MAX_PAGE_SIZE
+    assert all(len(b["value"]) <= MAX_VALUE_LENGTH for b in buttons)
+
+
+def test_confirm_dialog_names_user_and_group_in_plain_text_whatever_they_contain():
+    hostile = make_user(1, name="<!channel> *Bob*\n\nfake line", uid="bob")
+    group = Group(guid=GUID, name="<@U123> `Hikers`")
+    message = _moderated(_page([hostile]), group).to_dict()
+    row = next(b for b in message["blocks"] if b["type"] == "actions")  # under the user
+    confirm = row["elements"][0]["confirm"]
+    assert confirm["text"]["type"] == "plain_text" and confirm["title"]["type"] == "plain_text"
+    # Plain text is never parsed by Slack, so the name is shown as typed, only folded to a line.
+    assert confirm["text"]["text"].startswith("Unban <!channel> *Bob* fake line (bob) from <@U123>")
+    assert "\n" not in confirm["text"]["text"] and len(confirm["text"]["text"]) <= 300
+
+
+def test_very_long_names_are_cut_to_fit_the_confirm_dialog():
+    user = make_user(1, name="N" * 500, uid="u" * 100)
+    message = _moderated(_page([user]), Group(guid=GUID, name="G" * 500)).to_dict()
+    confirm = next(b for b in message["blocks"] if b["type"] == "actions")["elements"][0]["confirm"]
+    assert len(confirm["text"]["text"]) <= 300
+    assert "u" * 100 in confirm["text"]["text"]  # the uid, which says who for sure, survives
+
+
+def test_a_user_whose_uid_cannot_be_addressed_gets_no_button():
+    odd = make_user(1, uid="has space")
+    extras = unban_extras(PageCursor(guid=GUID), Group(guid=GUID))
+    assert extras(BannedUser.model_validate(odd)) == []
+    assert len(extras(BannedUser.model_validate(make_user(2)))) == 1
+
+
+# -- results -----------------------------------------------------------------------------------
+
+
+def test_feed_row_is_replaced_by_the_outcome_and_nothing_else_changes():
+    blocks = [
+        {"type": "section", "block_id": "a", "text": {"type": "mrkdwn", "text": "x"}},
+        {"type": "actions", "block_id": "row", "elements": []},
+    ]
+    replaced = replace_action_row(blocks, "row", done_notice("unban", GUID, "u1"))
+    assert replaced[0] == blocks[0] and replaced[1]["type"] == "context"
+    assert replace_action_row(blocks, "missing", done_notice("unban", GUID, "u1")) is None
+
+
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (cc.AlreadyBanned(code="ERR_ALREADY_BANNED"), "`u<1>` is already banned from `g`"),
+        (cc.NotBanned(code="ERR_NOT_A_BANNED_USER"), "is not banned from `g` (any more)"),
+        (cc.UserNotFound("u<1>", code="ERR_UID_NOT_FOUND"), "There is no user `u&lt;1&gt;`"),
+        (cc.GroupNotFound("g", code="ERR_GUID_NOT_FOUND"), "There is no group `g`"),
+        (cc.Unavailable("timeout"), "may or may not have happened"),
+    ],
+)
+def test_each_failure_is_worded_with_user_and_group(error, words):
+    text = explain_moderation(error, action="ban", guid="g", uid="u<1>").text
+    assert words.replace("`u<1>`", "`u&lt;1&gt;`") in text
+
+
+def test_ban_confirmation_is_protected_by_a_confirm_dialog():
+    message = ban_confirmation(BanRef(guid=GUID, uid="newbie")).to_dict()
+    button = message["blocks"][1]["elements"][0]
+    assert button["action_id"] == ACTION_BAN_CONFIRM and button["style"] == "danger"
+    assert (
+        "newbie" in button["confirm"]["text"]["text"] and GUID in button["confirm"]["text"]["text"]
+    )
+    assert BanRef.decode(button["value"]).uid == "newbie"
+
+
+def test_ban_modals_keep_their_context_in_private_metadata():
+    ref = BanRef(guid=GUID, cursor=PageCursor(guid=GUID, page=2), response_url="https://r/1")
+    first = ban_modal(ref).to_dict()
+    assert BanRef.decode(first["private_metadata"]) == ref
+    assert len(first["title"]["text"]) <= 24
+    second = ban_confirm_modal(ref.model_copy(update={"uid": "newbie"})).to_dict()
+    assert BanRef.decode(second["private_metadata"]).uid == "newbie"
+
+
+# -- the audit line ----------------------------------------------------------------------------
+
+
+def test_audit_line_says_who_what_whom_where_when_and_outcome():
+    entry = AuditEntry("U0MOD", "unban", GUID, "user-001", 1_700_000_000, "done")
+    text = render_audit(entry).text
+    assert text.startswith(":unlock: <@U0MOD> unbanned `user-001` from group `cometchat-guid-1`")
+    assert "<!date^1700000000^" in text and "2023-11-14 22:13 UTC" in text
+
+    failed = AuditEntry("U0MOD", "ban", GUID, "ghost", 1_700_000_000, "user_not_found")
+    assert "tried to ban `ghost`" in render_audit(failed).text
+    assert "not done: no such user" in render_audit(failed).text
+
+
+def test_audit_line_never_turns_an_odd_actor_into_a_mention():
+    entry = AuditEntry("<!channel>", "ban", GUID, "u", 1_700_000_000, "done")
+    assert "<!channel>" not in render_audit(entry).text
+
+
+# -- the command -------------------------------------------------------------------------------
+
+
+def test_ban_command_parses_group_and_user():
+    assert parse_command(f"{GUID} ban  newbie ") == BanUser(guid=GUID, uid="newbie")
+    assert parse_command(f"{GUID} BAN newbie") == BanUser(guid=GUID, uid="newbie")
+    assert isinstance(parse_command(GUID), ListBanned)
+
+
+def test_ban_command_refuses_a_malformed_uid():
+    with pytest.raises(InvalidUid):
+        parse_command(f"{GUID} ban a/b")
+
+
+# -- act: the one write, audited ---------------------------------------------------------------
+
+
+class _Audit:
+    def __init__(self) -> None:
+        self.entries: list[AuditEntry] = []
+
+    def record(self, entry: AuditEntry) -> None:
+        self.entries.append(entry)
+
+
+def test_an_unexpected_failure_is_audited_logged_with_its_trace_and_worded(services, caplog):
+    from bot.usecases.moderate import act
+
+    def broken(guid: str, uid: str, **kw: object) -> None:
+        raise RuntimeError("boom")
+
+    services.audit = _Audit()  # type: ignore[assignment]
+    services.cometchat.unban = broken  # type: ignore[method-assign]
+    result = act(services, "unban", GUID, "user-001", actor="U0MOD", rid="r1")
+
+    assert result.outcome == "failed"
+    assert "Something went wrong on our side (reference `r1`)" in result.notice(ref="r1").text
+    (entry,) = services.audit.entries
+    assert (entry.outcome, entry.error, entry.actor) == ("failed", "RuntimeError", "U0MOD")
+    (record,) = [r for r in caplog.records if r.name == "bot.moderation"]
+    assert record.exc_info and record.exc_info[0] is RuntimeError
