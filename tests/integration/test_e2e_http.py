@@ -9,15 +9,7 @@ import time
 from bot.slack.banned_page import ACTION_NEXT, ACTION_PREVIOUS
 from tests.conftest import GUID
 from tests.support.fakes.slack import action_body, command_body
-from tests.support.slack_messages import button
-
-
-def _uids(message: dict) -> list[str]:
-    return [
-        block["text"]["text"].split("`")[1]
-        for block in message["blocks"]
-        if block.get("block_id", "").startswith("banned_user_")
-    ]
+from tests.support.slack_messages import button, listed_uids
 
 
 def test_slash_command_answers_with_first_page_in_the_ack(live_app, slack):
@@ -28,14 +20,14 @@ def test_slash_command_answers_with_first_page_in_the_ack(live_app, slack):
     assert body["response_type"] == "ephemeral"
     assert "57 users banned from Hiking Group" in body["text"]
     assert body["blocks"][0]["text"]["text"] == "Banned from Hiking Group"
-    assert _uids(body) == [f"user-{i:03d}" for i in range(1, 11)]
+    assert listed_uids(body) == [f"user-{i:03d}" for i in range(1, 11)]
     assert button(body, ACTION_NEXT) is not None
     assert button(body, ACTION_PREVIOUS) is None
 
 
 def test_walking_next_then_previous_across_57_users(live_app, slack):
     message = live_app.post(command_body(GUID, slack.url + "/response/0")).json()
-    seen = list(_uids(message))
+    seen = list(listed_uids(message))
     pages = [message]
     for step in range(1, 10):
         next_button = button(message, ACTION_NEXT)
@@ -46,7 +38,7 @@ def test_walking_next_then_previous_across_57_users(live_app, slack):
         (delivered,) = slack.wait_for(1, path_prefix=f"/response/next{step}")
         message = delivered.body
         assert message["replace_original"] is True
-        seen.extend(_uids(message))
+        seen.extend(listed_uids(message))
         pages.append(message)
 
     assert seen == [f"user-{i:03d}" for i in range(1, 58)]  # every user exactly once, in order
@@ -57,7 +49,7 @@ def test_walking_next_then_previous_across_57_users(live_app, slack):
     assert live_app.post(action_body(ACTION_PREVIOUS, back["value"], slack.url + "/response/back"))
     (delivered,) = slack.wait_for(1, path_prefix="/response/back")
     assert delivered.body["replace_original"] is True
-    assert _uids(delivered.body) == _uids(pages[-2])
+    assert listed_uids(delivered.body) == listed_uids(pages[-2])
 
 
 def test_forged_signature_is_rejected_and_nothing_is_fetched(live_app, slack, cometchat):

@@ -35,7 +35,7 @@ from tests.support.slack_limits import (
     assert_valid_message,
     assert_valid_slack_post,
 )
-from tests.support.slack_messages import buttons
+from tests.support.slack_messages import buttons, listed_uids
 
 MOD, VIEWER, AUDIT = "U0MOD", "U0VIEW", "C0AUDIT"
 SMALL = "eleven-group"  # 11 banned: page 2 holds a single user
@@ -68,14 +68,6 @@ def everything_sent_to_slack_is_valid(slack):
 def _unban_button(message: dict, uid: str) -> dict:
     (button,) = [b for b in buttons(message, ACTION_UNBAN) if json.loads(b["value"])["u"] == uid]
     return button
-
-
-def _uids(message: dict) -> list[str]:
-    return [
-        block["text"]["text"].split("`")[1]
-        for block in message["blocks"]
-        if block.get("block_id", "").startswith("banned_user_")
-    ]
 
 
 def _summary(message: dict) -> str:
@@ -118,7 +110,7 @@ def test_moderator_sees_unban_under_each_user_with_a_confirm_naming_user_and_gro
     message = _list(live_app, slack)
 
     unban_buttons = buttons(message, ACTION_UNBAN)
-    assert [json.loads(b["value"])["u"] for b in unban_buttons] == _uids(message)
+    assert [json.loads(b["value"])["u"] for b in unban_buttons] == listed_uids(message)
     confirm = _unban_button(message, "user-003")["confirm"]
     assert confirm["text"]["type"] == "plain_text"
     assert "User 003 (user-003)" in confirm["text"]["text"]
@@ -129,12 +121,12 @@ def test_moderator_sees_unban_under_each_user_with_a_confirm_naming_user_and_gro
 
 def test_non_moderator_sees_no_action_buttons_on_any_page(live_app, slack):
     message = _list(live_app, slack, user=VIEWER)
-    assert _uids(message)  # the list itself is shown
+    assert listed_uids(message)  # the list itself is shown
     assert buttons(message, ACTION_UNBAN) == [] and buttons(message, ACTION_BAN_OPEN) == []
 
     (next_button,) = buttons(message, ACTION_NEXT)
     page2 = _click(live_app, slack, ACTION_NEXT, next_button["value"], "p2", user=VIEWER)
-    assert _uids(page2) and buttons(page2, ACTION_UNBAN) == []
+    assert listed_uids(page2) and buttons(page2, ACTION_UNBAN) == []
     assert buttons(page2, ACTION_BAN_OPEN) == []
 
 
@@ -145,7 +137,7 @@ class TestNoModerators:
 
     def test_nobody_sees_action_buttons(self, live_app, slack):
         message = _list(live_app, slack)
-        assert _uids(message)
+        assert listed_uids(message)
         assert buttons(message, ACTION_UNBAN) == [] and buttons(message, ACTION_BAN_OPEN) == []
 
     def test_nobody_may_act_even_with_a_well_signed_click(self, live_app, slack, cometchat):
@@ -174,9 +166,9 @@ def test_unban_rerenders_the_page_in_place_without_the_user(live_app, slack, com
 
     assert after["replace_original"] is True
     assert "Unbanned `user-003`" in _notice(after)
-    assert _uids(after) == [f"user-{i:03d}" for i in (1, 2, *range(4, 12))]
+    assert listed_uids(after) == [f"user-{i:03d}" for i in (1, 2, *range(4, 12))]
     assert "*56* banned" in _summary(after)
-    assert [json.loads(b["value"])["u"] for b in buttons(after, ACTION_UNBAN)] == _uids(after)
+    assert [json.loads(b["value"])["u"] for b in buttons(after, ACTION_UNBAN)] == listed_uids(after)
     assert _writes(cometchat) == [("DELETE", f"/v3/groups/{GUID}/bannedusers/user-003")]
     assert all(u["uid"] != "user-003" for u in cometchat.banned[GUID])
 
@@ -185,12 +177,12 @@ def test_unbanning_the_last_user_of_a_page_steps_back_a_page(live_app, slack, co
     first = _list(live_app, slack, guid=SMALL)
     (next_button,) = buttons(first, ACTION_NEXT)
     page2 = _click(live_app, slack, ACTION_NEXT, next_button["value"], "p2")
-    assert _uids(page2) == ["user-011"]
+    assert listed_uids(page2) == ["user-011"]
 
     after = _click(live_app, slack, ACTION_UNBAN, _unban_button(page2, "user-011")["value"], "u")
 
     assert "Unbanned `user-011`" in _notice(after)
-    assert _uids(after) == [f"user-{i:03d}" for i in range(1, 11)]
+    assert listed_uids(after) == [f"user-{i:03d}" for i in range(1, 11)]
     assert "page 1 of 1" in _summary(after) and "*10* banned" in _summary(after)
     assert buttons(after, ACTION_NEXT) == []  # nowhere further to go
     assert len(buttons(after, ACTION_UNBAN)) == 10
@@ -205,7 +197,7 @@ def test_double_click_says_already_unbanned_and_refreshes_the_list(live_app, sla
     assert second["replace_original"] is True
     assert "`user-002` is not banned from" in _notice(second)
     assert "someone may have unbanned them already" in _notice(second)
-    assert "user-002" not in _uids(second) and "*56* banned" in _summary(second)
+    assert "user-002" not in listed_uids(second) and "*56* banned" in _summary(second)
 
 
 def test_forged_unban_click_changes_nothing_and_is_politely_refused(live_app, slack, cometchat):
@@ -267,7 +259,7 @@ def test_an_unconfirmed_unban_says_it_may_have_happened_and_is_not_retried(
     after = _click(live_app, slack, ACTION_UNBAN, _unban_button(message, "user-002")["value"], "x")
 
     assert "may or may not have happened" in _notice(after)
-    assert "user-002" in _uids(after)  # the list shows where things really stand
+    assert "user-002" in listed_uids(after)  # the list shows where things really stand
     assert [m for m, _ in _writes(cometchat)] == ["DELETE"]  # one try only
     (audit,) = slack.wait_for(1, path_prefix="/api/chat.postMessage")
     assert "tried to unban `user-002`" in audit.body["text"]
@@ -523,7 +515,7 @@ class TestViewerAllowlist:
 
     def test_a_moderator_may_look_even_when_not_on_the_viewer_list(self, live_app, slack):
         message = _list(live_app, slack)
-        assert _uids(message) and buttons(message, ACTION_UNBAN)
+        assert listed_uids(message) and buttons(message, ACTION_UNBAN)
 
 
 class TestAuditUnset:

@@ -20,7 +20,7 @@ from tests.conftest import GUID, make_settings
 from tests.support.fakes.cometchat import API_KEY, FakeCometChat, make_user
 from tests.support.fakes.slack import action_body, command_body
 from tests.support.slack_limits import assert_no_injected_markup, assert_valid_message
-from tests.support.slack_messages import button
+from tests.support.slack_messages import button, listed_uids
 
 # In the 57-user group, uid or name contains "1" for users 1, 10-19, 21, 31, 41, 51.
 ONES = [f"user-{i:03d}" for i in (1, *range(10, 20), 21, 31, 41, 51)]
@@ -30,14 +30,6 @@ def _client(fake: FakeCometChat) -> CometChatClient:
     return CometChatClient(
         "https://cometchat.test/v3", SecretStr(API_KEY), transport=fake.transport()
     )
-
-
-def _uids(message: dict) -> list[str]:
-    return [
-        block["text"]["text"].split("`")[1]
-        for block in message["blocks"]
-        if block.get("block_id", "").startswith("banned_user_")
-    ]
 
 
 def _banned_requests(fake: FakeCometChat) -> list:
@@ -128,7 +120,7 @@ def test_a_user_repeated_across_shifting_pages_is_listed_once():
 
 def test_search_lists_only_matches_and_keeps_the_query_across_next_and_previous(live_app, slack):
     first = live_app.post(command_body(f"{GUID} 1", slack.url + "/response/s0")).json()
-    assert _uids(first) == ONES[:10]
+    assert listed_uids(first) == ONES[:10]
     assert "*15* matching `1`" in first["blocks"][1]["elements"][0]["text"]
     assert "15 users matching `1` banned from Hiking Group" in first["text"]
     assert button(first, ACTION_PREVIOUS) is None
@@ -137,13 +129,13 @@ def test_search_lists_only_matches_and_keeps_the_query_across_next_and_previous(
     assert json.loads(next_value)["q"] == "1"
     assert live_app.post(action_body(ACTION_NEXT, next_value, slack.url + "/response/s1"))
     (second,) = slack.wait_for(1, path_prefix="/response/s1")
-    assert _uids(second.body) == ONES[10:]
+    assert listed_uids(second.body) == ONES[10:]
     assert button(second.body, ACTION_NEXT) is None
 
     back = button(second.body, ACTION_PREVIOUS)["value"]
     assert live_app.post(action_body(ACTION_PREVIOUS, back, slack.url + "/response/s2"))
     (again,) = slack.wait_for(1, path_prefix="/response/s2")
-    assert _uids(again.body) == ONES[:10]
+    assert listed_uids(again.body) == ONES[:10]
 
 
 def test_search_that_matches_nothing_says_so_without_buttons(live_app, slack):
@@ -197,6 +189,6 @@ def test_moderators_full_search_page_with_the_bound_note_stays_within_50_blocks(
     finally:
         services.close()
     ids = [b.get("block_id") for b in message["blocks"]]
-    assert SEARCH_NOTE_BLOCK_ID in ids and len(_uids(message)) == 20
+    assert SEARCH_NOTE_BLOCK_ID in ids and len(listed_uids(message)) == 20
     assert_valid_message(message)  # includes the 50-block limit
     assert len(message["blocks"]) <= 50

@@ -22,7 +22,7 @@ from bot.slack.share import SHARED_BY_BLOCK_ID, shared_copy
 from tests.conftest import GUID, make_settings
 from tests.support.fakes.slack import action_body, command_body
 from tests.support.slack_limits import assert_no_injected_markup, assert_valid_message
-from tests.support.slack_messages import buttons
+from tests.support.slack_messages import buttons, listed_uids
 
 MOD = "U0MOD"
 
@@ -31,14 +31,6 @@ MOD = "U0MOD"
 def settings(slack):
     # U0MOD moderates: its pages carry Unban buttons, which a shared copy must not.
     return make_settings(slack_api_url=slack.url + "/api/", moderator_user_ids=MOD)
-
-
-def _uids(message: dict) -> list[str]:
-    return [
-        block["text"]["text"].split("`")[1]
-        for block in message["blocks"]
-        if block.get("block_id", "").startswith("banned_user_")
-    ]
 
 
 def _interactive(message: dict) -> list[dict]:
@@ -67,7 +59,7 @@ def test_share_posts_the_page_in_channel_without_buttons_and_names_the_sharer(li
 
     assert shared["response_type"] == "in_channel" and shared["replace_original"] is False
     assert _interactive(shared) == []
-    assert _uids(shared) == _uids(page)
+    assert listed_uids(shared) == listed_uids(page)
     assert shared["blocks"][0]["text"]["text"] == "Banned from Hiking Group"
     (by,) = [b for b in shared["blocks"] if b.get("block_id") == SHARED_BY_BLOCK_ID]
     assert f"<@{MOD}>" in by["elements"][0]["text"]
@@ -83,14 +75,14 @@ def test_share_from_page_two_shares_page_two(live_app, slack):
     (second,) = slack.wait_for(1, path_prefix="/response/n")
     (share,) = buttons(second.body, ACTION_SHARE)
     shared = _share(live_app, slack, share["value"], "s2")
-    assert _uids(shared) == [f"user-{i:03d}" for i in range(11, 21)]
+    assert listed_uids(shared) == [f"user-{i:03d}" for i in range(11, 21)]
 
 
 def test_shared_search_page_keeps_the_search(live_app, slack):
     page = live_app.post(command_body(f"{GUID} user-05", slack.url + "/response/0")).json()
     (share,) = buttons(page, ACTION_SHARE)
     shared = _share(live_app, slack, share["value"], "s3")
-    assert _uids(shared) == [f"user-{i:03d}" for i in range(50, 58)]
+    assert listed_uids(shared) == [f"user-{i:03d}" for i in range(50, 58)]
     assert "matching `user-05`" in shared["blocks"][1]["elements"][0]["text"]
 
 

@@ -33,3 +33,12 @@ def clickable(message: dict[str, Any], action_id: str | None = None) -> list[dic
     return [
         {**element, "block_id": block_id} for block_id, element in _interactive(message, action_id)
     ]
+
+
+def listed_uids(message: dict[str, Any]) -> list[str]:
+    """The uids a banned-users page lists, in order (each row quotes its uid in backticks)."""
+    return [
+        block["text"]["text"].split("`")[1]
+        for block in message["blocks"]
+        if block.get("block_id", "").startswith("banned_user_")
+    ]
