@@ -101,12 +101,18 @@ def refuses_unread(headers: Iterable[tuple[str, str]]) -> bool:
     """True for a request this app answers without reading its body (too large, or asking to
     switch protocols). The server closes such a connection rather than read the body through
     to find the next request. `headers` are (name, value) pairs, names in any case."""
+    # Every header is looked at: an Upgrade after the Content-Length still closes.
     for name, value in headers:
         upper = name.upper()
         if upper == "UPGRADE":
             return True
-        if upper == "CONTENT-LENGTH" and value.isascii() and value.isdigit():
-            return int(value) > MAX_BODY
+        if (
+            upper == "CONTENT-LENGTH"
+            and value.isascii()
+            and value.isdigit()
+            and int(value) > MAX_BODY
+        ):
+            return True
     return False
 
 

@@ -154,6 +154,12 @@ def smuggled_requests() -> list[tuple[str, bytes]]:
             + b"Upgrade: websocket\r\nConnection: Upgrade\r\nContent-Length: 0\r\n\r\n"
             + inner,
         ),
+        (
+            "Upgrade after the Content-Length, a request pipelined behind it",
+            head
+            + b"Content-Length: 0\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+            + inner,
+        ),
         ("a header name with a space", head + b"Content Length: 4\r\n\r\nabcd" + inner),
     ]
 
