@@ -52,7 +52,6 @@ def build_services(
     settings: Settings,
     *,
     cometchat_transport: httpx.BaseTransport | None = None,
-    slack_transport: httpx.BaseTransport | None = None,
     cometchat_sleep: Callable[[float], None] = time.sleep,
     cometchat_clock: Callable[[], float] = time.monotonic,
 ) -> Services:
@@ -63,11 +62,7 @@ def build_services(
     for the operator) when Slack refuses the token or cannot be reached. Both entry points (HTTP
     workers, Socket Mode) build their services here, so neither can serve without knowing it.
     """
-    slack_http = (
-        httpx.Client(transport=slack_transport, timeout=10.0)
-        if slack_transport is not None
-        else new_http_client(10.0, max_connections=settings.workers)
-    )
+    slack_http = new_http_client(10.0, max_connections=settings.workers)
     slack_api = new_web_client(
         token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_base
     )

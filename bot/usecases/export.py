@@ -49,8 +49,6 @@ CHUNK = 64 * 1024  # bytes per read when streaming the file to Slack
 # rate limit should spend on exports.
 MAX_EXPORTS_AT_ONCE = 2
 
-_TIME_FIELDS = ("createdAt", "updatedAt", "joinedAt", "bannedAt")
-
 # (CSV header, value) in column order: the documented fields first, then the ISO times.
 COLUMNS: tuple[tuple[str, Callable[[BannedUser], Any]], ...] = (
     ("uid", lambda u: u.uid),
