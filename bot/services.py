@@ -15,6 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.cometchat import CometChatClient, RetryPolicy
 from bot.cometchat.client import new_http_client, tls_context
+from bot.cometchat.governor import BulkGovernor
 from bot.domain.permissions import Permissions
 from bot.settings import Settings
 from bot.slack.audit_channel import AuditTrail, build_audit_trail
@@ -54,9 +55,12 @@ def build_services(
     cometchat_transport: httpx.BaseTransport | None = None,
     cometchat_sleep: Callable[[float], None] = time.sleep,
     cometchat_clock: Callable[[], float] = time.monotonic,
+    cometchat_wall: Callable[[], float] = time.time,
 ) -> Services:
     """Wire the real clients. Transports are for tests and benchmarks (fakes, MockTransport);
-    sleep/clock let tests run CometChat's retry back-off and the export's budget in virtual time.
+    sleep/clock let tests run CometChat's retry back-off, the rate-limit governor's waits and the
+    export's budget in virtual time (`wall`: the unix time CometChat's `X-RateLimit-Reset` is
+    read against).
 
     Asks Slack's `auth.test` which team the token belongs to, once: raises StartupError (one line
     for the operator) when Slack refuses the token or cannot be reached. Both entry points (HTTP
@@ -76,10 +80,19 @@ def build_services(
         settings.cometchat_api_key,
         transport=cometchat_transport,
         timeout=settings.cometchat_timeout,
-        max_connections=settings.workers,
+        # Every job may read at once, and bulk reads on top of them never make a job wait.
+        max_connections=settings.workers + settings.cometchat_max_parallel_total,
         retry=RetryPolicy(budget=settings.cometchat_retry_budget),
         sleep=cometchat_sleep,
         clock=cometchat_clock,
+        max_parallel=settings.cometchat_max_parallel,
+        governor=BulkGovernor(
+            reserve=settings.cometchat_reserve,
+            max_in_flight=settings.cometchat_max_parallel_total,
+            clock=cometchat_clock,
+            sleep=cometchat_sleep,
+            wall=cometchat_wall,
+        ),
     )
     responder = Responder(
         slack_http,

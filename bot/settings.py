@@ -65,6 +65,26 @@ class Settings(BaseSettings):
     cometchat_retry_budget: float = Field(
         10.0, gt=0, le=60, description="Seconds a read may spend on retries before giving up."
     )
+    cometchat_max_parallel: int = Field(
+        8,
+        ge=1,
+        le=32,
+        description="Requests one whole-list read (a search, an export) keeps in flight at "
+        "once; 1 reads one page after another.",
+    )
+    cometchat_max_parallel_total: int = Field(
+        16,
+        ge=1,
+        le=200,
+        description="Whole-list requests in flight at once in the process, all reads together.",
+    )
+    cometchat_reserve: float = Field(
+        0.5,
+        ge=0,
+        lt=1,
+        description="Share of CometChat's per-minute rate limit that searches and exports leave "
+        "untouched: they wait for the next minute when X-RateLimit-Remaining falls to it.",
+    )
 
     port: int = Field(3000, ge=1, le=65535)
     page_size: int = Field(10, ge=1, le=MAX_PAGE_SIZE, description="Banned users per page.")

@@ -5,17 +5,27 @@ from the environment (`HTTPS_PROXY`, `NO_PROXY`…), no redirects followed. Test
 `httpx.MockTransport`. Reads are retried on 5xx, transport errors, garbled 2xx answers and 429
 (honouring `Retry-After`) within a time budget; writes are never retried, since a ban that timed
 out may still have happened.
+
+Whole lists (search walks, exports) are read by `banned_pages`: page 1 first, then, when its
+`meta.pagination` is consistent, the rest `max_parallel` at a time, handed back in CometChat's
+order. Those bulk reads go through a `BulkGovernor` (bot.cometchat.governor), which keeps them
+inside CometChat's per-minute rate limit with a reserve; a single page read for a person never
+waits for it.
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import logging
 import math
 import random
 import ssl
 import time
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Generator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -24,6 +34,7 @@ import httpx
 from pydantic import SecretStr, ValidationError
 
 from bot.cometchat import errors
+from bot.cometchat.governor import BulkGovernor
 from bot.cometchat.models import BannedPage, Group
 
 log = logging.getLogger(__name__)
@@ -59,11 +70,21 @@ class CometChatClient:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        max_parallel: int = 8,
+        governor: BulkGovernor | None = None,
     ):
+        """`max_parallel`: requests one whole-list read keeps in flight (1: one after another).
+        `governor`: the process's bulk-read budget, shared by every walk of this client."""
+        if max_parallel < 1:
+            raise ValueError("max_parallel must be at least 1")
         self._base = base_url.rstrip("/")
+        self.max_parallel = max_parallel
+        self.governor = governor or BulkGovernor(clock=clock, sleep=sleep)
         self._http = new_http_client(
             timeout,
             max_connections,
+            # Keep warm what one walk uses, so a walk does not open new connections each time.
+            keepalive=max(KEEPALIVE_CONNECTIONS, max_parallel),
             transport=transport,
             verify=verify,
             headers={
@@ -82,18 +103,75 @@ class CometChatClient:
     # -- operations -------------------------------------------------------------------------
 
     def list_banned_users(
-        self, guid: str, *, page: int = 1, per_page: int = 10, search: str | None = None
+        self,
+        guid: str,
+        *,
+        page: int = 1,
+        per_page: int = 10,
+        search: str | None = None,
+        bulk: bool = False,
     ) -> BannedPage:
+        """One page. `bulk`: part of a whole-list read, which the governor may hold back."""
         params: dict[str, Any] = {"page": page, "perPage": per_page}
         if search:
             # Not declared for this endpoint in the spec: the server may ignore it, so callers
             # filter the page themselves too (bot.domain.search).
             params["searchKey"] = search
-        body = self._get(f"/groups/{segment(guid)}/bannedusers", params=params, guid=guid)
+        body = self._get(
+            f"/groups/{segment(guid)}/bannedusers", params=params, guid=guid, bulk=bulk
+        )
         try:
             return BannedPage.from_response(guid, page, per_page, body)
         except (KeyError, TypeError, ValidationError) as exc:
             raise errors.UnexpectedResponse(f"banned users of {guid!r}: {exc}") from None
+
+    def banned_pages(
+        self,
+        guid: str,
+        *,
+        per_page: int = 100,
+        search: str | None = None,
+        max_pages: int = 100,
+    ) -> Generator[BannedPage, None, None]:
+        """Pages 1, 2, … of the banned list, in CometChat's order, up to `max_pages`.
+
+        Page 1 is read alone; if its `meta.pagination` is consistent (`reported_pages`), the
+        pages it announces are read `max_parallel` at a time, no more than that many read ahead
+        of what the caller has taken. Without it, or after the announced pages when the last is
+        still full and says there is more, pages are read one after another. The walk ends at
+        the first page that is the last (a short page, or meta says so), as a one-by-one walk
+        would. Closing the iterator early (or a failed page, raised in order) leaves the
+        requests in flight to finish unread and starts no more.
+        """
+
+        def read(number: int) -> BannedPage:
+            return self.list_banned_users(
+                guid, page=number, per_page=per_page, search=search, bulk=True
+            )
+
+        page = read(1)
+        yield page
+        number = 2
+        planned = min(page.reported_pages or 1, max_pages)
+        if page.has_next and self.max_parallel > 1 and planned >= 3:
+            pool = ThreadPoolExecutor(self.max_parallel, thread_name_prefix="cometchat-walk")
+            ahead: deque[Future[BannedPage]] = deque()
+            try:
+                while number <= planned or ahead:
+                    while number <= planned and len(ahead) < self.max_parallel:
+                        # Each read keeps the caller's context (the request id in log lines).
+                        ahead.append(pool.submit(contextvars.copy_context().run, read, number))
+                        number += 1
+                    page = ahead.popleft().result()
+                    yield page
+                    if not page.has_next:
+                        return
+            finally:
+                pool.shutdown(wait=False, cancel_futures=True)
+        while page.has_next and number <= max_pages:
+            page = read(number)
+            number += 1
+            yield page
 
     def get_group(self, guid: str) -> Group:
         body = self._get(f"/groups/{segment(guid)}", guid=guid)
@@ -150,7 +228,14 @@ class CometChatClient:
             raise _error_from(response, guid=guid, uid=uid)
         _json(response)
 
-    def _get(self, path: str, *, params: Mapping[str, Any] | None = None, guid: str = "") -> dict:
+    def _get(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        guid: str = "",
+        bulk: bool = False,
+    ) -> dict:
         url = self._base + path + (f"?{urlencode(params, quote_via=quote)}" if params else "")
         started = self._clock()
         attempt = 0
@@ -158,7 +243,10 @@ class CometChatClient:
             attempt += 1
             cause: Exception | None = None  # kept on the error: what failed underneath
             try:
-                response = self._http.get(url)
+                # Each try waits its turn: a retry after a 429 waits for the pause it caused.
+                with self.governor.bulk_read() if bulk else nullcontext():
+                    response = self._http.get(url)
+                self.governor.observe(response.headers)
             except httpx.RequestError as exc:
                 failure: errors.CometChatError = errors.Unavailable(
                     f"GET {path}: {type(exc).__name__}"
@@ -181,6 +269,7 @@ class CometChatClient:
                         if failure.retry_after is not None
                         else self._backoff(attempt)
                     )
+                    self.governor.pause(wait)  # every bulk read in the process, not only this
                 elif isinstance(failure, errors.Unavailable):
                     wait = self._backoff(attempt)
                 else:
@@ -223,6 +312,7 @@ def new_http_client(
     timeout: float = 5.0,
     max_connections: int = 100,
     *,
+    keepalive: int = KEEPALIVE_CONNECTIONS,
     transport: httpx.BaseTransport | None = None,
     verify: ssl.SSLContext | None = None,
     headers: Mapping[str, str] | None = None,
@@ -238,7 +328,7 @@ def new_http_client(
         timeout=_timeouts(timeout),
         limits=httpx.Limits(
             max_connections=max_connections,
-            max_keepalive_connections=min(max_connections, KEEPALIVE_CONNECTIONS),
+            max_keepalive_connections=min(max_connections, keepalive),
         ),
         headers=headers,
         follow_redirects=False,

@@ -86,6 +86,9 @@ class BannedPage(_Model):
     users: tuple[BannedUser, ...]
     has_next: bool
     total: int | None  # None when CometChat's count cannot be trusted and this is not the end
+    # Pages in the whole list by `meta.pagination`, when it is consistent with itself and with
+    # this page; None otherwise. A whole-list read plans its parallel reads with it.
+    reported_pages: int | None = None
 
     @property
     def has_previous(self) -> bool:
@@ -122,8 +125,38 @@ class BannedPage(_Model):
         else:
             total = None
         return cls(
-            guid=guid, page=page, per_page=per_page, users=users, has_next=has_next, total=total
+            guid=guid,
+            page=page,
+            per_page=per_page,
+            users=users,
+            has_next=has_next,
+            total=total,
+            reported_pages=_consistent_pages(pagination, page, per_page, len(users)),
         )
+
+
+def _consistent_pages(meta: Pagination, page: int, per_page: int, count: int) -> int | None:
+    """The number of pages `meta` announces, or None if it is missing or contradicts itself
+    (or the page it came with): then nobody should plan reads on it."""
+    pages = meta.total_pages
+    if meta.total is not None:
+        by_total = max(1, -(-meta.total // per_page))
+        if pages is not None and pages != by_total and not (pages == 0 == meta.total):
+            return None
+        pages = by_total
+    if pages is None:
+        return None
+    pages = max(pages, 1)
+    if meta.per_page is not None and meta.per_page != per_page:
+        return None
+    if meta.current_page is not None and meta.current_page != page:
+        return None
+    if meta.count is not None and meta.count != count:
+        return None
+    # A page before the last must be full, and none may hold more than was asked for.
+    if count > per_page or (page < pages and count != per_page) or page > pages:
+        return None
+    return pages
 
 
 class Group(_Model):

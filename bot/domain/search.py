@@ -3,7 +3,8 @@
 CometChat's spec declares no `searchKey` on `GET /groups/{guid}/bannedusers`, so the server may
 ignore it and return unfiltered pages. Filtering one server page client-side would break paging
 (page 2 of the matches is not page 2 of the list), so a search walks the list itself: it reads
-server pages of `SCAN_PER_PAGE` (sending `searchKey` in case CometChat honours it), keeps the
+server pages of `SCAN_PER_PAGE` (sending `searchKey` in case CometChat honours it) through the
+client's whole-list read (page 1, then the rest several at a time, in order), keeps the
 matches, and stops as soon as it holds one match more than the page asked for (that one tells
 whether a Next page exists) or after `MAX_SCAN_PAGES` pages. A search that stopped at that bound
 says so instead of pretending the list ended there.
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from bot.cometchat import BannedPage, BannedUser, CometChatClient
 
 SCAN_PER_PAGE = 100  # CometChat's default page size; no maximum is documented for banned users
-MAX_SCAN_PAGES = 20  # at most 2,000 banned users looked at per search request
+MAX_SCAN_PAGES = 100  # at most 10,000 banned users looked at per search request
 MAX_QUERY_LENGTH = 100  # PageCursor.query's limit: the query travels in every button value
 
 
@@ -59,20 +60,23 @@ def search_banned(
     seen: set[str] = set()  # the list can shift between server pages; never show a user twice
     scanned = 0
     complete = False
-    for server_page in range(1, max_scan_pages + 1):
-        batch = cometchat.list_banned_users(
-            guid, page=server_page, per_page=SCAN_PER_PAGE, search=query
-        )
-        scanned += len(batch.users)
-        for user in batch.users:
-            if user.uid not in seen and matches(user, needle):
-                seen.add(user.uid)
-                found.append(user)
-        if not batch.has_next:
-            complete = True
-            break
-        if len(found) >= wanted:
-            break
+    batches = cometchat.banned_pages(
+        guid, per_page=SCAN_PER_PAGE, search=query, max_pages=max_scan_pages
+    )
+    try:
+        for batch in batches:
+            scanned += len(batch.users)
+            for user in batch.users:
+                if user.uid not in seen and matches(user, needle):
+                    seen.add(user.uid)
+                    found.append(user)
+            if not batch.has_next:
+                complete = True
+                break
+            if len(found) >= wanted:
+                break
+    finally:
+        batches.close()  # stops the reads still ahead of what was taken
     limited = not complete and len(found) < wanted
     start = (page - 1) * per_page
     users = tuple(found[start : start + per_page])

@@ -52,11 +52,29 @@ def export_started(guid: str) -> Message:
     )
 
 
-def export_done(*, filename: str, rows: int, complete: bool, title: str, guid: str) -> Message:
+def export_progress(guid: str, *, rows: int, total: int | None) -> Message:
+    """A long export's word on how far it is (a new message: an ephemeral one cannot be edited)."""
+    of = f" of {total:,}" if total is not None and total >= rows else ""
+    return Message(
+        text=f":hourglass_flowing_sand: Still exporting {code(guid)}: {rows:,}{of} banned users "
+        "read so far…"
+    )
+
+
+def export_done(
+    *,
+    filename: str,
+    rows: int,
+    complete: bool,
+    title: str,
+    guid: str,
+    seconds: float | None = None,
+) -> Message:
     more = "" if complete else " (the export stopped at that bound; the list is longer)"
+    took = "" if seconds is None else f" It took {seconds:,.1f} s."
     return Message(
         text=f":white_check_mark: Sent you {code(filename)} in a direct message: *{rows:,}* "
-        f"banned users of *{escape(truncate(title, 150))}* ({code(guid)}){more}."
+        f"banned users of *{escape(truncate(title, 150))}* ({code(guid)}){more}.{took}"
     )
 
 

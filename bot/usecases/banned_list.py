@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from slack_sdk.models.blocks import Block
@@ -61,6 +63,39 @@ class BannedLists:
             self._groups.put(group)
         return group
 
+    def _group_and_page(self, cursor: PageCursor) -> tuple[Group, tuple[BannedPage, list[Json]]]:
+        """The group and the page, read at the same time when the group's name is not cached:
+        a cold command then costs one CometChat round trip, not two."""
+        group = self._groups.get(cursor.guid)
+        if group is not None:
+            return group, self._page(cursor)
+        if self._cometchat.max_parallel == 1:  # one request after another, as configured
+            return self.group(cursor.guid), self._page(cursor)
+        with ThreadPoolExecutor(1, thread_name_prefix="group-name") as pool:
+            named = pool.submit(contextvars.copy_context().run, self.group, cursor.guid)
+            try:
+                page = self._page(cursor)
+            except Exception:
+                # An unknown group fails both reads; the group's error is the one to report.
+                named.result()
+                raise
+            return named.result(), page
+
+    def _page(self, cursor: PageCursor) -> tuple[BannedPage, list[Json]]:
+        if cursor.query:
+            found = search_banned(
+                self._cometchat,
+                cursor.guid,
+                cursor.query,
+                page=cursor.page,
+                per_page=cursor.per_page,
+            )
+            return found.page, search_notes(found)
+        page = self._cometchat.list_banned_users(
+            cursor.guid, page=cursor.page, per_page=cursor.per_page
+        )
+        return page, []
+
     def render(
         self,
         cursor: PageCursor,
@@ -70,21 +105,7 @@ class BannedLists:
     ) -> RenderedPage:
         """Raises CometChat errors; the caller turns them into words."""
         started = time.perf_counter()
-        group = self.group(cursor.guid)
-        notes = []
-        if cursor.query:
-            found = search_banned(
-                self._cometchat,
-                cursor.guid,
-                cursor.query,
-                page=cursor.page,
-                per_page=cursor.per_page,
-            )
-            page, notes = found.page, search_notes(found)
-        else:
-            page = self._cometchat.list_banned_users(
-                cursor.guid, page=cursor.page, per_page=cursor.per_page
-            )
+        group, (page, notes) = self._group_and_page(cursor)
         upstream_ms = (time.perf_counter() - started) * 1000
         rows: list[Block | Json] = [*notes, *page_tools(page, cursor), *(footer or [])]
         message = render_banned_page(page, cursor, group, user_extras=user_extras, footer=rows)

@@ -1,8 +1,11 @@
 """Export a group's whole banned list as CSV and hand it to the requester in a Slack DM.
 
-The list is read page by page and each page's rows are written straight to a spooled temporary
-file (memory up to `SPOOL_IN_MEMORY`, disk beyond), so thousands of users are never held as
-objects, nor twice. The file is then streamed to Slack with the current upload flow:
+The list is read through the client's whole-list read (page 1, then the pages it announces
+several at a time, handed back in order, never more than a few pages ahead) and each page's rows
+are written straight to a spooled temporary file (memory up to `SPOOL_IN_MEMORY`, disk beyond),
+so thousands of users are never held as objects, nor twice. A long export reports how far it is
+through a callback (`ProgressNotes` keeps that to a few messages). The file is then streamed
+to Slack with the current upload flow:
 `files.getUploadURLExternal` (a URL for exactly this many bytes), a POST of the raw bytes to that
 URL read from the spool in chunks, and `files.completeUploadExternal`, which shares the file.
 (`WebClient.files_upload_v2` does the same three steps but reads the whole file into memory.)
@@ -115,6 +118,39 @@ class Budget:
             raise ExportTimedOut(self.seconds, pages=pages, rows=rows)
 
 
+# Told how far an export is: users written so far, and how many the list announced (None:
+# CometChat's count could not be trusted).
+Progress = Callable[[int, int | None], object]
+
+
+class ProgressNotes:
+    """A `Progress` that passes on at most `limit` reports to `notify`: the first once `after`
+    seconds have passed, the next ones `every` seconds apart. A short export says nothing."""
+
+    def __init__(
+        self,
+        notify: Progress,
+        *,
+        clock: Callable[[], float],
+        after: float = 3.0,
+        every: float = 10.0,
+        limit: int = 2,
+    ):
+        self._notify = notify
+        self._clock = clock
+        self._next = clock() + after
+        self._every = every
+        self._left = limit
+
+    def __call__(self, rows: int, total: int | None) -> None:
+        now = self._clock()
+        if self._left <= 0 or now < self._next:
+            return
+        self._left -= 1
+        self._next = now + self._every
+        self._notify(rows, total)
+
+
 @dataclass(frozen=True)
 class CsvStats:
     rows: int  # users written (each uid once)
@@ -155,31 +191,44 @@ def write_banned_csv(
     per_page: int = EXPORT_PER_PAGE,
     max_pages: int = MAX_EXPORT_PAGES,
     budget: Budget | None = None,
+    progress: Progress | None = None,
 ) -> CsvStats:
-    """Write the whole banned list of `guid` to `out` (UTF-8 CSV), one page at a time.
+    """Write the whole banned list of `guid` to `out` (UTF-8 CSV), in CometChat's order.
 
-    Only one page of users is in memory at once, plus the uids already written: the list can
-    shift while it is read (someone unbans), and a user must not appear twice. Raises
-    ExportTimedOut when `budget` runs out before the list ends (checked before each page).
+    Only the pages read ahead (at most the client's `max_parallel`) are in memory at once, plus
+    the uids already written: the list can shift while it is read (someone unbans), and a user
+    must not appear twice. Raises ExportTimedOut when `budget` runs out before the list ends
+    (checked before the first page and after each one), and whatever a failed page raised:
+    the rest of the walk is then abandoned. `progress` hears after each page.
     """
     size = _write_rows(out, [HEADER])
     seen: set[str] = set()
     pages = 0
     complete = False
-    for number in range(1, max_pages + 1):
-        if budget is not None:
-            budget.check(pages=pages, rows=len(seen))
-        page = cometchat.list_banned_users(guid, page=number, per_page=per_page)
-        pages += 1
-        rows = []
-        for user in page.users:
-            if user.uid not in seen:
-                seen.add(user.uid)
-                rows.append([cell(value(user)) for _, value in COLUMNS])
-        size += _write_rows(out, rows)
-        if not page.has_next:
-            complete = True
-            break
+    expected: int | None = None
+    if budget is not None:
+        budget.check(pages=0, rows=0)
+    walk = cometchat.banned_pages(guid, per_page=per_page, max_pages=max_pages)
+    try:
+        for page in walk:
+            pages += 1
+            if pages == 1:
+                expected = page.total
+            rows = []
+            for user in page.users:
+                if user.uid not in seen:
+                    seen.add(user.uid)
+                    rows.append([cell(value(user)) for _, value in COLUMNS])
+            size += _write_rows(out, rows)
+            if progress is not None:
+                progress(len(seen), expected)
+            if not page.has_next:
+                complete = True
+                break
+            if budget is not None:
+                budget.check(pages=pages, rows=len(seen))
+    finally:
+        walk.close()  # a stop or a failure starts no more reads
     return CsvStats(rows=len(seen), pages=pages, size=size, complete=complete)
 
 
@@ -272,6 +321,7 @@ def export_to_dm(
     user_id: str,
     comment: Callable[[CsvStats], str],
     budget: Budget | None = None,
+    progress: Progress | None = None,
 ) -> Delivered:
     """The whole list of `guid`, as a CSV file in the requester's DM with the bot.
 
@@ -281,7 +331,7 @@ def export_to_dm(
     channel_id = files.open_dm(user_id)
     filename = export_filename(guid)
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, mode="w+b") as spool:
-        stats = write_banned_csv(cometchat, guid, spool, budget=budget)
+        stats = write_banned_csv(cometchat, guid, spool, budget=budget, progress=progress)
         file_id = files.upload(
             spool,
             stats.size,

@@ -118,6 +118,13 @@ DRIVERS: dict[str, list[Driver]] = {
             lambda g, _u: {"guid": g},
         ),
     ],
+    "banned_pages": [
+        Driver(
+            "list-banned-group-users",
+            lambda c, g, u: list(c.banned_pages(g, per_page=20, search=u, max_pages=3)),
+            lambda g, _u: {"guid": g},
+        ),
+    ],
     "get_group": [
         Driver("get-group", lambda c, g, _u: c.get_group(g), lambda g, _u: {"guid": g}),
     ],

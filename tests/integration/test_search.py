@@ -11,7 +11,7 @@ from bot.cometchat import CometChatClient
 from bot.domain.command import ListBanned, ShowHelp, parse_command
 from bot.domain.cursor import PageCursor
 from bot.domain.errors import QueryTooLong
-from bot.domain.search import MAX_QUERY_LENGTH, SCAN_PER_PAGE, search_banned
+from bot.domain.search import MAX_QUERY_LENGTH, MAX_SCAN_PAGES, SCAN_PER_PAGE, search_banned
 from bot.services import build_services
 from bot.slack.banned_page import ACTION_NEXT, ACTION_PREVIOUS
 from bot.slack.list_tools import ACTION_EXPORT, ACTION_SHARE, SEARCH_NOTE_BLOCK_ID
@@ -176,9 +176,10 @@ def test_search_pages_share_and_export_buttons_carry_the_query(live_app, slack):
 
 def test_moderators_full_search_page_with_the_bound_note_stays_within_50_blocks(slack):
     fake = FakeCometChat()
-    fake.add_group("big", "Big", banned=2100)
+    bound = MAX_SCAN_PAGES * SCAN_PER_PAGE
+    fake.add_group("big", "Big", banned=bound + 100)
     for user in fake.banned["big"][:20]:
-        user["name"] = "Match " + user["name"]  # 20 matches, then 1,980 scanned in vain
+        user["name"] = "Match " + user["name"]  # 20 matches, then the rest scanned in vain
     settings = make_settings(
         slack_api_url=slack.url + "/api/", page_size=20, moderator_user_ids="U0MOD"
     )

@@ -13,9 +13,15 @@ from bot.listeners.common import report_failure, start_cursor_click
 from bot.listeners.guards import viewers_only
 from bot.logs import kv
 from bot.services import Services
-from bot.slack.list_tools import ACTION_EXPORT, export_comment, export_done, export_started
+from bot.slack.list_tools import (
+    ACTION_EXPORT,
+    export_comment,
+    export_done,
+    export_progress,
+    export_started,
+)
 from bot.slack.payloads import beside
-from bot.usecases.export import Budget, SlackFiles, export_to_dm
+from bot.usecases.export import Budget, ProgressNotes, SlackFiles, export_to_dm
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +80,13 @@ def run_export(
     # Thousands of users take a while: say first (and in order) that it is on its way.
     services.responder.post(response_url, beside(export_started(guid)), context=rid)
     budget = Budget(services.settings.export_time_budget, services.clock(), services.clock)
+    # A response_url takes five messages: started, at most two of these, and the outcome.
+    progress = ProgressNotes(
+        lambda rows, total: services.responder.post(
+            response_url, beside(export_progress(guid, rows=rows, total=total)), context=rid
+        ),
+        clock=services.clock,
+    )
     try:
         title = services.lists.group(guid).display_name
         delivered = export_to_dm(
@@ -86,6 +99,7 @@ def run_export(
                 rows=stats.rows, complete=stats.complete, title=title, guid=guid
             ),
             budget=budget,
+            progress=progress,
         )
     except ExportTimedOut as exc:
         return beside(report_failure(exc, **fields, pages=exc.pages, rows=exc.rows))
@@ -109,5 +123,6 @@ def run_export(
         complete=stats.complete,
         title=title,
         guid=guid,
+        seconds=time.perf_counter() - started,
     )
     return beside(done)
