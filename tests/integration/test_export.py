@@ -98,17 +98,6 @@ def test_iso_times_skip_garbage():
     assert iso_utc(1_629_869_270) == "2021-08-25T05:27:50Z"
 
 
-def test_rows_are_written_before_the_next_page_is_read():
-    """Streaming, not buffering: when page n+1 is requested, page n is already in the file."""
-    fake = FakeCometChat()
-    fake.add_group("g", banned=250)
-    out = io.BytesIO()
-    written_at_request: list[int] = []
-    fake.interceptor = lambda rec: written_at_request.append(len(_rows(out.getvalue()))) or None
-    write_banned_csv(_client(fake), "g", out)
-    assert written_at_request == [0, 100, 200]
-
-
 def test_a_server_that_never_reports_the_end_is_cut_at_the_bound():
     fake = FakeCometChat()
     fake.add_group("g", banned=100)
