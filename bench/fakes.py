@@ -25,11 +25,15 @@ from tests.support.fakes.cometchat import FakeCometChat, Recorded
 
 GROUP = "bench-group"
 BANNED = 57
+# Large groups for bench/upstream.py (search and export at network latency).
+BIG_GROUPS = {"bench-2500": 2_500, "bench-20000": 20_000}
 
 
 def cometchat_handler():
     fake = FakeCometChat()
     fake.add_group(GROUP, "Bench Group", banned=BANNED)
+    for guid, banned in BIG_GROUPS.items():
+        fake.add_group(guid, guid.title(), banned=banned)
     state = {"delay": 0.0}
     answers: dict[tuple, tuple[int, bytes]] = {}
 
