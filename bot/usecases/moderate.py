@@ -11,9 +11,13 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from slack_sdk.models.blocks import Block
+
+from bot.cometchat import BannedUser
 from bot.domain.audit import Action, AuditEntry
 from bot.domain.cursor import PageCursor
 from bot.logs import kv
+from bot.slack.kit import Json
 from bot.slack.message import Message
 from bot.slack.messages import explain_moderation, log_level_for, operator_hint, outcome_of
 from bot.slack.moderation_blocks import ban_row, done_notice, unban_extras, with_notice
@@ -96,10 +100,13 @@ def render_page(services: Services, cursor: PageCursor, *, moderate: bool) -> Re
     """A page of the list; with Unban and "Ban a user" buttons only for those who may act."""
     if not moderate:
         return services.lists.render(cursor)
-    group = services.lists.group(cursor.guid)
-    return services.lists.render(
-        cursor, user_extras=unban_extras(cursor, group), footer=[ban_row(cursor)]
-    )
+
+    def extras(user: BannedUser) -> list[Block | Json]:
+        # Asked for while rendering, when `render` has read the group's name alongside the
+        # page (and cached it): reading it first would cost a cold command a round trip.
+        return unban_extras(cursor, services.lists.group(cursor.guid))(user)
+
+    return services.lists.render(cursor, user_extras=extras, footer=[ban_row(cursor)])
 
 
 def refreshed_page(services: Services, cursor: PageCursor, notice: Message) -> Message:

@@ -6,6 +6,7 @@ httpx.MockTransport; overlap is proven with barriers and events, time is virtual
 from __future__ import annotations
 
 import io
+import json
 import threading
 from collections.abc import Callable
 
@@ -17,8 +18,11 @@ from bot.cometchat import CometChatClient, GroupNotFound, RateLimited, RetryPoli
 from bot.cometchat.governor import BulkGovernor
 from bot.domain.cursor import PageCursor
 from bot.domain.search import search_banned
+from bot.services import build_services
 from bot.usecases.banned_list import BannedLists
 from bot.usecases.export import ProgressNotes, write_banned_csv
+from bot.usecases.moderate import render_page
+from tests.conftest import make_settings
 from tests.support.fakes.clock import FakeClock
 from tests.support.fakes.cometchat import API_KEY, FakeCometChat, Recorded
 
@@ -117,6 +121,22 @@ def test_a_cold_command_reads_the_group_name_and_the_page_at_once():
     assert "Hikers" in rendered.message.text and rendered.page is not None
     assert len(rendered.page.users) == 10
     assert sorted(r.path for r in fake.requests) == ["/v3/groups/g", "/v3/groups/g/bannedusers"]
+
+
+def test_a_moderators_cold_command_reads_them_at_once_too(slack):
+    fake = FakeCometChat()
+    fake.add_group("g", "Hikers", banned=57)
+    both = threading.Barrier(2, timeout=WAIT)
+    fake.interceptor = lambda rec: meet(both)
+    settings = make_settings(slack_api_url=slack.url + "/api/", moderator_user_ids="U0MOD")
+    services = build_services(settings, cometchat_transport=fake.transport())
+    try:
+        message = render_page(services, PageCursor(guid="g"), moderate=True).message.to_dict()
+    finally:
+        services.close()
+    assert len(fake.requests) == 2
+    unban = [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert any("Hikers" in json.dumps(e.get("confirm", {})) for e in unban)
 
 
 def test_a_cold_search_reads_the_group_name_while_it_walks():
