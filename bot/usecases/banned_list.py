@@ -71,15 +71,12 @@ class BannedLists:
             return group, self._page(cursor)
         if self._cometchat.max_parallel == 1:  # one request after another, as configured
             return self.group(cursor.guid), self._page(cursor)
-        with ThreadPoolExecutor(1, thread_name_prefix="group-name") as pool:
-            named = pool.submit(contextvars.copy_context().run, self.group, cursor.guid)
-            try:
-                page = self._page(cursor)
-            except Exception:
-                # An unknown group fails both reads; the group's error is the one to report.
-                named.result()
-                raise
-            return named.result(), page
+        with ThreadPoolExecutor(1, thread_name_prefix="banned-page") as pool:
+            page = pool.submit(contextvars.copy_context().run, self._page, cursor)
+            # An unknown group fails both reads; the group's error, raised here, is the one
+            # to report.
+            group = self.group(cursor.guid)
+            return group, page.result()
 
     def _page(self, cursor: PageCursor) -> tuple[BannedPage, list[Json]]:
         if cursor.query:
