@@ -19,12 +19,14 @@ from bot.cometchat.governor import BulkGovernor
 from bot.domain.cursor import PageCursor
 from bot.domain.search import search_banned
 from bot.services import build_services
+from bot.slack.list_tools import ACTION_EXPORT
 from bot.usecases.banned_list import BannedLists
 from bot.usecases.export import ProgressNotes, write_banned_csv
 from bot.usecases.moderate import render_page
 from tests.conftest import make_settings
 from tests.support.fakes.clock import FakeClock
 from tests.support.fakes.cometchat import API_KEY, FakeCometChat, Recorded
+from tests.support.harness import harness
 
 NOW = 1_700_000_000.0
 WAIT = 5.0  # seconds a barrier or event may take before the test fails (never reached when green)
@@ -472,3 +474,28 @@ def test_the_export_reports_rows_read_of_the_total_the_list_announced():
         client(fake), "g", io.BytesIO(), progress=lambda rows, total: told.append((rows, total))
     )
     assert told == [(100, 250), (200, 250), (250, 250)]
+
+
+def test_a_long_export_says_how_far_it_is_twice_then_how_long_it_took():
+    """Each page takes a virtual second: 40 pages, so two progress messages (after 3 s, then
+    10 s later) between "Exporting…" and the outcome: four of a response_url's five uses."""
+    clock = VirtualClock()
+    fake = FakeCometChat()
+    fake.add_group("g", "Big", banned=4_000)
+
+    def slow(rec: Recorded):
+        if rec.path.endswith("/bannedusers"):
+            clock.sleep(1.0)
+
+    fake.interceptor = slow
+    with harness(fake, clock=clock, sleep=clock.sleep) as h:
+        h.click(ACTION_EXPORT, PageCursor(guid="g", page=1, per_page=10).encode())
+        h.settle()
+        texts = [m["text"] for m in h.slack.responses()]
+        (upload,) = h.slack.uploads()
+
+    assert len(texts) == 4, texts
+    assert "Exporting" in texts[0]
+    assert all("Still exporting" in t and "of 4,000 banned users read" in t for t in texts[1:3])
+    assert "*4,000* banned users" in texts[3] and "It took" in texts[3]
+    assert len(uids(upload.raw)) == 4_000
