@@ -18,8 +18,9 @@ import httpx
 
 from bot.cometchat import BannedPage, BannedUser, CometChatClient, Group, RetryPolicy
 from bot.cometchat import errors as cc
-from bot.domain.cursor import MAX_PAGE, validate_guid
+from bot.domain.button_values import MAX_PAGE
 from bot.domain.errors import InvalidGuid
+from bot.domain.ids import validate_guid
 from bot.settings import Settings
 from bot.slack.messages import explain, operator_hint
 from bot.slack.text import plausible_epoch

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from slack_bolt import Ack, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.listener.listener_error_handler import DefaultListenerErrorHandler
 
-from bot.domain.cursor import PageCursor
+from bot.domain.button_values import PageCursor
 from bot.domain.errors import BadCursor
 from bot.logs import kv
 from bot.services import Services

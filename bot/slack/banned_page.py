@@ -7,7 +7,7 @@ from collections.abc import Callable
 from slack_sdk.models.blocks import Block
 
 from bot.cometchat.models import BannedPage, BannedUser, Group
-from bot.domain.cursor import PageCursor
+from bot.domain.button_values import PageCursor
 from bot.slack import kit
 from bot.slack.kit import Json
 from bot.slack.message import Message

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.domain.cursor import MAX_GUID_LENGTH
 from bot.domain.errors import (
     BadCursor,
     BotError,
@@ -20,6 +19,7 @@ from bot.domain.errors import (
     NotAllowed,
     QueryTooLong,
 )
+from bot.domain.ids import MAX_GUID_LENGTH
 from bot.slack.message import Message
 from bot.slack.text import code, escape, truncate
 from bot.slack.usage import usage

@@ -12,7 +12,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.domain.cursor import PageCursor
+from bot.domain.button_values import PageCursor
 from bot.domain.member_events import EventGroup, MemberEvent, Person, Trigger
 from bot.slack.message import Message
 from bot.slack.moderation_blocks import unban_button

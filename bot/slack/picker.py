@@ -14,8 +14,8 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.cometchat.models import Group
-from bot.domain.cursor import validate_guid
 from bot.domain.errors import InvalidGuid
+from bot.domain.ids import validate_guid
 from bot.slack.message import Message
 from bot.slack.text import truncate
 

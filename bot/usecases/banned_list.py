@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from slack_sdk.models.blocks import Block
 
 from bot.cometchat import BannedPage, CometChatClient, Group
-from bot.domain.cursor import PageCursor
+from bot.domain.button_values import PageCursor
 from bot.domain.search import search_banned
 from bot.slack.banned_page import UserExtras, render_banned_page
 from bot.slack.kit import Json

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.domain.audit import Action, AuditEntry
-from bot.domain.cursor import PageCursor
+from bot.domain.button_values import PageCursor
 from bot.logs import kv
 from bot.slack.message import Message
 from bot.slack.messages import explain_moderation, log_level_for, operator_hint, outcome_of

@@ -9,7 +9,7 @@ import logging
 import httpx
 import pytest
 
-from bot.domain.cursor import PageCursor
+from bot.domain.button_values import PageCursor
 from bot.slack.banned_page import ACTION_NEXT
 from bot.slack.delivery import Responder
 from bot.slack.list_tools import ACTION_SHARE

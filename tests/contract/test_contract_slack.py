@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from slack_sdk.errors import SlackObjectFormationError
 
 from bot.cometchat import errors as cc
-from bot.domain.cursor import PageCursor
+from bot.domain.button_values import BanRef, PageCursor
 from bot.domain.errors import BotError
 from bot.slack import messages
 from bot.slack.payloads import beside, ephemeral, replacing
@@ -254,7 +254,7 @@ def _as_message(item: Received) -> dict[str, Any] | None:
 def test_ban_modals_and_confirmation_are_valid_for_any_ids(guid, uid, page):
     moderation = pytest.importorskip("bot.slack.moderation_blocks")
     try:
-        ref = moderation.BanRef(
+        ref = BanRef(
             guid=guid,
             uid=uid,
             cursor=PageCursor(guid=guid, page=page, per_page=20),

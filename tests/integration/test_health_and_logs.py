@@ -9,7 +9,7 @@ import re
 import httpx
 import pytest
 
-from bot.domain.cursor import PageCursor
+from bot.domain.button_values import PageCursor
 from bot.logs import LOG_FORMAT, SingleLineFormatter, configure_logging
 from bot.slack.banned_page import ACTION_NEXT
 from tests.conftest import GUID

@@ -8,8 +8,8 @@ import pytest
 from pydantic import SecretStr
 
 from bot.cometchat import CometChatClient
+from bot.domain.button_values import PageCursor
 from bot.domain.command import ListBanned, ShowHelp, parse_command
-from bot.domain.cursor import PageCursor
 from bot.domain.errors import QueryTooLong
 from bot.domain.search import MAX_QUERY_LENGTH, SCAN_PER_PAGE, search_banned
 from bot.services import build_services

@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.domain.cursor import PageCursor
+from bot.domain.button_values import PageCursor
 from bot.domain.permissions import Permissions
 from bot.slack.banned_page import ACTION_NEXT
 from bot.slack.list_tools import ACTION_SHARE

@@ -13,7 +13,8 @@ import pytest
 from slack_bolt import Ack
 
 from bot.cometchat import CometChatClient, RetryPolicy
-from bot.domain.cursor import MAX_GUID_LENGTH, PageCursor
+from bot.domain.button_values import PageCursor
+from bot.domain.ids import MAX_GUID_LENGTH
 from bot.listeners.actions.paging import handle_page_click
 from bot.listeners.commands.banned import handle_banned
 from bot.services import Services

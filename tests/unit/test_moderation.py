@@ -9,8 +9,8 @@ import pytest
 from bot.cometchat import errors as cc
 from bot.cometchat.models import BannedPage, BannedUser, Group
 from bot.domain.audit import AuditEntry
+from bot.domain.button_values import MAX_VALUE_LENGTH, BanRef, PageCursor, UnbanRef
 from bot.domain.command import BanUser, ListBanned, parse_command
-from bot.domain.cursor import MAX_VALUE_LENGTH, PageCursor
 from bot.domain.errors import BadCursor, InvalidUid
 from bot.settings import MAX_PAGE_SIZE
 from bot.slack.banned_page import render_banned_page
@@ -19,8 +19,6 @@ from bot.slack.messages import explain_moderation
 from bot.slack.moderation_blocks import (
     ACTION_BAN_CONFIRM,
     ACTION_UNBAN,
-    BanRef,
-    UnbanRef,
     ban_confirm_modal,
     ban_confirmation,
     ban_modal,

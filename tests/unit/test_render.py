@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.cometchat import BannedPage, BannedUser, Group
-from bot.domain.cursor import PageCursor
+from bot.domain.button_values import PageCursor
 from bot.settings import MAX_PAGE_SIZE
 from bot.slack.banned_page import ACTION_NEXT, ACTION_PREVIOUS, render_banned_page
 from tests.support.slack_messages import buttons
@@ -298,7 +298,7 @@ def test_hostile_group_name_is_escaped_in_the_empty_groups_fallback(hostile):
 
 def test_a_page_with_more_users_than_asked_for_stays_within_slack_limits():
     from bot.cometchat.models import BannedPage, BannedUser
-    from bot.domain.cursor import PageCursor
+    from bot.domain.button_values import PageCursor
     from bot.slack.banned_page import render_banned_page
 
     users = tuple(BannedUser(uid=f"u{i}", name=f"N{i}") for i in range(100))
@@ -367,7 +367,7 @@ def test_kit_refuses_what_slack_would_reject():
 
 def test_fallback_text_says_user_for_one_and_users_for_more():
     from bot.cometchat.models import BannedPage, BannedUser
-    from bot.domain.cursor import PageCursor
+    from bot.domain.button_values import PageCursor
     from bot.slack.banned_page import render_banned_page
 
     cursor = PageCursor(guid="g", page=1, per_page=10)

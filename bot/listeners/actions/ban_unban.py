@@ -15,7 +15,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.domain.cursor import PageCursor
+from bot.domain.button_values import BanRef, PageCursor, UnbanRef
 from bot.domain.errors import BadCursor
 from bot.listeners.common import new_request_id, report_failure
 from bot.listeners.guards import moderators_only
@@ -27,8 +27,6 @@ from bot.slack.moderation_blocks import (
     ACTION_BAN_CONFIRM,
     ACTION_BAN_OPEN,
     ACTION_UNBAN,
-    BanRef,
-    UnbanRef,
     ban_modal,
     replace_action_row,
 )

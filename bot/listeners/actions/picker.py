@@ -7,8 +7,9 @@ import logging
 from slack_bolt import Ack, App
 
 from bot.cometchat import GroupNotFound
-from bot.domain.cursor import PageCursor, validate_guid
+from bot.domain.button_values import PageCursor
 from bot.domain.errors import BotError
+from bot.domain.ids import validate_guid
 from bot.listeners.common import Outcome, new_request_id, report_failure, show_page
 from bot.listeners.guards import viewers_only
 from bot.logs import kv

@@ -6,8 +6,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 from slack_bolt import Ack
 
+from bot.domain.button_values import PageCursor
 from bot.domain.command import BanUser, ListBanned, parse_command
-from bot.domain.cursor import PageCursor
 from bot.domain.errors import BotError
 from bot.listeners.actions.picker import offer_picker
 from bot.listeners.commands.ban import confirm_ban

@@ -8,13 +8,18 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext
 
-from bot.domain.cursor import validate_uid
+from bot.domain.button_values import BanConfirmRef, BanRef
 from bot.domain.errors import BadCursor, InvalidUid
+from bot.domain.ids import validate_uid
 from bot.listeners.actions.ban_unban import answer
 from bot.listeners.common import new_request_id
 from bot.logs import kv
 from bot.services import Services
-from bot.slack.moderation_blocks import UID_ACTION_ID, UID_BLOCK_ID, BanRef, ban_confirm_modal
+from bot.slack.moderation_blocks import (
+    UID_ACTION_ID,
+    UID_BLOCK_ID,
+    ban_confirm_modal,
+)
 from bot.usecases.moderate import act
 
 log = logging.getLogger(__name__)
@@ -61,7 +66,7 @@ def handle_uid(ack: Ack, body: dict, view: dict) -> None:
     except InvalidUid:
         ack(response_action="errors", errors={UID_BLOCK_ID: BAD_UID})
         return
-    confirm = BanRef(
+    confirm = BanConfirmRef(
         guid=ref.guid,
         uid=uid,
         cursor=ref.cursor,
