@@ -233,6 +233,7 @@ class _Audit:
 
 
 def test_an_unexpected_failure_is_audited_logged_with_its_trace_and_worded(services, caplog):
+    from bot.logs import bound
     from bot.usecases.moderate import act
 
     def broken(guid: str, uid: str, **kw: object) -> None:
@@ -240,10 +241,12 @@ def test_an_unexpected_failure_is_audited_logged_with_its_trace_and_worded(servi
 
     services.audit = _Audit()  # type: ignore[assignment]
     services.cometchat.unban = broken  # type: ignore[method-assign]
-    result = act(services, "unban", GUID, "user-001", actor="U0MOD", rid="r1")
+    with bound(rid="r1"):  # the request's id, as the request middleware binds it
+        result = act(services.cometchat, services.audit, "unban", GUID, "user-001", actor="U0MOD")
+        notice = result.notice()
 
     assert result.outcome == "failed"
-    assert "Something went wrong on our side (reference `r1`)" in result.notice(ref="r1").text
+    assert "Something went wrong on our side (reference `r1`)" in notice.text
     (entry,) = services.audit.entries
     assert (entry.outcome, entry.error, entry.actor) == ("failed", "RuntimeError", "U0MOD")
     (record,) = [r for r in caplog.records if r.name == "bot.moderation"]
