@@ -10,7 +10,7 @@ from slack_bolt.listener.listener_error_handler import DefaultListenerErrorHandl
 
 from bot.services import Services
 from bot.slack.messages import wording_for
-from bot.slack.payloads import beside, ephemeral
+from bot.slack.payloads import ephemeral, new_ephemeral
 from bot.usecases.report import report_failure
 
 
@@ -41,7 +41,7 @@ def on_listener_error(services: Services) -> Callable[..., BoltResponse | None]:
         response_url = body.get("response_url")
         if isinstance(response_url, str) and response_url:
             # No job to spare for it (the queue may be full): it goes out from the request itself.
-            services.responder.post(response_url, beside(message))
+            services.responder.post(response_url, new_ephemeral(message))
         return ack()
 
     return handle

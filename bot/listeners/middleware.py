@@ -23,7 +23,7 @@ from bot.domain.button_values import BanRef, ButtonValue
 from bot.domain.errors import BadCursor, BotError, ForeignWorkspace, NotAllowed
 from bot.logs import bind_request, kv, new_request_id
 from bot.services import Services
-from bot.slack.payloads import beside, ephemeral
+from bot.slack.payloads import ephemeral, new_ephemeral
 from bot.slack.workspace import actor_of
 from bot.usecases.report import report_failure
 
@@ -63,7 +63,7 @@ def _refuse(error: BotError, ack: Ack, body: dict, services: Services, **fields:
     response = ack()
     response_url = body.get("response_url")
     if isinstance(response_url, str) and response_url:
-        services.responder.run_then_post(lambda: beside(message), response_url)
+        services.responder.run_then_post(lambda: new_ephemeral(message), response_url)
     return response
 
 
@@ -152,7 +152,7 @@ def button_value(
         except BadCursor as exc:
             message = report_failure(exc, event=event)
             if response_url:
-                services.responder.run_then_post(lambda: beside(message), response_url)
+                services.responder.run_then_post(lambda: new_ephemeral(message), response_url)
             return response
         message_body = body.get("message")
         context["click"] = Click(

@@ -24,7 +24,7 @@ import httpx
 from bot.domain.errors import JobQueueFull
 from bot.logs import kv, request_id
 from bot.slack.messages import explain, operator_hint
-from bot.slack.payloads import beside, without_images
+from bot.slack.payloads import new_ephemeral, without_images
 
 log = logging.getLogger("bot.delivery")
 
@@ -102,7 +102,7 @@ class Responder:
                         hint=operator_hint(exc),
                     )
                 )
-                payload = beside(explain(exc, ref=request_id()))
+                payload = new_ephemeral(explain(exc, ref=request_id()))
             return self.post(response_url, payload)
 
         return self.submit(run)

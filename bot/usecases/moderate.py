@@ -21,7 +21,7 @@ from bot.logs import kv, request_id
 from bot.slack.message import Message
 from bot.slack.messages import explain_moderation, failure, outcome_of
 from bot.slack.moderation_blocks import ban_confirmation, done_notice, replace_action_row
-from bot.slack.payloads import beside, replacing
+from bot.slack.payloads import new_ephemeral, replacing
 from bot.usecases.banned_list import BannedLists, refreshed_page
 from bot.usecases.report import report_failure
 
@@ -51,7 +51,7 @@ class ActResult:
         )
 
 
-def act(
+def ban_or_unban(
     cometchat: CometChatClient, audit: AuditSink, action: Action, guid: str, uid: str, *, actor: str
 ) -> ActResult:
     """Ban or unban once (writes are never retried), then audit the attempt. Never raises."""
@@ -94,7 +94,7 @@ def act(
     return result
 
 
-def answer(
+def outcome_payload(
     lists: BannedLists,
     result: ActResult,
     cursor: PageCursor | None,
@@ -111,14 +111,14 @@ def answer(
         except Exception as exc:
             # The action itself is done (or explained); only the refresh failed.
             report_failure(exc, event="refresh_after_" + result.action)
-            return beside(notice)
+            return new_ephemeral(notice)
     blocks = (original or {}).get("blocks")
     if isinstance(blocks, list):
         replaced = replace_action_row(blocks, block_id, notice, actor=actor)
         if replaced is not None:
             text = (original or {}).get("text") or notice.text
             return {"replace_original": True, "text": text, "blocks": replaced}
-    return beside(notice)
+    return new_ephemeral(notice)
 
 
 def confirm_ban(permissions: Permissions, request: BanUser, user: str | None) -> Message:

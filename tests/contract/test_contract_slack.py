@@ -26,7 +26,7 @@ from bot.cometchat import errors as cc
 from bot.domain.button_values import BanRef, PageCursor
 from bot.domain.errors import BotError
 from bot.slack import messages
-from bot.slack.payloads import beside, ephemeral, replacing
+from bot.slack.payloads import ephemeral, new_ephemeral, replacing
 from tests.support import hostile
 from tests.support.cometchat_spec import REPO_ROOT
 from tests.support.error_kinds import instantiate, subclasses
@@ -55,7 +55,7 @@ ERROR_KINDS = [BotError, *subclasses(BotError), *subclasses(cc.CometChatError), 
 def test_every_error_is_worded_as_a_valid_message(kind, text):
     error = instantiate(kind, text)
     message = messages.explain(error, ref="abc123")
-    for payload in (ephemeral(message), replacing(message), beside(message)):
+    for payload in (ephemeral(message), replacing(message), new_ephemeral(message)):
         assert_valid_message(payload, where=kind.__name__)
         assert_no_injected_markup(payload)
     if hasattr(messages, "explain_moderation"):

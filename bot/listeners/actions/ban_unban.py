@@ -27,8 +27,8 @@ from bot.slack.moderation_blocks import (
     ACTION_UNBAN,
     ban_modal,
 )
-from bot.slack.payloads import beside, replacing
-from bot.usecases.moderate import act, answer
+from bot.slack.payloads import new_ephemeral, replacing
+from bot.usecases.moderate import ban_or_unban, outcome_payload
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +37,10 @@ def handle_unban(click: Click[UnbanRef], services: Services) -> None:
     ref = click.value
 
     def work() -> dict[str, Any]:
-        result = act(
+        result = ban_or_unban(
             services.cometchat, services.audit, "unban", ref.guid, ref.uid, actor=click.user
         )
-        return answer(
+        return outcome_payload(
             services.lists,
             result,
             ref.cursor,
@@ -57,11 +57,13 @@ def handle_ban_confirm(click: Click[BanConfirmRef], services: Services) -> None:
     ref = click.value
 
     def work() -> dict[str, Any]:
-        result = act(services.cometchat, services.audit, "ban", ref.guid, ref.uid, actor=click.user)
+        result = ban_or_unban(
+            services.cometchat, services.audit, "ban", ref.guid, ref.uid, actor=click.user
+        )
         if ref.cursor is None:
             # The confirmation message is spent: the outcome takes its place (no second click).
             return replacing(result.notice())
-        return answer(services.lists, result, ref.cursor)
+        return outcome_payload(services.lists, result, ref.cursor)
 
     services.responder.run_then_post(work, click.response_url)
 
@@ -94,7 +96,7 @@ def handle_ban_open(click: Click[BanRef], client: WebClient, services: Services)
             )
             if response_url:
                 text = ":warning: Slack would not open the ban form. Please try again."
-                services.responder.post(response_url, beside(Message(text=text)))
+                services.responder.post(response_url, new_ephemeral(Message(text=text)))
             return
         log.info(kv(event="ban_open", outcome="modal_opened", guid=ref.guid))
 

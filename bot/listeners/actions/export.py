@@ -14,7 +14,7 @@ from bot.listeners.middleware import Click, button_value, viewers_only
 from bot.logs import kv
 from bot.services import Services
 from bot.slack.list_tools import ACTION_EXPORT, export_comment, export_done, export_started
-from bot.slack.payloads import beside
+from bot.slack.payloads import new_ephemeral
 from bot.usecases.export import Budget, SlackFiles, export_to_dm
 from bot.usecases.report import report_failure
 
@@ -40,7 +40,7 @@ def handle_export(click: Click[PageCursor], client: WebClient, services: Service
         services.exports.take(user)
     except BotError as exc:
         message = report_failure(exc, event="export", guid=guid, running=services.exports.running)
-        services.responder.run_then_post(lambda: beside(message), response_url)
+        services.responder.run_then_post(lambda: new_ephemeral(message), response_url)
         return
 
     def work() -> dict:
@@ -62,7 +62,7 @@ def run_export(
     """The export itself, on the job pool: a file in the user's DM, or why there is none."""
     started = time.perf_counter()
     # Thousands of users take a while: say first (and in order) that it is on its way.
-    services.responder.post(response_url, beside(export_started(guid)))
+    services.responder.post(response_url, new_ephemeral(export_started(guid)))
     budget = Budget(services.settings.export_time_budget, services.clock(), services.clock)
     try:
         title = services.lists.group(guid).display_name
@@ -78,11 +78,11 @@ def run_export(
             budget=budget,
         )
     except ExportTimedOut as exc:
-        return beside(
+        return new_ephemeral(
             report_failure(exc, event="export", guid=guid, pages=exc.pages, rows=exc.rows)
         )
     except Exception as exc:
-        return beside(report_failure(exc, event="export", guid=guid))
+        return new_ephemeral(report_failure(exc, event="export", guid=guid))
     stats = delivered.stats
     log.info(
         kv(
@@ -103,4 +103,4 @@ def run_export(
         title=title,
         guid=guid,
     )
-    return beside(done)
+    return new_ephemeral(done)

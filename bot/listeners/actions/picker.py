@@ -12,7 +12,7 @@ from bot.domain.ids import validate_guid
 from bot.listeners.middleware import viewers_only
 from bot.logs import kv
 from bot.services import Services
-from bot.slack.payloads import beside, replacing
+from bot.slack.payloads import new_ephemeral, replacing
 from bot.slack.picker import ACTION_PICK_GROUP
 from bot.usecases.banned_list import offer_picker, show_page
 from bot.usecases.report import report_failure
@@ -40,7 +40,7 @@ def handle_pick(ack: Ack, body: dict, action: dict, services: Services) -> None:
         guid = validate_guid(value if isinstance(value, str) else "")
     except BotError as exc:
         message = report_failure(exc, event="group_pick")
-        services.responder.run_then_post(lambda: beside(message), response_url)
+        services.responder.run_then_post(lambda: new_ephemeral(message), response_url)
         return
     cursor = PageCursor(guid=guid, page=1, per_page=services.settings.page_size)
 
@@ -49,6 +49,6 @@ def handle_pick(ack: Ack, body: dict, action: dict, services: Services) -> None:
         shown = show_page(services.lists, cursor, moderate=moderate, event="group_pick")
         outcome = offer_picker(shown)
         # A failure goes beside the picker, which stays usable for another choice.
-        return replacing(outcome.message) if outcome.ok else beside(outcome.message)
+        return replacing(outcome.message) if outcome.ok else new_ephemeral(outcome.message)
 
     services.responder.run_then_post(work, response_url)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.domain.button_values import PageCursor
 from bot.listeners.middleware import Click
 from bot.services import Services
-from bot.slack.payloads import beside
+from bot.slack.payloads import new_ephemeral
 from bot.slack.share import in_channel, shared_copy
 from bot.usecases.banned_list import show_page
 
@@ -20,7 +20,7 @@ def handle_share(click: Click[PageCursor], services: Services) -> None:
         # anyway, with every other button, by shared_copy).
         outcome = show_page(services.lists, click.value, moderate=False, event="share")
         if not outcome.ok:
-            return beside(outcome.message)
+            return new_ephemeral(outcome.message)
         return in_channel(shared_copy(outcome.message, click.user))
 
     services.responder.run_then_post(work, click.response_url)
