@@ -8,28 +8,15 @@ without re-rendering a list.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from pydantic import ValidationError
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ConfirmObject,
-    ContextBlock,
-    InputBlock,
-    MarkdownTextObject,
-    PlainTextInputElement,
-    PlainTextObject,
-    SectionBlock,
-)
-from slack_sdk.models.views import View
 
 from bot.cometchat.models import BannedUser, Group
 from bot.domain.audit import AuditEntry
 from bot.domain.button_values import BanConfirmRef, BanRef, PageCursor, UnbanRef
 from bot.domain.errors import InvalidGuid, InvalidUid
 from bot.domain.ids import MAX_GUID_LENGTH
+from bot.slack import kit
 from bot.slack.banned_page import UserExtras
 from bot.slack.kit import Json
 from bot.slack.message import Message
@@ -57,22 +44,14 @@ def plain(value: str, limit: int) -> str:
     return truncate(" ".join(value.split()), limit)
 
 
-def confirm_dialog(
-    title: str, question: str, verb: str, *, style: str | None = None
-) -> ConfirmObject:
+def confirm_dialog(title: str, question: str, verb: str, *, style: str | None = None) -> Json:
     """Slack's confirm dialog: plain text only, so nothing in `question` is parsed."""
-    return ConfirmObject(
-        title=PlainTextObject(text=title),
-        text=PlainTextObject(text=plain(question, 300)),
-        confirm=PlainTextObject(text=verb),
-        deny=PlainTextObject(text="Cancel"),
-        style=style,
-    )
+    return kit.confirm(title, plain(question, 300), verb, style=style)
 
 
 def unban_button(
     *, guid: str, uid: str, name: str, group_name: str, cursor: PageCursor | None = None
-) -> ButtonElement | None:
+) -> Json | None:
     """Unban behind a confirm dialog naming user and group. Without a cursor (the live feed),
     the handler answers in place of the button's row instead of redrawing a list."""
     try:
@@ -86,19 +65,14 @@ def unban_button(
         f"Unban {who} from {plain(group_name, 80)}? They will be able to rejoin the group at once.",
         "Unban",
     )
-    return ButtonElement(
-        action_id=ACTION_UNBAN,
-        # The name too: a screen reader reading out twenty "Unban" buttons says nothing.
-        text=PlainTextObject(text=plain(f"Unban {name}", 75)),
-        value=value,
-        confirm=confirm,
-    )
+    # The name too: a screen reader reading out twenty "Unban" buttons says nothing.
+    return kit.button(ACTION_UNBAN, plain(f"Unban {name}", 75), value, confirm=confirm)
 
 
 def unban_extras(cursor: PageCursor, group: Group) -> UserExtras:
     """Blocks under each user row: the user's Unban button."""
 
-    def extras(user: BannedUser) -> list[Block | Json]:
+    def extras(user: BannedUser) -> list[Json]:
         button = unban_button(
             guid=cursor.guid,
             uid=user.uid,
@@ -106,28 +80,21 @@ def unban_extras(cursor: PageCursor, group: Group) -> UserExtras:
             group_name=group.display_name,
             cursor=cursor,
         )
-        return [ActionsBlock(elements=[button])] if button else []
+        return [kit.actions(None, [button])] if button else []
 
     return extras
 
 
-def ban_row(cursor: PageCursor) -> ActionsBlock:
-    return ActionsBlock(
-        block_id=BAN_BLOCK_ID,
-        elements=[
-            ButtonElement(
-                action_id=ACTION_BAN_OPEN,
-                text=PlainTextObject(text="Ban a user…"),
-                value=BanRef(guid=cursor.guid, cursor=cursor).encode(),
-                style="danger",
-            )
-        ],
+def ban_row(cursor: PageCursor) -> Json:
+    value = BanRef(guid=cursor.guid, cursor=cursor).encode()
+    return kit.actions(
+        BAN_BLOCK_ID, [kit.button(ACTION_BAN_OPEN, "Ban a user…", value, style="danger")]
     )
 
 
 def with_notice(notice: Message, page: Message) -> Message:
     """The page again, with the outcome of what was just done on top."""
-    block = SectionBlock(block_id=NOTICE_BLOCK_ID, text=MarkdownTextObject(text=notice.text))
+    block = kit.section(NOTICE_BLOCK_ID, notice.text)
     return Message(text=truncate(notice.text, 3000), blocks=(block, *page.blocks))
 
 
@@ -138,8 +105,8 @@ def done_notice(action: str, guid: str, uid: str) -> Message:
 
 
 def replace_action_row(
-    blocks: list[dict[str, Any]], block_id: str, notice: Message, *, actor: str = ""
-) -> list[dict[str, Any]] | None:
+    blocks: list[Json], block_id: str, notice: Message, *, actor: str = ""
+) -> list[Json] | None:
     """A message's blocks with the clicked button row replaced by the outcome (the live feed).
 
     The row may be seen by a whole channel, so it says who acted. None when the row is not there
@@ -148,8 +115,8 @@ def replace_action_row(
     if not block_id or not any(b.get("block_id") == block_id for b in blocks):
         return None
     by = f" (by {mention(actor)})" if actor else ""
-    row = ContextBlock(block_id=block_id, elements=[MarkdownTextObject(text=notice.text + by)])
-    return [row.to_dict() if b.get("block_id") == block_id else b for b in blocks]
+    row = kit.context(block_id, notice.text + by)
+    return [row if b.get("block_id") == block_id else b for b in blocks]
 
 
 # -- banning: the command's confirmation, the modal --------------------------------------------
@@ -158,72 +125,53 @@ def replace_action_row(
 def ban_confirmation(ref: BanConfirmRef) -> Message:
     """`/banned <guid> ban <uid>`: nothing happens until the confirm-protected button is pressed."""
     text = f":warning: Ban {code(ref.uid)} from group {code(ref.guid)}?"
-    button = ButtonElement(
-        action_id=ACTION_BAN_CONFIRM,
-        text=PlainTextObject(text="Ban"),
-        value=ref.encode(),
+    dialog = confirm_dialog(
+        "Ban this user?",
+        f"Ban {ref.uid} from {ref.guid}? They will be removed from the group and "
+        "cannot rejoin until unbanned.",
+        "Ban",
         style="danger",
-        confirm=confirm_dialog(
-            "Ban this user?",
-            f"Ban {ref.uid} from {ref.guid}? They will be removed from the group and "
-            "cannot rejoin until unbanned.",
-            "Ban",
-            style="danger",
-        ),
     )
-    cancel = ButtonElement(
-        action_id=ACTION_BAN_CANCEL, text=PlainTextObject(text="Cancel"), value=ref.encode()
-    )
+    value = ref.encode()
+    ban = kit.button(ACTION_BAN_CONFIRM, "Ban", value, style="danger", confirm=dialog)
+    cancel = kit.button(ACTION_BAN_CANCEL, "Cancel", value)
     return Message(
         text=text,
-        blocks=(
-            SectionBlock(block_id="ban_question", text=MarkdownTextObject(text=text)),
-            ActionsBlock(block_id=BAN_BLOCK_ID, elements=[button, cancel]),
-        ),
+        blocks=(kit.section("ban_question", text), kit.actions(BAN_BLOCK_ID, [ban, cancel])),
     )
 
 
-def ban_modal(ref: BanRef) -> View:
+def ban_modal(ref: BanRef) -> Json:
     """Step 1: which user? The uid is checked on submit before anything is asked of CometChat."""
-    return View(
-        type="modal",
-        callback_id=VIEW_BAN,
-        title=PlainTextObject(text="Ban a user"),
-        submit=PlainTextObject(text="Next"),
-        close=PlainTextObject(text="Cancel"),
-        private_metadata=ref.encode(),
-        blocks=[
-            SectionBlock(text=MarkdownTextObject(text=f"Ban a user from group {code(ref.guid)}.")),
-            InputBlock(
-                block_id=UID_BLOCK_ID,
-                label=PlainTextObject(text="CometChat user id (uid)"),
-                element=PlainTextInputElement(
-                    action_id=UID_ACTION_ID,
-                    max_length=MAX_GUID_LENGTH,
-                    placeholder=PlainTextObject(text="e.g. user-001"),
-                ),
-            ),
+    uid = kit.plain_text_input(
+        UID_ACTION_ID, placeholder="e.g. user-001", max_length=MAX_GUID_LENGTH
+    )
+    return kit.modal(
+        VIEW_BAN,
+        "Ban a user",
+        [
+            kit.section(None, f"Ban a user from group {code(ref.guid)}."),
+            kit.input_block(UID_BLOCK_ID, "CometChat user id (uid)", uid),
         ],
+        submit="Next",
+        close="Cancel",
+        private_metadata=ref.encode(),
     )
 
 
-def ban_confirm_modal(ref: BanConfirmRef) -> View:
+def ban_confirm_modal(ref: BanConfirmRef) -> Json:
     """Step 2: the confirmation, naming user and group; submitting it bans."""
-    return View(
-        type="modal",
-        callback_id=VIEW_BAN_CONFIRM,
-        title=PlainTextObject(text="Ban a user"),
-        submit=PlainTextObject(text="Ban"),
-        close=PlainTextObject(text="Cancel"),
+    question = (
+        f":warning: Ban {code(ref.uid)} from group {code(ref.guid)}? They will "
+        "be removed from the group and cannot rejoin until unbanned."
+    )
+    return kit.modal(
+        VIEW_BAN_CONFIRM,
+        "Ban a user",
+        [kit.section(None, question)],
+        submit="Ban",
+        close="Cancel",
         private_metadata=ref.encode(),
-        blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=f":warning: Ban {code(ref.uid)} from group {code(ref.guid)}? They will "
-                    "be removed from the group and cannot rejoin until unbanned."
-                )
-            )
-        ],
     )
 
 

@@ -8,8 +8,6 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from slack_sdk.models.blocks import Block
-
 from bot.cometchat import BannedPage, CometChatClient, Group, GroupNotFound
 from bot.domain.button_values import PageCursor
 from bot.domain.search import search_banned
@@ -73,7 +71,7 @@ class BannedLists:
         cursor: PageCursor,
         *,
         user_extras: UserExtras | None = None,
-        footer: list[Block] | None = None,
+        footer: list[Json] | None = None,
     ) -> RenderedPage:
         """Raises CometChat errors; the caller turns them into words."""
         started = time.perf_counter()
@@ -93,7 +91,7 @@ class BannedLists:
                 cursor.guid, page=cursor.page, per_page=cursor.per_page
             )
         upstream_ms = (time.perf_counter() - started) * 1000
-        rows: list[Block | Json] = [*notes, *page_tools(page, cursor), *(footer or [])]
+        rows: list[Json] = [*notes, *page_tools(page, cursor), *(footer or [])]
         message = render_banned_page(page, cursor, group, user_extras=user_extras, footer=rows)
         return RenderedPage(message=message, upstream_ms=upstream_ms, page=page)
 

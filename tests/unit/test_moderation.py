@@ -181,10 +181,10 @@ def test_ban_confirmation_is_protected_by_a_confirm_dialog():
 
 def test_ban_modals_keep_their_context_in_private_metadata():
     ref = BanRef(guid=GUID, cursor=PageCursor(guid=GUID, page=2), response_url="https://r/1")
-    first = ban_modal(ref).to_dict()
+    first = ban_modal(ref)
     assert BanRef.decode(first["private_metadata"]) == ref
     assert len(first["title"]["text"]) <= 24
-    second = ban_confirm_modal(ref.model_copy(update={"uid": "newbie"})).to_dict()
+    second = ban_confirm_modal(ref.model_copy(update={"uid": "newbie"}))
     assert BanRef.decode(second["private_metadata"]).uid == "newbie"
 
 
