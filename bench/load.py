@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.fakes import GROUP  # noqa: E402
 from bench.wire import Client  # noqa: E402
-from bot.domain.cursor import PageCursor  # noqa: E402
+from bot.domain.button_values import PageCursor  # noqa: E402
 from bot.slack.banned_page import ACTION_NEXT  # noqa: E402
 from tests.support.fakes.cometchat import API_KEY  # noqa: E402
 from tests.support.fakes.slack import BOT_TOKEN, SIGNING_SECRET, action_body, command_body, sign  # noqa: E402

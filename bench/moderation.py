@@ -20,14 +20,12 @@ import httpx
 
 from bot.app import create_app
 from bot.cometchat.models import BannedPage, BannedUser, Group
-from bot.domain.cursor import PageCursor
+from bot.domain.button_values import BanRef, PageCursor, UnbanRef
 from bot.services import build_services
 from bot.settings import MAX_PAGE_SIZE, load_settings
 from bot.slack.banned_page import render_banned_page
 from bot.slack.moderation_blocks import (
     ACTION_UNBAN,
-    BanRef,
-    UnbanRef,
     ban_row,
     done_notice,
     unban_extras,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.domain.cursor import PageCursor
+from bot.domain.button_values import PageCursor
 from bot.logs import configure_logging
 from bot.services import build_services
 from bot.settings import load_settings

@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 from bench.fakes import BIG_GROUPS, GROUP  # noqa: E402
 from bench.load import start_fake  # noqa: E402
 from bot.cometchat import CometChatClient  # noqa: E402
-from bot.domain.cursor import PageCursor  # noqa: E402
+from bot.domain.button_values import PageCursor  # noqa: E402
 from bot.usecases.banned_list import BannedLists  # noqa: E402
 from bot.usecases.export import SPOOL_IN_MEMORY, write_banned_csv  # noqa: E402
 from tests.support.fakes.cometchat import API_KEY  # noqa: E402

@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 
 from bot import listeners
 from bot.listeners.common import on_listener_error
-from bot.listeners.guards import own_workspace_only
+from bot.listeners.middleware import own_workspace_only, request_context
 from bot.services import Services
 
 
@@ -59,7 +59,9 @@ def create_app(services: Services) -> App:
         process_before_response=True,
         logger=bolt_logger,
     )
-    # Before every listener: people of another team (Slack Connect guests) go no further.
+    # Before every listener: the request's id and who asked go on every log line it causes;
+    # then people of another team (Slack Connect guests) go no further.
+    app.use(request_context)
     app.use(own_workspace_only(services))
     app.error(on_listener_error(services))
     listeners.register(app, services)

@@ -1,4 +1,10 @@
-"""Single-line, key=value logs, scrubbed of secrets before they are written."""
+"""Single-line, key=value logs, scrubbed of secrets before they are written.
+
+What a request is about (its id, who asked, which command or button) is bound once, where the
+request comes in, in a context variable; every line logged while it is handled carries those
+fields, whatever module writes it, and background jobs inherit them from the request that
+queued them (`bot.slack.delivery`).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,10 @@ import logging
 import re
 import sys
 import time
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from pydantic import SecretStr
 
@@ -24,6 +33,57 @@ def kv(**fields: object) -> str:
             text = '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
         parts.append(f"{key}={text}")
     return " ".join(parts)
+
+
+Fields = tuple[tuple[str, object], ...]
+_request: ContextVar[Fields] = ContextVar("request_log_fields", default=())
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+@contextmanager
+def bound(**fields: object) -> Iterator[None]:
+    """Add `fields` to every line logged inside the block (this thread or green thread only)."""
+    merged = dict(_request.get())
+    merged.update(fields)
+    token = _request.set(tuple(merged.items()))
+    try:
+        yield
+    finally:
+        _request.reset(token)
+
+
+def bind_request(**fields: object) -> None:
+    """Start the fields of a request being handled, replacing any an earlier one left behind.
+
+    For Bolt's middleware, whose `next()` only marks the way on (the listener runs after the
+    middleware has returned), so a `with` block there would end too soon. The HTTP entry point
+    wraps each request in `request_scope()`, which takes the fields away again.
+    """
+    _request.set(tuple(fields.items()))
+
+
+@contextmanager
+def request_scope() -> Iterator[None]:
+    """One request's lifetime: fields bound inside it are gone when it ends."""
+    token = _request.set(())
+    try:
+        yield
+    finally:
+        _request.reset(token)
+
+
+def request_field(name: str) -> object:
+    """A field bound for the request being handled, or None."""
+    return dict(_request.get()).get(name)
+
+
+def request_id() -> str:
+    """The id of the request being handled: what a person quotes to the operator."""
+    rid = request_field("rid")
+    return rid if isinstance(rid, str) else ""
 
 
 class RedactSecrets(logging.Filter):
@@ -61,6 +121,12 @@ class SingleLineFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         return super().format(record).replace("\r", "\\r").replace("\n", "\\n")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        fields = _request.get()
+        if fields:
+            record.message = f"{kv(**dict(fields))} {record.message}"
+        return super().formatMessage(record)
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         """logging's own format (`2026-11-26 09:16:23,512`), the date part made once a second."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx
 from slack_sdk import WebClient
@@ -35,15 +35,15 @@ class Services:
     # The team the bot token belongs to (auth.test at start-up); requests from others are refused.
     workspace: Workspace
     # Ban/unban audit trail; log-only unless AUDIT_CHANNEL_ID is set.
-    audit: AuditTrail = field(default_factory=lambda: AuditTrail("", None))
+    audit: AuditTrail
     # Pooled HTTP to Slack outside the Web API: file bytes to upload URLs (CSV export).
-    slack_http: httpx.Client = field(default_factory=lambda: new_http_client(10.0))
-    # The Web API (audit, feed, ban form, export); None only in bare fakes.
-    slack_api: WebClient | None = None
+    slack_http: httpx.Client
+    # The Web API (audit, feed, ban form, export).
+    slack_api: WebClient
     # One export per user and a few per process: each reads a whole list from CometChat.
-    exports: ExportSlots = field(default_factory=lambda: ExportSlots(MAX_EXPORTS_AT_ONCE))
+    exports: ExportSlots
     # Monotonic seconds, for time budgets (the export's); virtual in tests.
-    clock: Callable[[], float] = time.monotonic
+    clock: Callable[[], float]
 
     def close(self) -> None:
         self.cometchat.close()
@@ -109,6 +109,7 @@ def build_services(
         clock=cometchat_clock,
         slack_http=slack_http,
         slack_api=slack_api,
+        exports=ExportSlots(MAX_EXPORTS_AT_ONCE),
         audit=build_audit_trail(
             settings.audit_channel_id, client=slack_api, submit=responder.submit
         ),

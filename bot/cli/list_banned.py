@@ -18,9 +18,11 @@ import httpx
 
 from bot.cometchat import BannedPage, BannedUser, CometChatClient, Group, RetryPolicy
 from bot.cometchat import errors as cc
-from bot.domain.cursor import MAX_PAGE, validate_guid
+from bot.domain.button_values import MAX_PAGE
 from bot.domain.errors import InvalidGuid
+from bot.domain.ids import validate_guid
 from bot.settings import Settings
+from bot.slack.bot_error_words import invalid_guid_reason
 from bot.slack.messages import explain, operator_hint
 from bot.slack.text import plausible_epoch
 
@@ -115,13 +117,7 @@ def main(
 
 
 def explain_invalid_guid(error: InvalidGuid) -> str:
-    shown = clean(error.guid, 40)
-    if error.too_long:
-        return f"{shown!r} is too long for a group id. Nothing was looked up."
-    return (
-        f"{shown!r} is not a valid group id: use letters, digits, _ - . @ : or +, "
-        "without spaces. Nothing was looked up."
-    )
+    return invalid_guid_reason(repr(clean(error.guid, 40)), too_long=error.too_long)
 
 
 def explain_plain(error: cc.CometChatError) -> str:

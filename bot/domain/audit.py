@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 Action = Literal["ban", "unban"]
 
@@ -21,3 +21,9 @@ class AuditEntry:
     @property
     def ok(self) -> bool:
         return self.outcome == "done"
+
+
+class AuditSink(Protocol):
+    """Where attempts are recorded (the log and the audit channel, in production)."""
+
+    def record(self, entry: AuditEntry) -> None: ...

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.domain.cursor import validate_guid, validate_uid
 from bot.domain.errors import QueryTooLong
+from bot.domain.ids import validate_guid, validate_uid
 from bot.domain.search import MAX_QUERY_LENGTH, normalise_query
 
 HELP_WORDS = {"help", "-h", "--help", "?", "usage"}

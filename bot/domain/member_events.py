@@ -16,8 +16,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.cometchat.models import LenientInt, LenientStr
-from bot.domain.cursor import validate_guid
 from bot.domain.errors import InvalidGuid
+from bot.domain.ids import validate_guid
 
 MAX_MEMBERS = 1000  # far beyond any real event; a bound on work done for one request
 MAX_ID = 200

@@ -12,7 +12,8 @@ class Permissions:
         self._moderators = settings.moderator_user_ids
 
     @property
-    def anyone_can_act(self) -> bool:
+    def has_moderators(self) -> bool:
+        """Someone may ban and unban (MODERATOR_USER_IDS is set): worth offering the buttons."""
         return bool(self._moderators)
 
     def can_view(self, user_id: str | None, channel_id: str | None) -> bool:

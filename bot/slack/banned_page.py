@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from slack_sdk.models.blocks import Block
-
 from bot.cometchat.models import BannedPage, BannedUser, Group
-from bot.domain.cursor import PageCursor
+from bot.domain.button_values import PageCursor
 from bot.slack import kit
 from bot.slack.kit import Json
 from bot.slack.message import Message
@@ -20,7 +18,7 @@ NAV_BLOCK_ID = "banned_nav"
 NAME_LIMIT = 150
 
 # Extra blocks a caller may add under a user's row (e.g. moderation buttons).
-UserExtras = Callable[[BannedUser], list[Block | Json]]
+UserExtras = Callable[[BannedUser], list[Json]]
 
 
 def render_banned_page(
@@ -29,11 +27,10 @@ def render_banned_page(
     group: Group | None = None,
     *,
     user_extras: UserExtras | None = None,
-    footer: list[Block | Json] | None = None,
+    footer: list[Json] | None = None,
 ) -> Message:
     title = group.display_name if group else page.guid
-    # Plain dicts (bot.slack.kit), not slack_sdk objects: this runs on every command and click.
-    blocks: list[Block | Json] = [
+    blocks: list[Json] = [
         kit.header("banned_header", f"Banned from {title}"),
         kit.context("banned_summary", _summary(page, cursor.query)),
     ]

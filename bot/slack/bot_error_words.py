@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.domain.cursor import MAX_GUID_LENGTH
 from bot.domain.errors import (
     BadCursor,
     BotError,
@@ -20,23 +19,30 @@ from bot.domain.errors import (
     NotAllowed,
     QueryTooLong,
 )
+from bot.domain.ids import MAX_GUID_LENGTH
 from bot.slack.message import Message
 from bot.slack.text import code, escape, truncate
 from bot.slack.usage import usage
 from bot.slack.wording import Wording, text
 
 
+def invalid_guid_reason(shown: str, *, too_long: bool) -> str:
+    """Why a group id was refused, in Slack and in the terminal alike; `shown` is the id as the
+    medium can show it safely."""
+    if too_long:
+        return (
+            f"{shown} is too long for a group id (at most {MAX_GUID_LENGTH} characters). "
+            "Nothing was looked up."
+        )
+    return (
+        f"{shown} is not a valid group id: use letters, digits, _ - . @ : or +, without "
+        "spaces. Nothing was looked up."
+    )
+
+
 def _invalid_guid(error: InvalidGuid) -> Message:
     shown = code(truncate(error.guid, 40))
-    if error.too_long:
-        return usage(
-            f":x: {shown} is too long for a group id "
-            f"(at most {MAX_GUID_LENGTH} characters). Nothing was looked up."
-        )
-    return usage(
-        f":x: {shown} is not a valid group id: use letters, digits, `_`, `-`, `.`, `@`, "
-        "`:` or `+`, without spaces. Nothing was looked up."
-    )
+    return usage(f":x: {invalid_guid_reason(shown, too_long=error.too_long)}")
 
 
 def _invalid_uid(error: InvalidUid) -> Message:

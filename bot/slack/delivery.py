@@ -11,6 +11,7 @@ without limit. Deliveries of work already accepted (`post_when_done`) are never 
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -21,9 +22,9 @@ from typing import Any
 import httpx
 
 from bot.domain.errors import JobQueueFull
-from bot.logs import kv
+from bot.logs import kv, request_id
 from bot.slack.messages import explain, operator_hint
-from bot.slack.payloads import beside, without_images
+from bot.slack.payloads import new_ephemeral, without_images
 
 log = logging.getLogger("bot.delivery")
 
@@ -80,13 +81,12 @@ class Responder:
             if self._pending - self._deliveries >= self._limit:
                 raise JobQueueFull(self._limit)
             self._pending += 1
-        future = self._pool.submit(work)
+        # The job's log lines carry the request's id and user, as if it ran in the request.
+        future = self._pool.submit(contextvars.copy_context().run, work)
         future.add_done_callback(self._done)
         return future
 
-    def run_then_post(
-        self, work: Callable[[], dict[str, Any]], response_url: str, *, context: str = ""
-    ) -> Future:
+    def run_then_post(self, work: Callable[[], dict[str, Any]], response_url: str) -> Future:
         """Run `work` in the background and POST the payload it returns to `response_url`."""
 
         def run() -> bool:
@@ -98,13 +98,12 @@ class Responder:
                 log.exception(
                     kv(
                         event="job_failed",
-                        context=context or None,
                         outcome=type(exc).__name__,
                         hint=operator_hint(exc),
                     )
                 )
-                payload = beside(explain(exc, ref=context))
-            return self.post(response_url, payload, context=context)
+                payload = new_ephemeral(explain(exc, ref=request_id()))
+            return self.post(response_url, payload)
 
         return self.submit(run)
 
@@ -125,9 +124,10 @@ class Responder:
                 self._done(done)
 
         # Hand the POST to the pool so the worker that finished the job is not held by it.
-        future.add_done_callback(lambda done: self._pool.submit(deliver, done))
+        context = contextvars.copy_context()
+        future.add_done_callback(lambda done: self._pool.submit(context.run, deliver, done))
 
-    def post(self, response_url: str, payload: dict[str, Any], *, context: str = "") -> bool:
+    def post(self, response_url: str, payload: dict[str, Any]) -> bool:
         """POST a message to a `response_url`; one retry on a transport error. Never raises.
 
         If Slack refuses the blocks (it could not download an image: an avatar is a URL anyone
@@ -142,7 +142,6 @@ class Responder:
                     kv(
                         event="response_url_images_dropped",
                         refused=outcome,
-                        context=context or None,
                     )
                 )
                 outcome, more = self._send(response_url, plain)
@@ -155,7 +154,6 @@ class Responder:
                 outcome=outcome,
                 attempts=attempts,
                 ms=(time.perf_counter() - started) * 1000,
-                context=context or None,
             )
         )
         return False

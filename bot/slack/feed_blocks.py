@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    MarkdownTextObject,
-    PlainTextObject,
-    SectionBlock,
-)
-
-from bot.domain.cursor import PageCursor
+from bot.domain.button_values import PageCursor
 from bot.domain.member_events import EventGroup, MemberEvent, Person, Trigger
+from bot.slack import kit
+from bot.slack.kit import Json
 from bot.slack.message import Message
 from bot.slack.moderation_blocks import unban_button
 from bot.slack.text import code, date_token, escape, truncate
@@ -57,51 +49,29 @@ def render_feed_event(
     single = len(targets) == 1 and not event.unnamed
     headline = _single(event, targets[0]) if single else _headline(event, where)
 
-    blocks: list[Block] = [
-        SectionBlock(
-            block_id=EVENT_BLOCK_ID,
-            text=MarkdownTextObject(text=f"{_ICONS[event.trigger]} {headline}"),
-        ),
-        ContextBlock(block_id=META_BLOCK_ID, elements=[MarkdownTextObject(text=_meta(event, at))]),
+    blocks: list[Json] = [
+        kit.section(EVENT_BLOCK_ID, f"{_ICONS[event.trigger]} {headline}"),
+        kit.context(META_BLOCK_ID, _meta(event, at)),
     ]
     for index, person in enumerate(targets[:MAX_LISTED]):
         if not single:
-            blocks.append(
-                SectionBlock(
-                    block_id=f"{MEMBER_BLOCK_PREFIX}{index}",
-                    text=MarkdownTextObject(text=_member_line(event.trigger, person)),
-                )
-            )
+            line = _member_line(event.trigger, person)
+            blocks.append(kit.section(f"{MEMBER_BLOCK_PREFIX}{index}", line))
         button = _unban_button(group, person) if unban else None
         if button is not None:
             # A row of its own: the Unban handler replaces exactly this row with the outcome.
-            blocks.append(ActionsBlock(block_id=f"{UNBAN_BLOCK_PREFIX}{index}", elements=[button]))
+            blocks.append(kit.actions(f"{UNBAN_BLOCK_PREFIX}{index}", [button]))
     if len(targets) > MAX_LISTED:
         more = len(targets) - MAX_LISTED
         rest = ", ".join(code(truncate(p.uid, 40)) for p in targets[MAX_LISTED : MAX_LISTED + 20])
-        blocks.append(
-            ContextBlock(
-                block_id="feed_more",
-                elements=[MarkdownTextObject(text=truncate(f"…and {more} more: {rest}", 2900))],
-            )
-        )
+        blocks.append(kit.context("feed_more", truncate(f"…and {more} more: {rest}", 2900)))
     cursor = PageCursor(guid=group.guid, page=1, per_page=page_size)
-    blocks.append(
-        ActionsBlock(
-            block_id=ACTIONS_BLOCK_ID,
-            elements=[
-                ButtonElement(
-                    action_id=ACTION_OPEN_LIST,
-                    text=PlainTextObject(text="View banned list"),
-                    value=cursor.encode(),
-                )
-            ],
-        )
-    )
+    open_list = kit.button(ACTION_OPEN_LIST, "View banned list", cursor.encode())
+    blocks.append(kit.actions(ACTIONS_BLOCK_ID, [open_list]))
     return Message(text=_fallback(event), blocks=tuple(blocks))
 
 
-def _unban_button(group: EventGroup, person: Person) -> ButtonElement | None:
+def _unban_button(group: EventGroup, person: Person) -> Json | None:
     # No cursor: the handler answers in place of the feed message's row.
     return unban_button(
         guid=group.guid, uid=person.uid, name=person.display_name, group_name=group.display_name

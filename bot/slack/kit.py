@@ -1,9 +1,12 @@
-"""Block Kit as plain dicts, for the list page: the hot path of every command and click.
+"""Block Kit as plain dicts: the one representation every renderer in bot/ builds with.
 
 slack_sdk's model objects validate on every `to_dict()`, which cost about a third of a
-command's CPU in the benchmark (bench/load.py). These builders produce the same JSON with
-Slack's length limits applied here; the test suite rebuilds every message through
-`slack_sdk.models` (tests/support/slack_limits.py), so what Slack would reject still fails a test.
+command's CPU in the benchmark (bench/load.py), and two representations meant `Block | dict`
+wherever they met. These builders produce the JSON those models would, with Slack's length
+limits applied here: text is cut to fit, a value that cannot be cut (a button's value, a
+modal's private_metadata) raises. `slack_sdk.models` stays the oracle in the tests: they
+rebuild every message and view through it (tests/support/slack_limits.py) and compare each
+builder with the model it replaces, so what Slack would reject still fails a test.
 """
 
 from __future__ import annotations
@@ -22,6 +25,15 @@ BUTTON_TEXT = 75
 BUTTON_VALUE = 2000
 IMAGE_URL = 3000
 ALT_TEXT = 2000
+CONFIRM_TITLE = 100
+CONFIRM_TEXT = 300
+CONFIRM_BUTTON = 30
+INPUT_LABEL = 2000
+PLACEHOLDER = 150
+OPTION_TEXT = 75
+OPTION_VALUE = 150
+VIEW_TITLE = 24  # a modal's title, submit and close
+PRIVATE_METADATA = 3000
 
 
 def mrkdwn(text: str, limit: int = SECTION_TEXT) -> Json:
@@ -47,8 +59,10 @@ def divider(block_id: str) -> Json:
     return {"type": "divider", "block_id": block_id}
 
 
-def section(block_id: str, text: str, accessory: Json | None = None) -> Json:
-    block: Json = {"type": "section", "block_id": block_id, "text": mrkdwn(text)}
+def section(block_id: str | None, text: str, accessory: Json | None = None) -> Json:
+    block: Json = {"type": "section", "text": mrkdwn(text)}
+    if block_id is not None:
+        block["block_id"] = block_id
     if accessory is not None:
         block["accessory"] = accessory
     return block
@@ -81,7 +95,27 @@ def image(url: str, alt_text: str) -> Json:
     return {"type": "image", "image_url": url, "alt_text": truncate(alt_text, ALT_TEXT)}
 
 
-def button(action_id: str, text: str, value: str, *, style: str | None = None) -> Json:
+def confirm(title: str, text: str, verb: str, *, style: str | None = None) -> Json:
+    """A confirm dialog: plain text only, so nothing in `text` is parsed; Cancel denies."""
+    dialog: Json = {
+        "title": plain(title, CONFIRM_TITLE),
+        "text": plain(text, CONFIRM_TEXT),
+        "confirm": plain(verb, CONFIRM_BUTTON),
+        "deny": plain("Cancel", CONFIRM_BUTTON),
+    }
+    if style is not None:
+        dialog["style"] = style
+    return dialog
+
+
+def button(
+    action_id: str,
+    text: str,
+    value: str,
+    *,
+    style: str | None = None,
+    confirm: Json | None = None,
+) -> Json:
     if len(value) > BUTTON_VALUE:
         raise ValueError("button value longer than Slack accepts")
     element: Json = {
@@ -92,6 +126,8 @@ def button(action_id: str, text: str, value: str, *, style: str | None = None) -
     }
     if style is not None:
         element["style"] = style
+    if confirm is not None:
+        element["confirm"] = confirm
     return element
 
 
@@ -100,3 +136,71 @@ def actions(block_id: str | None, elements: list[Json]) -> Json:
     if block_id is not None:
         block["block_id"] = block_id
     return block
+
+
+def external_select(
+    action_id: str, placeholder: str, *, min_query_length: int | None = None
+) -> Json:
+    """A menu whose options Slack asks the app for as the user types (an options request)."""
+    element: Json = {
+        "type": "external_select",
+        "action_id": action_id,
+        "placeholder": plain(placeholder, PLACEHOLDER),
+    }
+    if min_query_length is not None:
+        element["min_query_length"] = min_query_length
+    return element
+
+
+def option(value: str, text: str) -> Json:
+    """A menu option; its label is plain text, emoji codes shown as typed."""
+    if len(value) > OPTION_VALUE:
+        raise ValueError("option value longer than Slack accepts")
+    return {"text": plain(text, OPTION_TEXT, emoji=False), "value": value}
+
+
+def plain_text_input(
+    action_id: str, *, placeholder: str | None = None, max_length: int | None = None
+) -> Json:
+    element: Json = {"type": "plain_text_input", "action_id": action_id}
+    if placeholder is not None:
+        element["placeholder"] = plain(placeholder, PLACEHOLDER)
+    if max_length is not None:
+        element["max_length"] = max_length
+    return element
+
+
+def input_block(block_id: str, label: str, element: Json) -> Json:
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label, INPUT_LABEL),
+        "element": element,
+    }
+
+
+def modal(
+    callback_id: str,
+    title: str,
+    blocks: list[Json],
+    *,
+    submit: str | None = None,
+    close: str | None = None,
+    private_metadata: str | None = None,
+) -> Json:
+    """A modal view, for `views.open` or a view_submission's `response_action`."""
+    view: Json = {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": plain(title, VIEW_TITLE),
+        "blocks": blocks,
+    }
+    if submit is not None:
+        view["submit"] = plain(submit, VIEW_TITLE)
+    if close is not None:
+        view["close"] = plain(close, VIEW_TITLE)
+    if private_metadata is not None:
+        if len(private_metadata) > PRIVATE_METADATA:
+            raise ValueError("private_metadata longer than Slack accepts")
+        view["private_metadata"] = private_metadata
+    return view

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.cometchat.models import BannedPage
-from bot.domain.cursor import PageCursor
+from bot.domain.button_values import PageCursor
 from bot.domain.search import SearchResult
 from bot.slack import kit
 from bot.slack.kit import Json

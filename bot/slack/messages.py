@@ -7,6 +7,7 @@ the audit trail. The entries are in `bot_error_words` and `cometchat_error_words
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from bot.slack.bot_error_words import BOT_ERRORS
@@ -35,16 +36,35 @@ def wording_for(error: BaseException) -> Wording[Any] | None:
 # -- what the rest of the bot reads --------------------------------------------------------------
 
 
-def explain(error: BaseException, *, ref: str = "") -> Message:
-    """The user-facing message for an error. Unknown errors get a reference, never a trace."""
+@dataclass(frozen=True)
+class Failure:
+    """An error as each audience needs it, from one look-up of its entry."""
+
+    message: Message  # for the person
+    level: int  # of its log line
+    hint: str | None  # for the operator
+
+
+def failure(error: BaseException, *, ref: str = "") -> Failure:
     wording = wording_for(error)
-    if wording is not None:
-        return wording.user(error)
+    if wording is None:
+        return Failure(_unexpected(ref), logging.ERROR, None)
+    hint = wording.hint(error) if wording.hint is not None else None
+    return Failure(wording.user(error), wording.level, hint)
+
+
+def _unexpected(ref: str) -> Message:
     suffix = f" (reference {code(ref)})" if ref else ""
     return Message(
         text=f":warning: Something went wrong on our side{suffix}. It has been logged; "
         "please try again, and tell the bot's operator if it keeps happening."
     )
+
+
+def explain(error: BaseException, *, ref: str = "") -> Message:
+    """The user-facing message for an error. Unknown errors get a reference, never a trace."""
+    wording = wording_for(error)
+    return wording.user(error) if wording is not None else _unexpected(ref)
 
 
 def explain_moderation(

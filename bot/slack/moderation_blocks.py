@@ -1,40 +1,22 @@
 """Moderation in Block Kit: Unban buttons, the ban modal, results and the audit line. Pure.
 
-The button values are small pydantic models (like `PageCursor`) so any instance can serve any
-click. `ACTION_UNBAN` + `UnbanRef` are shared with the live feed: a feed message's Unban
-button carries no cursor, and the handler then reports the result without re-rendering a list.
+The buttons carry `bot.domain.button_values` models. `ACTION_UNBAN` is shared with the live
+feed: a feed message's Unban button carries no cursor, and the handler then reports the result
+without re-rendering a list.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ConfirmObject,
-    ContextBlock,
-    InputBlock,
-    MarkdownTextObject,
-    PlainTextInputElement,
-    PlainTextObject,
-    SectionBlock,
-)
-from slack_sdk.models.views import View
+from pydantic import ValidationError
 
 from bot.cometchat.models import BannedUser, Group
 from bot.domain.audit import AuditEntry
-from bot.domain.cursor import (
-    MAX_GUID_LENGTH,
-    MAX_VALUE_LENGTH,
-    PageCursor,
-    validate_guid,
-    validate_uid,
-)
-from bot.domain.errors import BadCursor, InvalidGuid, InvalidUid
+from bot.domain.button_values import BanConfirmRef, BanRef, PageCursor, UnbanRef
+from bot.domain.errors import InvalidGuid, InvalidUid
+from bot.domain.ids import MAX_GUID_LENGTH
+from bot.slack import kit
 from bot.slack.banned_page import UserExtras
 from bot.slack.kit import Json
 from bot.slack.message import Message
@@ -47,84 +29,6 @@ ACTION_BAN_CONFIRM = "banned_ban_confirm"  # the confirm-protected button of `/b
 ACTION_BAN_CANCEL = "banned_ban_cancel"
 VIEW_BAN = "banned_ban_modal"  # callback_id of the ban modal (step 1: which user?)
 VIEW_BAN_CONFIRM = "banned_ban_modal_confirm"  # step 2: are you sure?
-
-
-class _Ref(BaseModel):
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid")
-
-    def encode(self) -> str:
-        value = self.model_dump_json(by_alias=True, exclude_none=True)
-        assert len(value) <= MAX_VALUE_LENGTH, "ref outgrew a Slack button value"
-        return value
-
-    @classmethod
-    def decode(cls, value: object) -> Self:
-        """Decode a button value; anything that does not parse becomes `BadCursor`."""
-        if not isinstance(value, str) or not value or len(value) > MAX_VALUE_LENGTH:
-            raise BadCursor()
-        try:
-            return cls.model_validate_json(value)
-        except (ValidationError, InvalidGuid, InvalidUid, ValueError):
-            raise BadCursor() from None
-
-
-class UnbanRef(_Ref):
-    """What an Unban button acts on: a user in a group, and (from a list) the page to re-render.
-
-    JSON keys are one letter to stay far below Slack's 2,000-character value limit:
-    `{"g": guid, "u": uid, "c": {cursor}}`; with ids capped at 100 characters it stays < 500.
-    """
-
-    guid: str = Field(alias="g")
-    uid: str = Field(alias="u")
-    cursor: PageCursor | None = Field(None, alias="c")
-
-    @field_validator("guid")
-    @classmethod
-    def _guid(cls, value: str) -> str:
-        return validate_guid(value)
-
-    @field_validator("uid")
-    @classmethod
-    def _uid(cls, value: str) -> str:
-        return validate_uid(value)
-
-    @model_validator(mode="after")
-    def _same_group(self) -> UnbanRef:
-        if self.cursor is not None and self.cursor.guid != self.guid:
-            raise ValueError("cursor names another group")
-        return self
-
-
-class BanRef(_Ref):
-    """A pending ban: the group, the user once known, and the list page to refresh afterwards.
-
-    Travels in the "Ban a user" button (no uid yet), the modal's `private_metadata` (with the
-    list message's `response_url` and channel, which a view submission does not carry) and the
-    confirm button of `/banned <guid> ban <uid>`.
-    """
-
-    guid: str = Field(alias="g")
-    uid: str | None = Field(None, alias="u")
-    cursor: PageCursor | None = Field(None, alias="c")
-    response_url: str | None = Field(None, alias="r", max_length=1000)
-    channel_id: str | None = Field(None, alias="ch", max_length=30)
-
-    @field_validator("guid")
-    @classmethod
-    def _guid(cls, value: str) -> str:
-        return validate_guid(value)
-
-    @field_validator("uid")
-    @classmethod
-    def _uid(cls, value: str | None) -> str | None:
-        return None if value is None else validate_uid(value)
-
-    @model_validator(mode="after")
-    def _same_group(self) -> BanRef:
-        if self.cursor is not None and self.cursor.guid != self.guid:
-            raise ValueError("cursor names another group")
-        return self
 
 
 # -- the list: Unban under each user, "Ban a user" under the page ------------------------------
@@ -140,22 +44,14 @@ def plain(value: str, limit: int) -> str:
     return truncate(" ".join(value.split()), limit)
 
 
-def confirm_dialog(
-    title: str, question: str, verb: str, *, style: str | None = None
-) -> ConfirmObject:
+def confirm_dialog(title: str, question: str, verb: str, *, style: str | None = None) -> Json:
     """Slack's confirm dialog: plain text only, so nothing in `question` is parsed."""
-    return ConfirmObject(
-        title=PlainTextObject(text=title),
-        text=PlainTextObject(text=plain(question, 300)),
-        confirm=PlainTextObject(text=verb),
-        deny=PlainTextObject(text="Cancel"),
-        style=style,
-    )
+    return kit.confirm(title, plain(question, 300), verb, style=style)
 
 
 def unban_button(
     *, guid: str, uid: str, name: str, group_name: str, cursor: PageCursor | None = None
-) -> ButtonElement | None:
+) -> Json | None:
     """Unban behind a confirm dialog naming user and group. Without a cursor (the live feed),
     the handler answers in place of the button's row instead of redrawing a list."""
     try:
@@ -169,19 +65,14 @@ def unban_button(
         f"Unban {who} from {plain(group_name, 80)}? They will be able to rejoin the group at once.",
         "Unban",
     )
-    return ButtonElement(
-        action_id=ACTION_UNBAN,
-        # The name too: a screen reader reading out twenty "Unban" buttons says nothing.
-        text=PlainTextObject(text=plain(f"Unban {name}", 75)),
-        value=value,
-        confirm=confirm,
-    )
+    # The name too: a screen reader reading out twenty "Unban" buttons says nothing.
+    return kit.button(ACTION_UNBAN, plain(f"Unban {name}", 75), value, confirm=confirm)
 
 
 def unban_extras(cursor: PageCursor, group: Group) -> UserExtras:
     """Blocks under each user row: the user's Unban button."""
 
-    def extras(user: BannedUser) -> list[Block | Json]:
+    def extras(user: BannedUser) -> list[Json]:
         button = unban_button(
             guid=cursor.guid,
             uid=user.uid,
@@ -189,28 +80,21 @@ def unban_extras(cursor: PageCursor, group: Group) -> UserExtras:
             group_name=group.display_name,
             cursor=cursor,
         )
-        return [ActionsBlock(elements=[button])] if button else []
+        return [kit.actions(None, [button])] if button else []
 
     return extras
 
 
-def ban_row(cursor: PageCursor) -> ActionsBlock:
-    return ActionsBlock(
-        block_id=BAN_BLOCK_ID,
-        elements=[
-            ButtonElement(
-                action_id=ACTION_BAN_OPEN,
-                text=PlainTextObject(text="Ban a user…"),
-                value=BanRef(guid=cursor.guid, cursor=cursor).encode(),
-                style="danger",
-            )
-        ],
+def ban_row(cursor: PageCursor) -> Json:
+    value = BanRef(guid=cursor.guid, cursor=cursor).encode()
+    return kit.actions(
+        BAN_BLOCK_ID, [kit.button(ACTION_BAN_OPEN, "Ban a user…", value, style="danger")]
     )
 
 
 def with_notice(notice: Message, page: Message) -> Message:
     """The page again, with the outcome of what was just done on top."""
-    block = SectionBlock(block_id=NOTICE_BLOCK_ID, text=MarkdownTextObject(text=notice.text))
+    block = kit.section(NOTICE_BLOCK_ID, notice.text)
     return Message(text=truncate(notice.text, 3000), blocks=(block, *page.blocks))
 
 
@@ -221,8 +105,8 @@ def done_notice(action: str, guid: str, uid: str) -> Message:
 
 
 def replace_action_row(
-    blocks: list[dict[str, Any]], block_id: str, notice: Message, *, actor: str = ""
-) -> list[dict[str, Any]] | None:
+    blocks: list[Json], block_id: str, notice: Message, *, actor: str = ""
+) -> list[Json] | None:
     """A message's blocks with the clicked button row replaced by the outcome (the live feed).
 
     The row may be seen by a whole channel, so it says who acted. None when the row is not there
@@ -231,84 +115,63 @@ def replace_action_row(
     if not block_id or not any(b.get("block_id") == block_id for b in blocks):
         return None
     by = f" (by {mention(actor)})" if actor else ""
-    row = ContextBlock(block_id=block_id, elements=[MarkdownTextObject(text=notice.text + by)])
-    return [row.to_dict() if b.get("block_id") == block_id else b for b in blocks]
+    row = kit.context(block_id, notice.text + by)
+    return [row if b.get("block_id") == block_id else b for b in blocks]
 
 
 # -- banning: the command's confirmation, the modal --------------------------------------------
 
 
-def ban_confirmation(ref: BanRef) -> Message:
+def ban_confirmation(ref: BanConfirmRef) -> Message:
     """`/banned <guid> ban <uid>`: nothing happens until the confirm-protected button is pressed."""
-    assert ref.uid is not None
     text = f":warning: Ban {code(ref.uid)} from group {code(ref.guid)}?"
-    button = ButtonElement(
-        action_id=ACTION_BAN_CONFIRM,
-        text=PlainTextObject(text="Ban"),
-        value=ref.encode(),
+    dialog = confirm_dialog(
+        "Ban this user?",
+        f"Ban {ref.uid} from {ref.guid}? They will be removed from the group and "
+        "cannot rejoin until unbanned.",
+        "Ban",
         style="danger",
-        confirm=confirm_dialog(
-            "Ban this user?",
-            f"Ban {ref.uid} from {ref.guid}? They will be removed from the group and "
-            "cannot rejoin until unbanned.",
-            "Ban",
-            style="danger",
-        ),
     )
-    cancel = ButtonElement(
-        action_id=ACTION_BAN_CANCEL, text=PlainTextObject(text="Cancel"), value=ref.encode()
-    )
+    value = ref.encode()
+    ban = kit.button(ACTION_BAN_CONFIRM, "Ban", value, style="danger", confirm=dialog)
+    cancel = kit.button(ACTION_BAN_CANCEL, "Cancel", value)
     return Message(
         text=text,
-        blocks=(
-            SectionBlock(block_id="ban_question", text=MarkdownTextObject(text=text)),
-            ActionsBlock(block_id=BAN_BLOCK_ID, elements=[button, cancel]),
-        ),
+        blocks=(kit.section("ban_question", text), kit.actions(BAN_BLOCK_ID, [ban, cancel])),
     )
 
 
-def ban_modal(ref: BanRef) -> View:
+def ban_modal(ref: BanRef) -> Json:
     """Step 1: which user? The uid is checked on submit before anything is asked of CometChat."""
-    return View(
-        type="modal",
-        callback_id=VIEW_BAN,
-        title=PlainTextObject(text="Ban a user"),
-        submit=PlainTextObject(text="Next"),
-        close=PlainTextObject(text="Cancel"),
-        private_metadata=ref.encode(),
-        blocks=[
-            SectionBlock(text=MarkdownTextObject(text=f"Ban a user from group {code(ref.guid)}.")),
-            InputBlock(
-                block_id=UID_BLOCK_ID,
-                label=PlainTextObject(text="CometChat user id (uid)"),
-                element=PlainTextInputElement(
-                    action_id=UID_ACTION_ID,
-                    max_length=MAX_GUID_LENGTH,
-                    placeholder=PlainTextObject(text="e.g. user-001"),
-                ),
-            ),
+    uid = kit.plain_text_input(
+        UID_ACTION_ID, placeholder="e.g. user-001", max_length=MAX_GUID_LENGTH
+    )
+    return kit.modal(
+        VIEW_BAN,
+        "Ban a user",
+        [
+            kit.section(None, f"Ban a user from group {code(ref.guid)}."),
+            kit.input_block(UID_BLOCK_ID, "CometChat user id (uid)", uid),
         ],
+        submit="Next",
+        close="Cancel",
+        private_metadata=ref.encode(),
     )
 
 
-def ban_confirm_modal(ref: BanRef) -> View:
+def ban_confirm_modal(ref: BanConfirmRef) -> Json:
     """Step 2: the confirmation, naming user and group; submitting it bans."""
-    assert ref.uid is not None
-    return View(
-        type="modal",
-        callback_id=VIEW_BAN_CONFIRM,
-        title=PlainTextObject(text="Ban a user"),
-        submit=PlainTextObject(text="Ban"),
-        close=PlainTextObject(text="Cancel"),
+    question = (
+        f":warning: Ban {code(ref.uid)} from group {code(ref.guid)}? They will "
+        "be removed from the group and cannot rejoin until unbanned."
+    )
+    return kit.modal(
+        VIEW_BAN_CONFIRM,
+        "Ban a user",
+        [kit.section(None, question)],
+        submit="Ban",
+        close="Cancel",
         private_metadata=ref.encode(),
-        blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=f":warning: Ban {code(ref.uid)} from group {code(ref.guid)}? They will "
-                    "be removed from the group and cannot rejoin until unbanned."
-                )
-            )
-        ],
     )
 
 

@@ -17,7 +17,7 @@ def replacing(message: Message) -> dict[str, Any]:
     return {"replace_original": True, **message.to_dict()}
 
 
-def beside(message: Message) -> dict[str, Any]:
+def new_ephemeral(message: Message) -> dict[str, Any]:
     """A new ephemeral message next to the one clicked, which stays as it was."""
     return {"response_type": "ephemeral", "replace_original": False, **message.to_dict()}
 

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    ExternalDataSelectElement,
-    MarkdownTextObject,
-    Option,
-    PlainTextObject,
-    SectionBlock,
-)
-
 from bot.cometchat.models import Group
-from bot.domain.cursor import validate_guid
 from bot.domain.errors import InvalidGuid
+from bot.domain.ids import validate_guid
+from bot.slack import kit
+from bot.slack.kit import Json
 from bot.slack.message import Message
 from bot.slack.text import truncate
 
@@ -33,32 +26,25 @@ def with_group_picker(message: Message, prompt: str = "") -> Message:
     `prompt` is shown above the menu only; the notification text stays `message.text`.
     """
     shown = f"{message.text}\n{prompt}" if prompt else message.text
+    menu = kit.external_select(
+        ACTION_PICK_GROUP,
+        "Pick a group: type its name or id",
+        min_query_length=0,  # open the menu on the first groups without typing
+    )
     blocks = (
-        SectionBlock(
-            block_id=PICKER_TEXT_BLOCK_ID,
-            text=MarkdownTextObject(text=truncate(shown, 3000)),
-        ),
-        ActionsBlock(
-            block_id=PICKER_BLOCK_ID,
-            elements=[
-                ExternalDataSelectElement(
-                    action_id=ACTION_PICK_GROUP,
-                    placeholder=PlainTextObject(text="Pick a group: type its name or id"),
-                    min_query_length=0,  # open the menu on the first groups without typing
-                )
-            ],
-        ),
+        kit.section(PICKER_TEXT_BLOCK_ID, truncate(shown, 3000)),
+        kit.actions(PICKER_BLOCK_ID, [menu]),
     )
     return Message(text=message.text, blocks=blocks)
 
 
-def group_options(groups: Iterable[Group]) -> list[Option]:
+def group_options(groups: Iterable[Group]) -> list[Json]:
     """Options for the groups the bot can list (their GUID passes our validation).
 
     Labels are `plain_text` (nothing in them is parsed, so no escaping), folded to one line and
     cut to Slack's 75 characters; values are the GUID, which is at most 100 characters.
     """
-    options: list[Option] = []
+    options: list[Json] = []
     seen: set[str] = set()
     for group in groups:
         try:
@@ -74,12 +60,7 @@ def group_options(groups: Iterable[Group]) -> list[Option]:
             label = f"{truncate(name, room)} ({guid})"
         else:
             label = name if name and name != guid else guid
-        options.append(
-            Option(
-                value=guid,
-                text=PlainTextObject(text=truncate(label, MAX_LABEL), emoji=False),
-            )
-        )
+        options.append(kit.option(guid, truncate(label, MAX_LABEL)))
         if len(options) == MAX_OPTIONS:
             break
     return options

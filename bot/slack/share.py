@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.slack import kit
 from bot.slack.kit import Json
-from bot.slack.message import Message, as_dict
+from bot.slack.message import Message
 from bot.slack.text import escape, truncate
 
 SHARED_BY_BLOCK_ID = "banned_shared_by"
@@ -23,15 +23,14 @@ def shared_copy(page: Message, sharer_id: str | None) -> Message:
     The copy is seen by the whole channel, so nothing in it may act: buttons (ours, and any
     Unban buttons a moderator's page carries) would let every reader page, share or moderate.
     """
-    page_blocks = [as_dict(block) for block in page.blocks]
-    blocks = [_static(block) for block in page_blocks if _keeps(block)]
+    blocks = [_static(block) for block in page.blocks if _keeps(block)]
     who = f"<@{sharer_id}>" if sharer_id and _USER_ID.fullmatch(sharer_id) else "someone"
     blocks = blocks[: MAX_BLOCKS - 1]
     blocks.append(kit.context(SHARED_BY_BLOCK_ID, f":mega: Shared by {who} with `/banned`"))
     # The notification text is rebuilt from the plain-text header (escaped here) rather than
     # trusting the page's fallback; the mention is ours, not user data.
     title = next(
-        (b["text"]["text"] for b in page_blocks if b.get("type") == "header"), "Banned users"
+        (b["text"]["text"] for b in page.blocks if b.get("type") == "header"), "Banned users"
     )
     text = f"{escape(title)} (shared by {who})"
     return Message(text=truncate(text, 3000), blocks=tuple(blocks))

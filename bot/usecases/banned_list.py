@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import contextvars
+import logging
 import threading
 import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from slack_sdk.models.blocks import Block
-
-from bot.cometchat import BannedPage, CometChatClient, Group
-from bot.domain.cursor import PageCursor
+from bot.cometchat import BannedPage, BannedUser, CometChatClient, Group, GroupNotFound
+from bot.domain.button_values import PageCursor
 from bot.domain.search import search_banned
+from bot.logs import kv
 from bot.slack.banned_page import UserExtras, render_banned_page
 from bot.slack.kit import Json
 from bot.slack.list_tools import page_tools, search_notes
 from bot.slack.message import Message
+from bot.slack.moderation_blocks import ban_row, unban_extras, with_notice
+from bot.slack.picker import with_group_picker
+from bot.usecases.report import report_failure
+
+log = logging.getLogger("bot.requests")
 
 
 @dataclass(frozen=True)
@@ -98,12 +103,80 @@ class BannedLists:
         cursor: PageCursor,
         *,
         user_extras: UserExtras | None = None,
-        footer: list[Block] | None = None,
+        footer: list[Json] | None = None,
     ) -> RenderedPage:
         """Raises CometChat errors; the caller turns them into words."""
         started = time.perf_counter()
         group, (page, notes) = self._group_and_page(cursor)
         upstream_ms = (time.perf_counter() - started) * 1000
-        rows: list[Block | Json] = [*notes, *page_tools(page, cursor), *(footer or [])]
+        rows: list[Json] = [*notes, *page_tools(page, cursor), *(footer or [])]
         message = render_banned_page(page, cursor, group, user_extras=user_extras, footer=rows)
         return RenderedPage(message=message, upstream_ms=upstream_ms, page=page)
+
+
+def render_page(lists: BannedLists, cursor: PageCursor, *, moderate: bool) -> RenderedPage:
+    """A page of the list; with Unban and "Ban a user" buttons only for those who may act."""
+    if not moderate:
+        return lists.render(cursor)
+
+    def extras(user: BannedUser) -> list[Json]:
+        # Asked for while rendering, when `render` has read the group's name alongside the
+        # page (and cached it): reading it first would cost a cold command a round trip.
+        return unban_extras(cursor, lists.group(cursor.guid))(user)
+
+    return lists.render(cursor, user_extras=extras, footer=[ban_row(cursor)])
+
+
+def refreshed_page(lists: BannedLists, cursor: PageCursor, notice: Message) -> Message:
+    """The list after an action, with its outcome on top.
+
+    When the page emptied (its last user was unbanned) step back a page; if that is empty too
+    (others were busy), start again from page 1. Raises CometChat errors like `render_page`.
+    """
+    rendered = render_page(lists, cursor, moderate=True)
+    for fallback in (cursor.page - 1, 1):
+        if cursor.page <= 1 or rendered.page is None or rendered.page.users:
+            break
+        cursor = cursor.at(max(1, fallback))
+        rendered = render_page(lists, cursor, moderate=True)
+    return with_notice(notice, rendered.message)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    message: Message
+    ok: bool
+    error: BaseException | None = None  # what failed, for callers that offer a way on
+
+
+def show_page(
+    lists: BannedLists, cursor: PageCursor, *, moderate: bool = False, event: str
+) -> Outcome:
+    """Fetch and render one page; on failure, the explanation instead. Logs one line.
+
+    `moderate`: the viewer may act, so the page carries Unban / "Ban a user" buttons.
+    """
+    started = time.perf_counter()
+    where = {"event": event, "guid": cursor.guid, "page": cursor.page}
+    try:
+        rendered = render_page(lists, cursor, moderate=moderate)
+    except Exception as exc:
+        elapsed = (time.perf_counter() - started) * 1000  # mostly upstream time, retries included
+        return Outcome(report_failure(exc, **where, ms=elapsed), ok=False, error=exc)
+    log.info(
+        kv(
+            **where,
+            outcome="ok",
+            upstream_ms=rendered.upstream_ms,
+            ms=(time.perf_counter() - started) * 1000,
+        )
+    )
+    return Outcome(rendered.message, ok=True)
+
+
+def offer_picker(outcome: Outcome) -> Outcome:
+    """An unknown group gets the picker under the explanation: the way on, not a dead end."""
+    if not isinstance(outcome.error, GroupNotFound):
+        return outcome
+    message = with_group_picker(outcome.message, "Pick one of the app's groups instead:")
+    return Outcome(message, ok=False, error=outcome.error)

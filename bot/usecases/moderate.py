@@ -9,22 +9,21 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
-from slack_sdk.models.blocks import Block
-
-from bot.cometchat import BannedUser
-from bot.domain.audit import Action, AuditEntry
-from bot.domain.cursor import PageCursor
-from bot.logs import kv
-from bot.slack.kit import Json
+from bot.cometchat import CometChatClient
+from bot.domain.audit import Action, AuditEntry, AuditSink
+from bot.domain.button_values import BanConfirmRef, PageCursor
+from bot.domain.command import BanUser
+from bot.domain.errors import NotAllowed
+from bot.domain.permissions import Permissions
+from bot.logs import kv, request_id
 from bot.slack.message import Message
-from bot.slack.messages import explain_moderation, log_level_for, operator_hint, outcome_of
-from bot.slack.moderation_blocks import ban_row, done_notice, unban_extras, with_notice
-from bot.usecases.banned_list import RenderedPage
-
-if TYPE_CHECKING:  # the container is built above this layer and handed in
-    from bot.services import Services
+from bot.slack.messages import explain_moderation, failure, outcome_of
+from bot.slack.moderation_blocks import ban_confirmation, done_notice, replace_action_row
+from bot.slack.payloads import new_ephemeral, replacing
+from bot.usecases.banned_list import BannedLists, refreshed_page
+from bot.usecases.report import report_failure
 
 log = logging.getLogger("bot.moderation")
 
@@ -44,28 +43,28 @@ class ActResult:
     def outcome(self) -> str:
         return "done" if self.error is None else outcome_of(self.error).name
 
-    def notice(self, *, ref: str = "") -> Message:
+    def notice(self) -> Message:
         if self.error is None:
             return done_notice(self.action, self.guid, self.uid)
         return explain_moderation(
-            self.error, action=self.action, guid=self.guid, uid=self.uid, ref=ref
+            self.error, action=self.action, guid=self.guid, uid=self.uid, ref=request_id()
         )
 
 
-def act(
-    services: Services, action: Action, guid: str, uid: str, *, actor: str, rid: str
+def ban_or_unban(
+    cometchat: CometChatClient, audit: AuditSink, action: Action, guid: str, uid: str, *, actor: str
 ) -> ActResult:
     """Ban or unban once (writes are never retried), then audit the attempt. Never raises."""
     at = int(time.time())
     started = time.perf_counter()
-    write = services.cometchat.ban if action == "ban" else services.cometchat.unban
+    write = cometchat.ban if action == "ban" else cometchat.unban
     error: Exception | None = None
     try:
         write(guid, uid)
     except Exception as exc:
         error = exc
     result = ActResult(action, guid, uid, error)
-    services.audit.record(
+    audit.record(
         AuditEntry(
             actor=actor,
             action=action,
@@ -76,18 +75,17 @@ def act(
             error=(getattr(error, "code", None) or type(error).__name__) if error else None,
         )
     )
-    level = logging.INFO if error is None else log_level_for(error)
+    failed = failure(error) if error is not None else None
+    level = logging.INFO if failed is None else failed.level
     log.log(
         level,
         kv(
             event=action,
-            rid=rid,
-            user=actor,
             guid=guid,
             uid=uid,
             outcome=result.outcome,
             code=getattr(error, "code", None),
-            hint=operator_hint(error) if error else None,
+            hint=failed.hint if failed else None,
             ms=(time.perf_counter() - started) * 1000,
         ),
         # Outside the except block by now: hand the exception over, or the trace is lost.
@@ -96,29 +94,36 @@ def act(
     return result
 
 
-def render_page(services: Services, cursor: PageCursor, *, moderate: bool) -> RenderedPage:
-    """A page of the list; with Unban and "Ban a user" buttons only for those who may act."""
-    if not moderate:
-        return services.lists.render(cursor)
+def outcome_payload(
+    lists: BannedLists,
+    result: ActResult,
+    cursor: PageCursor | None,
+    *,
+    original: dict | None = None,
+    block_id: str = "",
+    actor: str = "",
+) -> dict[str, Any]:
+    """Where the outcome goes: the refreshed list, the clicked message's row, or beside it."""
+    notice = result.notice()
+    if cursor is not None:
+        try:
+            return replacing(refreshed_page(lists, cursor, notice))
+        except Exception as exc:
+            # The action itself is done (or explained); only the refresh failed.
+            report_failure(exc, event="refresh_after_" + result.action)
+            return new_ephemeral(notice)
+    blocks = (original or {}).get("blocks")
+    if isinstance(blocks, list):
+        replaced = replace_action_row(blocks, block_id, notice, actor=actor)
+        if replaced is not None:
+            text = (original or {}).get("text") or notice.text
+            return {"replace_original": True, "text": text, "blocks": replaced}
+    return new_ephemeral(notice)
 
-    def extras(user: BannedUser) -> list[Block | Json]:
-        # Asked for while rendering, when `render` has read the group's name alongside the
-        # page (and cached it): reading it first would cost a cold command a round trip.
-        return unban_extras(cursor, services.lists.group(cursor.guid))(user)
 
-    return services.lists.render(cursor, user_extras=extras, footer=[ban_row(cursor)])
-
-
-def refreshed_page(services: Services, cursor: PageCursor, notice: Message) -> Message:
-    """The list after an action, with its outcome on top.
-
-    When the page emptied (its last user was unbanned) step back a page; if that is empty too
-    (others were busy), start again from page 1. Raises CometChat errors like `render_page`.
-    """
-    rendered = render_page(services, cursor, moderate=True)
-    for fallback in (cursor.page - 1, 1):
-        if cursor.page <= 1 or rendered.page is None or rendered.page.users:
-            break
-        cursor = cursor.at(max(1, fallback))
-        rendered = render_page(services, cursor, moderate=True)
-    return with_notice(notice, rendered.message)
+def confirm_ban(permissions: Permissions, request: BanUser, user: str | None) -> Message:
+    """`/banned <guid> ban <uid>`: nothing changes here; the button it returns is guarded by
+    `moderators_only` again when pressed."""
+    if not permissions.can_act(user):
+        return report_failure(NotAllowed("ban users"), event="refused")
+    return ban_confirmation(BanConfirmRef(guid=request.guid, uid=request.uid))

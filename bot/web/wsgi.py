@@ -17,7 +17,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk.signature import Clock, SignatureVerifier
 
-from bot.logs import kv
+from bot.logs import kv, request_scope
 from bot.request_body import BodyTimeout, declared_length, read_body
 from bot.webhooks.endpoint import WEBHOOK_PATH
 
@@ -85,6 +85,12 @@ def create_wsgi_app(
             return _plain(start_response, "400 Bad Request", b"malformed request\n")
 
     def wsgi(environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        # A green thread serves one connection's requests in turn: none inherits another's
+        # log fields. Every answer here is a list, complete when the scope ends.
+        with request_scope():
+            return route(environ, start_response)
+
+    def route(environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             return _plain(start_response, "200 OK", b"ok\n")

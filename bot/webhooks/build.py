@@ -70,7 +70,7 @@ def create_webhook_endpoint(
         groups=settings.feed_groups,
         triggers=triggers,
         page_size=settings.page_size,
-        can_unban=services.permissions.anyone_can_act,
+        can_unban=services.permissions.has_moderators,
     )
     if settings.viewer_channel_ids and channel not in settings.viewer_channel_ids:
         # The feed's buttons are checked like any other click: refused outside those channels.

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.domain.errors import JobQueueFull
 from bot.domain.member_events import MalformedEvent, UnsupportedTrigger, parse_event
-from bot.logs import kv
+from bot.logs import bound, kv, new_request_id
 from bot.request_body import BodyTimeout, declared_length, read_body
 from bot.slack.delivery import ShuttingDown
 from bot.webhooks.auth import BasicAuth
@@ -52,6 +52,12 @@ class WebhookEndpoint:
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
+        with bound(rid=new_request_id()):  # the delivery's feed post logs under the same id
+            return self._respond(environ, start_response, started)
+
+    def _respond(
+        self, environ: dict, start_response: StartResponse, started: float
+    ) -> Iterable[bytes]:
         status, body, fields = self._handle(environ)
         level = logging.INFO if status.startswith("200") else logging.WARNING
         log.log(

@@ -9,7 +9,7 @@ import logging
 import httpx
 import pytest
 
-from bot.domain.cursor import PageCursor
+from bot.domain.button_values import PageCursor
 from bot.slack.banned_page import ACTION_NEXT
 from bot.slack.delivery import Responder
 from bot.slack.list_tools import ACTION_SHARE
@@ -114,7 +114,7 @@ PAGE = {"replace_original": True, "text": "t", "blocks": [{**SECTION, "accessory
 def post(slack: Slack, payload: dict) -> bool:
     responder = Responder(httpx.Client(transport=httpx.MockTransport(slack)), workers=1, backlog=4)
     try:
-        return responder.post("https://hooks.slack.test/r/1", payload, context="rid-1")
+        return responder.post("https://hooks.slack.test/r/1", payload)
     finally:
         responder.drain(1)
 
@@ -134,7 +134,7 @@ def test_a_page_refused_for_its_blocks_goes_again_without_images(refusal, caplog
     assert first == PAGE and second == without_images(PAGE) and images_in(second) == []
     (line,) = delivery_lines(caplog)
     assert "event=response_url_images_dropped" in line and "refused=invalid_blocks" in line
-    assert "context=rid-1" in line and AVATAR["image_url"] not in line
+    assert AVATAR["image_url"] not in line
 
 
 def test_refused_again_without_images_stops_after_the_second_post(caplog):

@@ -30,7 +30,7 @@ from pydantic import SecretStr
 
 from bot.cometchat import CometChatClient, RetryPolicy
 from bot.cometchat import errors as cc
-from bot.domain.cursor import PageCursor
+from bot.domain.button_values import BanRef, PageCursor
 from bot.slack.messages import explain
 from tests.support.fakes.cometchat import API_KEY, FakeCometChat
 from tests.support.harness import Harness, Reply, harness
@@ -374,7 +374,7 @@ def test_every_feature_under_chaos_answers_and_never_repeats_a_write(chaos, capl
             elif kind == "ban":
                 uid = f"newcomer-{rng.randint(1, 3)}"
                 writes_asked[uid] += 1
-                ref = mod.BanRef(guid=GUID, uid=uid).encode()
+                ref = BanRef(guid=GUID, uid=uid).encode()
                 reply = h.click(mod.ACTION_BAN_CONFIRM, ref)
             else:
                 action = {

@@ -14,12 +14,12 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.domain.cursor import PageCursor
+from bot.domain.button_values import BanRef, PageCursor
 from bot.domain.errors import ExportRunning, ExportsBusy, JobQueueFull
 from bot.slack.banned_page import ACTION_NEXT
 from bot.slack.delivery import Responder
 from bot.slack.list_tools import ACTION_EXPORT
-from bot.slack.moderation_blocks import ACTION_BAN_CONFIRM, BanRef
+from bot.slack.moderation_blocks import ACTION_BAN_CONFIRM
 from bot.slack.picker import ACTION_PICK_GROUP
 from bot.usecases.export import ExportSlots
 from bot.webhooks.auth import BasicAuth

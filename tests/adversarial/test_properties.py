@@ -32,7 +32,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 import bot.listeners
 import bot.slack
-from bot.domain.cursor import PageCursor
+from bot.domain.button_values import BanRef, PageCursor
 from bot.web.wsgi import MAX_BODY
 from tests.support import cometchat_spec as spec
 from tests.support import hostile
@@ -283,7 +283,7 @@ def test_the_ban_modal_takes_any_input_without_writing(app, uid, metadata, user)
 
     if metadata is None:  # a well-formed form, as the bot itself opens it
         url, _ = app.new_response_url()
-        metadata = mod.BanRef(guid="g1", response_url=url, channel_id="C0CHAN").encode()
+        metadata = BanRef(guid="g1", response_url=url, channel_id="C0CHAN").encode()
     values = {mod.UID_BLOCK_ID: {mod.UID_ACTION_ID: {"type": "plain_text_input", "value": uid}}}
     mark = _mark(app)
     response = app.signed(view_submission_body(mod.VIEW_BAN, metadata, values, user_id=user))
@@ -307,7 +307,7 @@ def test_a_forged_ban_confirmation_never_writes_what_it_does_not_name(app, metad
     assert response.status == 200
     app.settle()
     try:
-        ref = mod.BanRef.decode(metadata)
+        ref = BanRef.decode(metadata)
     except Exception:
         ref = None
     for rec in app.cometchat.requests[mark:]:
@@ -592,7 +592,7 @@ class ModerationModel(RuleBasedStateMachine):
 
     @rule(k=st.integers(0, 4))
     def ban(self, k: int) -> None:
-        from bot.slack.moderation_blocks import ACTION_BAN_CONFIRM, BanRef
+        from bot.slack.moderation_blocks import ACTION_BAN_CONFIRM
 
         uid = f"new-{k}"
         value = BanRef(guid=self.GUID, uid=uid, cursor=self._cursor()).encode()

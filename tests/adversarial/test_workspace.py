@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlencode
 import pytest
 
 from bot.cli.serve import run_socket_mode
-from bot.domain.cursor import PageCursor
+from bot.domain.button_values import BanRef, PageCursor, UnbanRef
 from bot.domain.errors import StartupError
 from bot.services import build_services, new_web_client
 from bot.slack.feed_blocks import ACTION_OPEN_LIST
@@ -22,8 +22,6 @@ from bot.slack.moderation_blocks import (
     UID_ACTION_ID,
     UID_BLOCK_ID,
     VIEW_BAN_CONFIRM,
-    BanRef,
-    UnbanRef,
 )
 from bot.slack.picker import ACTION_PICK_GROUP
 from bot.slack.workspace import Actor, Workspace, actor_of, learn_workspace

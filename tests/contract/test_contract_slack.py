@@ -23,10 +23,10 @@ from hypothesis import strategies as st
 from slack_sdk.errors import SlackObjectFormationError
 
 from bot.cometchat import errors as cc
-from bot.domain.cursor import PageCursor
+from bot.domain.button_values import BanRef, PageCursor
 from bot.domain.errors import BotError
 from bot.slack import messages
-from bot.slack.payloads import beside, ephemeral, replacing
+from bot.slack.payloads import ephemeral, new_ephemeral, replacing
 from tests.support import hostile
 from tests.support.cometchat_spec import REPO_ROOT
 from tests.support.error_kinds import instantiate, subclasses
@@ -55,7 +55,7 @@ ERROR_KINDS = [BotError, *subclasses(BotError), *subclasses(cc.CometChatError), 
 def test_every_error_is_worded_as_a_valid_message(kind, text):
     error = instantiate(kind, text)
     message = messages.explain(error, ref="abc123")
-    for payload in (ephemeral(message), replacing(message), beside(message)):
+    for payload in (ephemeral(message), replacing(message), new_ephemeral(message)):
         assert_valid_message(payload, where=kind.__name__)
         assert_no_injected_markup(payload)
     if hasattr(messages, "explain_moderation"):
@@ -254,7 +254,7 @@ def _as_message(item: Received) -> dict[str, Any] | None:
 def test_ban_modals_and_confirmation_are_valid_for_any_ids(guid, uid, page):
     moderation = pytest.importorskip("bot.slack.moderation_blocks")
     try:
-        ref = moderation.BanRef(
+        ref = BanRef(
             guid=guid,
             uid=uid,
             cursor=PageCursor(guid=guid, page=page, per_page=20),
@@ -263,12 +263,34 @@ def test_ban_modals_and_confirmation_are_valid_for_any_ids(guid, uid, page):
         )
     except (ValueError, BotError):
         return  # ids the bot refuses never reach a view
-    assert_valid_view(moderation.ban_modal(ref).to_dict(), where="ban_modal")
+    assert_valid_view(moderation.ban_modal(ref), where="ban_modal")
     if uid is not None:
-        assert_valid_view(moderation.ban_confirm_modal(ref).to_dict(), where="ban_confirm")
+        assert_valid_view(moderation.ban_confirm_modal(ref), where="ban_confirm")
         confirmation = moderation.ban_confirmation(ref)
         assert_valid_message(ephemeral(confirmation), where="ban_confirmation")
         assert_no_injected_markup(confirmation.to_dict())
+
+
+@pytest.mark.parametrize("text", NASTY, ids=["markup", "huge", "control"])
+def test_picker_feed_rows_and_notices_are_valid_for_hostile_text(text):
+    from bot.cometchat.models import Group
+    from bot.slack.message import Message
+    from bot.slack.moderation_blocks import done_notice, replace_action_row, with_notice
+    from bot.slack.picker import group_options, with_group_picker
+    from bot.slack.text import escape
+
+    groups = [Group(guid="g-1", name=text), Group(guid="g-2", name=None), Group(guid=text)]
+    assert_valid_ack({"options": group_options(groups)}, where="group options")
+    picker = with_group_picker(messages.usage(), prompt="Pick a group")
+    assert_valid_message(ephemeral(picker), where="picker")
+    notice = done_notice("unban", "g-1", "u-1")
+    feed = [{"type": "actions", "block_id": "row", "elements": [{"type": "button"}]}]
+    row = replace_action_row(feed, "row", notice, actor="U0123ABCD")
+    assert row is not None
+    assert_valid_message({"text": notice.text, "blocks": row}, where="replaced row")
+    page = Message(text="page", blocks=({"type": "divider", "block_id": "d"},))
+    worded = Message(text=escape(text) + " (done)")  # a notice as the bot words it: escaped
+    assert_valid_message(replacing(with_notice(worded, page)), where="notice")
 
 
 # -- the oracle itself can fail ----------------------------------------------------------------

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from bot.cometchat import errors as cc
+from bot.logs import bound
 from bot.slack.delivery import Responder
 from bot.slack.messages import explain
 from tests.support.harness import harness
@@ -29,7 +30,9 @@ def run_failing_job(error: Exception, context: str) -> list[dict]:
         raise error
 
     try:
-        assert responder.run_then_post(work, URL, context=context).result(timeout=10) is True
+        with bound(rid=context):  # as the request middleware does; the job inherits it
+            job = responder.run_then_post(work, URL)
+        assert job.result(timeout=10) is True
     finally:
         responder.drain(5)
     return posted

@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.cometchat import CometChatClient
-from bot.domain.cursor import PageCursor
+from bot.domain.button_values import PageCursor
 from bot.domain.permissions import Permissions
 from bot.slack.list_tools import ACTION_EXPORT
 from bot.usecases.export import HEADER, cell, iso_utc, write_banned_csv

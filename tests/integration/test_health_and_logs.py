@@ -9,9 +9,10 @@ import re
 import httpx
 import pytest
 
-from bot.domain.cursor import PageCursor
-from bot.logs import LOG_FORMAT, SingleLineFormatter, configure_logging
+from bot.domain.button_values import PageCursor
+from bot.logs import LOG_FORMAT, SingleLineFormatter, bound, configure_logging, kv, request_scope
 from bot.slack.banned_page import ACTION_NEXT
+from bot.slack.delivery import Responder
 from tests.conftest import GUID
 from tests.support.fakes.cometchat import API_KEY, FakeCometChat, Recorded
 from tests.support.fakes.slack import BOT_TOKEN, SIGNING_SECRET, action_body, command_body, sign
@@ -130,7 +131,7 @@ def test_request_lines_carry_id_command_group_outcome_and_upstream_time(logged):
     assert re.search(r" upstream_ms=\d+\.\d ms=\d+\.\d", ok)
 
     click = _line(logged.output, "event=page_click", "outcome=ok")
-    assert re.search(rf" action={ACTION_NEXT} rid=[0-9a-f]{{12}} ", click)
+    assert re.search(rf" action_id={ACTION_NEXT} rid=[0-9a-f]{{12}} ", click)
     assert re.search(r"guid=cometchat-guid-1 page=2 .*upstream_ms=\d", click)
 
     missing = _line(logged.output, "guid=no-such-group")
@@ -141,7 +142,39 @@ def test_request_lines_carry_id_command_group_outcome_and_upstream_time(logged):
 
     assert "outcome=Unavailable" in _line(logged.output, "guid=down-group")
     tampered = _line(logged.output, "event=page_click", "outcome=BadCursor")
-    assert re.search(rf" action={ACTION_NEXT} rid=[0-9a-f]{{12}} user=U0MOD ", tampered)
+    assert re.search(rf" action_id={ACTION_NEXT} rid=[0-9a-f]{{12}} user=U0MOD ", tampered)
+
+
+def test_a_request_s_fields_are_on_every_line_it_causes_its_background_jobs_included(capsys):
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    responder = Responder(
+        httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200))),
+        workers=1,
+        backlog=1,
+    )
+    try:
+        configure_logging("INFO")
+        with request_scope(), bound(command="/banned", rid="abc123", user="U0MOD"):
+            logging.getLogger("bot.requests").info(kv(event="command", outcome="ok"))
+            job = responder.submit(lambda: logging.getLogger("bot.jobs").info("event=job"))
+        with request_scope():
+            logging.getLogger("bot.requests").info("event=later")
+        job.result(timeout=10)
+    finally:
+        responder.drain(5)
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    lines = capsys.readouterr().out.splitlines()
+    (request,) = [line for line in lines if "event=command" in line]
+    (queued,) = [line for line in lines if "event=job" in line]
+    (later,) = [line for line in lines if "event=later" in line]
+    assert (
+        "logger=bot.requests command=/banned rid=abc123 user=U0MOD event=command outcome=ok"
+        in request
+    )
+    assert "rid=abc123 user=U0MOD event=job" in queued  # on the job pool's thread
+    assert "rid=" not in later  # once the request is over, its fields are gone
 
 
 def test_a_traceback_is_folded_into_one_redacted_line(capsys):

@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+from bot.domain.button_values import BanRef, UnbanRef
 from bot.settings import MAX_PAGE_SIZE
 from bot.slack.banned_page import ACTION_NEXT
 from bot.slack.moderation_blocks import (
@@ -19,8 +20,6 @@ from bot.slack.moderation_blocks import (
     UID_BLOCK_ID,
     VIEW_BAN,
     VIEW_BAN_CONFIRM,
-    BanRef,
-    UnbanRef,
 )
 from tests.conftest import GUID, make_settings
 from tests.support.fakes.cometchat import make_user

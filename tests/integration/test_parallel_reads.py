@@ -16,13 +16,12 @@ from pydantic import SecretStr
 
 from bot.cometchat import CometChatClient, GroupNotFound, RateLimited, RetryPolicy, Unavailable
 from bot.cometchat.governor import BulkGovernor
-from bot.domain.cursor import PageCursor
+from bot.domain.button_values import PageCursor
 from bot.domain.search import search_banned
 from bot.services import build_services
 from bot.slack.list_tools import ACTION_EXPORT
-from bot.usecases.banned_list import BannedLists
+from bot.usecases.banned_list import BannedLists, render_page
 from bot.usecases.export import ProgressNotes, write_banned_csv
-from bot.usecases.moderate import render_page
 from tests.conftest import make_settings
 from tests.support.fakes.clock import FakeClock
 from tests.support.fakes.cometchat import API_KEY, FakeCometChat, Recorded
@@ -133,7 +132,7 @@ def test_a_moderators_cold_command_reads_them_at_once_too(slack):
     settings = make_settings(slack_api_url=slack.url + "/api/", moderator_user_ids="U0MOD")
     services = build_services(settings, cometchat_transport=fake.transport())
     try:
-        message = render_page(services, PageCursor(guid="g"), moderate=True).message.to_dict()
+        message = render_page(services.lists, PageCursor(guid="g"), moderate=True).message.to_dict()
     finally:
         services.close()
     assert len(fake.requests) == 2

@@ -190,7 +190,7 @@ def test_refused_viewer_cannot_pick(live_app, slack, cometchat):
 def test_group_options_renderer_skips_duplicates_and_keeps_plain_text():
     groups = [Group(guid="g1", name="*bold* <@U1>"), Group(guid="g1", name="again")]
     (option,) = group_options(groups)
-    assert option.to_dict()["text"] == {
+    assert option["text"] == {
         "type": "plain_text",
         "text": "*bold* <@U1> (g1)",  # plain_text: shown literally, never parsed
         "emoji": False,

@@ -8,14 +8,14 @@ import pytest
 from pydantic import SecretStr
 
 from bot.cometchat import CometChatClient
+from bot.domain.button_values import PageCursor
 from bot.domain.command import ListBanned, ShowHelp, parse_command
-from bot.domain.cursor import PageCursor
 from bot.domain.errors import QueryTooLong
 from bot.domain.search import MAX_QUERY_LENGTH, MAX_SCAN_PAGES, SCAN_PER_PAGE, search_banned
 from bot.services import build_services
 from bot.slack.banned_page import ACTION_NEXT, ACTION_PREVIOUS
 from bot.slack.list_tools import ACTION_EXPORT, ACTION_SHARE, SEARCH_NOTE_BLOCK_ID
-from bot.usecases.moderate import render_page
+from bot.usecases.banned_list import render_page
 from tests.conftest import GUID, make_settings
 from tests.support.fakes.cometchat import API_KEY, FakeCometChat, make_user
 from tests.support.fakes.slack import action_body, command_body
@@ -186,7 +186,7 @@ def test_moderators_full_search_page_with_the_bound_note_stays_within_50_blocks(
     services = build_services(settings, cometchat_transport=fake.transport())
     try:
         cursor = PageCursor(guid="big", page=1, per_page=20, query="match")
-        message = render_page(services, cursor, moderate=True).message.to_dict()
+        message = render_page(services.lists, cursor, moderate=True).message.to_dict()
     finally:
         services.close()
     ids = [b.get("block_id") for b in message["blocks"]]

@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.domain.cursor import PageCursor
+from bot.domain.button_values import PageCursor
 from bot.domain.permissions import Permissions
 from bot.slack.banned_page import ACTION_NEXT
 from bot.slack.list_tools import ACTION_SHARE
@@ -121,10 +121,10 @@ def test_shared_copy_drops_buttons_and_button_accessories_but_keeps_images():
     page = Message(
         text="fallback",
         blocks=(
-            HeaderBlock(text="Banned from <G>"),
-            SectionBlock(block_id="u1", text="one", accessory=image),
-            SectionBlock(block_id="u2", text="two", accessory=button),
-            ActionsBlock(elements=[button]),
+            HeaderBlock(text="Banned from <G>").to_dict(),
+            SectionBlock(block_id="u1", text="one", accessory=image).to_dict(),
+            SectionBlock(block_id="u2", text="two", accessory=button).to_dict(),
+            ActionsBlock(elements=[button]).to_dict(),
         ),
     )
     copy = shared_copy(page, "U123").to_dict()
@@ -135,5 +135,5 @@ def test_shared_copy_drops_buttons_and_button_accessories_but_keeps_images():
 
 
 def test_sharer_id_that_is_not_a_slack_id_is_not_interpolated():
-    copy = shared_copy(Message(text="t", blocks=(HeaderBlock(text="H"),)), "<!channel>")
+    copy = shared_copy(Message(text="t", blocks=(HeaderBlock(text="H").to_dict(),)), "<!channel>")
     assert "<!channel>" not in json.dumps(copy.to_dict()) and "someone" in copy.text

@@ -11,7 +11,7 @@ import threading
 import httpx
 import pytest
 
-from bot.domain.cursor import PageCursor
+from bot.domain.button_values import PageCursor
 from bot.slack.banned_page import ACTION_NEXT
 from tests.conftest import GUID
 from tests.support.fakes.cometchat import FakeCometChat, Recorded

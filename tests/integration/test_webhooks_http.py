@@ -14,10 +14,10 @@ import httpx
 import pytest
 
 from bot.app import create_app
-from bot.domain.cursor import PageCursor
+from bot.domain.button_values import PageCursor, UnbanRef
 from bot.services import Services, build_services
 from bot.slack.feed_blocks import ACTION_OPEN_LIST
-from bot.slack.moderation_blocks import ACTION_UNBAN, UnbanRef
+from bot.slack.moderation_blocks import ACTION_UNBAN
 from bot.web.wsgi import create_wsgi_app
 from bot.webhooks.build import create_webhook_endpoint
 from bot.webhooks.endpoint import MAX_BODY, WEBHOOK_PATH

@@ -22,6 +22,7 @@ import httpx
 from slack_bolt import App, BoltRequest, BoltResponse
 
 from bot.app import create_app
+from bot.logs import request_scope
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.web.wsgi import create_wsgi_app
@@ -81,9 +82,10 @@ class Harness:
         if self.http is not None:
             answer = self.http.post("/slack/events", content=body, headers=headers or {})
             return BoltResponse(status=answer.status_code, body=answer.text)
-        return self.app.dispatch(
-            BoltRequest(body=body.decode("utf-8"), headers=headers or {"content-type": FORM})
-        )
+        with request_scope():  # as the HTTP entry point does: no fields outlive the request
+            return self.app.dispatch(
+                BoltRequest(body=body.decode("utf-8"), headers=headers or {"content-type": FORM})
+            )
 
     def signed(self, body: bytes, **sign_kw: Any) -> BoltResponse:
         sign_kw.setdefault("secret", self.settings.slack_signing_secret.get_secret_value())

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from slack_sdk.models.blocks import Block
+from slack_sdk.models.blocks import Block, Option
 from slack_sdk.models.views import View
 
 MAX_MESSAGE_BLOCKS = 50
@@ -124,6 +124,8 @@ def assert_valid_ack(ack: dict[str, Any], *, where: str = "ack") -> None:
         options = ack["options"]
         assert len(options) <= MAX_OPTIONS, f"{where}: {len(options)} options"
         for option in options:
+            rebuilt = Option(**option).to_dict()  # validates the label and value lengths
+            assert _subset(option, rebuilt), f"{where}: the SDK drops fields of {option!r}"
             assert 0 < len(_plain(option["text"])) <= MAX_OPTION_TEXT, f"{where}: option text"
             assert 0 < len(option["value"]) <= MAX_OPTION_VALUE, f"{where}: option value"
 

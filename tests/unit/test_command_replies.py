@@ -10,12 +10,14 @@ from unittest.mock import Mock
 
 import httpx
 import pytest
-from slack_bolt import Ack
+from slack_bolt import Ack, BoltContext
 
 from bot.cometchat import CometChatClient, RetryPolicy
-from bot.domain.cursor import MAX_GUID_LENGTH, PageCursor
+from bot.domain.button_values import PageCursor
+from bot.domain.ids import MAX_GUID_LENGTH
 from bot.listeners.actions.paging import handle_page_click
 from bot.listeners.commands.banned import handle_banned
+from bot.listeners.middleware import button_value
 from bot.services import Services
 from bot.slack.banned_page import ACTION_NEXT
 from bot.usecases.banned_list import BannedLists
@@ -220,8 +222,16 @@ def test_every_reply_is_distinct(svc, cometchat):
 
 def click(services: Services, value: object, response_url: str) -> Mock:
     ack = Mock(spec=Ack)
-    body = {"user": {"id": "U0MOD"}, "response_url": response_url}
-    handle_page_click(ack, body, {"action_id": ACTION_NEXT, "value": value}, services)
+    action = {"action_id": ACTION_NEXT, "value": value}
+    body = {"user": {"id": "U0MOD"}, "response_url": response_url, "actions": [action]}
+    context = BoltContext(user_id="U0MOD")
+    decode = button_value(PageCursor, services, event="page_click")
+    decode(
+        ack=ack,
+        body=body,
+        context=context,
+        next=lambda: handle_page_click(context["click"], services),
+    )
     ack.assert_called_once_with()  # acknowledged at once, with nothing: the page goes separately
     return ack
 

@@ -6,15 +6,9 @@ import json
 
 import pytest
 
-from bot.domain.cursor import (
-    MAX_GUID_LENGTH,
-    MAX_PAGE,
-    MAX_VALUE_LENGTH,
-    PageCursor,
-    validate_guid,
-    validate_uid,
-)
+from bot.domain.button_values import MAX_PAGE, MAX_VALUE_LENGTH, PageCursor
 from bot.domain.errors import BadCursor, InvalidGuid, InvalidUid
+from bot.domain.ids import MAX_GUID_LENGTH, validate_guid, validate_uid
 from bot.settings import MAX_PAGE_SIZE
 
 GUID = "cometchat-guid-1"

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from bot.domain.cursor import PageCursor
+from bot.domain.button_values import PageCursor, UnbanRef
 from bot.domain.member_events import parse_event
 from bot.slack.feed_blocks import ACTION_OPEN_LIST, MAX_LISTED, render_feed_event
-from bot.slack.moderation_blocks import ACTION_UNBAN, UnbanRef
+from bot.slack.moderation_blocks import ACTION_UNBAN
 from tests.support.slack_messages import buttons
 from tests.support.webhook_payloads import TRIGGERS, assert_valid, encode, event, example, user
 

@@ -9,8 +9,8 @@ import pytest
 from bot.cometchat import errors as cc
 from bot.cometchat.models import BannedPage, BannedUser, Group
 from bot.domain.audit import AuditEntry
+from bot.domain.button_values import MAX_VALUE_LENGTH, BanRef, PageCursor, UnbanRef
 from bot.domain.command import BanUser, ListBanned, parse_command
-from bot.domain.cursor import MAX_VALUE_LENGTH, PageCursor
 from bot.domain.errors import BadCursor, InvalidUid
 from bot.settings import MAX_PAGE_SIZE
 from bot.slack.banned_page import render_banned_page
@@ -19,8 +19,6 @@ from bot.slack.messages import explain_moderation
 from bot.slack.moderation_blocks import (
     ACTION_BAN_CONFIRM,
     ACTION_UNBAN,
-    BanRef,
-    UnbanRef,
     ban_confirm_modal,
     ban_confirmation,
     ban_modal,
@@ -183,10 +181,10 @@ def test_ban_confirmation_is_protected_by_a_confirm_dialog():
 
 def test_ban_modals_keep_their_context_in_private_metadata():
     ref = BanRef(guid=GUID, cursor=PageCursor(guid=GUID, page=2), response_url="https://r/1")
-    first = ban_modal(ref).to_dict()
+    first = ban_modal(ref)
     assert BanRef.decode(first["private_metadata"]) == ref
     assert len(first["title"]["text"]) <= 24
-    second = ban_confirm_modal(ref.model_copy(update={"uid": "newbie"})).to_dict()
+    second = ban_confirm_modal(ref.model_copy(update={"uid": "newbie"}))
     assert BanRef.decode(second["private_metadata"]).uid == "newbie"
 
 
@@ -235,17 +233,22 @@ class _Audit:
 
 
 def test_an_unexpected_failure_is_audited_logged_with_its_trace_and_worded(services, caplog):
-    from bot.usecases.moderate import act
+    from bot.logs import bound
+    from bot.usecases.moderate import ban_or_unban
 
     def broken(guid: str, uid: str, **kw: object) -> None:
         raise RuntimeError("boom")
 
     services.audit = _Audit()  # type: ignore[assignment]
     services.cometchat.unban = broken  # type: ignore[method-assign]
-    result = act(services, "unban", GUID, "user-001", actor="U0MOD", rid="r1")
+    with bound(rid="r1"):  # the request's id, as the request middleware binds it
+        result = ban_or_unban(
+            services.cometchat, services.audit, "unban", GUID, "user-001", actor="U0MOD"
+        )
+        notice = result.notice()
 
     assert result.outcome == "failed"
-    assert "Something went wrong on our side (reference `r1`)" in result.notice(ref="r1").text
+    assert "Something went wrong on our side (reference `r1`)" in notice.text
     (entry,) = services.audit.entries
     assert (entry.outcome, entry.error, entry.actor) == ("failed", "RuntimeError", "U0MOD")
     (record,) = [r for r in caplog.records if r.name == "bot.moderation"]

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.cometchat import BannedPage, BannedUser, Group
-from bot.domain.cursor import PageCursor
+from bot.domain.button_values import PageCursor
 from bot.settings import MAX_PAGE_SIZE
 from bot.slack.banned_page import ACTION_NEXT, ACTION_PREVIOUS, render_banned_page
 from tests.support.slack_messages import buttons
@@ -298,7 +298,7 @@ def test_hostile_group_name_is_escaped_in_the_empty_groups_fallback(hostile):
 
 def test_a_page_with_more_users_than_asked_for_stays_within_slack_limits():
     from bot.cometchat.models import BannedPage, BannedUser
-    from bot.domain.cursor import PageCursor
+    from bot.domain.button_values import PageCursor
     from bot.slack.banned_page import render_banned_page
 
     users = tuple(BannedUser(uid=f"u{i}", name=f"N{i}") for i in range(100))
@@ -312,62 +312,9 @@ def test_a_page_with_more_users_than_asked_for_stays_within_slack_limits():
     assert "90 more" in overflow[0]["elements"][0]["text"]
 
 
-def test_kit_builders_make_exactly_what_slack_sdk_models_make():
-    from slack_sdk.models.blocks import (
-        ActionsBlock,
-        ButtonElement,
-        ContextBlock,
-        DividerBlock,
-        HeaderBlock,
-        ImageElement,
-        MarkdownTextObject,
-        PlainTextObject,
-        SectionBlock,
-    )
-
-    from bot.slack import kit
-
-    image = ImageElement(image_url="https://x/a.png", alt_text="A")
-    button = ButtonElement(
-        action_id="a", text=PlainTextObject(text="Go"), value="v", style="primary"
-    )
-    pairs = [
-        (kit.header("h", "Title"), HeaderBlock(block_id="h", text="Title")),
-        (
-            kit.context("c", "*x*"),
-            ContextBlock(block_id="c", elements=[MarkdownTextObject(text="*x*")]),
-        ),
-        (kit.divider("d"), DividerBlock(block_id="d")),
-        (
-            kit.section("s", "t", kit.image("https://x/a.png", "A")),
-            SectionBlock(block_id="s", text=MarkdownTextObject(text="t"), accessory=image),
-        ),
-        (kit.section("s", "t"), SectionBlock(block_id="s", text=MarkdownTextObject(text="t"))),
-        (
-            kit.actions("n", [kit.button("a", "Go", "v", style="primary")]),
-            ActionsBlock(block_id="n", elements=[button]),
-        ),
-    ]
-    for built, model in pairs:
-        assert built == model.to_dict()
-
-
-def test_kit_refuses_what_slack_would_reject():
-    import pytest
-
-    from bot.slack import kit
-
-    with pytest.raises(ValueError):
-        kit.button("a", "Go", "v" * 2001)
-    with pytest.raises(ValueError):
-        kit.image("https://x/" + "a" * 3000, "alt")
-    assert len(kit.header("h", "x" * 500)["text"]["text"]) == 150
-    assert len(kit.section("s", "x" * 5000)["text"]["text"]) == 3000
-
-
 def test_fallback_text_says_user_for_one_and_users_for_more():
     from bot.cometchat.models import BannedPage, BannedUser
-    from bot.domain.cursor import PageCursor
+    from bot.domain.button_values import PageCursor
     from bot.slack.banned_page import render_banned_page
 
     cursor = PageCursor(guid="g", page=1, per_page=10)

@@ -1,26 +1,39 @@
-from slack_bolt import App
+"""Button clicks and menu choices. Each is registered behind its permission middleware, then
+(for buttons) `button_value`, so every handler starts from a decoded, acknowledged `Click`."""
 
-from bot.listeners.actions import ban_unban, export, picker, share
+from slack_bolt import App, BoltContext
+
+from bot.domain.button_values import PageCursor
+from bot.listeners.actions import ban_unban, export, picker
 from bot.listeners.actions.open_list import handle_open_list
 from bot.listeners.actions.paging import handle_page_click
-from bot.listeners.guards import viewers_only
+from bot.listeners.actions.share import handle_share
+from bot.listeners.middleware import button_value, viewers_only
 from bot.services import Services
 from bot.slack.banned_page import ACTION_NEXT, ACTION_PREVIOUS
 from bot.slack.feed_blocks import ACTION_OPEN_LIST
+from bot.slack.list_tools import ACTION_SHARE
 
 
 def register(app: App, services: Services) -> None:
-    @app.action(ACTION_PREVIOUS, middleware=[viewers_only(services)])
-    @app.action(ACTION_NEXT, middleware=[viewers_only(services)])
-    def page_click(ack, body, action):  # Bolt injects by parameter name
-        handle_page_click(ack, body, action, services)
+    def on_page(event: str) -> list:
+        return [viewers_only(services), button_value(PageCursor, services, event=event)]
+
+    @app.action(ACTION_PREVIOUS, middleware=on_page("page_click"))
+    @app.action(ACTION_NEXT, middleware=on_page("page_click"))
+    def page_click(context: BoltContext):  # Bolt injects by parameter name
+        handle_page_click(context["click"], services)
+
+    # Share in channel: the page the button sits under, posted visibly.
+    @app.action(ACTION_SHARE, middleware=on_page("share"))
+    def share(context: BoltContext):
+        handle_share(context["click"], services)
+
+    # A feed message's "View banned list".
+    @app.action(ACTION_OPEN_LIST, middleware=on_page("feed_open_list"))
+    def feed_open_list(context: BoltContext):
+        handle_open_list(context["click"], services)
 
     ban_unban.register(app, services)  # Unban / Ban, each behind moderators_only
-    # Share in channel, Export CSV, the group picker, each behind viewers_only
-    share.register(app, services)
-    export.register(app, services)
-    picker.register(app, services)
-
-    @app.action(ACTION_OPEN_LIST, middleware=[viewers_only(services)])
-    def feed_open_list(ack, body, action):  # a feed message's "View banned list"
-        handle_open_list(ack, body, action, services)
+    export.register(app, services)  # Export CSV, behind viewers_only
+    picker.register(app, services)  # the group picker, behind viewers_only

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import time
 
-from slack_bolt import Ack, App
+from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
+from bot.domain.button_values import PageCursor
 from bot.domain.errors import BotError, ExportTimedOut
-from bot.listeners.common import report_failure, start_cursor_click
-from bot.listeners.guards import viewers_only
+from bot.listeners.middleware import Click, button_value, viewers_only
 from bot.logs import kv
 from bot.services import Services
 from bot.slack.list_tools import (
@@ -20,70 +20,60 @@ from bot.slack.list_tools import (
     export_progress,
     export_started,
 )
-from bot.slack.payloads import beside
+from bot.slack.payloads import new_ephemeral
 from bot.usecases.export import Budget, ProgressNotes, SlackFiles, export_to_dm
+from bot.usecases.report import report_failure
 
 log = logging.getLogger(__name__)
 
 
 def register(app: App, services: Services) -> None:
-    @app.action(ACTION_EXPORT, middleware=[viewers_only(services)])
-    def export(ack, body, action):  # Bolt injects by parameter name
+    middleware = [viewers_only(services), button_value(PageCursor, services, event="export")]
+
+    @app.action(ACTION_EXPORT, middleware=middleware)
+    def export(context: BoltContext):  # Bolt injects by parameter name
         # The pooled Web API client, not Bolt's per-request one (a new connection per call).
-        handle_export(ack, body, action, services.slack_api, services)
+        handle_export(context["click"], services.slack_api, services)
 
 
-def handle_export(
-    ack: Ack, body: dict, action: dict, client: WebClient, services: Services
-) -> None:
-    click = start_cursor_click(ack, body, action, services, event="export")
-    if click is None:
+def handle_export(click: Click[PageCursor], client: WebClient, services: Services) -> None:
+    user, response_url, guid = click.user, click.response_url, click.value.guid
+    if not user:  # the file goes to the requester's DM: no user, nowhere to send it
+        log.warning(kv(event="export", outcome="no_user"))
         return
-    user, response_url, rid = click.user, click.response_url, click.rid
-    if user is None:  # the file goes to the requester's DM: no user, nowhere to send it
-        log.warning(kv(**click.fields, outcome="no_user"))
-        return
-    guid = click.cursor.guid
-    fields = {**click.fields, "guid": guid}
     try:
         # Taken on the request path, so a refused click never reaches CometChat.
         services.exports.take(user)
     except BotError as exc:
-        message = report_failure(exc, **fields, running=services.exports.running)
-        services.responder.run_then_post(lambda: beside(message), response_url, context=rid)
+        message = report_failure(exc, event="export", guid=guid, running=services.exports.running)
+        services.responder.run_then_post(lambda: new_ephemeral(message), response_url)
         return
 
     def work() -> dict:
         try:
-            return run_export(services, client, user, guid, response_url, fields)
+            return run_export(services, client, user, guid, response_url)
         finally:
             services.exports.release(user)
 
     try:
-        services.responder.run_then_post(work, response_url, context=rid)
+        services.responder.run_then_post(work, response_url)
     except Exception:
         services.exports.release(user)  # never started: the slot must not stay taken
         raise
 
 
 def run_export(
-    services: Services,
-    client: WebClient,
-    user: str,
-    guid: str,
-    response_url: str,
-    fields: dict[str, object],
+    services: Services, client: WebClient, user: str, guid: str, response_url: str
 ) -> dict:
     """The export itself, on the job pool: a file in the user's DM, or why there is none."""
     started = time.perf_counter()
-    rid = str(fields.get("rid") or "")
     # Thousands of users take a while: say first (and in order) that it is on its way.
-    services.responder.post(response_url, beside(export_started(guid)), context=rid)
+    services.responder.post(response_url, new_ephemeral(export_started(guid)))
     budget = Budget(services.settings.export_time_budget, services.clock(), services.clock)
     # A response_url takes five messages: started, at most two of these, and the outcome.
     progress = ProgressNotes(
         lambda rows, total: services.responder.post(
-            response_url, beside(export_progress(guid, rows=rows, total=total)), context=rid
+            response_url, new_ephemeral(export_progress(guid, rows=rows, total=total))
         ),
         clock=services.clock,
     )
@@ -102,13 +92,16 @@ def run_export(
             progress=progress,
         )
     except ExportTimedOut as exc:
-        return beside(report_failure(exc, **fields, pages=exc.pages, rows=exc.rows))
+        return new_ephemeral(
+            report_failure(exc, event="export", guid=guid, pages=exc.pages, rows=exc.rows)
+        )
     except Exception as exc:
-        return beside(report_failure(exc, **fields))
+        return new_ephemeral(report_failure(exc, event="export", guid=guid))
     stats = delivered.stats
     log.info(
         kv(
-            **fields,
+            event="export",
+            guid=guid,
             outcome="ok",
             rows=stats.rows,
             pages=stats.pages,
@@ -125,4 +118,4 @@ def run_export(
         guid=guid,
         seconds=time.perf_counter() - started,
     )
-    return beside(done)
+    return new_ephemeral(done)

@@ -6,24 +6,17 @@ ephemeral message beside it, whose Previous/Next then page in place as usual.
 
 from __future__ import annotations
 
-import logging
-
-from slack_bolt import Ack
-
-from bot.listeners.common import show_page, start_cursor_click
+from bot.domain.button_values import PageCursor
+from bot.listeners.middleware import Click
 from bot.services import Services
-from bot.slack.payloads import beside
+from bot.slack.payloads import new_ephemeral
+from bot.usecases.banned_list import show_page
 
-log = logging.getLogger(__name__)
 
-
-def handle_open_list(ack: Ack, body: dict, action: dict, services: Services) -> None:
-    click = start_cursor_click(ack, body, action, services, event="feed_open_list")
-    if click is None:
-        return
-
+def handle_open_list(click: Click[PageCursor], services: Services) -> None:
     def work() -> dict:
         moderate = services.permissions.can_act(click.user)  # Unban/Ban only for moderators
-        return beside(show_page(services, click.cursor, moderate=moderate, **click.fields).message)
+        outcome = show_page(services.lists, click.value, moderate=moderate, event="feed_open_list")
+        return new_ephemeral(outcome.message)
 
-    services.responder.run_then_post(work, click.response_url, context=click.rid)
+    services.responder.run_then_post(work, click.response_url)

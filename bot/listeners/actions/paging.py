@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import logging
-
-from slack_bolt import Ack
-
-from bot.listeners.common import show_page, start_cursor_click
+from bot.domain.button_values import PageCursor
+from bot.listeners.middleware import Click
 from bot.services import Services
-from bot.slack.payloads import beside, replacing
+from bot.slack.payloads import new_ephemeral, replacing
+from bot.usecases.banned_list import show_page
 
-log = logging.getLogger(__name__)
 
-
-def handle_page_click(ack: Ack, body: dict, action: dict, services: Services) -> None:
-    click = start_cursor_click(
-        ack, body, action, services, event="page_click", action=action.get("action_id")
-    )
-    if click is None:
-        return
-
+def handle_page_click(click: Click[PageCursor], services: Services) -> None:
     def work() -> dict:
         moderate = services.permissions.can_act(click.user)  # buttons only for moderators
-        outcome = show_page(services, click.cursor, moderate=moderate, **click.fields)
-        return replacing(outcome.message) if outcome.ok else beside(outcome.message)
+        outcome = show_page(services.lists, click.value, moderate=moderate, event="page_click")
+        # A failed page goes beside the message, which stays usable (its buttons still work).
+        return replacing(outcome.message) if outcome.ok else new_ephemeral(outcome.message)
 
-    services.responder.run_then_post(work, click.response_url, context=click.rid)
+    services.responder.run_then_post(work, click.response_url)

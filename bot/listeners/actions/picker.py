@@ -6,15 +6,16 @@ import logging
 
 from slack_bolt import Ack, App
 
-from bot.cometchat import GroupNotFound
-from bot.domain.cursor import PageCursor, validate_guid
+from bot.domain.button_values import PageCursor
 from bot.domain.errors import BotError
-from bot.listeners.common import Outcome, new_request_id, report_failure, show_page
-from bot.listeners.guards import viewers_only
+from bot.domain.ids import validate_guid
+from bot.listeners.middleware import viewers_only
 from bot.logs import kv
 from bot.services import Services
-from bot.slack.payloads import beside, replacing
-from bot.slack.picker import ACTION_PICK_GROUP, with_group_picker
+from bot.slack.payloads import new_ephemeral, replacing
+from bot.slack.picker import ACTION_PICK_GROUP
+from bot.usecases.banned_list import offer_picker, show_page
+from bot.usecases.report import report_failure
 
 log = logging.getLogger(__name__)
 
@@ -25,37 +26,29 @@ def register(app: App, services: Services) -> None:
         handle_pick(ack, body, action, services)
 
 
-def offer_picker(outcome: Outcome) -> Outcome:
-    """An unknown group gets the picker under the explanation: the way on, not a dead end."""
-    if not isinstance(outcome.error, GroupNotFound):
-        return outcome
-    message = with_group_picker(outcome.message, "Pick one of the app's groups instead:")
-    return Outcome(message, ok=False, error=outcome.error)
-
-
 def handle_pick(ack: Ack, body: dict, action: dict, services: Services) -> None:
+    """A menu choice, not a button: its value is the chosen group's guid."""
     ack()  # answered through response_url
-    rid = new_request_id()
     user = (body.get("user") or {}).get("id")
-    fields = {"event": "group_pick", "rid": rid, "user": user}
     response_url = body.get("response_url")
     if not isinstance(response_url, str) or not response_url:
-        log.warning(kv(**fields, outcome="no_response_url"))
+        log.warning(kv(event="group_pick", outcome="no_response_url"))
         return
     selected = action.get("selected_option")
     value = selected.get("value") if isinstance(selected, dict) else None
     try:
         guid = validate_guid(value if isinstance(value, str) else "")
     except BotError as exc:
-        message = report_failure(exc, **fields)
-        services.responder.run_then_post(lambda: beside(message), response_url)
+        message = report_failure(exc, event="group_pick")
+        services.responder.run_then_post(lambda: new_ephemeral(message), response_url)
         return
     cursor = PageCursor(guid=guid, page=1, per_page=services.settings.page_size)
 
     def work() -> dict:
         moderate = services.permissions.can_act(user)  # buttons only for moderators
-        outcome = offer_picker(show_page(services, cursor, moderate=moderate, **fields))
+        shown = show_page(services.lists, cursor, moderate=moderate, event="group_pick")
+        outcome = offer_picker(shown)
         # A failure goes beside the picker, which stays usable for another choice.
-        return replacing(outcome.message) if outcome.ok else beside(outcome.message)
+        return replacing(outcome.message) if outcome.ok else new_ephemeral(outcome.message)
 
-    services.responder.run_then_post(work, response_url, context=rid)
+    services.responder.run_then_post(work, response_url)

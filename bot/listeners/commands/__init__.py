@@ -1,7 +1,7 @@
 from slack_bolt import App
 
 from bot.listeners.commands.banned import handle_banned
-from bot.listeners.guards import viewers_only
+from bot.listeners.middleware import viewers_only
 from bot.services import Services
 
 

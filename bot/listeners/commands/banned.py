@@ -6,33 +6,27 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 from slack_bolt import Ack
 
+from bot.domain.button_values import PageCursor
 from bot.domain.command import BanUser, ListBanned, parse_command
-from bot.domain.cursor import PageCursor
 from bot.domain.errors import BotError
-from bot.listeners.actions.picker import offer_picker
-from bot.listeners.commands.ban import confirm_ban
-from bot.listeners.common import Outcome, new_request_id, report_failure, show_page
 from bot.services import Services
 from bot.slack.messages import usage
 from bot.slack.payloads import ephemeral, without_images
 from bot.slack.picker import with_group_picker
+from bot.usecases.banned_list import Outcome, offer_picker, show_page
+from bot.usecases.moderate import confirm_ban
+from bot.usecases.report import report_failure
 
 
 def handle_banned(ack: Ack, command: dict, services: Services) -> None:
-    rid = new_request_id()
-    fields = {
-        "event": "command",
-        "command": command.get("command"),
-        "rid": rid,
-        "user": command.get("user_id"),
-    }
+    user = command.get("user_id")
     try:
         request = parse_command(command.get("text"))
     except BotError as exc:
-        ack(**ephemeral(report_failure(exc, **fields)))
+        ack(**ephemeral(report_failure(exc, event="command")))
         return
     if isinstance(request, BanUser):
-        ack(**ephemeral(confirm_ban(request, services, **fields)))
+        ack(**ephemeral(confirm_ban(services.permissions, request, user)))
         return
     if not isinstance(request, ListBanned):
         ack(**ephemeral(with_group_picker(usage())))  # no group named: offer the picker
@@ -41,9 +35,9 @@ def handle_banned(ack: Ack, command: dict, services: Services) -> None:
     cursor = PageCursor(
         guid=request.guid, page=1, per_page=services.settings.page_size, query=request.query
     )
-    moderate = services.permissions.can_act(command.get("user_id"))  # buttons only for moderators
+    moderate = services.permissions.can_act(user)  # buttons only for moderators
     future = services.responder.submit(
-        lambda: offer_picker(show_page(services, cursor, moderate=moderate, **fields))
+        lambda: offer_picker(show_page(services.lists, cursor, moderate=moderate, event="command"))
     )
     try:
         # A page that is ready in time travels in the acknowledgement itself.

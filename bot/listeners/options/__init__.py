@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot.listeners.guards import viewers_only
+from bot.listeners.middleware import viewers_only
 from bot.listeners.options.groups import handle_group_options
 from bot.services import Services
 from bot.slack.picker import ACTION_PICK_GROUP

@@ -15,10 +15,10 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from slack_bolt import Ack
 
 from bot.domain.search import MAX_QUERY_LENGTH, normalise_query
-from bot.listeners.common import new_request_id, report_failure
 from bot.logs import kv
 from bot.services import Services
 from bot.slack.picker import group_options
+from bot.usecases.report import report_failure
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +27,7 @@ PICKER_PAGE_SIZE = 20  # a type-ahead needs the best few, not the whole app
 
 def handle_group_options(ack: Ack, body: dict, services: Services) -> None:
     started = time.perf_counter()
-    rid = new_request_id()
-    fields = {"event": "group_options", "rid": rid, "user": (body.get("user") or {}).get("id")}
+    fields = {"event": "group_options"}
     typed = body.get("value")
     query = normalise_query(typed if isinstance(typed, str) else "")[:MAX_QUERY_LENGTH]
     try:

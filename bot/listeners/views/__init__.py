@@ -1,18 +1,22 @@
-from slack_bolt import App
+"""The ban modal's two steps. `form_value` decodes the modal's metadata first (and puts back
+the channel the modal was opened from), so `moderators_only` checks the right conversation."""
 
-from bot.listeners.guards import moderators_only
-from bot.listeners.views.ban import handle_confirm, handle_uid, restore_origin
+from slack_bolt import App, BoltContext
+
+from bot.domain.button_values import BanConfirmRef, BanRef
+from bot.listeners.middleware import form_value, moderators_only
+from bot.listeners.views.ban import handle_confirm, handle_uid
 from bot.services import Services
 from bot.slack.moderation_blocks import VIEW_BAN, VIEW_BAN_CONFIRM
 
 
 def register(app: App, services: Services) -> None:
-    guard = [restore_origin, moderators_only(services, "ban users")]
+    guard = moderators_only(services, "ban users")
 
-    @app.view(VIEW_BAN, middleware=guard)
-    def ban_uid(ack, body, view):  # Bolt injects by parameter name
-        handle_uid(ack, body, view)
+    @app.view(VIEW_BAN, middleware=[form_value(BanRef), guard])
+    def ban_uid(ack, view, context: BoltContext):  # Bolt injects by parameter name
+        handle_uid(ack, context["form"], view)
 
-    @app.view(VIEW_BAN_CONFIRM, middleware=guard)
-    def ban_confirm(ack, body):
-        handle_confirm(ack, body, services)
+    @app.view(VIEW_BAN_CONFIRM, middleware=[form_value(BanConfirmRef), guard])
+    def ban_confirm(ack, context: BoltContext):
+        handle_confirm(ack, context["form"], context.user_id or "", services)

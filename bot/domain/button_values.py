@@ -1,0 +1,91 @@
+"""What a button's `value` (or a modal's `private_metadata`) carries, so any instance can serve
+any click: a page of the list, a user to unban, a ban in progress.
+
+Values come back to us inside signed requests, but are still decoded defensively: one that does
+not parse, or names a malformed id, becomes `BadCursor` and the one message for it. JSON keys are
+one letter, to stay far below Slack's 2,000-character limit.
+"""
+
+from __future__ import annotations
+
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from bot.domain.errors import BadCursor, InvalidGuid, InvalidUid
+from bot.domain.ids import Guid, Uid
+from bot.settings import MAX_PAGE_SIZE
+
+MAX_PAGE = 100_000
+MAX_VALUE_LENGTH = 2000  # Slack's limit for a button value
+
+
+class ButtonValue(BaseModel):
+    # strict: a value we did not write (`"p": true`, `"n": "10"`) is refused, not coerced.
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid", strict=True)
+
+    def encode(self) -> str:
+        value = self.model_dump_json(by_alias=True, exclude_none=True)
+        assert len(value) <= MAX_VALUE_LENGTH, "value outgrew a Slack button value"
+        return value
+
+    @classmethod
+    def decode(cls, value: object) -> Self:
+        """Anything that does not parse as this model becomes `BadCursor`."""
+        if not isinstance(value, str) or not value or len(value) > MAX_VALUE_LENGTH:
+            raise BadCursor()
+        try:
+            return cls.model_validate_json(value)
+        except (ValidationError, InvalidGuid, InvalidUid, ValueError):
+            raise BadCursor() from None
+
+
+class PageCursor(ButtonValue):
+    """Where a paged list stands: group, page, page size and the search, if any."""
+
+    guid: Guid = Field(alias="g")
+    page: int = Field(1, alias="p", ge=1, le=MAX_PAGE)
+    per_page: int = Field(10, alias="n", ge=1, le=MAX_PAGE_SIZE)  # more would pass 50 blocks
+    query: str | None = Field(None, alias="q", max_length=100)
+
+    def at(self, page: int) -> PageCursor:
+        return self.model_copy(update={"page": page})
+
+
+class _InGroup(ButtonValue):
+    """A value about one group that may carry the list page to refresh: both name one group."""
+
+    guid: Guid = Field(alias="g")
+    cursor: PageCursor | None = Field(None, alias="c")
+
+    @model_validator(mode="after")
+    def _same_group(self) -> Self:
+        if self.cursor is not None and self.cursor.guid != self.guid:
+            raise ValueError("cursor names another group")
+        return self
+
+
+class UnbanRef(_InGroup):
+    """What an Unban button acts on: `{"g": guid, "u": uid, "c": {cursor}}`. Without a cursor
+    (the live feed) the handler reports the result without re-rendering a list."""
+
+    uid: Uid = Field(alias="u")
+
+
+class BanRef(_InGroup):
+    """A pending ban: the group, the user once known, and the list page to refresh afterwards.
+
+    Travels in the "Ban a user" button (no uid yet), the modal's `private_metadata` (with the
+    list message's `response_url` and channel, which a view submission does not carry) and the
+    confirm button of `/banned <guid> ban <uid>`.
+    """
+
+    uid: Uid | None = Field(None, alias="u")
+    response_url: str | None = Field(None, alias="r", max_length=1000)
+    channel_id: str | None = Field(None, alias="ch", max_length=30)
+
+
+class BanConfirmRef(BanRef):
+    """A ban whose user is known: the value of a button or form that bans when pressed."""
+
+    uid: Uid = Field(alias="u")
