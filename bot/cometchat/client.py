@@ -224,8 +224,12 @@ class CometChatClient:
         except httpx.RequestError as exc:
             # Not retried: the write may have reached CometChat before the connection failed.
             raise errors.Unavailable(f"{method} bannedusers: {type(exc).__name__}") from exc
+        self.governor.observe(response.headers)  # a write spends the same per-minute budget
         if response.status_code >= 400:
-            raise _error_from(response, guid=guid, uid=uid)
+            failure = _error_from(response, guid=guid, uid=uid)
+            if isinstance(failure, errors.RateLimited):
+                self.governor.pause(failure.retry_after or 0.0)
+            raise failure
         _json(response)
 
     def _get(

@@ -3,8 +3,11 @@ holds a bulk read back and for how long. Virtual time: its `sleep` advances the 
 
 from __future__ import annotations
 
+import httpx
 import pytest
+from pydantic import SecretStr
 
+from bot.cometchat import CometChatClient, RateLimited
 from bot.cometchat.governor import BulkGovernor
 from tests.support.fakes.clock import FakeClock
 
@@ -107,3 +110,20 @@ def test_garbled_headers_are_ignored(bad):
     gov.observe({"x-ratelimit-limit": bad, "x-ratelimit-remaining": bad})
     take(gov)
     assert clock.sleeps == [] and gov.floor() is None
+
+
+def test_a_refused_write_pauses_bulk_reads_and_its_headers_count():
+    gov, clock = governor()
+    headers = {"Retry-After": "9", "X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "0"}
+    client = CometChatClient(
+        "https://cometchat.test/v3",
+        SecretStr("k"),
+        transport=httpx.MockTransport(lambda r: httpx.Response(429, headers=headers, json={})),
+        governor=gov,
+        sleep=clock.sleep,
+        clock=clock,
+    )
+    with pytest.raises(RateLimited):
+        client.ban("g", "u")
+    take(gov)  # paused for the Retry-After, then at the floor (0 of 10 left) until a new minute
+    assert clock.sleeps[0] == pytest.approx(9) and len(clock.sleeps) == 2
