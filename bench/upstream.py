@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.upstream                  # CometChat answering after 50 and 150 ms
     .venv/bin/python -m bench.upstream --latency 200    # any round trips, in milliseconds
+    .venv/bin/python -m bench.upstream --baseline 7d1cc1f   # and a git revision's bot beside
 
 CometChat is bench/fakes.py's fake in its own process on loopback, answering every request after
 the round-trip time set (it serves any number at once, as CometChat does); it ignores `searchKey`
@@ -16,171 +17,132 @@ client (`BannedLists.render`, `write_banned_csv` to a spooled file), in this pro
 "before" is the one-request-after-another strategy, selected by setting COMETCHAT_MAX_PARALLEL=1
 (no concurrent group-name read either; the search bound is the current 10,000, so the 2,500-user
 search reads 25 pages where the bound of 2,000 before this change stopped at 20); "after" is
-the default, COMETCHAT_MAX_PARALLEL=8. Both sides run in the same process, alternating, against
-the same fake. Figures: wall milliseconds (median of the repeats), round trips (those ms divided
-by the round-trip time) and HTTP requests made. Then the peak of Python memory (tracemalloc)
-during one 20,000-user export each way, and the process's peak resident set.
+the default, COMETCHAT_MAX_PARALLEL=8. Both sides run in the same process, one after the other,
+against the same fake. `--baseline REV` adds REV's own `bot/` (exported with `git archive`, run
+in a fresh interpreter with its defaults) as a third column: the code as it was, e.g. 7d1cc1f,
+the last revision before parallel reads. Figures: wall milliseconds (median of the repeats),
+round trips (those ms divided by the round-trip time) and HTTP requests made. Then the peak of
+Python memory (tracemalloc) during one 20,000-user export each way, and the process's peak
+resident set.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
-import time
-import tracemalloc
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import httpx
-from pydantic import SecretStr
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.fakes import BIG_GROUPS, GROUP  # noqa: E402
+from bench.client_cost import export_baseline  # noqa: E402
+from bench.fakes import BIG_GROUPS  # noqa: E402
 from bench.load import start_fake  # noqa: E402
-from bot.cometchat import CometChatClient  # noqa: E402
-from bot.domain.button_values import PageCursor  # noqa: E402
-from bot.usecases.banned_list import BannedLists  # noqa: E402
-from bot.usecases.export import SPOOL_IN_MEMORY, write_banned_csv  # noqa: E402
-from tests.support.fakes.cometchat import API_KEY  # noqa: E402
+from bench.upstream_measure import (  # noqa: E402
+    EXPORT_GROUP,
+    SEARCH_GROUP,
+    Figure,
+    measure,
+    peak_memory,
+)
 
-SEARCH_GROUP, EXPORT_GROUP = sorted(BIG_GROUPS, key=BIG_GROUPS.__getitem__)
 STRATEGIES = {"before": 1, "after": 8}  # COMETCHAT_MAX_PARALLEL
+ROWS = [
+    ("cold", "first /banned <guid> on a fresh process"),
+    ("next", "Next / Previous"),
+    ("search", f"search, {BIG_GROUPS[SEARCH_GROUP]:,} banned, no match"),
+    ("export", f"Export CSV of {BIG_GROUPS[EXPORT_GROUP]:,} banned users"),
+]
 
 
-class Counting(httpx.BaseTransport):
-    """httpx's own transport, counting the requests that go through it."""
-
-    def __init__(self) -> None:
-        self.inner = httpx.HTTPTransport()
-        self.requests = 0
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests += 1
-        return self.inner.handle_request(request)
-
-    def close(self) -> None:
-        self.inner.close()
-
-
-@dataclass
-class Figure:
-    ms: float
-    requests: int
-
-
-def new_client(base: str, max_parallel: int) -> tuple[CometChatClient, Counting]:
-    transport = Counting()
-    client = CometChatClient(
-        base, SecretStr(API_KEY), transport=transport, max_parallel=max_parallel
+def measure_tree(tree: Path, base: str, repeats: int) -> tuple[dict[str, list[Figure]], float]:
+    """The figures of another tree's `bot` (exported by `git archive`), in a fresh interpreter."""
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    code = (
+        "import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; "
+        "from bench.upstream_measure import main_json; main_json(sys.argv[3:])"
     )
-    return client, transport
-
-
-def timed(run: Callable[[], object], transport: Counting) -> Figure:
-    before = transport.requests
-    started = time.perf_counter()
-    run()
-    return Figure((time.perf_counter() - started) * 1000, transport.requests - before)
-
-
-def export(client: CometChatClient) -> None:
-    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, mode="w+b") as spool:
-        stats = write_banned_csv(client, EXPORT_GROUP, spool)
-    assert stats.rows == BIG_GROUPS[EXPORT_GROUP] and stats.complete, stats
-
-
-def measure(base: str, max_parallel: int, repeats: int) -> dict[str, list[Figure]]:
-    figures: dict[str, list[Figure]] = {"cold": [], "next": [], "search": [], "export": []}
-    for _ in range(repeats):
-        # A fresh client and cache each time: the first command of a fresh process, connections
-        # included (a real one would open TLS on top; see README).
-        client, transport = new_client(base, max_parallel)
-        lists = BannedLists(client)
-        first, page2 = PageCursor(guid=GROUP), PageCursor(guid=GROUP, page=2)
-        figures["cold"].append(timed(partial(lists.render, first), transport))
-        figures["next"].append(timed(partial(lists.render, page2), transport))
-        lists.group(SEARCH_GROUP)  # the search's group name is cached: the walk alone
-        nothing = PageCursor(guid=SEARCH_GROUP, query="no such moderator")
-        figures["search"].append(timed(partial(lists.render, nothing), transport))
-        client.close()
-    client, transport = new_client(base, max_parallel)
-    figures["export"].append(timed(partial(export, client), transport))
-    client.close()
-    return figures
-
-
-def peak_memory(base: str, max_parallel: int) -> float:
-    """Peak Python allocations (MiB) during one export, above what was held before it."""
-    client, _ = new_client(base, max_parallel)
-    tracemalloc.start()
-    baseline, _ = tracemalloc.get_traced_memory()
-    tracemalloc.reset_peak()
-    export(client)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    client.close()
-    return (peak - baseline) / 2**20
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tree), str(ROOT), base, str(repeats)],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    # The editable install must not shadow the exported tree.
+    if not Path(result["bot"]).resolve().is_relative_to(tree.resolve()):
+        raise RuntimeError(f"measured {result['bot']}, not {tree}")
+    figures = {k: [Figure(**f) for f in v] for k, v in result["figures"].items()}
+    return figures, result["peak"]
 
 
 def set_delay(base: str, seconds: float) -> None:
     httpx.post(base.removesuffix("/v3") + f"/_bench/delay?s={seconds}").raise_for_status()
 
 
+def print_table(latency: float, results: dict[str, dict[str, list[Figure]]], repeats: int):
+    names = list(results)
+    print(
+        f"\nCometChat round trip {latency:.0f} ms (before: COMETCHAT_MAX_PARALLEL=1, after: 8; "
+        f"ms median of {repeats}, export once)"
+    )
+    head = " | ".join(f"{n} ms | round trips | requests" for n in names)
+    print(f"| {'what the moderator does':42} | {head} | before / after |")
+    print(f"|{'-' * 44}|" + "---:|" * (3 * len(names) + 1))
+    for key, label in ROWS:
+        cells, medians = [], {}
+        for name in names:
+            figs = results[name][key]
+            medians[name] = ms = statistics.median(f.ms for f in figs)
+            cells += [f"{ms:,.0f}", f"{ms / latency:.1f}", f"{figs[0].requests}"]
+        ratio = medians["before"] / medians["after"]
+        print(f"| {label:42} | " + " | ".join(cells) + f" | {ratio:.1f}× |")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--latency", type=float, nargs="+", default=[50.0, 150.0], help="ms")
     parser.add_argument("--repeats", type=int, default=5, help="of each interactive figure")
+    parser.add_argument(
+        "--baseline", metavar="REV", help="also measure this git revision's bot (its defaults)"
+    )
     args = parser.parse_args()
 
     fake, port = start_fake("cometchat")
     base = f"http://127.0.0.1:{port}/v3"
-    rows = [
-        ("cold", "first /banned <guid> on a fresh process"),
-        ("next", "Next / Previous"),
-        ("search", f"search, {BIG_GROUPS[SEARCH_GROUP]:,} banned, no match"),
-        ("export", f"Export CSV of {BIG_GROUPS[EXPORT_GROUP]:,} banned users"),
-    ]
     try:
-        set_delay(base, 0)
-        measure(base, 8, 1)  # warm up the fake's answer cache and this process
-        for latency in args.latency:
-            set_delay(base, latency / 1000)
-            results = {
-                name: measure(base, parallel, args.repeats) for name, parallel in STRATEGIES.items()
-            }
-            print(
-                f"\nCometChat round trip {latency:.0f} ms "
-                f"(before: COMETCHAT_MAX_PARALLEL=1, after: 8; ms median of {args.repeats}, "
-                "export once)"
-            )
-            print(
-                f"| {'what the moderator does':42} | before ms | round trips | requests "
-                "| after ms | round trips | requests | speed-up |"
-            )
-            print(f"|{'-' * 44}|---:|---:|---:|---:|---:|---:|---:|")
-            for key, label in rows:
-                cells = []
-                medians = {}
-                for name in STRATEGIES:
-                    figs = results[name][key]
-                    ms = statistics.median(f.ms for f in figs)
-                    medians[name] = ms
-                    cells += [f"{ms:,.0f}", f"{ms / latency:.1f}", f"{figs[0].requests}"]
-                ratio = medians["before"] / medians["after"]
-                print(f"| {label:42} | " + " | ".join(cells) + f" | {ratio:.1f}× |")
-        set_delay(base, args.latency[0] / 1000)
-        peaks = {name: peak_memory(base, parallel) for name, parallel in STRATEGIES.items()}
+        with tempfile.TemporaryDirectory() as tmp:
+            tree = export_baseline(args.baseline, Path(tmp)) if args.baseline else None
+            set_delay(base, 0)
+            measure(base, 8, 1)  # warm up the fake's answer cache and this process
+            peaks: dict[str, float] = {}
+            for latency in args.latency:
+                set_delay(base, latency / 1000)
+                results: dict[str, dict[str, list[Figure]]] = {}
+                if tree is not None:
+                    results[args.baseline], peaks[args.baseline] = measure_tree(
+                        tree, base, args.repeats
+                    )
+                for name, parallel in STRATEGIES.items():
+                    results[name] = measure(base, parallel, args.repeats)
+                print_table(latency, results, args.repeats)
+            set_delay(base, args.latency[0] / 1000)
+            for name, parallel in STRATEGIES.items():
+                peaks[name] = peak_memory(base, parallel)
         print(
             f"\nPeak Python memory during one {BIG_GROUPS[EXPORT_GROUP]:,}-user export "
-            f"(tracemalloc, above the baseline): before {peaks['before']:.1f} MiB, "
-            f"after {peaks['after']:.1f} MiB"
+            "(tracemalloc, above the baseline): "
+            + ", ".join(f"{name} {mib:.1f} MiB" for name, mib in peaks.items())
         )
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"Peak resident set of this process over the whole run: {rss:.0f} MiB")
