@@ -31,6 +31,7 @@ import io
 import re
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -172,7 +173,8 @@ def iso_utc(value: int | None) -> str:
     epoch = plausible_epoch(value)
     if epoch is None:
         return ""
-    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # time.gmtime, not datetime: a third of the cost, and four of these make each CSV row.
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
 def cell(value: Any) -> str:
