@@ -97,3 +97,13 @@ class ExportTimedOut(BotError):
 class StartupError(Exception):
     """The bot cannot start. `str(error)` is one line for the operator, naming what to fix
     (never a secret's value). Not a BotError: no Slack user ever sees it."""
+
+
+class BadDuration(BotError):
+    """A ban duration that does not parse (`2x`) or lies outside what the bot accepts (`0m`,
+    `400d`). `text` is what was typed."""
+
+    def __init__(self, text: str, *, out_of_range: bool = False):
+        super().__init__(text)
+        self.text = text
+        self.out_of_range = out_of_range

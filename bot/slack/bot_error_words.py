@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bot.domain.duration import ACCEPTED_FORMS
 from bot.domain.errors import (
     BadCursor,
+    BadDuration,
     BotError,
     ExportFailed,
     ExportRunning,
@@ -51,6 +53,16 @@ def _invalid_uid(error: InvalidUid) -> Message:
     return Message(
         text=f":x: {shown} is not a valid CometChat user id{limit}: use letters, digits, "
         "`_`, `-`, `.`, `@`, `:` or `+`, without spaces. Nothing was changed."
+    )
+
+
+def _bad_duration(error: BadDuration) -> Message:
+    shown = code(truncate(error.text, 40))
+    forms = ", ".join(code(form) for form in ACCEPTED_FORMS)
+    problem = "is too short or too long a ban" if error.out_of_range else "is not a duration"
+    return Message(
+        text=f":x: {shown} {problem}. Use a number and a unit (m, h, d or w), from 1 minute "
+        f"to 365 days, or `permanent`: {forms}. Nobody was banned."
     )
 
 
@@ -123,6 +135,7 @@ BOT_ERRORS: dict[type[BaseException], Wording[Any]] = {
     InvalidGuid: Wording(_invalid_guid, logging.INFO),
     InvalidUid: Wording(_invalid_uid, logging.INFO),
     QueryTooLong: Wording(_query_too_long, logging.INFO),
+    BadDuration: Wording(_bad_duration, logging.INFO),
     ExportFailed: Wording(_export_failed, logging.WARNING, hint=_export_failed_hint),
     BadCursor: Wording(
         text(
