@@ -10,7 +10,7 @@ from bot.domain.member_events import Trigger
 from bot.logs import kv
 from bot.services import Services
 from bot.webhooks.auth import BasicAuth
-from bot.webhooks.dedupe import SeenEvents
+from bot.webhooks.dedupe import StoredSeenEvents
 from bot.webhooks.endpoint import WEBHOOK_PATH, WebhookEndpoint
 from bot.webhooks.feed import Feed, parse_trigger_filter
 
@@ -66,7 +66,7 @@ def create_webhook_endpoint(
         # (a bulk ban) with slack_sdk's retry handler.
         client=web_api,
         submit=services.responder.submit,
-        seen=SeenEvents(),
+        seen=StoredSeenEvents(services.store),
         groups=settings.feed_groups,
         triggers=triggers,
         page_size=settings.page_size,

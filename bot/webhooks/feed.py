@@ -20,7 +20,7 @@ from bot.domain.member_events import TRIGGER_NAMES, MemberEvent, Trigger
 from bot.logs import kv
 from bot.slack.feed_blocks import render_feed_event
 from bot.slack.text import plausible_epoch
-from bot.webhooks.dedupe import SeenEvents
+from bot.webhooks.dedupe import SeenEvents, Sightings
 
 log = logging.getLogger("bot.feed")
 
@@ -80,7 +80,7 @@ class Feed:
         channel_id: str,
         client: WebClient,
         submit: Callable[[Callable[[], Any]], Future],
-        seen: SeenEvents | None = None,
+        seen: Sightings | None = None,
         groups: frozenset[str] = frozenset(),
         triggers: frozenset[Trigger] = frozenset(Trigger),
         page_size: int = 10,
@@ -89,7 +89,8 @@ class Feed:
         self._channel = channel_id
         self._client = client
         self._submit = submit
-        self._seen = seen or SeenEvents()
+        # Not `seen or …`: an empty store has len() 0, which is falsy.
+        self._seen: Sightings = seen if seen is not None else SeenEvents()
         self._groups = groups  # empty = every group
         self._triggers = triggers
         self._page_size = page_size
