@@ -17,7 +17,7 @@ from bot.store.tables import metadata
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def alembic_config(engine: Engine | None = None) -> Config:
+def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
@@ -25,7 +25,7 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database up to `revision`, in one transaction."""
-    config = alembic_config(engine)
+    config = alembic_config()
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
