@@ -107,3 +107,16 @@ class BadDuration(BotError):
         super().__init__(text)
         self.text = text
         self.out_of_range = out_of_range
+
+
+class ReasonTooLong(BotError):
+    """A ban reason longer than the bot keeps."""
+
+    def __init__(self, length: int, limit: int):
+        super().__init__(f"{length} characters (at most {limit})")
+        self.length = length
+        self.limit = limit
+
+
+class HistoryUnavailable(BotError):
+    """The bot's database could not be reached (or refused a query)."""

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from bot.domain.errors import ReasonTooLong
+
 MAX_REASON_LENGTH = 500
 HISTORY_PAGE_SIZE = 20
 
@@ -26,10 +28,6 @@ class EventSource(StrEnum):
     COMMAND = "command"
     WEBHOOK = "webhook"
     EXPIRY = "expiry"
-
-
-class ReasonTooLong(ValueError):
-    """A reason over MAX_REASON_LENGTH reached the store: the form or parser should have refused."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +51,7 @@ class ModerationEvent:
 
     def __post_init__(self) -> None:
         if len(self.reason) > MAX_REASON_LENGTH:
-            raise ReasonTooLong(f"{len(self.reason)} characters (at most {MAX_REASON_LENGTH})")
+            raise ReasonTooLong(len(self.reason), MAX_REASON_LENGTH)
         if self.at.tzinfo is None or (self.ends_at is not None and self.ends_at.tzinfo is None):
             raise ValueError("moderation times must be timezone-aware")
 

@@ -15,17 +15,19 @@ from bot.domain.errors import (
     ExportsBusy,
     ExportTimedOut,
     ForeignWorkspace,
+    HistoryUnavailable,
     InvalidGuid,
     InvalidUid,
     JobQueueFull,
     NotAllowed,
     QueryTooLong,
+    ReasonTooLong,
 )
 from bot.domain.ids import MAX_GUID_LENGTH
 from bot.slack.message import Message
 from bot.slack.text import code, escape, truncate
 from bot.slack.usage import usage
-from bot.slack.wording import Wording, text
+from bot.slack.wording import Outcome, Wording, text
 
 
 def invalid_guid_reason(shown: str, *, too_long: bool) -> str:
@@ -64,6 +66,24 @@ def _bad_duration(error: BadDuration) -> Message:
         text=f":x: {shown} {problem}. Use a number and a unit (m, h, d or w), from 1 minute "
         f"to 365 days, or `permanent`: {forms}. Nobody was banned."
     )
+
+
+def _reason_too_long(error: ReasonTooLong) -> Message:
+    return Message(
+        text=f":x: That reason is {error.length} characters long; at most {error.limit} are kept. "
+        "Shorten it and try again. Nobody was banned."
+    )
+
+
+def _history_unavailable(_error: HistoryUnavailable) -> Message:
+    return Message(
+        text=":warning: A temporary ban needs the bot's database (to end the ban on time), and "
+        "it cannot be reached right now. Nobody was banned. A permanent ban still works."
+    )
+
+
+def _history_unavailable_hint(_error: HistoryUnavailable) -> str:
+    return "the database (DATABASE_URL) cannot be reached; `python -m bot check` tells more"
 
 
 def _query_too_long(error: QueryTooLong) -> Message:
@@ -136,6 +156,13 @@ BOT_ERRORS: dict[type[BaseException], Wording[Any]] = {
     InvalidUid: Wording(_invalid_uid, logging.INFO),
     QueryTooLong: Wording(_query_too_long, logging.INFO),
     BadDuration: Wording(_bad_duration, logging.INFO),
+    ReasonTooLong: Wording(_reason_too_long, logging.INFO),
+    HistoryUnavailable: Wording(
+        _history_unavailable,
+        logging.WARNING,
+        hint=_history_unavailable_hint,
+        outcome=Outcome("no_database", "the bot's database was unavailable, so nothing was done"),
+    ),
     ExportFailed: Wording(_export_failed, logging.WARNING, hint=_export_failed_hint),
     BadCursor: Wording(
         text(

@@ -8,14 +8,17 @@ without re-rendering a list.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from pydantic import ValidationError
 
 from bot.cometchat.models import BannedUser, Group
 from bot.domain.audit import AuditEntry
 from bot.domain.button_values import BanConfirmRef, BanRef, PageCursor, UnbanRef
+from bot.domain.duration import describe_duration
 from bot.domain.errors import InvalidGuid, InvalidUid
 from bot.domain.ids import MAX_GUID_LENGTH
+from bot.domain.moderation import MAX_REASON_LENGTH
 from bot.slack import kit
 from bot.slack.banned_page import UserExtras
 from bot.slack.kit import Json
@@ -98,10 +101,32 @@ def with_notice(notice: Message, page: Message) -> Message:
     return Message(text=truncate(notice.text, 3000), blocks=(block, *page.blocks))
 
 
-def done_notice(action: str, guid: str, uid: str) -> Message:
-    if action == "ban":
-        return Message(text=f":no_entry_sign: Banned {code(uid)} from {code(guid)}.")
-    return Message(text=f":white_check_mark: Unbanned {code(uid)} from {code(guid)}.")
+def done_notice(
+    action: str,
+    guid: str,
+    uid: str,
+    *,
+    duration: timedelta | None = None,
+    reason: str = "",
+    recorded: bool = True,
+) -> Message:
+    """What was done, with what the moderator gave (how long, why) and, if the bot's history
+    could not keep it, what that means."""
+    if action != "ban":
+        text = f":white_check_mark: Unbanned {code(uid)} from {code(guid)}."
+    else:
+        text = f":no_entry_sign: Banned {code(uid)} from {code(guid)}"
+        text += f" for {describe_duration(duration)}." if duration else " (permanent)."
+    if reason:
+        text += f" Reason: {escape(truncate(reason, MAX_REASON_LENGTH))}"
+    if not recorded and duration:
+        text += (
+            "\n:warning: The bot could not record when this ban ends (its database is "
+            "unavailable), so it will *not* end by itself: unban by hand when it should."
+        )
+    elif not recorded:
+        text += "\n:warning: Its history could not be recorded (the bot's database is unavailable)."
+    return Message(text=text)
 
 
 def replace_action_row(

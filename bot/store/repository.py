@@ -44,6 +44,11 @@ class ModerationStore:
         self.engine = engine
         self._clock = clock
 
+    def ping(self) -> None:
+        """Raises if the database cannot be reached: asked before a ban that must end by itself."""
+        with self.engine.connect() as conn:
+            conn.execute(select(1))
+
     # -- events --------------------------------------------------------------------------------
 
     def record(self, event: ModerationEvent) -> ModerationEvent:

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
+from bot.domain.errors import ReasonTooLong
 from bot.domain.moderation import (
     EventSource,
     ModerationAction,
     ModerationEvent,
-    ReasonTooLong,
 )
 from bot.store import ModerationStore
 from tests.support.clock import UtcClock

@@ -27,6 +27,7 @@ WARNINGS = {
     domain.ExportFailed,
     domain.JobQueueFull,
     domain.ExportTimedOut,
+    domain.HistoryUnavailable,
     cc.CometChatError,
     cc.Rejected,
     cc.AuthRejected,
@@ -36,6 +37,7 @@ WARNINGS = {
     cc.UnexpectedResponse,
 }
 WITH_HINTS = {
+    domain.HistoryUnavailable,
     domain.ExportFailed,
     domain.JobQueueFull,
     domain.ExportTimedOut,
@@ -97,6 +99,7 @@ OUTCOMES = {
     cc.GroupNotFound: "group_not_found",
     cc.Unavailable: "uncertain",
     cc.UnexpectedResponse: "uncertain",
+    domain.HistoryUnavailable: "no_database",
 }
 
 
