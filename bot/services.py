@@ -99,7 +99,7 @@ def build_services(
     return Services(
         settings=settings,
         cometchat=cometchat,
-        lists=BannedLists(cometchat),
+        lists=BannedLists(cometchat, store),
         responder=responder,
         permissions=Permissions(settings),
         workspace=workspace,

@@ -7,7 +7,6 @@ without re-rendering a list.
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from pydantic import ValidationError
@@ -24,7 +23,7 @@ from bot.slack.banned_page import UserExtras
 from bot.slack.kit import Json
 from bot.slack.message import Message
 from bot.slack.messages import OUTCOME_WORDS
-from bot.slack.text import code, date_token, escape, truncate
+from bot.slack.text import code, date_token, escape, mention, truncate
 
 ACTION_UNBAN = "banned_unban"  # also used by the live feed's buttons
 ACTION_BAN_OPEN = "banned_ban_open"  # "Ban a user" under the list: opens the ban modal
@@ -73,7 +72,7 @@ def unban_button(
 
 
 def unban_extras(cursor: PageCursor, group: Group) -> UserExtras:
-    """Blocks under each user row: the user's Unban button."""
+    """Beside each user's History button: their Unban button."""
 
     def extras(user: BannedUser) -> list[Json]:
         button = unban_button(
@@ -83,7 +82,7 @@ def unban_extras(cursor: PageCursor, group: Group) -> UserExtras:
             group_name=group.display_name,
             cursor=cursor,
         )
-        return [kit.actions(None, [button])] if button else []
+        return [button] if button else []
 
     return extras
 
@@ -201,13 +200,6 @@ def ban_confirm_modal(ref: BanConfirmRef) -> Json:
 
 
 # -- the audit channel -------------------------------------------------------------------------
-
-_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
-
-
-def mention(user_id: str) -> str:
-    """A Slack user mention, only for something shaped like a user id (never `<!channel>`)."""
-    return f"<@{user_id}>" if _SLACK_USER_ID.fullmatch(user_id) else code(user_id)
 
 
 def render_audit(entry: AuditEntry) -> Message:
