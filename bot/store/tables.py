@@ -35,6 +35,7 @@ metadata = MetaData(
 
 ID_LENGTH = MAX_GUID_LENGTH  # CometChat uids and guids share a shape and a limit
 NAME_LENGTH = 200
+SCOPE_LENGTH = 40
 # 64-bit on PostgreSQL; SQLite only autoincrements an INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -72,7 +73,7 @@ moderation_events = Table(
     Column("actor", String(ID_LENGTH), nullable=False, default=""),
     Column("source", String(20), nullable=False),
     Column("reason", String(MAX_REASON_LENGTH), nullable=False, default=""),
-    Column("scope", String(40), nullable=False, default=""),
+    Column("scope", String(SCOPE_LENGTH), nullable=False, default=""),
     Column("at", UtcDateTime(), nullable=False),
     Column("ends_at", UtcDateTime(), nullable=True),
     # A user's history and their latest ban: newest first within (group, user).
