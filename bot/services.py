@@ -23,7 +23,7 @@ from bot.slack.workspace import Workspace, learn_workspace
 from bot.store import ModerationStore, build_engine, database_url, is_sqlite
 from bot.store.migrate import upgrade
 from bot.usecases.banned_list import BannedLists
-from bot.usecases.expiry import ExpiryLoop, ExpiryScheduler
+from bot.usecases.expiry import ExpiryAnnouncer, ExpiryLoop, ExpiryScheduler
 from bot.usecases.export import MAX_EXPORTS_AT_ONCE, ExportSlots
 
 
@@ -111,7 +111,12 @@ def build_services(
             settings.audit_channel_id, client=slack_api, submit=responder.submit
         ),
         store=store,
-        expiries=ExpiryLoop(ExpiryScheduler(store, cometchat)),
+        expiries=ExpiryLoop(
+            ExpiryScheduler(store, cometchat),
+            report=ExpiryAnnouncer(
+                slack_api, [settings.audit_channel_id, settings.feed_channel_id]
+            ),
+        ),
     )
 
 

@@ -7,7 +7,7 @@ without re-rendering a list.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pydantic import ValidationError
 
@@ -17,7 +17,7 @@ from bot.domain.button_values import BanConfirmRef, BanRef, PageCursor, UnbanRef
 from bot.domain.duration import describe_duration
 from bot.domain.errors import InvalidGuid, InvalidUid
 from bot.domain.ids import MAX_GUID_LENGTH
-from bot.domain.moderation import MAX_REASON_LENGTH
+from bot.domain.moderation import MAX_REASON_LENGTH, ModerationEvent
 from bot.slack import kit
 from bot.slack.banned_page import UserExtras
 from bot.slack.kit import Json
@@ -217,3 +217,26 @@ def render_audit(entry: AuditEntry) -> Message:
         text=f":grey_question: {who} tried to {entry.action} {code(entry.uid)} "
         f"in group {code(entry.guid)} · {when} · not done: {why}"
     )
+
+
+def render_expiry(
+    guid: str, uid: str, ban: ModerationEvent | None, *, ended_at: datetime, already: bool
+) -> Message:
+    """A temporary ban that ended by itself, for the audit channel and the feed: "unbanned
+    automatically after 24 h; banned by @alice: spamming links". `already`: CometChat said the
+    user was no longer banned when the ban was due to end (someone lifted it by other means)."""
+    when = date_token(int(ended_at.timestamp()))
+    if already:
+        text = (
+            f":hourglass: The ban of {code(uid)} in group {code(guid)} was due to end, and "
+            "CometChat says it had already been lifted"
+        )
+    else:
+        text = f":hourglass: {code(uid)} was unbanned automatically from group {code(guid)}"
+    if ban is not None and ban.ends_at is not None:
+        text += f" after {describe_duration(ban.ends_at - ban.at)}"
+        by = mention(ban.actor) if ban.actor else "someone"
+        text += f"; banned by {by}"
+        if ban.reason:
+            text += f": {escape(truncate(' '.join(ban.reason.split()), MAX_REASON_LENGTH))}"
+    return Message(text=f"{text} · {when}")

@@ -20,9 +20,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
 from bot.cometchat import errors as cc
 from bot.domain.moderation import ModerationEvent, PendingExpiry
 from bot.logs import kv
+from bot.slack.moderation_blocks import render_expiry
 from bot.store import ModerationStore, utc_now
 
 log = logging.getLogger("bot.expiry")
@@ -184,3 +188,37 @@ class ExpiryLoop:
         while not self._stop.is_set():
             self.run_once()
             self._stop.wait(self._interval)
+
+
+class ExpiryAnnouncer:
+    """Says in Slack that a temporary ban ended: in the audit channel and the moderation feed,
+    whichever are set. Runs on the loop's thread; a Slack failure is logged, never raised."""
+
+    def __init__(self, client: WebClient, channels: Sequence[str]):
+        self._client = client
+        self._channels = [c.strip() for c in dict.fromkeys(channels) if c.strip()]
+
+    def __call__(self, outcomes: Sequence[ExpiryOutcome]) -> None:
+        for outcome in outcomes:
+            if not outcome.done:
+                continue  # retried later; the log already says so
+            expiry = outcome.expiry
+            message = render_expiry(
+                expiry.guid,
+                expiry.uid,
+                outcome.ban,
+                ended_at=outcome.event.at if outcome.event else expiry.ends_at,
+                already=outcome.status is ExpiryStatus.NOT_BANNED,
+            )
+            for channel in self._channels:
+                try:
+                    self._client.chat_postMessage(channel=channel, **message.to_dict())
+                except Exception as exc:
+                    error = exc.response.get("error") if isinstance(exc, SlackApiError) else None
+                    log.warning(
+                        kv(
+                            event="expiry_post_failed",
+                            channel=channel,
+                            error=error or type(exc).__name__,
+                        )
+                    )

@@ -92,3 +92,31 @@ def test_socket_mode_runs_the_loop_while_connected(services, cometchat):
     assert seen_running == [True]
     assert not services.expiries.running
     assert [o.expiry.uid for o in outcomes] == [uid]
+
+
+def test_an_automatic_unban_is_said_in_the_audit_channel_and_the_feed(cometchat):
+    from tests.support.harness import harness
+
+    uid = cometchat.banned[GUID][0]["uid"]
+    with harness(cometchat, audit_channel_id="C0AUDIT", feed_channel_id="C0FEED") as h:
+        started = datetime.now(UTC) - timedelta(hours=25)
+        h.services.store.record(
+            ModerationEvent(
+                guid=GUID,
+                uid=uid,
+                action=ModerationAction.BAN,
+                source=EventSource.COMMAND,
+                actor="U0ALICE",
+                reason="spamming <!channel> links",
+                at=started,
+                ends_at=started + timedelta(hours=24),
+            )
+        )
+        (outcome,) = h.services.expiries.run_once()  # the loop's round, run here
+        posts = h.slack.wait_for(2, path_prefix="/api/chat.postMessage")
+    assert outcome.status is ExpiryStatus.UNBANNED
+    assert {p.body["channel"] for p in posts} == {"C0AUDIT", "C0FEED"}
+    text = posts[0].body["text"]
+    assert f"`{uid}` was unbanned automatically from group `{GUID}` after 24 h" in text
+    assert "banned by <@U0ALICE>: spamming &lt;!channel&gt; links" in text
+    assert uid not in {u["uid"] for u in cometchat.banned[GUID]}
