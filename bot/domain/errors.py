@@ -120,3 +120,7 @@ class ReasonTooLong(BotError):
 
 class HistoryUnavailable(BotError):
     """The bot's database could not be reached (or refused a query)."""
+
+
+class HistoryUnreadable(BotError):
+    """A user's moderation history could not be read: the bot's database failed the query."""

@@ -16,6 +16,7 @@ from bot.domain.errors import (
     ExportTimedOut,
     ForeignWorkspace,
     HistoryUnavailable,
+    HistoryUnreadable,
     InvalidGuid,
     InvalidUid,
     JobQueueFull,
@@ -84,6 +85,13 @@ def _history_unavailable(_error: HistoryUnavailable) -> Message:
 
 def _history_unavailable_hint(_error: HistoryUnavailable) -> str:
     return "the database (DATABASE_URL) cannot be reached; `python -m bot check` tells more"
+
+
+def _history_unreadable_hint(_error: HistoryUnreadable) -> str:
+    return (
+        "the moderation history could not be read from the database (DATABASE_URL); "
+        "`python -m bot check` tells more"
+    )
 
 
 def _query_too_long(error: QueryTooLong) -> Message:
@@ -162,6 +170,15 @@ BOT_ERRORS: dict[type[BaseException], Wording[Any]] = {
         logging.WARNING,
         hint=_history_unavailable_hint,
         outcome=Outcome("no_database", "the bot's database was unavailable, so nothing was done"),
+    ),
+    HistoryUnreadable: Wording(
+        text(
+            ":warning: The moderation history cannot be read right now (the bot's database "
+            "is unavailable). The banned list still works: `/banned &lt;group-guid&gt;`. "
+            "Please try again later."
+        ),
+        logging.WARNING,
+        hint=_history_unreadable_hint,
     ),
     ExportFailed: Wording(_export_failed, logging.WARNING, hint=_export_failed_hint),
     BadCursor: Wording(

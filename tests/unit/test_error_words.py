@@ -28,6 +28,7 @@ WARNINGS = {
     domain.JobQueueFull,
     domain.ExportTimedOut,
     domain.HistoryUnavailable,
+    domain.HistoryUnreadable,
     cc.CometChatError,
     cc.Rejected,
     cc.AuthRejected,
@@ -38,6 +39,7 @@ WARNINGS = {
 }
 WITH_HINTS = {
     domain.HistoryUnavailable,
+    domain.HistoryUnreadable,
     domain.ExportFailed,
     domain.JobQueueFull,
     domain.ExportTimedOut,
