@@ -26,17 +26,22 @@ log = logging.getLogger("bot.requests")
 
 def show_history(history: ModerationStore, ref: HistoryRef, *, event: str) -> Outcome:
     """One page of `ref.uid`'s history in `ref.guid`, newest first, older than `ref.before` if
-    set; on a database failure, the explanation instead. Logs one line either way."""
+    set; on a failure, the explanation instead. Never raises; logs one line either way."""
     started = time.perf_counter()
     where = {"event": event, "guid": ref.guid, "uid": ref.uid, "before": ref.before}
     try:
         page = history.history(ref.guid, ref.uid, before=ref.before, limit=HISTORY_PAGE_SIZE)
+        message = render_history(ref, page)
     except SQLAlchemyError as exc:
         error = HistoryUnreadable()
         elapsed = (time.perf_counter() - started) * 1000
         # The driver's class only: its message can quote the connection's address and SQL.
-        message = report_failure(error, **where, cause=type(exc).__name__, ms=elapsed)
-        return Outcome(message, ok=False, error=error)
+        worded = report_failure(error, **where, cause=type(exc).__name__, ms=elapsed)
+        return Outcome(worded, ok=False, error=error)
+    except Exception as exc:
+        # A bug, not the database: logged with its trace, and still words for the person (a
+        # late answer goes out from a job whose failure would otherwise be silent).
+        return Outcome(report_failure(exc, **where), ok=False, error=exc)
     log.info(
         kv(
             **where,
@@ -46,4 +51,4 @@ def show_history(history: ModerationStore, ref: HistoryRef, *, event: str) -> Ou
             ms=(time.perf_counter() - started) * 1000,
         )
     )
-    return Outcome(render_history(ref, page), ok=True)
+    return Outcome(message, ok=True)

@@ -133,6 +133,18 @@ def test_a_list_row_s_history_button_answers_beside_the_list(h):
     assert "Reason: flooding" in line
 
 
+def test_the_history_button_the_list_renders_opens_that_user_s_history(h):
+    record(h, 0, uid="user-003", reason="user three's ban")
+    record(h, 0, uid="user-004", reason="user four's ban")
+    (page,) = h.command(GUID, user_id=VIEWER).messages
+    (row,) = [b for b in buttons(page, ACTION_HISTORY) if '"user-003"' in b["value"]]
+
+    (message,) = h.click(ACTION_HISTORY, row["value"], user_id=VIEWER).messages
+
+    (line,) = event_lines(message)
+    assert "Reason: user three's ban" in line
+
+
 def test_a_viewer_who_is_not_a_moderator_may_read_it(h):
     record(h, 0, reason="flooding")
     message = answer(h.command(f"{GUID} history {UID}", user_id=VIEWER))
