@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench check
+.PHONY: run migrate test lint format bench check
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -11,8 +11,12 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-run: $(VENV)/.installed
+run: migrate
 	$(BIN)/python -m bot serve
+
+# DATABASE_URL's schema up to date (unset: an SQLite file in var/); Heroku's release phase does it.
+migrate: $(VENV)/.installed
+	$(BIN)/python -m bot migrate
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest

@@ -21,7 +21,10 @@ from bot.settings import Settings
 from bot.slack.audit_channel import AuditTrail, build_audit_trail
 from bot.slack.delivery import Responder
 from bot.slack.workspace import Workspace, learn_workspace
+from bot.store import ModerationStore, build_engine, database_url, is_sqlite
+from bot.store.migrate import upgrade
 from bot.usecases.banned_list import BannedLists
+from bot.usecases.expiry import ExpiryAnnouncer, ExpiryLoop, ExpiryScheduler
 from bot.usecases.export import MAX_EXPORTS_AT_ONCE, ExportSlots
 
 
@@ -44,9 +47,15 @@ class Services:
     exports: ExportSlots
     # Monotonic seconds, for time budgets (the export's); virtual in tests.
     clock: Callable[[], float]
+    # Moderation history, pending expiries, webhook deliveries seen (DATABASE_URL).
+    store: ModerationStore
+    # Ends temporary bans; the entry points start it (bot.web.server, bot.cli.serve).
+    expiries: ExpiryLoop
 
     def close(self) -> None:
+        self.expiries.stop()
         self.cometchat.close()
+        self.store.engine.dispose()
 
 
 def build_services(
@@ -94,6 +103,7 @@ def build_services(
             wall=cometchat_wall,
         ),
     )
+    store = build_store(settings)
     responder = Responder(
         slack_http,
         workers=settings.workers,
@@ -102,7 +112,7 @@ def build_services(
     return Services(
         settings=settings,
         cometchat=cometchat,
-        lists=BannedLists(cometchat),
+        lists=BannedLists(cometchat, store),
         responder=responder,
         permissions=Permissions(settings),
         workspace=workspace,
@@ -113,7 +123,25 @@ def build_services(
         audit=build_audit_trail(
             settings.audit_channel_id, client=slack_api, submit=responder.submit
         ),
+        store=store,
+        expiries=ExpiryLoop(
+            ExpiryScheduler(store, cometchat),
+            report=ExpiryAnnouncer(
+                slack_api, [settings.audit_channel_id, settings.feed_channel_id]
+            ),
+        ),
     )
+
+
+def build_store(settings: Settings) -> ModerationStore:
+    """The store on DATABASE_URL. An SQLite file (local use, one process) is migrated here, so
+    `python -m bot serve` needs nothing more; PostgreSQL is migrated by the release phase
+    (`python -m bot migrate`), once, not by every worker at once."""
+    raw = settings.database_url.get_secret_value()
+    engine = build_engine(raw)
+    if is_sqlite(database_url(raw)):
+        upgrade(engine)
+    return ModerationStore(engine)
 
 
 def new_web_client(*, token: str, base_url: str) -> WebClient:

@@ -35,8 +35,13 @@ IdList = Annotated[frozenset[str], NoDecode, BeforeValidator(_split_ids)]
 # Slack allows 50 blocks per message; a page spends up to two blocks per user plus a few of its own.
 MAX_PAGE_SIZE = 20
 
+DEFAULT_DATABASE_URL = "sqlite:///var/banned.sqlite3"
+DATABASE_SCHEMES = ("postgres://", "postgresql://", "postgresql+psycopg://", "sqlite:///")
 
-class Settings(BaseSettings):
+
+class DatabaseSettings(BaseSettings):
+    """The one setting `python -m bot migrate` needs (Heroku's release phase, `alembic`)."""
+
     model_config = SettingsConfigDict(
         env_file=".env",
         env_file_encoding="utf-8",
@@ -44,6 +49,32 @@ class Settings(BaseSettings):
         case_sensitive=False,
     )
 
+    # Moderation history, temporary bans, webhook de-duplication. Unset = an SQLite file.
+    database_url: SecretStr = Field(
+        SecretStr(""),
+        description="postgres://user:password@host/db (Heroku Postgres sets it) or "
+        "sqlite:///path; unset = sqlite:///var/banned.sqlite3. Holds a password: a secret.",
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: SecretStr) -> SecretStr:
+        url = value.get_secret_value().strip()
+        if url and not url.startswith(DATABASE_SCHEMES):
+            raise PydanticCustomError(
+                "database_scheme",
+                "must start with postgres://, postgresql:// or sqlite:/// "
+                "(unset = an SQLite file in var/)",
+            )
+        return SecretStr(url)
+
+    @property
+    def database_url_for_log(self) -> str:
+        """Which database, fit for a log line: scheme, host and name, never the password."""
+        return url_for_log(self.database_url.get_secret_value() or DEFAULT_DATABASE_URL)
+
+
+class Settings(DatabaseSettings):
     slack_bot_token: SecretStr = Field(description="Bot token (xoxb-…) from the Slack app.")
     slack_signing_secret: SecretStr = Field(description="Signing secret from the Slack app.")
     slack_api_url: str = Field(
@@ -206,6 +237,11 @@ def url_for_log(url: str) -> str:
     """`url` without user:password@, query or fragment: the parts that may carry a secret."""
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+
+
+def database_password(url: str) -> str:
+    """The password in a database URL (empty if none), for the log's list of secrets."""
+    return urlsplit(url).password or "" if url else ""
 
 
 class ConfigError(Exception):

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
+import uuid
 from collections.abc import Iterator
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -20,12 +22,19 @@ from tests.support.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, sign
 
 GUID = "cometchat-guid-1"
 
+# Each Settings built here gets an SQLite file of its own (migrated by build_services), so no test
+# sees another's webhook deliveries or history; the folder goes when the run ends.
+_DATABASES = tempfile.TemporaryDirectory(prefix="banned-tests-")
+
 # Hypothesis: enough examples to find edge cases, few enough to keep CI within minutes. Seeds
 # come from tests/support/seeds.py and are printed at the end of every run;
 # HYPOTHESIS_PROFILE=thorough digs.
 hypothesis_settings.register_profile("ci", max_examples=150, deadline=None, print_blob=True)
 hypothesis_settings.register_profile("thorough", max_examples=2000, deadline=None, print_blob=True)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+pytest_plugins = ["tests.support.databases"]
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
@@ -44,6 +53,7 @@ def make_settings(**overrides) -> Settings:
         "page_size": 10,
         "cometchat_retry_budget": 0.5,
         "workers": 8,
+        "database_url": f"sqlite:///{_DATABASES.name}/{uuid.uuid4().hex}.sqlite3",
     }
     values.update(overrides)
     return load_settings(**values)

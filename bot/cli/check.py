@@ -22,6 +22,7 @@ from bot.cometchat import CometChatClient, RetryPolicy
 from bot.cometchat import errors as cc
 from bot.settings import ConfigError, Settings, app_token, load_settings, url_for_log
 from bot.slack.messages import operator_hint
+from bot.web.startup import EPHEMERAL_DATABASE_HINT, ephemeral_database
 
 CHECK_TIMEOUT = 5.0  # seconds per request: a check should answer quickly, even when a host is down
 
@@ -82,6 +83,7 @@ def run_check(
                 fix="SLACK_APP_TOKEN: unset it on Heroku (Socket Mode is for local development)",
             )
         )
+    findings.extend(check_database(settings, environ))
     # No retry handlers: slack_sdk retries a refused connection after a back-off by default.
     client = slack or WebClient(
         base_url=settings.slack_api_base, timeout=int(CHECK_TIMEOUT), retry_handlers=[]
@@ -92,6 +94,59 @@ def run_check(
     if app_token(settings) and not bot.text.startswith("cannot reach"):
         findings.append(check_slack_app_token(settings, client))
     findings.append(check_cometchat(settings, transport=cometchat_transport))
+    return findings
+
+
+def check_database(settings: Settings, environ: Mapping[str, str] = os.environ) -> list[Finding]:
+    """Reachable, and migrated to the latest revision? Named by host and database, never by the
+    URL (it holds the password)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.store import build_engine, database_url, is_sqlite
+    from bot.store.migrate import current_revision, head_revision
+
+    where = settings.database_url_for_log
+    findings = []
+    if ephemeral_database(settings, environ):
+        findings.append(
+            Finding(
+                "Database",
+                Status.WARN,
+                f"SQLite on Heroku ({where}): {EPHEMERAL_DATABASE_HINT}",
+                fix="DATABASE_URL: add the heroku-postgresql add-on, which sets it",
+            )
+        )
+    engine = build_engine(settings.database_url.get_secret_value())
+    try:
+        current, head = current_revision(engine), head_revision()
+    except SQLAlchemyError as exc:
+        return [
+            *findings,
+            Finding(
+                "Database",
+                Status.FAIL,
+                f"cannot use {where}: {type(exc).__name__}",
+                fix="DATABASE_URL: check the host, database name and credentials",
+            ),
+        ]
+    finally:
+        engine.dispose()
+    if current != head and is_sqlite(database_url(settings.database_url.get_secret_value())):
+        # An SQLite file is migrated by the bot itself as it starts (bot.services).
+        findings.append(
+            Finding("Database", Status.OK, f"{where}: created or migrated when the bot starts")
+        )
+    elif current != head:
+        findings.append(
+            Finding(
+                "Database",
+                Status.WARN,
+                f"{where} is at revision {current or 'none'}, the code expects {head}",
+                fix="DATABASE_URL: run `python -m bot migrate` (Heroku: the release phase does)",
+            )
+        )
+    else:
+        findings.append(Finding("Database", Status.OK, f"{where}: schema up to date ({head})"))
     return findings
 
 

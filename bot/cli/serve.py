@@ -24,6 +24,7 @@ from bot.app import create_app
 from bot.logs import kv
 from bot.services import Services, build_services
 from bot.settings import Settings, app_token
+from bot.web.startup import warn_ephemeral_database
 
 log = logging.getLogger("bot.socket_mode")
 
@@ -74,6 +75,7 @@ def run_socket_mode(
 ) -> int:
     """Connect, serve until SIGTERM/SIGINT (or `stop`), then drain like the HTTP server does."""
     started = time.monotonic()
+    warn_ephemeral_database(settings)
     services = services or build_services(settings)
     handler = handler_factory(create_app(services), settings)
     if stop is None:
@@ -101,15 +103,18 @@ def run_socket_mode(
             event="listening",
             mode="socket",
             cometchat=settings.cometchat_url_for_log,
+            database=settings.database_url_for_log,
             startup_ms=(time.monotonic() - started) * 1000,
         )
     )
+    services.expiries.start()
     # A timed wait keeps the main thread responsive to signals on every platform.
     while not stop.wait(1.0):
         pass
 
     deadline = time.monotonic() + SHUTDOWN_GRACE
     handler.close()  # no new envelopes; acknowledgements already sent stay sent
+    services.expiries.stop()
     drained = services.responder.drain(max(0.0, deadline - time.monotonic()))
     services.close()
     log.info(

@@ -8,16 +8,20 @@ one letter, to stay far below Slack's 2,000-character limit.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from bot.domain.duration import MAX_DURATION
 from bot.domain.errors import BadCursor, InvalidGuid, InvalidUid
 from bot.domain.ids import Guid, Uid
+from bot.domain.moderation import MAX_REASON_LENGTH
 from bot.settings import MAX_PAGE_SIZE
 
 MAX_PAGE = 100_000
 MAX_VALUE_LENGTH = 2000  # Slack's limit for a button value
+MAX_BAN_MINUTES = int(MAX_DURATION.total_seconds() // 60)
 
 
 class ButtonValue(BaseModel):
@@ -83,9 +87,24 @@ class BanRef(_InGroup):
     uid: Uid | None = Field(None, alias="u")
     response_url: str | None = Field(None, alias="r", max_length=1000)
     channel_id: str | None = Field(None, alias="ch", max_length=30)
+    # What the moderator gave with the ban: how long (None: permanent) and why.
+    minutes: int | None = Field(None, alias="t", ge=1, le=MAX_BAN_MINUTES)
+    reason: str | None = Field(None, alias="y", max_length=MAX_REASON_LENGTH)
+
+    @property
+    def duration(self) -> timedelta | None:
+        return None if self.minutes is None else timedelta(minutes=self.minutes)
 
 
 class BanConfirmRef(BanRef):
     """A ban whose user is known: the value of a button or form that bans when pressed."""
 
     uid: Uid = Field(alias="u")
+
+
+class HistoryRef(ButtonValue):
+    """A user's moderation history in a group; `before` pages to older events."""
+
+    guid: Guid = Field(alias="g")
+    uid: Uid = Field(alias="u")
+    before: int | None = Field(None, alias="b", ge=1)

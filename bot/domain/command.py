@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from bot.domain.errors import QueryTooLong
+from bot.domain.duration import looks_like_duration, parse_duration
+from bot.domain.errors import QueryTooLong, ReasonTooLong
 from bot.domain.ids import validate_guid, validate_uid
+from bot.domain.moderation import MAX_REASON_LENGTH
 from bot.domain.search import MAX_QUERY_LENGTH, normalise_query
 
 HELP_WORDS = {"help", "-h", "--help", "?", "usage"}
@@ -24,13 +27,24 @@ class ListBanned:
 
 @dataclass(frozen=True)
 class BanUser:
-    """`/banned <guid> ban <uid>`: asks for confirmation before anything changes."""
+    """`/banned <guid> ban <uid> [<duration>] [<reason…>]`: asks for confirmation before
+    anything changes. No duration means permanent."""
+
+    guid: str
+    uid: str
+    duration: timedelta | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ShowHistory:
+    """`/banned <guid> history <uid>`: what the bot knows of this user in this group."""
 
     guid: str
     uid: str
 
 
-Request = ShowHelp | ListBanned | BanUser
+Request = ShowHelp | ListBanned | BanUser | ShowHistory
 
 
 def parse_command(text: str | None) -> Request:
@@ -38,10 +52,27 @@ def parse_command(text: str | None) -> Request:
     if not words or words[0].lower() in HELP_WORDS:
         return ShowHelp()
     guid = validate_guid(words[0])
-    if len(words) == 3 and words[1].lower() == "ban":
-        return BanUser(guid=guid, uid=validate_uid(words[2]))
+    verb = words[1].lower() if len(words) > 1 else ""
+    if verb == "ban" and len(words) >= 3:
+        return _ban(guid, words[2:])
+    if verb == "history" and len(words) == 3:
+        return ShowHistory(guid=guid, uid=validate_uid(words[2]))
     query = normalise_query(" ".join(words[1:])) or None
     if query and len(query) > MAX_QUERY_LENGTH:
         # It travels in every button value; refuse rather than search for a cut-off text.
         raise QueryTooLong(query, MAX_QUERY_LENGTH)
     return ListBanned(guid=guid, query=query)
+
+
+def _ban(guid: str, words: list[str]) -> BanUser:
+    uid = validate_uid(words[0])
+    rest = words[1:]
+    duration = None
+    # A first word shaped like a duration is one (`400d` is a bad duration, not a reason).
+    if rest and looks_like_duration(rest[0]):
+        duration = parse_duration(rest[0])
+        rest = rest[1:]
+    reason = " ".join(rest)
+    if len(reason) > MAX_REASON_LENGTH:
+        raise ReasonTooLong(len(reason), MAX_REASON_LENGTH)
+    return BanUser(guid=guid, uid=uid, duration=duration, reason=reason)

@@ -97,3 +97,30 @@ class ExportTimedOut(BotError):
 class StartupError(Exception):
     """The bot cannot start. `str(error)` is one line for the operator, naming what to fix
     (never a secret's value). Not a BotError: no Slack user ever sees it."""
+
+
+class BadDuration(BotError):
+    """A ban duration that does not parse (`2x`) or lies outside what the bot accepts (`0m`,
+    `400d`). `text` is what was typed."""
+
+    def __init__(self, text: str, *, out_of_range: bool = False):
+        super().__init__(text)
+        self.text = text
+        self.out_of_range = out_of_range
+
+
+class ReasonTooLong(BotError):
+    """A ban reason longer than the bot keeps."""
+
+    def __init__(self, length: int, limit: int):
+        super().__init__(f"{length} characters (at most {limit})")
+        self.length = length
+        self.limit = limit
+
+
+class HistoryUnavailable(BotError):
+    """The bot's database could not be reached (or refused a query)."""
+
+
+class HistoryUnreadable(BotError):
+    """A user's moderation history could not be read: the bot's database failed the query."""

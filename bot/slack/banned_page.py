@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from bot.cometchat.models import BannedPage, BannedUser, Group
-from bot.domain.button_values import PageCursor
+from bot.domain.button_values import HistoryRef, PageCursor
+from bot.domain.errors import InvalidUid
+from bot.domain.moderation import ModerationEvent
 from bot.slack import kit
+from bot.slack.history_blocks import ACTION_HISTORY
 from bot.slack.kit import Json
 from bot.slack.message import Message
-from bot.slack.text import code, date_token, escape, plausible_epoch, truncate
+from bot.slack.text import code, date_token, escape, mention, plausible_epoch, truncate
 
 ACTION_PREVIOUS = "banned_page_previous"
 ACTION_NEXT = "banned_page_next"
@@ -17,7 +20,9 @@ NAV_BLOCK_ID = "banned_nav"
 
 NAME_LIMIT = 150
 
-# Extra blocks a caller may add under a user's row (e.g. moderation buttons).
+REASON_LIMIT = 200  # in the list; the history shows all of it
+
+# Buttons a caller puts before a user's History button (moderators' Unban).
 UserExtras = Callable[[BannedUser], list[Json]]
 
 
@@ -28,7 +33,10 @@ def render_banned_page(
     *,
     user_extras: UserExtras | None = None,
     footer: list[Json] | None = None,
+    known: Mapping[str, ModerationEvent] | None = None,
 ) -> Message:
+    """`known`: what the bot's history knows of a user's ban, by uid; users it has never seen
+    banned get nothing extra (not "unknown")."""
     title = group.display_name if group else page.guid
     blocks: list[Json] = [
         kit.header("banned_header", f"Banned from {title}"),
@@ -40,9 +48,11 @@ def render_banned_page(
         # (the cursor caps per_page at MAX_PAGE_SIZE).
         shown = page.users[: cursor.per_page]
         for index, user in enumerate(shown):
-            blocks.append(_user_section(user, index))
-            if user_extras:
-                blocks.extend(user_extras(user))
+            blocks.append(_user_section(user, index, (known or {}).get(user.uid)))
+            extras = user_extras(user) if user_extras else []
+            buttons = [*extras, *_history_button(cursor.guid, user)]
+            if buttons:
+                blocks.append(kit.actions(None, buttons))
         if len(shown) < len(page.users):
             hidden = len(page.users) - len(shown)
             note = f"{hidden} more on this page not shown: CometChat sent more than asked for."
@@ -95,7 +105,28 @@ def _empty_text(page: BannedPage, query: str | None = None) -> str:
     return f"No banned users on page {page.page} — the list may have changed since it was shown."
 
 
-def _user_section(user: BannedUser, index: int) -> Json:
+def _history_button(guid: str, user: BannedUser) -> list[Json]:
+    try:
+        value = HistoryRef(guid=guid, uid=user.uid).encode()
+    except (InvalidUid, ValueError):
+        return []  # a uid CometChat should never issue: no button rather than a broken one
+    # The name too: a screen reader reading out twenty "History" buttons says nothing.
+    return [kit.button(ACTION_HISTORY, f"History of {' '.join(user.display_name.split())}", value)]
+
+
+def known_ban_line(ban: ModerationEvent) -> str:
+    """ "Banned by @alice 3 days ago · spamming links · ends in 5 hours": relative times as
+    Slack date tokens, so each reader sees them in their own time zone."""
+    by = f" by {mention(ban.actor)}" if ban.actor else ""
+    parts = [f"Banned{by} {date_token(int(ban.at.timestamp()), '{ago}')}"]
+    if ban.reason:
+        parts.append(escape(truncate(" ".join(ban.reason.split()), REASON_LIMIT)))
+    if ban.ends_at is not None:
+        parts.append(f"ends {date_token(int(ban.ends_at.timestamp()), '{ago}')}")
+    return " · ".join(parts)
+
+
+def _user_section(user: BannedUser, index: int, ban: ModerationEvent | None = None) -> Json:
     name = truncate(escape(user.display_name), NAME_LIMIT)
     lines = [f"*{name}*  {code(truncate(user.uid, 200))}"]
     facts = []
@@ -119,6 +150,8 @@ def _user_section(user: BannedUser, index: int) -> Json:
             dates.append(f"{label} {date_token(epoch)}")
     if dates:
         lines.append(" · ".join(dates))
+    if ban is not None:
+        lines.append(known_ban_line(ban))
     accessory = None
     if user.avatar and kit.usable_image_url(user.avatar):
         accessory = kit.image(user.avatar, truncate(user.display_name, 100))

@@ -5,25 +5,30 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bot.domain.duration import ACCEPTED_FORMS
 from bot.domain.errors import (
     BadCursor,
+    BadDuration,
     BotError,
     ExportFailed,
     ExportRunning,
     ExportsBusy,
     ExportTimedOut,
     ForeignWorkspace,
+    HistoryUnavailable,
+    HistoryUnreadable,
     InvalidGuid,
     InvalidUid,
     JobQueueFull,
     NotAllowed,
     QueryTooLong,
+    ReasonTooLong,
 )
 from bot.domain.ids import MAX_GUID_LENGTH
 from bot.slack.message import Message
 from bot.slack.text import code, escape, truncate
 from bot.slack.usage import usage
-from bot.slack.wording import Wording, text
+from bot.slack.wording import Outcome, Wording, text
 
 
 def invalid_guid_reason(shown: str, *, too_long: bool) -> str:
@@ -51,6 +56,41 @@ def _invalid_uid(error: InvalidUid) -> Message:
     return Message(
         text=f":x: {shown} is not a valid CometChat user id{limit}: use letters, digits, "
         "`_`, `-`, `.`, `@`, `:` or `+`, without spaces. Nothing was changed."
+    )
+
+
+def _bad_duration(error: BadDuration) -> Message:
+    shown = code(truncate(error.text, 40))
+    forms = ", ".join(code(form) for form in ACCEPTED_FORMS)
+    problem = "is too short or too long a ban" if error.out_of_range else "is not a duration"
+    return Message(
+        text=f":x: {shown} {problem}. Use a number and a unit (m, h, d or w), from 1 minute "
+        f"to 365 days, or `permanent`: {forms}. Nobody was banned."
+    )
+
+
+def _reason_too_long(error: ReasonTooLong) -> Message:
+    return Message(
+        text=f":x: That reason is {error.length} characters long; at most {error.limit} are kept. "
+        "Shorten it and try again. Nobody was banned."
+    )
+
+
+def _history_unavailable(_error: HistoryUnavailable) -> Message:
+    return Message(
+        text=":warning: A temporary ban needs the bot's database (to end the ban on time), and "
+        "it cannot be reached right now. Nobody was banned. A permanent ban still works."
+    )
+
+
+def _history_unavailable_hint(_error: HistoryUnavailable) -> str:
+    return "the database (DATABASE_URL) cannot be reached; `python -m bot check` tells more"
+
+
+def _history_unreadable_hint(_error: HistoryUnreadable) -> str:
+    return (
+        "the moderation history could not be read from the database (DATABASE_URL); "
+        "`python -m bot check` tells more"
     )
 
 
@@ -123,6 +163,23 @@ BOT_ERRORS: dict[type[BaseException], Wording[Any]] = {
     InvalidGuid: Wording(_invalid_guid, logging.INFO),
     InvalidUid: Wording(_invalid_uid, logging.INFO),
     QueryTooLong: Wording(_query_too_long, logging.INFO),
+    BadDuration: Wording(_bad_duration, logging.INFO),
+    ReasonTooLong: Wording(_reason_too_long, logging.INFO),
+    HistoryUnavailable: Wording(
+        _history_unavailable,
+        logging.WARNING,
+        hint=_history_unavailable_hint,
+        outcome=Outcome("no_database", "the bot's database was unavailable, so nothing was done"),
+    ),
+    HistoryUnreadable: Wording(
+        text(
+            ":warning: The moderation history cannot be read right now (the bot's database "
+            "is unavailable). The banned list still works: `/banned &lt;group-guid&gt;`. "
+            "Please try again later."
+        ),
+        logging.WARNING,
+        hint=_history_unreadable_hint,
+    ),
     ExportFailed: Wording(_export_failed, logging.WARNING, hint=_export_failed_hint),
     BadCursor: Wording(
         text(

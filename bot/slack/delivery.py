@@ -93,19 +93,19 @@ class Responder:
             try:
                 payload = work()
             except Exception as exc:
-                # Work is expected to turn its own failures into messages; this is the backstop,
-                # so that a bug still ends in words for the person, never in silence.
-                log.exception(
-                    kv(
-                        event="job_failed",
-                        outcome=type(exc).__name__,
-                        hint=operator_hint(exc),
-                    )
-                )
-                payload = new_ephemeral(explain(exc, ref=request_id()))
+                payload = self._backstop(exc)
             return self.post(response_url, payload)
 
         return self.submit(run)
+
+    def _backstop(self, exc: Exception) -> dict[str, Any]:
+        """Work is expected to turn its own failures into messages; this is the backstop, so
+        that a bug still ends in words for the person, never in silence."""
+        log.error(
+            kv(event="job_failed", outcome=type(exc).__name__, hint=operator_hint(exc)),
+            exc_info=exc,
+        )
+        return new_ephemeral(explain(exc, ref=request_id()))
 
     def post_when_done(
         self, future: Future, response_url: str, to_payload: Callable[[Any], dict[str, Any]]
@@ -117,7 +117,11 @@ class Responder:
 
         def deliver(done: Future) -> None:
             try:
-                self.post(response_url, to_payload(done.result()))
+                try:
+                    payload = to_payload(done.result())
+                except Exception as exc:
+                    payload = self._backstop(exc)
+                self.post(response_url, payload)
             finally:
                 with self._idle:
                     self._deliveries -= 1

@@ -7,21 +7,23 @@ without re-rendering a list.
 
 from __future__ import annotations
 
-import re
+from datetime import datetime, timedelta
 
 from pydantic import ValidationError
 
 from bot.cometchat.models import BannedUser, Group
 from bot.domain.audit import AuditEntry
 from bot.domain.button_values import BanConfirmRef, BanRef, PageCursor, UnbanRef
+from bot.domain.duration import describe_duration
 from bot.domain.errors import InvalidGuid, InvalidUid
 from bot.domain.ids import MAX_GUID_LENGTH
+from bot.domain.moderation import MAX_REASON_LENGTH, ModerationEvent
 from bot.slack import kit
 from bot.slack.banned_page import UserExtras
 from bot.slack.kit import Json
 from bot.slack.message import Message
 from bot.slack.messages import OUTCOME_WORDS
-from bot.slack.text import code, date_token, escape, truncate
+from bot.slack.text import code, date_token, escape, mention, truncate
 
 ACTION_UNBAN = "banned_unban"  # also used by the live feed's buttons
 ACTION_BAN_OPEN = "banned_ban_open"  # "Ban a user" under the list: opens the ban modal
@@ -70,7 +72,7 @@ def unban_button(
 
 
 def unban_extras(cursor: PageCursor, group: Group) -> UserExtras:
-    """Blocks under each user row: the user's Unban button."""
+    """Beside each user's History button: their Unban button."""
 
     def extras(user: BannedUser) -> list[Json]:
         button = unban_button(
@@ -80,7 +82,7 @@ def unban_extras(cursor: PageCursor, group: Group) -> UserExtras:
             group_name=group.display_name,
             cursor=cursor,
         )
-        return [kit.actions(None, [button])] if button else []
+        return [button] if button else []
 
     return extras
 
@@ -98,10 +100,32 @@ def with_notice(notice: Message, page: Message) -> Message:
     return Message(text=truncate(notice.text, 3000), blocks=(block, *page.blocks))
 
 
-def done_notice(action: str, guid: str, uid: str) -> Message:
-    if action == "ban":
-        return Message(text=f":no_entry_sign: Banned {code(uid)} from {code(guid)}.")
-    return Message(text=f":white_check_mark: Unbanned {code(uid)} from {code(guid)}.")
+def done_notice(
+    action: str,
+    guid: str,
+    uid: str,
+    *,
+    duration: timedelta | None = None,
+    reason: str = "",
+    recorded: bool = True,
+) -> Message:
+    """What was done, with what the moderator gave (how long, why) and, if the bot's history
+    could not keep it, what that means."""
+    if action != "ban":
+        text = f":white_check_mark: Unbanned {code(uid)} from {code(guid)}."
+    else:
+        text = f":no_entry_sign: Banned {code(uid)} from {code(guid)}"
+        text += f" for {describe_duration(duration)}." if duration else " (permanent)."
+    if reason:
+        text += f" Reason: {escape(truncate(reason, MAX_REASON_LENGTH))}"
+    if not recorded and duration:
+        text += (
+            "\n:warning: The bot could not record when this ban ends (its database is "
+            "unavailable), so it will *not* end by itself: unban by hand when it should."
+        )
+    elif not recorded:
+        text += "\n:warning: Its history could not be recorded (the bot's database is unavailable)."
+    return Message(text=text)
 
 
 def replace_action_row(
@@ -177,13 +201,6 @@ def ban_confirm_modal(ref: BanConfirmRef) -> Json:
 
 # -- the audit channel -------------------------------------------------------------------------
 
-_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
-
-
-def mention(user_id: str) -> str:
-    """A Slack user mention, only for something shaped like a user id (never `<!channel>`)."""
-    return f"<@{user_id}>" if _SLACK_USER_ID.fullmatch(user_id) else code(user_id)
-
 
 def render_audit(entry: AuditEntry) -> Message:
     """One line per attempt: who (in Slack), what, which user, which group, when, outcome."""
@@ -200,3 +217,26 @@ def render_audit(entry: AuditEntry) -> Message:
         text=f":grey_question: {who} tried to {entry.action} {code(entry.uid)} "
         f"in group {code(entry.guid)} · {when} · not done: {why}"
     )
+
+
+def render_expiry(
+    guid: str, uid: str, ban: ModerationEvent | None, *, ended_at: datetime, already: bool
+) -> Message:
+    """A temporary ban that ended by itself, for the audit channel and the feed: "unbanned
+    automatically after 24 h; banned by @alice: spamming links". `already`: CometChat said the
+    user was no longer banned when the ban was due to end (someone lifted it by other means)."""
+    when = date_token(int(ended_at.timestamp()))
+    if already:
+        text = (
+            f":hourglass: The ban of {code(uid)} in group {code(guid)} was due to end, and "
+            "CometChat says it had already been lifted"
+        )
+    else:
+        text = f":hourglass: {code(uid)} was unbanned automatically from group {code(guid)}"
+    if ban is not None and ban.ends_at is not None:
+        text += f" after {describe_duration(ban.ends_at - ban.at)}"
+        by = mention(ban.actor) if ban.actor else "someone"
+        text += f"; banned by {by}"
+        if ban.reason:
+            text += f": {escape(truncate(' '.join(ban.reason.split()), MAX_REASON_LENGTH))}"
+    return Message(text=f"{text} · {when}")

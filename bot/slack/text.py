@@ -51,3 +51,11 @@ def plausible_epoch(value: int | None) -> int | None:
         value //= 1000
     # Between 2000 and 2100: anything else is garbage we should not render as a date.
     return value if 946_684_800 <= value <= 4_102_444_800 else None
+
+
+_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
+
+
+def mention(user_id: str) -> str:
+    """A Slack user mention, only for something shaped like a user id (never `<!channel>`)."""
+    return f"<@{user_id}>" if _SLACK_USER_ID.fullmatch(user_id) else code(user_id)

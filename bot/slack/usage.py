@@ -13,6 +13,8 @@ USAGE = (
     "`/banned` alone offers a menu of the app's groups: type to find one.\n"
     "`/banned &lt;group-guid&gt; ban &lt;uid&gt;` bans a user from the group once you confirm "
     "(moderators only; they also get Unban buttons on the list).\n"
+    "`/banned &lt;group-guid&gt; history &lt;uid&gt;` shows what the bot knows of a user in the "
+    "group (bans, unbans, kicks, newest first); so does each row's History button.\n"
     "*Example:* `/banned cometchat-guid-1`\n"
     "`/banned help` shows this message."
 )

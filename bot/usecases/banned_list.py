@@ -7,11 +7,13 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from bot.cometchat import BannedPage, BannedUser, CometChatClient, Group, GroupNotFound
 from bot.domain.button_values import PageCursor
+from bot.domain.moderation import ModerationEvent
 from bot.domain.search import search_banned
 from bot.logs import kv
 from bot.slack.banned_page import UserExtras, render_banned_page
@@ -20,6 +22,7 @@ from bot.slack.list_tools import page_tools, search_notes
 from bot.slack.message import Message
 from bot.slack.moderation_blocks import ban_row, unban_extras, with_notice
 from bot.slack.picker import with_group_picker
+from bot.store import ModerationStore
 from bot.usecases.report import report_failure
 
 log = logging.getLogger("bot.requests")
@@ -57,9 +60,27 @@ class GroupCache:
 
 
 class BannedLists:
-    def __init__(self, cometchat: CometChatClient, *, groups: GroupCache | None = None):
+    def __init__(
+        self,
+        cometchat: CometChatClient,
+        history: ModerationStore | None = None,
+        *,
+        groups: GroupCache | None = None,
+    ):
         self._cometchat = cometchat
+        self._history = history  # None: the list shows what CometChat knows, nothing more
         self._groups = groups or GroupCache()
+
+    def known_bans(self, guid: str, page: BannedPage) -> Mapping[str, ModerationEvent]:
+        """What the history knows of each listed user's ban (who, when, why, until when), in
+        one query. Without the database the list still works, without these extras."""
+        if self._history is None or not page.users:
+            return {}
+        try:
+            return self._history.latest_bans(guid, [user.uid for user in page.users])
+        except Exception as exc:
+            log.warning(kv(event="history_unavailable", guid=guid, error=type(exc).__name__))
+            return {}
 
     def group(self, guid: str) -> Group:
         group = self._groups.get(guid)
@@ -110,7 +131,10 @@ class BannedLists:
         group, (page, notes) = self._group_and_page(cursor)
         upstream_ms = (time.perf_counter() - started) * 1000
         rows: list[Json] = [*notes, *page_tools(page, cursor), *(footer or [])]
-        message = render_banned_page(page, cursor, group, user_extras=user_extras, footer=rows)
+        known = self.known_bans(cursor.guid, page)
+        message = render_banned_page(
+            page, cursor, group, user_extras=user_extras, footer=rows, known=known
+        )
         return RenderedPage(message=message, upstream_ms=upstream_ms, page=page)
 
 

@@ -9,19 +9,22 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.cometchat import CometChatClient
 from bot.domain.audit import Action, AuditEntry, AuditSink
 from bot.domain.button_values import BanConfirmRef, PageCursor
 from bot.domain.command import BanUser
-from bot.domain.errors import NotAllowed
+from bot.domain.errors import HistoryUnavailable, NotAllowed
+from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
 from bot.domain.permissions import Permissions
 from bot.logs import kv, request_id
 from bot.slack.message import Message
 from bot.slack.messages import explain_moderation, failure, outcome_of
 from bot.slack.moderation_blocks import ban_confirmation, done_notice, replace_action_row
 from bot.slack.payloads import new_ephemeral, replacing
+from bot.store import ModerationStore
 from bot.usecases.banned_list import BannedLists, refreshed_page
 from bot.usecases.report import report_failure
 
@@ -29,11 +32,35 @@ log = logging.getLogger("bot.moderation")
 
 
 @dataclass(frozen=True)
-class ActResult:
+class ModerationRequest:
+    """One ban or unban as a moderator asked for it. No duration: permanent."""
+
     action: Action
     guid: str
     uid: str
+    actor: str  # the moderator's Slack user id
+    source: EventSource = EventSource.BUTTON
+    duration: timedelta | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ActResult:
+    request: ModerationRequest
     error: Exception | None = None
+    recorded: bool = True  # False: done, but the bot's history could not keep it
+
+    @property
+    def action(self) -> Action:
+        return self.request.action
+
+    @property
+    def guid(self) -> str:
+        return self.request.guid
+
+    @property
+    def uid(self) -> str:
+        return self.request.uid
 
     @property
     def ok(self) -> bool:
@@ -44,33 +71,55 @@ class ActResult:
         return "done" if self.error is None else outcome_of(self.error).name
 
     def notice(self) -> Message:
+        request = self.request
         if self.error is None:
-            return done_notice(self.action, self.guid, self.uid)
+            return done_notice(
+                request.action,
+                request.guid,
+                request.uid,
+                duration=request.duration if request.action == "ban" else None,
+                reason=request.reason,
+                recorded=self.recorded,
+            )
         return explain_moderation(
             self.error, action=self.action, guid=self.guid, uid=self.uid, ref=request_id()
         )
 
 
 def ban_or_unban(
-    cometchat: CometChatClient, audit: AuditSink, action: Action, guid: str, uid: str, *, actor: str
+    cometchat: CometChatClient,
+    audit: AuditSink,
+    history: ModerationStore,
+    request: ModerationRequest,
 ) -> ActResult:
-    """Ban or unban once (writes are never retried), then audit the attempt. Never raises."""
-    at = int(time.time())
+    """Ban or unban once (writes are never retried), record it in the history, then audit the
+    attempt. Never raises.
+
+    A temporary ban is refused, before CometChat is asked, when the history cannot be reached:
+    nobody would end it. Anything else goes ahead and says if its history could not be kept.
+    """
+    at = datetime.now(UTC)
     started = time.perf_counter()
-    write = cometchat.ban if action == "ban" else cometchat.unban
     error: Exception | None = None
-    try:
-        write(guid, uid)
-    except Exception as exc:
-        error = exc
-    result = ActResult(action, guid, uid, error)
+    recorded = False
+    if request.action == "ban" and request.duration is not None and not _reachable(history):
+        error = HistoryUnavailable()
+    else:
+        write = cometchat.ban if request.action == "ban" else cometchat.unban
+        try:
+            write(request.guid, request.uid)
+        except Exception as exc:
+            error = exc
+        else:
+            recorded = _record(history, request, at)
+    result = ActResult(request, error, recorded)
     audit.record(
         AuditEntry(
-            actor=actor,
-            action=action,
-            guid=guid,
-            uid=uid,
-            at=at,
+            actor=request.actor,
+            action=request.action,
+            guid=request.guid,
+            uid=request.uid,
+            at=int(at.timestamp()),
             outcome=result.outcome,
             error=(getattr(error, "code", None) or type(error).__name__) if error else None,
         )
@@ -80,10 +129,12 @@ def ban_or_unban(
     log.log(
         level,
         kv(
-            event=action,
-            guid=guid,
-            uid=uid,
+            event=request.action,
+            guid=request.guid,
+            uid=request.uid,
+            minutes=int(request.duration.total_seconds() // 60) if request.duration else None,
             outcome=result.outcome,
+            recorded=recorded if error is None else None,
             code=getattr(error, "code", None),
             hint=failed.hint if failed else None,
             ms=(time.perf_counter() - started) * 1000,
@@ -92,6 +143,37 @@ def ban_or_unban(
         exc_info=error if level >= logging.ERROR else None,
     )
     return result
+
+
+def _reachable(history: ModerationStore) -> bool:
+    try:
+        history.ping()
+    except Exception as exc:
+        log.warning(kv(event="history_unavailable", error=type(exc).__name__))
+        return False
+    return True
+
+
+def _record(history: ModerationStore, request: ModerationRequest, at: datetime) -> bool:
+    """Keep what was done. A failure is logged and reported back, never raised: the ban or
+    unban itself has happened."""
+    ban = request.action == "ban"
+    event = ModerationEvent(
+        guid=request.guid,
+        uid=request.uid,
+        action=ModerationAction.BAN if ban else ModerationAction.UNBAN,
+        source=request.source,
+        at=at,
+        actor=request.actor,
+        reason=request.reason,
+        ends_at=at + request.duration if ban and request.duration else None,
+    )
+    try:
+        history.record(event)
+    except Exception as exc:
+        log.warning(kv(event="history_not_recorded", error=type(exc).__name__), exc_info=exc)
+        return False
+    return True
 
 
 def outcome_payload(
@@ -126,4 +208,8 @@ def confirm_ban(permissions: Permissions, request: BanUser, user: str | None) ->
     `moderators_only` again when pressed."""
     if not permissions.can_act(user):
         return report_failure(NotAllowed("ban users"), event="refused")
-    return ban_confirmation(BanConfirmRef(guid=request.guid, uid=request.uid))
+    minutes = int(request.duration.total_seconds() // 60) if request.duration else None
+    ref = BanConfirmRef(
+        guid=request.guid, uid=request.uid, minutes=minutes, reason=request.reason or None
+    )
+    return ban_confirmation(ref)

@@ -62,6 +62,7 @@ class WebApp:
     def finish(self, timeout: float) -> bool:
         """Let background work deliver its answers to Slack; True if all of it did."""
         responder = self.services.responder
+        self.services.expiries.stop()
         log.info(kv(event="requests_done", jobs=responder.pending))
         drained = responder.drain(timeout)
         self.services.close()
@@ -74,13 +75,18 @@ def create_web_app() -> WebApp:
     from bot.app import create_app
     from bot.domain.errors import StartupError
     from bot.services import build_services
-    from bot.web.startup import configure_process_logging, settings_or_exit
+    from bot.web.startup import (
+        configure_process_logging,
+        settings_or_exit,
+        warn_ephemeral_database,
+    )
     from bot.web.wsgi import create_wsgi_app
     from bot.webhooks.build import create_webhook_endpoint
 
     started = time.monotonic()
     settings = settings_or_exit()
     configure_process_logging(settings)
+    warn_ephemeral_database(settings)
     try:
         services = build_services(settings)
     except StartupError as exc:
@@ -116,9 +122,12 @@ def post_worker_init(worker: Any) -> None:
                 port=settings.port,
                 pid=os.getpid(),
                 cometchat=settings.cometchat_url_for_log,
+                database=settings.database_url_for_log,
                 startup_ms=app.ready_ms,
             )
         )
+        # Every worker runs one: the store's claims let only one of them end each ban.
+        app.services.expiries.start()
 
 
 def pre_request(_worker: Any, req: Any) -> None:

@@ -3,10 +3,13 @@ the log so that no configured secret can reach it."""
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
+from collections.abc import Mapping
 
-from bot.logs import configure_logging
-from bot.settings import ConfigError, Settings, load_settings
+from bot.logs import configure_logging, kv
+from bot.settings import ConfigError, Settings, database_password, load_settings
 
 
 def settings_or_exit() -> Settings:
@@ -34,5 +37,27 @@ def configure_process_logging(settings: Settings) -> None:
             settings.cometchat_api_key,
             settings.slack_app_token or "",
             settings.cometchat_webhook_password or "",
+            settings.database_url,
+            database_password(settings.database_url.get_secret_value()),
         ],
     )
+
+
+EPHEMERAL_DATABASE_HINT = (
+    "the dyno's disk is wiped on every restart (at least daily): the moderation history and "
+    "pending expiries of temporary bans kept in SQLite are lost; add Heroku Postgres "
+    "(heroku addons:create heroku-postgresql), which sets DATABASE_URL"
+)
+
+
+def ephemeral_database(settings: Settings, environ: Mapping[str, str] = os.environ) -> bool:
+    """SQLite on a Heroku dyno (Heroku sets DYNO): its file does not survive a restart."""
+    raw = settings.database_url.get_secret_value()
+    return "DYNO" in environ and (not raw or raw.startswith("sqlite:"))
+
+
+def warn_ephemeral_database(settings: Settings, environ: Mapping[str, str] = os.environ) -> None:
+    if ephemeral_database(settings, environ):
+        logging.getLogger("bot.startup").warning(
+            kv(event="database_ephemeral", hint=EPHEMERAL_DATABASE_HINT)
+        )

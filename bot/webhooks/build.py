@@ -9,8 +9,9 @@ from slack_sdk import WebClient
 from bot.domain.member_events import Trigger
 from bot.logs import kv
 from bot.services import Services
+from bot.usecases.heard import record_heard
 from bot.webhooks.auth import BasicAuth
-from bot.webhooks.dedupe import SeenEvents
+from bot.webhooks.dedupe import StoredSeenEvents
 from bot.webhooks.endpoint import WEBHOOK_PATH, WebhookEndpoint
 from bot.webhooks.feed import Feed, parse_trigger_filter
 
@@ -66,11 +67,12 @@ def create_webhook_endpoint(
         # (a bulk ban) with slack_sdk's retry handler.
         client=web_api,
         submit=services.responder.submit,
-        seen=SeenEvents(),
+        seen=StoredSeenEvents(services.store),
         groups=settings.feed_groups,
         triggers=triggers,
         page_size=settings.page_size,
         can_unban=services.permissions.has_moderators,
+        remember=lambda event, at: record_heard(services.store, event, at),
     )
     if settings.viewer_channel_ids and channel not in settings.viewer_channel_ids:
         # The feed's buttons are checked like any other click: refused outside those channels.

@@ -1,15 +1,32 @@
 """Remember recently seen webhook deliveries, so CometChat's retries are posted once.
 
-Per process and in memory: two web dynos (or a restart between a delivery and its retry) can each
-post the same event once. CometChat retries after 10 s and 30 s, so ten minutes is ample.
+`StoredSeenEvents` keeps them in the database, so a retry that lands on another worker or dyno,
+or after a restart, is still a repeat. `SeenEvents` is the in-memory fallback (one process) used
+while the database cannot answer: a delivery is then posted rather than lost. CometChat retries
+after 10 s and 30 s, so ten minutes is ample.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import timedelta
+from typing import Protocol
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.logs import kv
+from bot.store import DELIVERY_TTL, ModerationStore
+
+log = logging.getLogger("bot.feed")
+
+
+class Sightings(Protocol):
+    def first_sighting(self, key: str) -> bool: ...
+    def forget(self, key: str) -> None: ...
 
 
 class SeenEvents:
@@ -54,3 +71,36 @@ class SeenEvents:
             if expires > now:
                 break
             del self._expiry[key]
+
+
+class StoredSeenEvents:
+    """The same interface, in the database shared by every process."""
+
+    def __init__(
+        self,
+        store: ModerationStore,
+        *,
+        ttl: timedelta = DELIVERY_TTL,
+        fallback: SeenEvents | None = None,
+    ):
+        self._store = store
+        self._ttl = ttl
+        self._fallback = fallback or SeenEvents(ttl=ttl.total_seconds())
+
+    def first_sighting(self, key: str) -> bool:
+        try:
+            return self._store.first_delivery(key, ttl=self._ttl)
+        except SQLAlchemyError as exc:
+            # Posting a retry twice beats dropping an event: remember it here meanwhile.
+            log.warning(kv(event="dedupe_database_failed", error=type(exc).__name__))
+            return self._fallback.first_sighting(key)
+
+    def forget(self, key: str) -> None:
+        self._fallback.forget(key)
+        try:
+            self._store.forget_delivery(key)
+        except SQLAlchemyError as exc:
+            log.warning(kv(event="dedupe_database_failed", error=type(exc).__name__))
+
+    def __len__(self) -> int:
+        return self._store.delivery_count(ttl=self._ttl)

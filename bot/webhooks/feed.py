@@ -20,7 +20,7 @@ from bot.domain.member_events import TRIGGER_NAMES, MemberEvent, Trigger
 from bot.logs import kv
 from bot.slack.feed_blocks import render_feed_event
 from bot.slack.text import plausible_epoch
-from bot.webhooks.dedupe import SeenEvents
+from bot.webhooks.dedupe import SeenEvents, Sightings
 
 log = logging.getLogger("bot.feed")
 
@@ -80,37 +80,54 @@ class Feed:
         channel_id: str,
         client: WebClient,
         submit: Callable[[Callable[[], Any]], Future],
-        seen: SeenEvents | None = None,
+        seen: Sightings | None = None,
         groups: frozenset[str] = frozenset(),
         triggers: frozenset[Trigger] = frozenset(Trigger),
         page_size: int = 10,
         can_unban: bool = False,
+        remember: Callable[[MemberEvent, int], object] | None = None,
     ):
         self._channel = channel_id
         self._client = client
         self._submit = submit
-        self._seen = seen or SeenEvents()
+        # Not `seen or …`: an empty store has len() 0, which is falsy.
+        self._seen: Sightings = seen if seen is not None else SeenEvents()
         self._groups = groups  # empty = every group
         self._triggers = triggers
         self._page_size = page_size
         self._can_unban = can_unban
+        # Every event heard goes into the history, whether the feed posts it or not.
+        self._remember = remember
 
     def accept(self, event: MemberEvent, received_at: float) -> Accepted:
-        """Decide on the request path; post in the background. Raises `ShuttingDown`."""
-        if event.trigger not in self._triggers:
-            return Accepted.OTHER_TRIGGER
-        if self._groups and event.group.guid not in self._groups:
-            return Accepted.OTHER_GROUP
+        """Decide on the request path; record and post in the background. Raises
+        `ShuttingDown`."""
+        decision = self._decide(event)
+        if decision is not Accepted.QUEUED and self._remember is None:
+            return decision
         key = event.dedupe_key()
         if not self._seen.first_sighting(key):
-            return Accepted.DUPLICATE
+            return Accepted.DUPLICATE if decision is Accepted.QUEUED else decision
         try:
-            self._submit(lambda: self.publish(event, received_at))
+            self._submit(lambda: self._handle(event, received_at, post=decision is Accepted.QUEUED))
         except Exception:
             # Not queued: let CometChat's retry (if enabled) be treated as new.
             self._seen.forget(key)
             raise
+        return decision
+
+    def _decide(self, event: MemberEvent) -> Accepted:
+        if event.trigger not in self._triggers:
+            return Accepted.OTHER_TRIGGER
+        if self._groups and event.group.guid not in self._groups:
+            return Accepted.OTHER_GROUP
         return Accepted.QUEUED
+
+    def _handle(self, event: MemberEvent, received_at: float, *, post: bool) -> None:
+        if self._remember is not None:
+            self._remember(event, event_time(event, received_at))
+        if post:
+            self.publish(event, received_at)
 
     def publish(self, event: MemberEvent, received_at: float) -> bool:
         """Post one event to the feed channel. Logs one line; never raises."""

@@ -174,3 +174,12 @@ def test_python_version_is_pinned_for_heroku_and_matches_the_project():
     assert project["requires-python"] == f">={pin}"
     assert "." in requirements  # the buildpack installs the project, pinned in pyproject.toml
     assert not (ROOT / "runtime.txt").exists()  # deprecated; it would win over .python-version
+
+
+def test_heroku_migrates_its_postgres_before_each_release():
+    app = json.loads((ROOT / "app.json").read_text())
+    procfile = (ROOT / "Procfile").read_text()
+
+    assert any(addon["plan"].startswith("heroku-postgresql") for addon in app["addons"])
+    assert re.search(r"^release: python -m bot migrate$", procfile, re.MULTILINE)
+    assert "var/" in (ROOT / ".gitignore").read_text().splitlines()

@@ -167,7 +167,7 @@ def test_socket_mode_on_a_heroku_dyno_is_warned_about(slack, cometchat):
         environ={"DYNO": "web.1"},
     )
 
-    (warning,) = [f for f in findings if f.status is Status.WARN]
+    (warning,) = [f for f in findings if f.status is Status.WARN and f.subject == "Settings"]
     assert "$PORT" in warning.text and warning.fix and warning.fix.startswith("SLACK_APP_TOKEN")
 
 
@@ -210,3 +210,40 @@ def _refusing_transport(attempts: list[str]) -> httpx.MockTransport:
         raise httpx.ConnectError("connection refused", request=request)
 
     return httpx.MockTransport(refuse)
+
+
+def test_sqlite_on_a_heroku_dyno_is_warned_about(slack, cometchat):
+    findings = run_check(
+        load=lambda: make_settings(slack_api_url=slack.url + "/api/"),
+        cometchat_transport=cometchat.transport(),
+        environ={"DYNO": "web.1"},
+    )
+
+    (warning,) = [f for f in findings if f.subject == "Database" and f.status is Status.WARN]
+    assert "wiped on every restart" in warning.text
+    assert warning.fix and warning.fix.startswith("DATABASE_URL")
+
+
+def test_sqlite_off_heroku_is_fine_and_migrated_at_start(slack, cometchat):
+    findings = run_check(
+        load=lambda: make_settings(slack_api_url=slack.url + "/api/"),
+        cometchat_transport=cometchat.transport(),
+        environ={},
+    )
+
+    (database,) = [f for f in findings if f.subject == "Database"]
+    assert database.status is Status.OK and "migrated when the bot starts" in database.text
+
+
+def test_an_unreachable_database_fails_the_check_without_its_password(slack, cometchat):
+    url = "postgres://bot:hunter2secret@127.0.0.1:1/banned"
+    findings = run_check(
+        load=lambda: make_settings(slack_api_url=slack.url + "/api/", database_url=url),
+        cometchat_transport=cometchat.transport(),
+        environ={},
+    )
+
+    (database,) = [f for f in findings if f.subject == "Database"]
+    assert database.status is Status.FAIL
+    assert "127.0.0.1" in database.text and "hunter2secret" not in database.text
+    assert database.fix and database.fix.startswith("DATABASE_URL")

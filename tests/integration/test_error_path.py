@@ -88,3 +88,27 @@ def test_an_unexpected_error_escaping_a_listener_keeps_bolt_s_default():
 
     assert reply.status == 500
     assert not reply.messages
+
+
+def test_a_late_answer_whose_job_raised_still_tells_the_person(caplog):
+    caplog.set_level(logging.INFO, logger="bot.delivery")
+    posted: list[dict] = []
+
+    def slack(request: httpx.Request) -> httpx.Response:
+        posted.append(json.loads(request.content))
+        return httpx.Response(200)
+
+    responder = Responder(httpx.Client(transport=httpx.MockTransport(slack)), workers=1, backlog=1)
+
+    def work() -> dict:
+        raise RuntimeError("boom")
+
+    try:
+        with bound(rid="rid-9"):
+            job = responder.submit(work)
+            responder.post_when_done(job, URL, lambda done: {"text": "never"})
+    finally:
+        assert responder.drain(5)
+    (message,) = posted
+    assert "Something went wrong on our side (reference `rid-9`)" in message["text"]
+    assert job_failed(caplog).exc_info

@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 from wsgiref.simple_server import make_server
 
@@ -15,6 +17,7 @@ import pytest
 
 from bot.app import create_app
 from bot.domain.button_values import PageCursor, UnbanRef
+from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
 from bot.services import Services, build_services
 from bot.slack.feed_blocks import ACTION_OPEN_LIST
 from bot.slack.moderation_blocks import ACTION_UNBAN
@@ -463,3 +466,80 @@ def test_a_feed_channel_outside_the_viewer_channels_is_flagged_at_start(start, c
     caplog.clear()
     start(viewer_channel_ids=f"C0OTHER,{FEED}")
     assert "feed_channel_not_viewable" not in caplog.text
+
+
+# -- what is heard goes into the history --------------------------------------------------------
+
+
+def _history(feed: LiveFeed, uid: str, guid: str = GUID) -> list:
+    assert feed.services.responder.drain(5)  # the record is made on the background job
+    return feed.services.store.history(guid, uid).events
+
+
+def test_a_ban_heard_by_webhook_is_recorded_with_who_did_it_even_for_a_group_the_feed_skips(start):
+    feed = start(feed_groups="some-other-group")  # the feed posts nothing for this group
+    body = event(
+        "group_member_banned",
+        members=[user("cometchat-uid-7", "Mallory")],
+        by=user("cometchat-uid-1", "Andrew Joseph"),
+        updated_at=int(time.time()),
+    )
+    assert feed.deliver(body).text.strip() == "filtered_group"
+    (recorded,) = _history(feed, "cometchat-uid-7")
+    assert (recorded.action, recorded.source, recorded.actor, recorded.name) == (
+        ModerationAction.BAN,
+        EventSource.WEBHOOK,
+        "cometchat-uid-1",
+        "Mallory",
+    )
+    assert [p for p in feed.slack.received if p.path == POST] == []
+
+
+def test_a_retried_delivery_is_recorded_once(feed):
+    body = event("group_member_kicked", members=[user("cometchat-uid-8")])
+    assert feed.deliver(body).text.strip() == "queued"
+    assert feed.deliver(body).text.strip() == "duplicate"
+    assert [e.action for e in _history(feed, "cometchat-uid-8")] == [ModerationAction.KICK]
+
+
+def test_an_unban_heard_from_elsewhere_cancels_the_pending_end_of_a_temporary_ban(feed):
+    store = feed.services.store
+    now = datetime.now(UTC)
+    store.record(
+        ModerationEvent(
+            guid=GUID,
+            uid="cometchat-uid-9",
+            action=ModerationAction.BAN,
+            source=EventSource.COMMAND,
+            at=now - timedelta(hours=1),
+            actor=MODERATOR,
+            ends_at=now + timedelta(hours=23),
+        )
+    )
+    assert store.pending_expiry(GUID, "cometchat-uid-9") is not None
+    body = event("group_member_unbanned", members=[user("cometchat-uid-9")])
+    assert feed.deliver(body).text.strip() == "queued"
+    actions = [e.action for e in _history(feed, "cometchat-uid-9")]
+    assert actions == [ModerationAction.UNBAN, ModerationAction.BAN]  # newest first
+    assert store.pending_expiry(GUID, "cometchat-uid-9") is None
+
+
+def test_the_echo_of_the_bot_s_own_ban_is_not_recorded_twice(feed):
+    store = feed.services.store
+    store.record(
+        ModerationEvent(
+            guid=GUID,
+            uid="cometchat-uid-10",
+            action=ModerationAction.BAN,
+            source=EventSource.BUTTON,
+            at=datetime.now(UTC),
+            actor=MODERATOR,
+            reason="spam",
+        )
+    )
+    body = event(
+        "group_member_banned", members=[user("cometchat-uid-10")], updated_at=int(time.time())
+    )
+    assert feed.deliver(body).text.strip() == "queued"
+    (only,) = _history(feed, "cometchat-uid-10")
+    assert (only.source, only.reason) == (EventSource.BUTTON, "spam")

@@ -1,9 +1,10 @@
 """A tour of every path the bot has, through the real app: what users and CometChat can make it do.
 
-`run_tour(h)` drives each feature (list, paging, search, picker, share, export, ban/unban with
-their modals and confirmations, the live feed's webhooks and buttons, refusals, and each kind of
-CometChat failure) and returns every step with everything that reached Slack during it. The Slack
-contract and no-secrets suites both walk it, so a path added here is checked by both.
+`run_tour(h)` drives each feature (list, paging, search, picker, share, export, history,
+ban/unban with their modals and confirmations, the live feed's webhooks and buttons, refusals,
+and each kind of CometChat failure) and returns every step with everything that reached Slack
+during it. The Slack contract and no-secrets suites both walk it, so a path added here is
+checked by both.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -189,6 +191,33 @@ def run_tour(h: Harness, *, webhook_password: str) -> list[Step]:
         if answer and answer.ack and answer.ack.get("view"):
             meta = answer.ack["view"]["private_metadata"]
             step("ban modal, confirm", lambda: _submit(h, mod.VIEW_BAN_CONFIRM, meta, {}))
+
+    # -- history -------------------------------------------------------------------------------
+    from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
+    from bot.slack.history_blocks import ACTION_HISTORY, ACTION_HISTORY_OLDER
+
+    for n in range(25):  # more than a page, with user text in every field that can hold it
+        h.services.store.record(
+            ModerationEvent(
+                guid=GUID,
+                uid="tour-regular",
+                action=list(ModerationAction)[n % len(ModerationAction)],
+                source=list(EventSource)[n % len(EventSource)],
+                at=datetime(2026, 3, 1, tzinfo=UTC) + timedelta(hours=n),
+                actor="<!channel>" if n % 2 else MODERATOR,
+                name="<@U999> Regular",
+                reason=f"<!here> reason {n}",
+                scope="<b>moderator</b>",
+                ends_at=datetime(2026, 4, 1, tzinfo=UTC) if n % 3 else None,
+            )
+        )
+    history = first(step("history", lambda: h.command(f"{GUID} history tour-regular")))
+    step("history, no record", lambda: h.command(f"{GUID} history newcomer-2"))
+    older = clickable(history, ACTION_HISTORY_OLDER)[0]
+    step("history, older", lambda: h.click(ACTION_HISTORY_OLDER, older["value"]))
+    step("history, refused", lambda: h.click(ACTION_HISTORY, older["value"], user_id=OUTSIDER))
+    for row in (clickable(page1, ACTION_HISTORY) or clickable(viewer_page, ACTION_HISTORY))[:1]:
+        step("history button", lambda row=row: h.click(ACTION_HISTORY, row["value"]))
 
     # -- the live feed -------------------------------------------------------------------------
     for trigger in TRIGGERS:

@@ -27,6 +27,8 @@ WARNINGS = {
     domain.ExportFailed,
     domain.JobQueueFull,
     domain.ExportTimedOut,
+    domain.HistoryUnavailable,
+    domain.HistoryUnreadable,
     cc.CometChatError,
     cc.Rejected,
     cc.AuthRejected,
@@ -36,6 +38,8 @@ WARNINGS = {
     cc.UnexpectedResponse,
 }
 WITH_HINTS = {
+    domain.HistoryUnavailable,
+    domain.HistoryUnreadable,
     domain.ExportFailed,
     domain.JobQueueFull,
     domain.ExportTimedOut,
@@ -97,6 +101,7 @@ OUTCOMES = {
     cc.GroupNotFound: "group_not_found",
     cc.Unavailable: "uncertain",
     cc.UnexpectedResponse: "uncertain",
+    domain.HistoryUnavailable: "no_database",
 }
 
 

@@ -234,7 +234,7 @@ class _Audit:
 
 def test_an_unexpected_failure_is_audited_logged_with_its_trace_and_worded(services, caplog):
     from bot.logs import bound
-    from bot.usecases.moderate import ban_or_unban
+    from bot.usecases.moderate import ModerationRequest, ban_or_unban
 
     def broken(guid: str, uid: str, **kw: object) -> None:
         raise RuntimeError("boom")
@@ -242,9 +242,8 @@ def test_an_unexpected_failure_is_audited_logged_with_its_trace_and_worded(servi
     services.audit = _Audit()  # type: ignore[assignment]
     services.cometchat.unban = broken  # type: ignore[method-assign]
     with bound(rid="r1"):  # the request's id, as the request middleware binds it
-        result = ban_or_unban(
-            services.cometchat, services.audit, "unban", GUID, "user-001", actor="U0MOD"
-        )
+        request = ModerationRequest("unban", GUID, "user-001", actor="U0MOD")
+        result = ban_or_unban(services.cometchat, services.audit, services.store, request)
         notice = result.notice()
 
     assert result.outcome == "failed"

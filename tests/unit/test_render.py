@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.cometchat import BannedPage, BannedUser, Group
-from bot.domain.button_values import PageCursor
+from bot.domain.button_values import HistoryRef, PageCursor
+from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
 from bot.settings import MAX_PAGE_SIZE
-from bot.slack.banned_page import ACTION_NEXT, ACTION_PREVIOUS, render_banned_page
+from bot.slack.banned_page import ACTION_NEXT, ACTION_PREVIOUS, NAV_BLOCK_ID, render_banned_page
+from bot.slack.history_blocks import ACTION_HISTORY
 from tests.support.slack_messages import buttons
 
 GUID = "cometchat-guid-1"
@@ -189,13 +192,27 @@ def test_private_metadata_is_never_rendered():
 )
 def test_previous_and_next_only_where_they_lead_somewhere(page, has_next, expected):
     message = render(page_of([user()], page=page, has_next=has_next))
-    found = buttons_by_action(message)
+    nav = {ACTION_PREVIOUS, ACTION_NEXT}
+    found = {key: button for key, button in buttons_by_action(message).items() if key in nav}
     assert set(found) == expected
-    assert bool(blocks_of(message, "actions")) == bool(expected)
+    assert bool(_block(message, NAV_BLOCK_ID)) == bool(expected)
     for action_id, step in ((ACTION_PREVIOUS, -1), (ACTION_NEXT, 1)):
         if action_id in found:
             cursor = PageCursor.decode(found[action_id]["value"])
             assert (cursor.guid, cursor.page, cursor.per_page) == (GUID, page + step, 10)
+
+
+def _block(message: dict, block_id: str) -> list[dict]:
+    return [b for b in message["blocks"] if b.get("block_id") == block_id]
+
+
+def test_every_listed_user_offers_their_history():
+    message = render(page_of([user(1), user(2)]))
+    values = [HistoryRef.decode(b["value"]) for b in buttons(message, ACTION_HISTORY)]
+    assert [(ref.guid, ref.uid, ref.before) for ref in values] == [
+        (GUID, "user-001", None),
+        (GUID, "user-002", None),
+    ]
 
 
 def test_empty_group_says_so_without_buttons():
@@ -331,3 +348,66 @@ def test_fallback_text_says_user_for_one_and_users_for_more():
     )
     assert render_banned_page(one, cursor).text.startswith("1 user banned from g")
     assert render_banned_page(two, cursor).text.startswith("2 users banned from g")
+
+
+# -- what the bot's history knows -------------------------------------------------------------
+
+BANNED_AT = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+
+
+def ban_event(uid: str, **fields: object) -> ModerationEvent:
+    values: dict = {
+        "guid": GUID,
+        "uid": uid,
+        "action": ModerationAction.BAN,
+        "source": EventSource.BUTTON,
+        "at": BANNED_AT,
+        "actor": "U0ALICE",
+        "reason": "spamming links",
+        "ends_at": BANNED_AT + timedelta(days=4),
+    }
+    values.update(fields)
+    return ModerationEvent(**values)
+
+
+def section_text(message: dict, index: int) -> str:
+    (section,) = [b for b in message["blocks"] if b.get("block_id") == f"banned_user_{index}"]
+    return section["text"]["text"]
+
+
+def test_a_known_ban_says_who_when_why_and_until_when_in_each_reader_s_time():
+    cursor = PageCursor(guid=GUID, page=1, per_page=10)
+    page = page_of([user(1), user(2)])
+    message = render_banned_page(
+        page, cursor, GROUP, known={"user-001": ban_event("user-001")}
+    ).to_dict()
+    line = section_text(message, 0).splitlines()[-1]
+    at, ends = int(BANNED_AT.timestamp()), int((BANNED_AT + timedelta(days=4)).timestamp())
+    assert line.startswith(f"Banned by <@U0ALICE> <!date^{at}^{{ago}}|")
+    assert " · spamming links · " in line and f"ends <!date^{ends}^{{ago}}|" in line
+    # Users the bot never saw banned get nothing extra (not "unknown").
+    assert "Banned by" not in section_text(message, 1) and "unknown" not in section_text(message, 1)
+
+
+def test_a_known_ban_s_reason_is_escaped_and_a_permanent_one_has_no_end():
+    cursor = PageCursor(guid=GUID, page=1, per_page=10)
+    hostile = ban_event(
+        "user-001", reason="<!channel> *free* <https://evil.example|x>", ends_at=None
+    )
+    message = render_banned_page(
+        page_of([user(1)]), cursor, GROUP, known={"user-001": hostile}
+    ).to_dict()
+    line = section_text(message, 0).splitlines()[-1]
+    assert "<!channel>" not in line and "&lt;!channel&gt;" in line
+    assert "<https://evil" not in line and "ends" not in line
+
+
+def test_a_ban_heard_from_cometchat_names_its_actor_as_a_uid_not_a_mention():
+    cursor = PageCursor(guid=GUID, page=1, per_page=10)
+    heard = ban_event("user-001", actor="cometchat-uid-9", source=EventSource.WEBHOOK, reason="")
+    message = render_banned_page(
+        page_of([user(1)]), cursor, GROUP, known={"user-001": heard}
+    ).to_dict()
+    line = section_text(message, 0).splitlines()[-1]
+    assert line.startswith("Banned by `cometchat-uid-9` <!date^")
+    assert " · " not in line.split("|", 1)[0]  # no reason, no end

@@ -4,7 +4,7 @@
 from slack_bolt import App, BoltContext
 
 from bot.domain.button_values import PageCursor
-from bot.listeners.actions import ban_unban, export, picker
+from bot.listeners.actions import ban_unban, export, history, picker
 from bot.listeners.actions.open_list import handle_open_list
 from bot.listeners.actions.paging import handle_page_click
 from bot.listeners.actions.share import handle_share
@@ -37,3 +37,4 @@ def register(app: App, services: Services) -> None:
     ban_unban.register(app, services)  # Unban / Ban, each behind moderators_only
     export.register(app, services)  # Export CSV, behind viewers_only
     picker.register(app, services)  # the group picker, behind viewers_only
+    history.register(app, services)  # History and Older, behind viewers_only

@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.button_values import BanConfirmRef, BanRef, UnbanRef
+from bot.domain.moderation import EventSource
 from bot.listeners.middleware import Click, button_value, moderators_only
 from bot.logs import kv
 from bot.services import Services
@@ -28,7 +29,7 @@ from bot.slack.moderation_blocks import (
     ban_modal,
 )
 from bot.slack.payloads import new_ephemeral, replacing
-from bot.usecases.moderate import ban_or_unban, outcome_payload
+from bot.usecases.moderate import ModerationRequest, ban_or_unban, outcome_payload
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +38,8 @@ def handle_unban(click: Click[UnbanRef], services: Services) -> None:
     ref = click.value
 
     def work() -> dict[str, Any]:
-        result = ban_or_unban(
-            services.cometchat, services.audit, "unban", ref.guid, ref.uid, actor=click.user
-        )
+        request = ModerationRequest("unban", ref.guid, ref.uid, actor=click.user)
+        result = ban_or_unban(services.cometchat, services.audit, services.store, request)
         return outcome_payload(
             services.lists,
             result,
@@ -57,9 +57,16 @@ def handle_ban_confirm(click: Click[BanConfirmRef], services: Services) -> None:
     ref = click.value
 
     def work() -> dict[str, Any]:
-        result = ban_or_unban(
-            services.cometchat, services.audit, "ban", ref.guid, ref.uid, actor=click.user
+        request = ModerationRequest(
+            "ban",
+            ref.guid,
+            ref.uid,
+            actor=click.user,
+            source=EventSource.COMMAND,  # the confirmation of `/banned <guid> ban <uid>`
+            duration=ref.duration,
+            reason=ref.reason or "",
         )
+        result = ban_or_unban(services.cometchat, services.audit, services.store, request)
         if ref.cursor is None:
             # The confirmation message is spent: the outcome takes its place (no second click).
             return replacing(result.notice())

@@ -13,7 +13,7 @@ from bot.domain.ids import validate_uid
 from bot.logs import kv
 from bot.services import Services
 from bot.slack.moderation_blocks import UID_ACTION_ID, UID_BLOCK_ID, ban_confirm_modal
-from bot.usecases.moderate import ban_or_unban, outcome_payload
+from bot.usecases.moderate import ModerationRequest, ban_or_unban, outcome_payload
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +54,10 @@ def handle_confirm(ack: Ack, form: BanConfirmRef | None, user: str, services: Se
         return
 
     def work() -> dict[str, Any]:
-        result = ban_or_unban(
-            services.cometchat, services.audit, "ban", form.guid, form.uid, actor=user
+        request = ModerationRequest(
+            "ban", form.guid, form.uid, actor=user, duration=form.duration, reason=form.reason or ""
         )
+        result = ban_or_unban(services.cometchat, services.audit, services.store, request)
         return outcome_payload(services.lists, result, form.cursor)
 
     if form.response_url:

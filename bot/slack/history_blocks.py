@@ -1,0 +1,118 @@
+"""A user's moderation history in a group, as Block Kit. Pure: events in, message out.
+
+Who acted is read from where the event came from, not from the id's shape: the bot's own buttons
+and commands name a Slack user (a mention), CometChat's webhooks a CometChat uid (shown as code,
+even one that looks like a Slack id), and an automatic expiry nobody.
+"""
+
+from __future__ import annotations
+
+from bot.domain.button_values import HistoryRef
+from bot.domain.duration import describe_duration
+from bot.domain.moderation import EventSource, HistoryPage, ModerationAction, ModerationEvent
+from bot.slack import kit
+from bot.slack.kit import Json
+from bot.slack.message import Message
+from bot.slack.text import code, date_token, escape, mention
+
+ACTION_HISTORY = "banned_history"  # a list row's "History": value is a HistoryRef
+ACTION_HISTORY_OLDER = "banned_history_older"  # the next (older) 20 events
+
+HEADER_BLOCK_ID = "history_header"
+OLDER_BLOCK_ID = "history_older"
+NAME_LIMIT = 100
+# Header, intro, one section per event and the Older row stay well under Slack's 50 blocks.
+MAX_EVENTS_SHOWN = 40
+
+_ICONS = {
+    ModerationAction.BAN: ":no_entry_sign:",
+    ModerationAction.UNBAN: ":unlock:",
+    ModerationAction.KICK: ":boot:",
+    ModerationAction.SCOPE_CHANGE: ":busts_in_silhouette:",
+    ModerationAction.EXPIRE: ":hourglass_flowing_sand:",
+}
+_VERBS = {
+    ModerationAction.BAN: "Banned",
+    ModerationAction.UNBAN: "Unbanned",
+    ModerationAction.KICK: "Kicked",
+    ModerationAction.SCOPE_CHANGE: "Scope changed",
+    ModerationAction.EXPIRE: "Unbanned automatically",
+}
+_SOURCES = {
+    EventSource.BUTTON: "with a button in Slack",
+    EventSource.COMMAND: "with `/banned`",
+    EventSource.WEBHOOK: "reported by CometChat",
+    EventSource.EXPIRY: "when the ban ran out",
+}
+
+
+def render_history(ref: HistoryRef, page: HistoryPage) -> Message:
+    """One page of `ref.uid`'s history in `ref.guid`, newest first. `ref.before` set means an
+    older page (after an "Older" click); `page.before` set means there are older events still."""
+    events = page.events[:MAX_EVENTS_SHOWN]
+    before = page.before
+    if len(page.events) > len(events):
+        before = events[-1].id  # the rest is on the next page, not lost
+    name = next((e.name for e in page.events if e.name.strip()), "")
+    who = " ".join(name.split())[:NAME_LIMIT] or ref.uid
+    where = f"{code(ref.uid)} in group {code(ref.guid)}"
+    blocks: list[Json] = [kit.header(HEADER_BLOCK_ID, f"Moderation history of {who}")]
+    if not events:
+        text = _nothing_older(where) if ref.before is not None else _no_record(where)
+        blocks.append(kit.section("history_empty", text))
+        return Message(text=text, blocks=tuple(blocks))
+    order = "older events, newest first" if ref.before is not None else "newest first"
+    blocks.append(kit.context("history_intro", f"{where} · {order}"))
+    blocks.extend(kit.section(f"history_event_{i}", event_text(e)) for i, e in enumerate(events))
+    if before is not None:
+        older = HistoryRef(guid=ref.guid, uid=ref.uid, before=before).encode()
+        blocks.append(
+            kit.actions(OLDER_BLOCK_ID, [kit.button(ACTION_HISTORY_OLDER, "Older", older)])
+        )
+    count = f"{len(events)} event{'s' if len(events) != 1 else ''}"
+    more = ", more are older" if before is not None else ""
+    return Message(text=f"Moderation history of {where}: {count}{more}.", blocks=tuple(blocks))
+
+
+def event_text(event: ModerationEvent) -> str:
+    """What, who, when and how on the first line; the ban's end and the reason below it."""
+    first = f"{_ICONS[event.action]} {_what(event)}"
+    actor = _actor(event)
+    if actor:
+        first += f" by {actor}"
+    first += f" · {date_token(int(event.at.timestamp()))} · {_SOURCES[event.source]}"
+    lines = [first]
+    if event.action is ModerationAction.BAN and event.ends_at is not None:
+        lines.append(f"Until {date_token(int(event.ends_at.timestamp()))}")
+    if event.reason.strip():
+        lines.append(f"Reason: {escape(event.reason)}")
+    return "\n".join(lines)
+
+
+def _what(event: ModerationEvent) -> str:
+    """The action in mrkdwn: the verb in bold, what CometChat sent (a scope) as code."""
+    if event.action is ModerationAction.BAN and event.ends_at is not None:
+        return f"*Banned* for {describe_duration(event.ends_at - event.at)}"
+    if event.action is ModerationAction.SCOPE_CHANGE and event.scope:
+        return f"*Scope changed* to {code(event.scope)}"
+    return f"*{_VERBS[event.action]}*"
+
+
+def _actor(event: ModerationEvent) -> str:
+    if not event.actor or event.source is EventSource.EXPIRY:
+        return ""
+    if event.source is EventSource.WEBHOOK:
+        return f"{code(event.actor)} (in CometChat)"
+    return mention(event.actor)
+
+
+def _no_record(where: str) -> str:
+    return (
+        f"The bot has no record of {where}. It only knows what it did or heard of since it "
+        "started recording: bans and unbans made with it, what CometChat's webhooks reported, "
+        "and bans that ended by themselves."
+    )
+
+
+def _nothing_older(where: str) -> str:
+    return f"No older events for {where}."

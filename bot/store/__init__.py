@@ -1,0 +1,15 @@
+"""The bot's memory: moderation history, pending expiries of temporary bans, and the webhook
+deliveries already seen, in PostgreSQL (DATABASE_URL) or an SQLite file. No Slack in here."""
+
+from bot.store.engine import build_engine, database_url, is_sqlite
+from bot.store.repository import CLAIM_LEASE, DELIVERY_TTL, ModerationStore, utc_now
+
+__all__ = [
+    "CLAIM_LEASE",
+    "DELIVERY_TTL",
+    "ModerationStore",
+    "build_engine",
+    "database_url",
+    "is_sqlite",
+    "utc_now",
+]

@@ -1,0 +1,110 @@
+"""Every table the bot keeps, in one `MetaData`. Alembic's revisions (bot/store/migrations) build
+the same schema; tests/integration/test_store_migrations.py proves the two agree."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    TypeDecorator,
+)
+
+from bot.domain.ids import MAX_GUID_LENGTH
+from bot.domain.moderation import MAX_REASON_LENGTH
+
+# Constraint names spelt out, so a revision can drop what it created on every backend.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID_LENGTH = MAX_GUID_LENGTH  # CometChat uids and guids share a shape and a limit
+NAME_LENGTH = 200
+SCOPE_LENGTH = 40
+# 64-bit on PostgreSQL; SQLite only autoincrements an INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out, whichever backend: SQLite keeps no zone and hands back
+    naive values, which would not compare with aware ones."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: times are stored in UTC, with their zone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+moderation_events = Table(
+    "moderation_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("guid", String(ID_LENGTH), nullable=False),
+    Column("uid", String(ID_LENGTH), nullable=False),
+    Column("name", String(NAME_LENGTH), nullable=False, default=""),
+    Column("action", String(20), nullable=False),
+    # A Slack user id, or a CometChat uid for events heard of by webhook; empty for an expiry.
+    Column("actor", String(ID_LENGTH), nullable=False, default=""),
+    Column("source", String(20), nullable=False),
+    Column("reason", String(MAX_REASON_LENGTH), nullable=False, default=""),
+    Column("scope", String(SCOPE_LENGTH), nullable=False, default=""),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("ends_at", UtcDateTime(), nullable=True),
+    # A user's history and their latest ban: newest first within (group, user).
+    Index("ix_moderation_events_guid_uid_id", "guid", "uid", "id"),
+)
+
+pending_expiries = Table(
+    "pending_expiries",
+    metadata,
+    # One per (group, user): a new ban replaces it, an unban removes it.
+    Column("guid", String(ID_LENGTH), primary_key=True),
+    Column("uid", String(ID_LENGTH), primary_key=True),
+    Column("ends_at", UtcDateTime(), nullable=False),
+    # When the next attempt is due: ends_at, then later after each failure (back-off).
+    Column("due_at", UtcDateTime(), nullable=False, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    # Who holds it and until when: a process that dies mid-attempt frees it when the lease ends.
+    Column("claim", String(36), nullable=True),
+    Column("claimed_until", UtcDateTime(), nullable=True),
+    Column(
+        "ban_id",
+        BigId,
+        ForeignKey("moderation_events.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    # sha256 of the delivery's de-duplication key (hex): fixed length whatever CometChat sends.
+    Column("key", String(64), primary_key=True),
+    Column("seen_at", UtcDateTime(), nullable=False, index=True),
+)

@@ -1,0 +1,208 @@
+"""The moderation store against SQLite, and PostgreSQL when TEST_DATABASE_URL is set."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.domain.errors import ReasonTooLong
+from bot.domain.moderation import (
+    EventSource,
+    ModerationAction,
+    ModerationEvent,
+)
+from bot.store import ModerationStore
+from tests.support.clock import UtcClock
+
+GUID = "cometchat-guid-1"
+
+
+@pytest.fixture
+def clock() -> UtcClock:
+    return UtcClock()
+
+
+@pytest.fixture
+def store(engine, clock) -> ModerationStore:
+    return ModerationStore(engine, clock=clock)
+
+
+def ban(clock, uid="cometchat-uid-7", *, ends_in=None, actor="UALICE", reason="", guid=GUID):
+    return ModerationEvent(
+        guid=guid,
+        uid=uid,
+        name=f"Name of {uid}",
+        action=ModerationAction.BAN,
+        source=EventSource.COMMAND,
+        actor=actor,
+        reason=reason,
+        at=clock(),
+        ends_at=clock() + ends_in if ends_in else None,
+    )
+
+
+def unban(clock, uid="cometchat-uid-7", *, source=EventSource.WEBHOOK, actor="cometchat-uid-1"):
+    return ModerationEvent(
+        guid=GUID,
+        uid=uid,
+        action=ModerationAction.UNBAN,
+        source=source,
+        actor=actor,
+        at=clock(),
+    )
+
+
+def test_a_recorded_event_reads_back_whole(store, clock):
+    stored = store.record(ban(clock, ends_in=timedelta(hours=24), reason="spamming <links>"))
+    assert stored.id is not None
+    assert store.event(stored.id) == stored
+    assert stored.at == clock() and stored.at.tzinfo is not None
+    assert stored.ends_at == clock() + timedelta(hours=24)
+
+
+def test_reasons_over_500_characters_never_reach_the_database():
+    with pytest.raises(ReasonTooLong):
+        ban(UtcClock(), reason="x" * 501)
+
+
+def test_latest_bans_give_each_users_newest_ban_in_that_group(store, clock):
+    store.record(ban(clock, "u1", reason="first"))
+    clock.advance(timedelta(minutes=5))
+    store.record(unban(clock, "u1"))
+    clock.advance(timedelta(minutes=5))
+    store.record(ban(clock, "u1", reason="again", actor="UBOB"))
+    store.record(ban(clock, "u2", reason="other"))
+    store.record(ban(clock, "u3", reason="another group", guid="other-group"))
+
+    latest = store.latest_bans(GUID, ["u1", "u2", "u3", "never-seen"])
+
+    assert set(latest) == {"u1", "u2"}
+    assert (latest["u1"].reason, latest["u1"].actor) == ("again", "UBOB")
+    assert latest["u2"].reason == "other"
+    assert store.latest_bans(GUID, []) == {}
+
+
+def test_history_is_newest_first_twenty_at_a_time(store, clock):
+    for n in range(45):
+        store.record(ban(clock, reason=f"r{n}") if n % 2 == 0 else unban(clock))
+        clock.advance(timedelta(minutes=1))
+    store.record(ban(clock, "someone-else"))
+
+    first = store.history(GUID, "cometchat-uid-7")
+    second = store.history(GUID, "cometchat-uid-7", before=first.before)
+    third = store.history(GUID, "cometchat-uid-7", before=second.before)
+
+    assert [len(p.events) for p in (first, second, third)] == [20, 20, 5]
+    assert first.events[0].reason == "r44"
+    assert third.before is None
+    everything = [e.id for p in (first, second, third) for e in p.events]
+    assert everything == sorted(everything, reverse=True)
+    assert len(set(everything)) == 45
+
+
+def test_history_of_a_stranger_is_empty(store):
+    page = store.history(GUID, "nobody")
+    assert (page.events, page.before) == ([], None)
+
+
+def test_a_temporary_ban_schedules_its_end_and_a_new_ban_replaces_it(store, clock):
+    store.record(ban(clock, ends_in=timedelta(hours=1)))
+    assert store.pending_expiry(GUID, "cometchat-uid-7") == clock() + timedelta(hours=1)
+
+    store.record(ban(clock, ends_in=timedelta(days=7)))
+    assert store.pending_expiry(GUID, "cometchat-uid-7") == clock() + timedelta(days=7)
+
+    store.record(ban(clock))  # permanent now: nothing left to end
+    assert store.pending_expiry(GUID, "cometchat-uid-7") is None
+
+
+def test_an_unban_by_hand_cancels_the_pending_end(store, clock):
+    store.record(ban(clock, ends_in=timedelta(hours=1)))
+    store.record(unban(clock))
+    assert store.pending_expiry(GUID, "cometchat-uid-7") is None
+    clock.advance(timedelta(hours=2))
+    assert store.claim_due_expiries() == []
+
+
+def test_only_due_expiries_are_claimed_and_each_once(store, clock):
+    store.record(ban(clock, "soon", ends_in=timedelta(minutes=30)))
+    store.record(ban(clock, "later", ends_in=timedelta(hours=3)))
+    clock.advance(timedelta(hours=1))
+
+    claimed = store.claim_due_expiries()
+
+    assert [c.uid for c in claimed] == ["soon"]
+    assert claimed[0].attempts == 1
+    assert store.claim_due_expiries() == []  # held by the first claim
+
+
+def test_a_lapsed_claim_is_free_again(store, clock):
+    store.record(ban(clock, ends_in=timedelta(minutes=1)))
+    clock.advance(timedelta(minutes=2))
+    first = store.claim_due_expiries(lease=timedelta(minutes=2))
+    clock.advance(timedelta(minutes=3))  # its process died mid-attempt
+    again = store.claim_due_expiries()
+    assert [(e.uid, e.attempts) for e in again] == [("cometchat-uid-7", 2)]
+    assert store.finish_expiry(first[0]) is None  # the old claim no longer counts
+
+
+def test_finishing_records_the_expiry_and_clears_it(store, clock):
+    banned = store.record(ban(clock, ends_in=timedelta(minutes=1)))
+    clock.advance(timedelta(minutes=1))
+    [expiry] = store.claim_due_expiries()
+    assert expiry.ban_id == banned.id
+
+    event = store.finish_expiry(expiry)
+
+    assert event is not None
+    assert (event.action, event.source, event.name) == (
+        ModerationAction.EXPIRE,
+        EventSource.EXPIRY,
+        banned.name,
+    )
+    assert store.pending_expiry(GUID, "cometchat-uid-7") is None
+    assert store.history(GUID, "cometchat-uid-7").events[0] == event
+
+
+def test_a_ban_replaced_mid_attempt_is_not_finished_by_the_old_claim(store, clock):
+    store.record(ban(clock, ends_in=timedelta(minutes=1)))
+    clock.advance(timedelta(minutes=1))
+    [expiry] = store.claim_due_expiries()
+    store.record(ban(clock, ends_in=timedelta(days=1)))  # re-banned meanwhile
+
+    assert store.finish_expiry(expiry) is None
+    assert store.pending_expiry(GUID, "cometchat-uid-7") == clock() + timedelta(days=1)
+    assert store.retry_expiry(expiry, clock()) is False
+
+
+def test_a_failed_attempt_is_due_again_at_the_given_time(store, clock):
+    store.record(ban(clock, ends_in=timedelta(minutes=1)))
+    clock.advance(timedelta(minutes=1))
+    [expiry] = store.claim_due_expiries()
+
+    assert store.retry_expiry(expiry, clock() + timedelta(seconds=30))
+    assert store.claim_due_expiries() == []
+    clock.advance(timedelta(seconds=30))
+    assert [e.attempts for e in store.claim_due_expiries()] == [2]
+
+
+def test_a_webhook_key_is_new_once_then_forgotten_after_its_ttl(store, clock):
+    assert store.first_delivery("delivery-1") is True
+    assert store.first_delivery("delivery-1") is False
+    assert store.delivery_count() == 1
+    clock.advance(timedelta(minutes=11))
+    assert store.first_delivery("delivery-1") is True  # old keys purged
+
+
+def test_a_forgotten_key_counts_as_new(store):
+    assert store.first_delivery("k" * 5000) is True  # long keys are stored by digest
+    store.forget_delivery("k" * 5000)
+    assert store.first_delivery("k" * 5000) is True
+
+
+def test_one_delivery_reaching_two_processes_is_accepted_once(engines, clock):
+    first, second = ModerationStore(engines(), clock=clock), ModerationStore(engines(), clock=clock)
+    assert [first.first_delivery("d"), second.first_delivery("d")] == [True, False]
+    # A restart: a new engine on the same database still knows it.
+    assert ModerationStore(engines(), clock=clock).first_delivery("d") is False
