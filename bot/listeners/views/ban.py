@@ -50,7 +50,9 @@ def handle_uid(ack: Ack, form: BanRef | None, view: dict) -> None:
     except InvalidUid:
         errors[UID_BLOCK_ID] = BAD_UID
     # A form opened before the field existed has no duration: permanent, as it then meant.
-    chosen = _chosen(state, DURATION_BLOCK_ID, DURATION_ACTION_ID) or PERMANENT
+    chosen = _chosen(state, DURATION_BLOCK_ID, DURATION_ACTION_ID)
+    if chosen is None:
+        chosen = PERMANENT
     duration = None
     if chosen in BAN_DURATIONS:
         duration = parse_duration(chosen)
@@ -82,7 +84,7 @@ def _typed(state: dict, block_id: str, action_id: str) -> str:
 
 
 def _chosen(state: dict, block_id: str, action_id: str) -> str | None:
-    """A static select's chosen option value, None if the block is not in the form."""
+    """A static select's chosen option value; None if nothing is (a form from before it)."""
     option = ((state.get(block_id) or {}).get(action_id) or {}).get("selected_option") or {}
     value = option.get("value")
     return value if isinstance(value, str) else None
