@@ -153,7 +153,7 @@ def replace_action_row(
 def ban_confirmation(ref: BanConfirmRef) -> Message:
     """`/banned <guid> ban <uid> [<duration>] [<reason…>]`: nothing happens until the
     confirm-protected button is pressed. Message and dialog name user, group, duration, reason."""
-    text = ban_question(ref)
+    text = _ban_question(ref)
     value = ref.encode()
     ban = kit.button(ACTION_BAN_CONFIRM, "Ban", value, style="danger", confirm=_ban_dialog(ref))
     cancel = kit.button(ACTION_BAN_CANCEL, "Cancel", value)
@@ -163,7 +163,7 @@ def ban_confirmation(ref: BanConfirmRef) -> Message:
     )
 
 
-def ban_question(ref: BanConfirmRef) -> str:
+def _ban_question(ref: BanConfirmRef) -> str:
     """The question both confirmations ask, in mrkdwn; the reason is the moderator's own text."""
     if ref.duration is None:
         how_long = "permanent, until someone unbans them"
@@ -233,8 +233,8 @@ def ban_modal(ref: BanRef) -> Json:
                 REASON_BLOCK_ID,
                 "Reason",
                 reason,
-                hint=f"Kept with the ban and shown beside the user (at most "
-                f"{MAX_REASON_LENGTH} characters).",
+                hint=f"Kept with the ban in the bot's history (at most {MAX_REASON_LENGTH} "
+                "characters).",
                 optional=True,
             ),
         ],
@@ -248,7 +248,7 @@ def ban_confirm_modal(ref: BanConfirmRef) -> Json:
     """Step 2: the confirmation, naming user, group, duration and reason; submitting it bans."""
     until = "unbanned" if ref.duration is None else "the ban ends"
     question = (
-        f"{ban_question(ref)}\n\nThey will be removed from the group and cannot rejoin "
+        f"{_ban_question(ref)}\n\nThey will be removed from the group and cannot rejoin "
         f"until {until}."
     )
     return kit.modal(
