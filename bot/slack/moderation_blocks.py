@@ -233,8 +233,8 @@ def ban_modal(ref: BanRef) -> Json:
                 REASON_BLOCK_ID,
                 "Reason",
                 reason,
-                hint=f"Kept with the ban in the bot's history (at most {MAX_REASON_LENGTH} "
-                "characters).",
+                hint=f"Kept with the ban, and shown on the list and in the user's history "
+                f"(at most {MAX_REASON_LENGTH} characters).",
                 optional=True,
             ),
         ],
