@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.domain.duration import looks_like_duration, parse_duration
-from bot.domain.errors import QueryTooLong, ReasonTooLong
+from bot.domain.errors import QueryTooLong
 from bot.domain.ids import validate_guid, validate_uid
-from bot.domain.moderation import MAX_REASON_LENGTH
+from bot.domain.moderation import validate_reason
 from bot.domain.search import MAX_QUERY_LENGTH, normalise_query
 
 HELP_WORDS = {"help", "-h", "--help", "?", "usage"}
@@ -72,7 +72,4 @@ def _ban(guid: str, words: list[str]) -> BanUser:
     if rest and looks_like_duration(rest[0]):
         duration = parse_duration(rest[0])
         rest = rest[1:]
-    reason = " ".join(rest)
-    if len(reason) > MAX_REASON_LENGTH:
-        raise ReasonTooLong(len(reason), MAX_REASON_LENGTH)
-    return BanUser(guid=guid, uid=uid, duration=duration, reason=reason)
+    return BanUser(guid=guid, uid=uid, duration=duration, reason=validate_reason(" ".join(rest)))

@@ -21,6 +21,8 @@ _UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(day
 _UNITS["w"] = timedelta(weeks=1)
 # Digits bounded so a pasted 10,000-digit number is refused by the pattern, not by arithmetic.
 _SHAPE = re.compile(r"(?P<count>[0-9]{1,6})(?P<unit>[mhdw])", re.ASCII)
+# A word starting with a number (signed or not) was meant as a duration, however mistyped.
+_ATTEMPT = re.compile(r"[+-]?[0-9]", re.ASCII)
 
 
 def parse_duration(text: str) -> timedelta | None:
@@ -38,10 +40,11 @@ def parse_duration(text: str) -> timedelta | None:
 
 
 def looks_like_duration(word: str) -> bool:
-    """True if `word` is shaped like a duration (in range or not): a command parser uses it to
-    tell `ban uid 400d spam` (a bad duration) from `ban uid spamming` (a reason)."""
+    """True if `word` is meant as a duration, good or bad: `permanent`, or anything starting with
+    a number (`2h`, `400d`, `2x`, `24`, `-1d`). A command parser uses it to tell
+    `ban uid 2x spam` (a bad duration, refused) from `ban uid spamming` (a reason)."""
     word = word.strip().lower()
-    return word == PERMANENT or _SHAPE.fullmatch(word) is not None
+    return word == PERMANENT or _ATTEMPT.match(word) is not None
 
 
 def describe_duration(duration: timedelta | None) -> str:

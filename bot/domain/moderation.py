@@ -5,6 +5,7 @@ or automatic expiry, and the `PendingExpiry` of a temporary ban. Plain values: t
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -28,6 +29,17 @@ class EventSource(StrEnum):
     COMMAND = "command"
     WEBHOOK = "webhook"
     EXPIRY = "expiry"
+
+
+def validate_reason(text: str) -> str:
+    """A ban reason as kept: runs of whitespace (line breaks too) become one space and other
+    control characters go, so a reason reads on one line wherever it is shown and travels in a
+    button value without growing. Raises ReasonTooLong past MAX_REASON_LENGTH characters."""
+    words = "".join(c for c in text if c.isspace() or unicodedata.category(c) != "Cc").split()
+    reason = " ".join(words)
+    if len(reason) > MAX_REASON_LENGTH:
+        raise ReasonTooLong(len(reason), MAX_REASON_LENGTH)
+    return reason
 
 
 @dataclass(frozen=True)

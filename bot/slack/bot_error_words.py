@@ -63,9 +63,15 @@ def _bad_duration(error: BadDuration) -> Message:
     shown = code(truncate(error.text, 40))
     forms = ", ".join(code(form) for form in ACCEPTED_FORMS)
     problem = "is too short or too long a ban" if error.out_of_range else "is not a duration"
+    # A reason that starts with a number is read as a duration: say how to give one.
+    aside = (
+        ""
+        if error.out_of_range
+        else " A reason starting with a number goes after a duration: `permanent 3 spam links`."
+    )
     return Message(
         text=f":x: {shown} {problem}. Use a number and a unit (m, h, d or w), from 1 minute "
-        f"to 365 days, or `permanent`: {forms}. Nobody was banned."
+        f"to 365 days, or `permanent`: {forms}. Nobody was banned.{aside}"
     )
 
 

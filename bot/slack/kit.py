@@ -29,9 +29,11 @@ CONFIRM_TITLE = 100
 CONFIRM_TEXT = 300
 CONFIRM_BUTTON = 30
 INPUT_LABEL = 2000
+INPUT_HINT = 2000
 PLACEHOLDER = 150
 OPTION_TEXT = 75
 OPTION_VALUE = 150
+MAX_OPTIONS = 100  # in one static select
 VIEW_TITLE = 24  # a modal's title, submit and close
 PRIVATE_METADATA = 3000
 
@@ -159,24 +161,54 @@ def option(value: str, text: str) -> Json:
     return {"text": plain(text, OPTION_TEXT, emoji=False), "value": value}
 
 
+def static_select(action_id: str, options: list[Json], *, initial: Json | None = None) -> Json:
+    """A menu of fixed `option`s; `initial` (one of them) is chosen when the form opens."""
+    if not 0 < len(options) <= MAX_OPTIONS:
+        raise ValueError("a static select takes 1 to 100 options")
+    if initial is not None and initial not in options:
+        raise ValueError("the initial option must be one of the options")
+    element: Json = {"type": "static_select", "action_id": action_id, "options": options}
+    if initial is not None:
+        element["initial_option"] = initial
+    return element
+
+
 def plain_text_input(
-    action_id: str, *, placeholder: str | None = None, max_length: int | None = None
+    action_id: str,
+    *,
+    placeholder: str | None = None,
+    max_length: int | None = None,
+    multiline: bool | None = None,
 ) -> Json:
     element: Json = {"type": "plain_text_input", "action_id": action_id}
     if placeholder is not None:
         element["placeholder"] = plain(placeholder, PLACEHOLDER)
     if max_length is not None:
         element["max_length"] = max_length
+    if multiline is not None:
+        element["multiline"] = multiline
     return element
 
 
-def input_block(block_id: str, label: str, element: Json) -> Json:
-    return {
+def input_block(
+    block_id: str,
+    label: str,
+    element: Json,
+    *,
+    hint: str | None = None,
+    optional: bool | None = None,
+) -> Json:
+    block: Json = {
         "type": "input",
         "block_id": block_id,
         "label": plain(label, INPUT_LABEL),
         "element": element,
     }
+    if hint is not None:
+        block["hint"] = plain(hint, INPUT_HINT)
+    if optional is not None:
+        block["optional"] = optional
+    return block
 
 
 def modal(

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from bot.cometchat.models import BannedUser, Group
 from bot.domain.audit import AuditEntry
 from bot.domain.button_values import BanConfirmRef, BanRef, PageCursor, UnbanRef
-from bot.domain.duration import describe_duration
+from bot.domain.duration import PERMANENT, describe_duration
 from bot.domain.errors import InvalidGuid, InvalidUid
 from bot.domain.ids import MAX_GUID_LENGTH
 from bot.domain.moderation import MAX_REASON_LENGTH, ModerationEvent
@@ -37,8 +37,12 @@ VIEW_BAN_CONFIRM = "banned_ban_modal_confirm"  # step 2: are you sure?
 
 BAN_BLOCK_ID = "banned_ban"
 NOTICE_BLOCK_ID = "banned_notice"
-UID_BLOCK_ID = "ban_uid"  # the modal's input block
+UID_BLOCK_ID = "ban_uid"  # the modal's input blocks and their elements
 UID_ACTION_ID = "uid"
+DURATION_BLOCK_ID = "ban_duration"
+DURATION_ACTION_ID = "duration"
+REASON_BLOCK_ID = "ban_reason"
+REASON_ACTION_ID = "reason"
 
 
 def plain(value: str, limit: int) -> str:
@@ -147,17 +151,11 @@ def replace_action_row(
 
 
 def ban_confirmation(ref: BanConfirmRef) -> Message:
-    """`/banned <guid> ban <uid>`: nothing happens until the confirm-protected button is pressed."""
-    text = f":warning: Ban {code(ref.uid)} from group {code(ref.guid)}?"
-    dialog = confirm_dialog(
-        "Ban this user?",
-        f"Ban {ref.uid} from {ref.guid}? They will be removed from the group and "
-        "cannot rejoin until unbanned.",
-        "Ban",
-        style="danger",
-    )
+    """`/banned <guid> ban <uid> [<duration>] [<reason…>]`: nothing happens until the
+    confirm-protected button is pressed. Message and dialog name user, group, duration, reason."""
+    text = _ban_question(ref)
     value = ref.encode()
-    ban = kit.button(ACTION_BAN_CONFIRM, "Ban", value, style="danger", confirm=dialog)
+    ban = kit.button(ACTION_BAN_CONFIRM, "Ban", value, style="danger", confirm=_ban_dialog(ref))
     cancel = kit.button(ACTION_BAN_CANCEL, "Cancel", value)
     return Message(
         text=text,
@@ -165,10 +163,59 @@ def ban_confirmation(ref: BanConfirmRef) -> Message:
     )
 
 
+def _ban_question(ref: BanConfirmRef) -> str:
+    """The question both confirmations ask, in mrkdwn; the reason is the moderator's own text."""
+    if ref.duration is None:
+        how_long = "permanent, until someone unbans them"
+    else:
+        how_long = f"{describe_duration(ref.duration)}, then they are unbanned automatically"
+    reason = escape(ref.reason) if ref.reason else "none given"
+    return (
+        f":warning: Ban {code(ref.uid)} from group {code(ref.guid)}?\n"
+        f"*Duration:* {how_long}\n*Reason:* {reason}"
+    )
+
+
+def _ban_dialog(ref: BanConfirmRef) -> Json:
+    # The reason comes last: if the dialog's 300 characters run out, only it is cut.
+    if ref.duration is None:
+        what, until = "permanently", "until unbanned"
+    else:
+        what, until = f"for {describe_duration(ref.duration)}", "until the ban ends"
+    why = f"Reason: {ref.reason}" if ref.reason else "No reason given."
+    return confirm_dialog(
+        "Ban this user?",
+        f"Ban {ref.uid} from {ref.guid} {what}? They will be removed from the group and cannot "
+        f"rejoin {until}. {why}",
+        "Ban",
+        style="danger",
+    )
+
+
+# The form's durations, written as the command takes them (bot.domain.duration parses them).
+BAN_DURATIONS = {
+    "1h": "1 hour",
+    "24h": "24 hours",
+    "7d": "7 days",
+    "30d": "30 days",
+    PERMANENT: "Permanent",
+}
+
+
 def ban_modal(ref: BanRef) -> Json:
-    """Step 1: which user? The uid is checked on submit before anything is asked of CometChat."""
+    """Step 1: which user, for how long, why? Checked on submit, before CometChat is asked."""
     uid = kit.plain_text_input(
         UID_ACTION_ID, placeholder="e.g. user-001", max_length=MAX_GUID_LENGTH
+    )
+    options = [kit.option(value, label) for value, label in BAN_DURATIONS.items()]
+    duration = kit.static_select(
+        DURATION_ACTION_ID, options, initial=kit.option(PERMANENT, BAN_DURATIONS[PERMANENT])
+    )
+    reason = kit.plain_text_input(
+        REASON_ACTION_ID,
+        placeholder="e.g. spamming links",
+        max_length=MAX_REASON_LENGTH,
+        multiline=True,
     )
     return kit.modal(
         VIEW_BAN,
@@ -176,6 +223,20 @@ def ban_modal(ref: BanRef) -> Json:
         [
             kit.section(None, f"Ban a user from group {code(ref.guid)}."),
             kit.input_block(UID_BLOCK_ID, "CometChat user id (uid)", uid),
+            kit.input_block(
+                DURATION_BLOCK_ID,
+                "Duration",
+                duration,
+                hint="A temporary ban ends by itself: the bot unbans the user when it is over.",
+            ),
+            kit.input_block(
+                REASON_BLOCK_ID,
+                "Reason",
+                reason,
+                hint=f"Kept with the ban, and shown on the list and in the user's history "
+                f"(at most {MAX_REASON_LENGTH} characters).",
+                optional=True,
+            ),
         ],
         submit="Next",
         close="Cancel",
@@ -184,10 +245,11 @@ def ban_modal(ref: BanRef) -> Json:
 
 
 def ban_confirm_modal(ref: BanConfirmRef) -> Json:
-    """Step 2: the confirmation, naming user and group; submitting it bans."""
+    """Step 2: the confirmation, naming user, group, duration and reason; submitting it bans."""
+    until = "unbanned" if ref.duration is None else "the ban ends"
     question = (
-        f":warning: Ban {code(ref.uid)} from group {code(ref.guid)}? They will "
-        "be removed from the group and cannot rejoin until unbanned."
+        f"{_ban_question(ref)}\n\nThey will be removed from the group and cannot rejoin "
+        f"until {until}."
     )
     return kit.modal(
         VIEW_BAN_CONFIRM,

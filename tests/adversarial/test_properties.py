@@ -273,10 +273,12 @@ def test_picker_type_ahead_answers_with_valid_options_for_any_text(app, typed):
 @property_settings
 @given(
     uid=hostile.hostile_text,
+    duration=st.sampled_from(["1h", "7d", "permanent"]) | hostile.hostile_text,
+    reason=st.none() | hostile.hostile_text,
     metadata=st.one_of(st.none(), hostile.button_value),
     user=st.sampled_from([MODERATOR, "U0VIEWER"]),
 )
-def test_the_ban_modal_takes_any_input_without_writing(app, uid, metadata, user):
+def test_the_ban_modal_takes_any_input_without_writing(app, uid, duration, reason, metadata, user):
     from bot.slack import moderation_blocks as mod
     from tests.support.slack_limits import assert_valid_ack
     from tests.support.tour import view_submission_body
@@ -284,7 +286,16 @@ def test_the_ban_modal_takes_any_input_without_writing(app, uid, metadata, user)
     if metadata is None:  # a well-formed form, as the bot itself opens it
         url, _ = app.new_response_url()
         metadata = BanRef(guid="g1", response_url=url, channel_id="C0CHAN").encode()
-    values = {mod.UID_BLOCK_ID: {mod.UID_ACTION_ID: {"type": "plain_text_input", "value": uid}}}
+    values = {
+        mod.UID_BLOCK_ID: {mod.UID_ACTION_ID: {"type": "plain_text_input", "value": uid}},
+        mod.DURATION_BLOCK_ID: {
+            mod.DURATION_ACTION_ID: {
+                "type": "static_select",
+                "selected_option": {"text": {"type": "plain_text", "text": "x"}, "value": duration},
+            }
+        },
+        mod.REASON_BLOCK_ID: {mod.REASON_ACTION_ID: {"type": "plain_text_input", "value": reason}},
+    }
     mark = _mark(app)
     response = app.signed(view_submission_body(mod.VIEW_BAN, metadata, values, user_id=user))
     assert response.status == 200

@@ -25,6 +25,7 @@ from slack_sdk.errors import SlackObjectFormationError
 from bot.cometchat import errors as cc
 from bot.domain.button_values import BanRef, PageCursor
 from bot.domain.errors import BotError
+from bot.domain.moderation import validate_reason
 from bot.slack import messages
 from bot.slack.payloads import ephemeral, new_ephemeral, replacing
 from tests.support import hostile
@@ -250,8 +251,14 @@ def _as_message(item: Received) -> dict[str, Any] | None:
 
 
 @seed(HYPOTHESIS_SEED)
-@given(guid=hostile.legal_id, uid=st.none() | hostile.legal_id, page=st.integers(1, 100_000))
-def test_ban_modals_and_confirmation_are_valid_for_any_ids(guid, uid, page):
+@given(
+    guid=hostile.legal_id,
+    uid=st.none() | hostile.legal_id,
+    page=st.integers(1, 100_000),
+    minutes=st.none() | st.integers(1, 365 * 24 * 60),
+    reason=hostile.hostile_text,
+)
+def test_ban_modals_and_confirmation_are_valid_for_any_ids(guid, uid, page, minutes, reason):
     moderation = pytest.importorskip("bot.slack.moderation_blocks")
     try:
         ref = BanRef(
@@ -260,9 +267,12 @@ def test_ban_modals_and_confirmation_are_valid_for_any_ids(guid, uid, page):
             cursor=PageCursor(guid=guid, page=page, per_page=20),
             response_url="https://hooks.slack.com/actions/T0/1/" + "x" * 60,
             channel_id="C0CHAN",
+            minutes=minutes,
+            # As the command and the form both keep it.
+            reason=validate_reason(reason) or None,
         )
     except (ValueError, BotError):
-        return  # ids the bot refuses never reach a view
+        return  # ids and reasons the bot refuses never reach a view
     assert_valid_view(moderation.ban_modal(ref), where="ban_modal")
     if uid is not None:
         assert_valid_view(moderation.ban_confirm_modal(ref), where="ban_confirm")

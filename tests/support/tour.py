@@ -170,6 +170,17 @@ def run_tour(h: Harness, *, webhook_password: str) -> list[Step]:
     step("ban confirmed", lambda: h.click(mod.ACTION_BAN_CONFIRM, ban_button["value"]))
     step("ban again", lambda: h.click(mod.ACTION_BAN_CONFIRM, ban_button["value"]))
     step("ban unknown user", lambda: h.command(f"{GUID} ban ghost-1"))
+    timed = first(
+        step(
+            "ban command with duration and reason",
+            lambda: h.command(f"{GUID} ban newcomer-2 24h <!channel> spamming *links*"),
+        )
+    )
+    timed_button = clickable(timed, mod.ACTION_BAN_CONFIRM)
+    if timed_button:
+        value = timed_button[0]["value"]
+        step("ban for 24 h confirmed", lambda: h.click(mod.ACTION_BAN_CONFIRM, value))
+    step("ban with a bad duration", lambda: h.command(f"{GUID} ban newcomer-3 2x spam"))
     cancel = clickable(confirm, mod.ACTION_BAN_CANCEL)
     if cancel:
         step("ban cancelled", lambda: h.click(mod.ACTION_BAN_CANCEL, cancel[0]["value"]))
@@ -185,6 +196,12 @@ def run_tour(h: Harness, *, webhook_password: str) -> list[Step]:
             "ban modal, bad uid", lambda: _submit(h, mod.VIEW_BAN, view["private_metadata"], values)
         )
         values[mod.UID_BLOCK_ID][mod.UID_ACTION_ID]["value"] = "modal-user"
+        option = {"text": {"type": "plain_text", "text": "7 days"}, "value": "7d"}
+        values[mod.DURATION_BLOCK_ID] = {
+            mod.DURATION_ACTION_ID: {"type": "static_select", "selected_option": option}
+        }
+        reason = {"type": "plain_text_input", "value": "<@U0123ABCD>\nspam"}
+        values[mod.REASON_BLOCK_ID] = {mod.REASON_ACTION_ID: reason}
         answer = step(
             "ban modal, uid", lambda: _submit(h, mod.VIEW_BAN, view["private_metadata"], values)
         )

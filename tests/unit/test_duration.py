@@ -51,10 +51,14 @@ def test_a_bad_duration_is_told_with_the_accepted_forms():
     assert "Nobody was banned" in message.text
 
 
-def test_looks_like_duration_tells_a_bad_duration_from_a_reason():
-    assert looks_like_duration("400d")
-    assert looks_like_duration("permanent")
-    assert not looks_like_duration("spamming")
+@pytest.mark.parametrize("word", ["400d", "0m", "2x", "24", "1.5h", "-1d", "PERMANENT", "2H"])
+def test_a_word_starting_with_a_number_is_meant_as_a_duration(word):
+    assert looks_like_duration(word)
+
+
+@pytest.mark.parametrize("word", ["spamming", "x2", "perm", "-", "h2"])
+def test_other_words_are_a_reason(word):
+    assert not looks_like_duration(word)
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
     PlainTextInputElement,
     PlainTextObject,
     SectionBlock,
+    StaticSelectElement,
 )
 from slack_sdk.models.views import View
 
@@ -35,6 +36,10 @@ _CONFIRM = ConfirmObject(
 )
 _UID_INPUT = PlainTextInputElement(
     action_id="uid", max_length=100, placeholder=PlainTextObject(text="e.g. user-001")
+)
+_HOUR, _FOREVER = (
+    Option(value="1h", text=PlainTextObject(text="1 hour", emoji=False)),
+    Option(value="permanent", text=PlainTextObject(text="Permanent", emoji=False)),
 )
 
 # Each builder's output beside the slack_sdk model it replaces.
@@ -111,6 +116,45 @@ BLOCKS = {
         ),
         InputBlock(block_id="i", label=PlainTextObject(text="User id"), element=_UID_INPUT),
     ),
+    "input with a static select": (
+        kit.input_block(
+            "d",
+            "Duration",
+            kit.static_select(
+                "duration",
+                [kit.option("1h", "1 hour"), kit.option("permanent", "Permanent")],
+                initial=kit.option("permanent", "Permanent"),
+            ),
+        ),
+        InputBlock(
+            block_id="d",
+            label=PlainTextObject(text="Duration"),
+            element=StaticSelectElement(
+                action_id="duration", options=[_HOUR, _FOREVER], initial_option=_FOREVER
+            ),
+        ),
+    ),
+    "optional multiline input with a hint": (
+        kit.input_block(
+            "r",
+            "Reason",
+            kit.plain_text_input("reason", placeholder="Why?", max_length=500, multiline=True),
+            hint="Kept with the ban",
+            optional=True,
+        ),
+        InputBlock(
+            block_id="r",
+            label=PlainTextObject(text="Reason"),
+            hint=PlainTextObject(text="Kept with the ban"),
+            optional=True,
+            element=PlainTextInputElement(
+                action_id="reason",
+                placeholder=PlainTextObject(text="Why?"),
+                max_length=500,
+                multiline=True,
+            ),
+        ),
+    ),
 }
 
 
@@ -170,7 +214,8 @@ def test_text_is_cut_to_what_slack_accepts_and_the_sdk_then_validates_it():
     assert [len(dialog[k]["text"]) for k in ("title", "text", "confirm")] == [100, 300, 30]
     button = kit.button("a", long, "v", confirm=dialog)
     select = kit.external_select("s", long)
-    field = kit.input_block("i", long, kit.plain_text_input("uid", placeholder=long))
+    field = kit.input_block("i", long, kit.plain_text_input("uid", placeholder=long), hint=long)
+    assert len(field["hint"]["text"]) == kit.INPUT_HINT
     for block in (kit.actions("a", [button]), kit.actions("p", [select]), field):
         parsed = Block.parse(block)
         assert parsed is not None and parsed.to_dict() == block  # raises on any length over
@@ -191,3 +236,13 @@ def test_values_that_cannot_be_cut_are_refused():
         kit.option("v" * 151, "label")
     with pytest.raises(ValueError):
         kit.modal("cb", "Title", [], private_metadata="m" * 3001)
+
+
+def test_a_static_select_needs_options_and_an_initial_option_among_them():
+    hour = kit.option("1h", "1 hour")
+    with pytest.raises(ValueError):
+        kit.static_select("s", [])
+    with pytest.raises(ValueError):
+        kit.static_select("s", [hour] * 101)
+    with pytest.raises(ValueError):
+        kit.static_select("s", [hour], initial=kit.option("2h", "2 hours"))

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
 from bot.cometchat import errors as cc
 from bot.cometchat.models import BannedPage, BannedUser, Group
 from bot.domain.audit import AuditEntry
-from bot.domain.button_values import MAX_VALUE_LENGTH, BanRef, PageCursor, UnbanRef
+from bot.domain.button_values import (
+    MAX_VALUE_LENGTH,
+    BanConfirmRef,
+    BanRef,
+    PageCursor,
+    UnbanRef,
+)
 from bot.domain.command import BanUser, ListBanned, parse_command
-from bot.domain.errors import BadCursor, InvalidUid
+from bot.domain.duration import parse_duration
+from bot.domain.errors import BadCursor, BadDuration, InvalidUid, ReasonTooLong
+from bot.domain.moderation import validate_reason
 from bot.settings import MAX_PAGE_SIZE
 from bot.slack.banned_page import render_banned_page
 from bot.slack.message import Message
@@ -19,6 +28,11 @@ from bot.slack.messages import explain_moderation
 from bot.slack.moderation_blocks import (
     ACTION_BAN_CONFIRM,
     ACTION_UNBAN,
+    DURATION_ACTION_ID,
+    DURATION_BLOCK_ID,
+    REASON_ACTION_ID,
+    REASON_BLOCK_ID,
+    UID_BLOCK_ID,
     ban_confirm_modal,
     ban_confirmation,
     ban_modal,
@@ -30,6 +44,8 @@ from bot.slack.moderation_blocks import (
     with_notice,
 )
 from tests.support.fakes.cometchat import make_user
+from tests.support.slack_limits import assert_no_injected_markup, assert_valid_view
+from tests.support.slack_messages import buttons
 
 GUID = "cometchat-guid-1"
 LONGEST = "x" * 100  # the longest id validate_guid / validate_uid accept
@@ -219,6 +235,126 @@ def test_ban_command_parses_group_and_user():
 def test_ban_command_refuses_a_malformed_uid():
     with pytest.raises(InvalidUid):
         parse_command(f"{GUID} ban a/b")
+
+
+def test_ban_command_takes_a_duration_then_a_reason():
+    assert parse_command(f"{GUID} ban u 24h spamming   links") == BanUser(
+        guid=GUID, uid="u", duration=timedelta(hours=24), reason="spamming links"
+    )
+    assert parse_command(f"{GUID} ban u permanent 3 spam links") == BanUser(
+        guid=GUID, uid="u", reason="3 spam links"
+    )
+    assert parse_command(f"{GUID} ban u spamming") == BanUser(guid=GUID, uid="u", reason="spamming")
+    assert parse_command(f"{GUID} ban u 2W") == BanUser(guid=GUID, uid="u", duration=timedelta(14))
+
+
+@pytest.mark.parametrize("duration", ["0m", "400d", "2x", "24", "1.5h"])
+def test_ban_command_refuses_a_bad_duration_even_with_a_reason(duration):
+    with pytest.raises(BadDuration):
+        parse_command(f"{GUID} ban u {duration} spamming links")
+
+
+def test_ban_command_refuses_a_reason_over_500_characters():
+    assert parse_command(f"{GUID} ban u 1h " + "x" * 500).reason == "x" * 500
+    with pytest.raises(ReasonTooLong):
+        parse_command(f"{GUID} ban u 1h " + "x" * 501)
+
+
+def test_a_reason_is_kept_on_one_line_without_control_characters():
+    assert validate_reason("  spam\n\nand\tscam\u00a0links ") == "spam and scam links"
+    assert validate_reason("bell\x07\x00 ü ☃") == "bell ü ☃"
+    assert validate_reason("\x01" * 600) == ""
+    with pytest.raises(ReasonTooLong) as caught:
+        validate_reason("y" * 501)
+    assert (caught.value.length, caught.value.limit) == (501, 500)
+
+
+# -- the confirmations name user, group, duration and reason ---------------------------------
+
+
+def _confirm_dialog(message: Message) -> str:
+    (button,) = [
+        e for b in message.to_dict()["blocks"] for e in b.get("elements", []) if e.get("confirm")
+    ]
+    assert button["confirm"]["text"]["type"] == "plain_text"
+    return button["confirm"]["text"]["text"]
+
+
+def test_the_command_s_confirmation_names_duration_and_reason():
+    ref = BanConfirmRef(guid=GUID, uid="newbie", minutes=24 * 60, reason="spamming <!here> links")
+    message = ban_confirmation(ref)
+
+    assert message.text == (
+        ":warning: Ban `newbie` from group `cometchat-guid-1`?\n"
+        "*Duration:* 24 h, then they are unbanned automatically\n"
+        "*Reason:* spamming &lt;!here&gt; links"
+    )
+    assert message.to_dict()["blocks"][0]["text"]["text"] == message.text
+    dialog = _confirm_dialog(message)
+    assert dialog.startswith("Ban newbie from cometchat-guid-1 for 24 h?")
+    assert "until the ban ends" in dialog
+    assert dialog.endswith("Reason: spamming <!here> links")  # plain text: shown as typed
+    assert BanConfirmRef.decode(buttons(message.to_dict(), ACTION_BAN_CONFIRM)[0]["value"]) == ref
+
+
+def test_a_plain_ban_command_is_confirmed_as_permanent_without_a_reason():
+    message = ban_confirmation(BanConfirmRef(guid=GUID, uid="newbie"))
+    assert "*Duration:* permanent, until someone unbans them" in message.text
+    assert "*Reason:* none given" in message.text
+    dialog = _confirm_dialog(message)
+    assert dialog.startswith("Ban newbie from cometchat-guid-1 permanently?")
+    assert "until unbanned" in dialog and dialog.endswith("No reason given.")
+
+
+def test_a_long_reason_is_what_the_dialog_cuts_not_the_user_or_duration():
+    ref = BanConfirmRef(guid=GUID, uid="newbie", minutes=7 * 24 * 60, reason="why " * 125)
+    dialog = _confirm_dialog(ban_confirmation(ref))
+    assert len(dialog) == 300 and dialog.endswith("…")
+    assert dialog.startswith("Ban newbie from cometchat-guid-1 for 7 days?")
+    assert ("why " * 124).strip() in ban_confirmation(ref).text  # the message keeps it whole
+
+
+def test_the_ban_form_offers_durations_permanent_first_chosen_and_an_optional_reason():
+    form = ban_modal(BanRef(guid=GUID))
+    inputs = {b["block_id"]: b for b in form["blocks"] if b["type"] == "input"}
+    assert list(inputs) == [UID_BLOCK_ID, DURATION_BLOCK_ID, REASON_BLOCK_ID]
+
+    select = inputs[DURATION_BLOCK_ID]["element"]
+    assert select["type"] == "static_select" and select["action_id"] == DURATION_ACTION_ID
+    labels = [o["text"]["text"] for o in select["options"]]
+    assert labels == ["1 hour", "24 hours", "7 days", "30 days", "Permanent"]
+    assert select["initial_option"]["value"] == "permanent"
+    assert [parse_duration(o["value"]) for o in select["options"]] == [
+        timedelta(hours=1),
+        timedelta(hours=24),
+        timedelta(days=7),
+        timedelta(days=30),
+        None,
+    ]
+    assert not inputs[DURATION_BLOCK_ID].get("optional")
+
+    reason = inputs[REASON_BLOCK_ID]
+    assert reason["optional"] is True
+    assert reason["element"] == {
+        "type": "plain_text_input",
+        "action_id": REASON_ACTION_ID,
+        "multiline": True,
+        "max_length": 500,
+        "placeholder": {"type": "plain_text", "text": "e.g. spamming links"},
+    }
+    assert_valid_view(form)
+
+
+def test_the_form_s_second_step_names_user_group_duration_and_escaped_reason():
+    ref = BanConfirmRef(guid=GUID, uid="newbie", minutes=7 * 24 * 60, reason="<@U0123ABCD> *spam*")
+    view = ban_confirm_modal(ref)
+    (section,) = view["blocks"]
+    text = section["text"]["text"]
+    assert "Ban `newbie` from group `cometchat-guid-1`?" in text
+    assert "*Duration:* 7 days" in text and "*Reason:* &lt;@U0123ABCD&gt; *spam*" in text
+    assert BanConfirmRef.decode(view["private_metadata"]) == ref
+    assert_valid_view(view)
+    assert_no_injected_markup({"text": text, "blocks": view["blocks"]})
 
 
 # -- act: the one write, audited ---------------------------------------------------------------

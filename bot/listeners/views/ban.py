@@ -1,4 +1,5 @@
-"""The ban modal: step 1 asks for the uid (checked here), step 2 confirms and bans."""
+"""The ban modal: step 1 asks for the uid, the duration and the reason (checked here), step 2
+confirms and bans."""
 
 from __future__ import annotations
 
@@ -8,11 +9,22 @@ from typing import Any
 from slack_bolt import Ack
 
 from bot.domain.button_values import BanConfirmRef, BanRef
-from bot.domain.errors import InvalidUid
+from bot.domain.duration import PERMANENT, parse_duration
+from bot.domain.errors import InvalidUid, ReasonTooLong
 from bot.domain.ids import validate_uid
+from bot.domain.moderation import validate_reason
 from bot.logs import kv
 from bot.services import Services
-from bot.slack.moderation_blocks import UID_ACTION_ID, UID_BLOCK_ID, ban_confirm_modal
+from bot.slack.moderation_blocks import (
+    BAN_DURATIONS,
+    DURATION_ACTION_ID,
+    DURATION_BLOCK_ID,
+    REASON_ACTION_ID,
+    REASON_BLOCK_ID,
+    UID_ACTION_ID,
+    UID_BLOCK_ID,
+    ban_confirm_modal,
+)
 from bot.usecases.moderate import ModerationRequest, ban_or_unban, outcome_payload
 
 log = logging.getLogger(__name__)
@@ -22,19 +34,36 @@ BAD_UID = (
     "Not a CometChat user id: use letters, digits, _ - . @ : or +, without spaces "
     "(at most 100 characters)."
 )
+BAD_DURATION = "Choose one of the durations in the list."
+LONG_REASON = "This reason is {length} characters long; at most {limit} are kept. Shorten it."
 
 
 def handle_uid(ack: Ack, form: BanRef | None, view: dict) -> None:
-    """Step 1 submitted: a malformed uid is shown in the form; a good one moves to step 2."""
+    """Step 1 submitted: what is wrong is shown beside its field; if nothing is, step 2."""
     if form is None:
         ack(response_action="errors", errors={UID_BLOCK_ID: STALE_FORM})
         return
-    state = ((view.get("state") or {}).get("values") or {}).get(UID_BLOCK_ID) or {}
-    raw = (state.get(UID_ACTION_ID) or {}).get("value") or ""
+    state = (view.get("state") or {}).get("values") or {}
+    errors: dict[str, str] = {}
     try:
-        uid = validate_uid(raw)
+        uid = validate_uid(_typed(state, UID_BLOCK_ID, UID_ACTION_ID))
     except InvalidUid:
-        ack(response_action="errors", errors={UID_BLOCK_ID: BAD_UID})
+        errors[UID_BLOCK_ID] = BAD_UID
+    # A form opened before the field existed has no duration: permanent, as it then meant.
+    chosen = _chosen(state, DURATION_BLOCK_ID, DURATION_ACTION_ID)
+    if chosen is None:
+        chosen = PERMANENT
+    duration = None
+    if chosen in BAN_DURATIONS:
+        duration = parse_duration(chosen)
+    else:
+        errors[DURATION_BLOCK_ID] = BAD_DURATION
+    try:
+        reason = validate_reason(_typed(state, REASON_BLOCK_ID, REASON_ACTION_ID))
+    except ReasonTooLong as exc:
+        errors[REASON_BLOCK_ID] = LONG_REASON.format(length=exc.length, limit=exc.limit)
+    if errors:
+        ack(response_action="errors", errors=errors)
         return
     confirm = BanConfirmRef(
         guid=form.guid,
@@ -42,8 +71,23 @@ def handle_uid(ack: Ack, form: BanRef | None, view: dict) -> None:
         cursor=form.cursor,
         response_url=form.response_url,
         channel_id=form.channel_id,
+        minutes=None if duration is None else int(duration.total_seconds() // 60),
+        reason=reason or None,
     )
     ack(response_action="update", view=ban_confirm_modal(confirm))
+
+
+def _typed(state: dict, block_id: str, action_id: str) -> str:
+    """A text input's value; Slack leaves an empty optional one out, or sends null."""
+    value = ((state.get(block_id) or {}).get(action_id) or {}).get("value")
+    return value if isinstance(value, str) else ""
+
+
+def _chosen(state: dict, block_id: str, action_id: str) -> str | None:
+    """A static select's chosen option value; None if nothing is (a form from before it)."""
+    option = ((state.get(block_id) or {}).get(action_id) or {}).get("selected_option") or {}
+    value = option.get("value")
+    return value if isinstance(value, str) else None
 
 
 def handle_confirm(ack: Ack, form: BanConfirmRef | None, user: str, services: Services) -> None:
