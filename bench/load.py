@@ -40,13 +40,43 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.fakes import GROUP  # noqa: E402
+from bench.fakes import BANNED, GROUP  # noqa: E402
 from bench.wire import Client  # noqa: E402
 from bot.domain.button_values import PageCursor  # noqa: E402
 from bot.slack.banned_page import ACTION_NEXT  # noqa: E402
 from tests.support.fakes.cometchat import API_KEY  # noqa: E402
 from tests.support.fakes.slack import BOT_TOKEN, SIGNING_SECRET, action_body, command_body, sign  # noqa: E402
 from tests.support.web_process import procfile_command  # noqa: E402
+
+
+def seed_history(url: str) -> int:
+    """Every banned user of the benchmark group gets a recorded ban with a reason and an end,
+    so each page the bot serves runs the history lookup and renders its line (the worst case)."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
+    from bot.store import ModerationStore, build_engine
+    from bot.store.migrate import upgrade
+
+    engine = build_engine(url)
+    upgrade(engine)
+    store, now = ModerationStore(engine), datetime.now(UTC)
+    for i in range(1, BANNED + 1):
+        store.record(
+            ModerationEvent(
+                guid=GROUP,
+                uid=f"user-{i:03d}",
+                action=ModerationAction.BAN,
+                source=EventSource.COMMAND,
+                at=now - timedelta(days=3),
+                actor="U0BENCH",
+                reason="spamming links",
+                ends_at=now + timedelta(days=30),
+            )
+        )
+    engine.dispose()
+    return BANNED
+
 
 HOST = "127.0.0.1"
 SLACK_ACK_LIMIT = 3.0
@@ -490,6 +520,9 @@ def main() -> int:
     print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     try:
         with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+            env["DATABASE_URL"] = f"sqlite:///{tmp}/history.sqlite3"
+            seeded = seed_history(env["DATABASE_URL"])
+            print(f"history: {seeded} recorded bans for {GROUP} in an SQLite file", flush=True)
             print(f"web process: {shlex.join(procfile_command())} (logs in {tmp})", flush=True)
             bot = run_design(procfile_command(), env, ports, sizes, Path(tmp, "bot.log"))
             # The same server and settings, another app: `gunicorn ... bench.naive:create()`.
