@@ -22,7 +22,6 @@ from bot.slack.audit_channel import AuditTrail, build_audit_trail
 from bot.slack.delivery import Responder
 from bot.slack.workspace import Workspace, learn_workspace
 from bot.store import ModerationStore, build_engine, database_url, is_sqlite
-from bot.store.migrate import upgrade
 from bot.usecases.banned_list import BannedLists
 from bot.usecases.expiry import ExpiryAnnouncer, ExpiryLoop, ExpiryScheduler
 from bot.usecases.export import MAX_EXPORTS_AT_ONCE, ExportSlots
@@ -140,6 +139,9 @@ def build_store(settings: Settings) -> ModerationStore:
     raw = settings.database_url.get_secret_value()
     engine = build_engine(raw)
     if is_sqlite(database_url(raw)):
+        # Alembic only where it runs: a PostgreSQL worker never loads it (about 8 MB).
+        from bot.store.migrate import upgrade
+
         upgrade(engine)
     return ModerationStore(engine)
 
