@@ -17,6 +17,8 @@ class AuditEntry:
     at: int  # epoch seconds of the attempt
     outcome: str  # "done", or what stopped it: "already_banned", "user_not_found", …
     error: str | None = None  # CometChat's error code or the exception's class, for the log
+    minutes: int | None = None  # a temporary ban's length
+    reason: str = ""  # what the moderator gave
 
     @property
     def ok(self) -> bool:

@@ -271,9 +271,13 @@ def render_audit(entry: AuditEntry) -> Message:
     if entry.ok:
         verb = "banned" if entry.action == "ban" else "unbanned"
         icon = ":no_entry_sign:" if entry.action == "ban" else ":unlock:"
-        return Message(
-            text=f"{icon} {who} {verb} {code(entry.uid)} from group {code(entry.guid)} · {when}"
-        )
+        text = f"{icon} {who} {verb} {code(entry.uid)} from group {code(entry.guid)}"
+        if entry.action == "ban":
+            minutes = timedelta(minutes=entry.minutes) if entry.minutes else None
+            text += f" for {describe_duration(minutes)}" if minutes else " (permanent)"
+        if entry.reason:
+            text += f" · {escape(truncate(' '.join(entry.reason.split()), MAX_REASON_LENGTH))}"
+        return Message(text=f"{text} · {when}")
     why = OUTCOME_WORDS.get(entry.outcome, f"failed ({escape(entry.error or entry.outcome)})")
     return Message(
         text=f":grey_question: {who} tried to {entry.action} {code(entry.uid)} "

@@ -122,6 +122,8 @@ def ban_or_unban(
             at=int(at.timestamp()),
             outcome=result.outcome,
             error=(getattr(error, "code", None) or type(error).__name__) if error else None,
+            minutes=int(request.duration.total_seconds() // 60) if request.duration else None,
+            reason=request.reason,
         )
     )
     failed = failure(error) if error is not None else None

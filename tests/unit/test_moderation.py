@@ -388,3 +388,26 @@ def test_an_unexpected_failure_is_audited_logged_with_its_trace_and_worded(servi
     assert (entry.outcome, entry.error, entry.actor) == ("failed", "RuntimeError", "U0MOD")
     (record,) = [r for r in caplog.records if r.name == "bot.moderation"]
     assert record.exc_info and record.exc_info[0] is RuntimeError
+
+
+def test_the_audit_line_of_a_ban_says_how_long_and_why_escaped():
+    from bot.domain.audit import AuditEntry
+    from bot.slack.moderation_blocks import render_audit
+
+    temporary = AuditEntry(
+        actor="U0MOD",
+        action="ban",
+        guid=GUID,
+        uid="u1",
+        at=0,
+        outcome="done",
+        minutes=24 * 60,
+        reason="spam <!channel> links",
+    )
+    permanent = AuditEntry(actor="U0MOD", action="ban", guid=GUID, uid="u1", at=0, outcome="done")
+    line = render_audit(temporary).text
+    assert (
+        f"banned `u1` from group `{GUID}` for 24 h · spam &lt;!channel&gt; links · <!date^0^"
+        in line
+    )
+    assert "(permanent) · <!date^0^" in render_audit(permanent).text
