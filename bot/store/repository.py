@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, delete, func, insert, or_, select, update
@@ -31,6 +31,12 @@ from bot.store.tables import moderation_events, pending_expiries, webhook_delive
 # How long a claimed expiry is ours: longer than one unban call with its retries can take, so a
 # slow success is never retried by another process; short enough that a crash costs little.
 CLAIM_LEASE = timedelta(minutes=2)
+# The events that say whether a user is banned in a group (a kick or a scope change does not).
+_STATE_ACTIONS = (
+    ModerationAction.BAN.value,
+    ModerationAction.UNBAN.value,
+    ModerationAction.EXPIRE.value,
+)
 # CometChat retries a webhook after 10 s and 30 s: ten minutes is ample.
 DELIVERY_TTL = timedelta(minutes=10)
 
@@ -107,6 +113,76 @@ class ModerationStore:
         events = [_event(row) for row in rows[:limit]]
         more = len(rows) > limit
         return HistoryPage(events, events[-1].id if more and events else None)
+
+    # -- across groups (the Home tab, "where is this user banned?") ------------------------------
+
+    def recent_events(self, limit: int = 20) -> list[ModerationEvent]:
+        """The newest events of every group, newest first."""
+        e = moderation_events
+        with self.engine.begin() as conn:
+            rows = conn.execute(select(e).order_by(e.c.id.desc()).limit(limit)).all()
+        return [_event(row) for row in rows]
+
+    def bans_ending(self, start: datetime, end: datetime) -> list[ModerationEvent]:
+        """The bans whose pending end falls in [start, end), soonest first: each is the ban event
+        that set it, with its `ends_at` as it stands."""
+        e, x = moderation_events, pending_expiries
+        query = (
+            select(e, x.c.ends_at.label("pending_end"))
+            .join(x, x.c.ban_id == e.c.id)
+            .where(x.c.ends_at >= start, x.c.ends_at < end)
+            .order_by(x.c.ends_at)
+        )
+        with self.engine.begin() as conn:
+            rows = conn.execute(query).all()
+        bans = []
+        for row in rows:
+            values = row._asdict()
+            pending_end = values.pop("pending_end")
+            event_id = values.pop("id")
+            bans.append(_event_from({**values, "ends_at": pending_end}, event_id))
+        return bans
+
+    def daily_counts(self, since: datetime) -> dict[date, tuple[int, int]]:
+        """Bans and unbans (automatic ends included) per UTC day from `since`, across groups;
+        days with neither are absent."""
+        e = moderation_events
+        kinds = (
+            ModerationAction.BAN.value,
+            ModerationAction.UNBAN.value,
+            ModerationAction.EXPIRE.value,
+        )
+        query = select(e.c.at, e.c.action).where(e.c.at >= since, e.c.action.in_(kinds))
+        counts: dict[date, list[int]] = {}
+        with self.engine.begin() as conn:
+            for at, action in conn.execute(query):
+                day = counts.setdefault(at.astimezone(UTC).date(), [0, 0])
+                day[0 if action == ModerationAction.BAN.value else 1] += 1
+        return {day: (bans, unbans) for day, (bans, unbans) in sorted(counts.items())}
+
+    def bans_of(self, uid: str) -> list[ModerationEvent]:
+        """Every group where the history's latest word on `uid` is a ban: that ban, newest first."""
+        e = moderation_events
+        newest = (
+            select(
+                e, func.row_number().over(partition_by=e.c.guid, order_by=e.c.id.desc()).label("n")
+            )
+            .where(e.c.uid == uid, e.c.action.in_(_STATE_ACTIONS))
+            .subquery()
+        )
+        query = (
+            select(*(newest.c[c.name] for c in e.columns))
+            .where(newest.c.n == 1, newest.c.action == ModerationAction.BAN.value)
+            .order_by(newest.c.id.desc())
+        )
+        with self.engine.begin() as conn:
+            rows = conn.execute(query).all()
+        return [_event(row) for row in rows]
+
+    def last_event_id(self) -> int:
+        """Grows with every event recorded: what a cache of derived views keys on."""
+        with self.engine.begin() as conn:
+            return int(conn.execute(select(func.max(moderation_events.c.id))).scalar() or 0)
 
     # -- expiries ------------------------------------------------------------------------------
 

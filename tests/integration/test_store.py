@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -206,3 +207,58 @@ def test_one_delivery_reaching_two_processes_is_accepted_once(engines, clock):
     assert [first.first_delivery("d"), second.first_delivery("d")] == [True, False]
     # A restart: a new engine on the same database still knows it.
     assert ModerationStore(engines(), clock=clock).first_delivery("d") is False
+
+
+# -- across groups --------------------------------------------------------------------------
+
+
+def test_recent_events_are_the_newest_of_every_group(store, clock):
+    for i in range(25):
+        store.record(ban(clock, uid=f"u{i}", guid=f"g{i % 3}"))
+        clock.advance(timedelta(minutes=1))
+    recent = store.recent_events(limit=20)
+    assert [e.uid for e in recent] == [f"u{i}" for i in range(24, 4, -1)]
+    assert {e.guid for e in recent} == {"g0", "g1", "g2"}
+
+
+def test_bans_ending_in_a_window_soonest_first_and_not_the_cancelled(store, clock):
+    store.record(ban(clock, uid="late", ends_in=timedelta(hours=30)))
+    store.record(ban(clock, uid="soon", ends_in=timedelta(hours=2), reason="spam"))
+    store.record(ban(clock, uid="sooner", ends_in=timedelta(hours=1), guid="g2"))
+    store.record(ban(clock, uid="lifted", ends_in=timedelta(hours=3)))
+    store.record(unban(clock, uid="lifted"))
+    store.record(ban(clock, uid="permanent"))
+    ending = store.bans_ending(clock(), clock() + timedelta(hours=24))
+    assert [(e.uid, e.guid, e.reason) for e in ending] == [
+        ("sooner", "g2", ""),
+        ("soon", GUID, "spam"),
+    ]
+    assert ending[1].ends_at == clock() + timedelta(hours=2)
+
+
+def test_daily_counts_count_bans_and_unbans_per_utc_day(store, clock):
+    since = clock() - timedelta(days=30)
+    store.record(ban(clock, uid="a"))
+    store.record(ban(clock, uid="b"))
+    store.record(unban(clock, uid="a"))
+    clock.advance(timedelta(days=1))
+    store.record(ban(clock, uid="c"))
+    today, yesterday = clock().date(), (clock() - timedelta(days=1)).date()
+    assert store.daily_counts(since) == {yesterday: (2, 1), today: (1, 0)}
+    assert store.daily_counts(clock() + timedelta(days=1)) == {}
+
+
+def test_bans_of_a_user_are_the_groups_whose_latest_word_is_a_ban(store, clock):
+    store.record(ban(clock, uid="troll", guid="g1", reason="first"))
+    clock.advance(timedelta(minutes=1))
+    store.record(ban(clock, uid="troll", guid="g2", reason="second"))
+    clock.advance(timedelta(minutes=1))
+    store.record(ban(clock, uid="troll", guid="g3"))
+    store.record(replace(unban(clock, uid="troll"), guid="g3"))
+    store.record(ban(clock, uid="someone-else", guid="g4"))
+    assert [(e.guid, e.reason) for e in store.bans_of("troll")] == [
+        ("g2", "second"),
+        ("g1", "first"),
+    ]
+    assert store.bans_of("nobody") == []
+    assert store.last_event_id() >= 5
