@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 from slack_sdk import WebClient
@@ -25,6 +25,7 @@ from bot.store import ModerationStore, build_engine, database_url, is_sqlite
 from bot.usecases.banned_list import BannedLists
 from bot.usecases.expiry import ExpiryAnnouncer, ExpiryLoop, ExpiryScheduler
 from bot.usecases.export import MAX_EXPORTS_AT_ONCE, ExportSlots
+from bot.usecases.where import ScanSlots
 
 
 @dataclass
@@ -50,6 +51,8 @@ class Services:
     store: ModerationStore
     # Ends temporary bans; the entry points start it (bot.web.server, bot.cli.serve).
     expiries: ExpiryLoop
+    # One scan of every group (`/banned user <uid>`) per user, and one per process.
+    scans: ScanSlots = field(default_factory=ScanSlots)
 
     def close(self) -> None:
         self.expiries.stop()
@@ -123,6 +126,7 @@ def build_services(
             settings.audit_channel_id, client=slack_api, submit=responder.submit
         ),
         store=store,
+        scans=ScanSlots(clock=cometchat_clock),
         expiries=ExpiryLoop(
             ExpiryScheduler(store, cometchat),
             report=ExpiryAnnouncer(

@@ -184,16 +184,22 @@ class CometChatClient:
             raise errors.UnexpectedResponse(f"group {guid!r}: {exc}") from None
 
     def list_groups(
-        self, *, page: int = 1, per_page: int = 100, search: str | None = None
+        self,
+        *,
+        page: int = 1,
+        per_page: int = 100,
+        search: str | None = None,
+        bulk: bool = False,
     ) -> list[Group]:
         """One page of the app's groups; `per_page=1` makes a cheap credentials check.
 
         `search` is CometChat's `searchKey` (matches name or GUID), sent as a query parameter.
+        `bulk`: part of a read of every group (a scan), which the governor may hold back.
         """
         params: dict[str, Any] = {"page": page, "perPage": per_page}
         if search:
             params["searchKey"] = search
-        body = self._get("/groups", params=params)
+        body = self._get("/groups", params=params, bulk=bulk)
         data = body.get("data")
         # The spec's example shows `data` as an object keyed "0", "1"…; accept both shapes.
         items = list(data.values()) if isinstance(data, dict) else data

@@ -44,13 +44,24 @@ class ShowHistory:
     uid: str
 
 
-Request = ShowHelp | ListBanned | BanUser | ShowHistory
+@dataclass(frozen=True)
+class FindUser:
+    """`/banned user <uid>`: every group this user is banned from (the history's answer at once,
+    then a scan of every group)."""
+
+    uid: str
+
+
+Request = ShowHelp | ListBanned | BanUser | ShowHistory | FindUser
 
 
 def parse_command(text: str | None) -> Request:
     words = (text or "").split()
     if not words or words[0].lower() in HELP_WORDS:
         return ShowHelp()
+    if len(words) == 2 and words[0].lower() == "user":
+        # Exactly two words: `/banned user <text…>` with more is still a search in group `user`.
+        return FindUser(uid=validate_uid(words[1]))
     guid = validate_guid(words[0])
     verb = words[1].lower() if len(words) > 1 else ""
     if verb == "ban" and len(words) >= 3:

@@ -84,6 +84,18 @@ class ExportsBusy(BotError):
         self.limit = limit
 
 
+class ScanRunning(BotError):
+    """This user already has a scan of every group in flight."""
+
+
+class ScansBusy(BotError):
+    """As many scans as this process allows are already running (someone else's)."""
+
+    def __init__(self, limit: int):
+        super().__init__(limit)
+        self.limit = limit
+
+
 class ExportTimedOut(BotError):
     """The export spent its time budget before the list ended; nothing was sent."""
 

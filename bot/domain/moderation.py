@@ -29,6 +29,7 @@ class EventSource(StrEnum):
     COMMAND = "command"
     WEBHOOK = "webhook"
     EXPIRY = "expiry"
+    SCAN = "scan"  # what a scan of every group's banned list found (or no longer found)
 
 
 def validate_reason(text: str) -> str:

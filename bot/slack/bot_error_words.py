@@ -23,6 +23,8 @@ from bot.domain.errors import (
     NotAllowed,
     QueryTooLong,
     ReasonTooLong,
+    ScanRunning,
+    ScansBusy,
 )
 from bot.domain.ids import MAX_GUID_LENGTH
 from bot.slack.message import Message
@@ -218,5 +220,19 @@ BOT_ERRORS: dict[type[BaseException], Wording[Any]] = {
         logging.INFO,
     ),
     ExportsBusy: Wording(_exports_busy, logging.INFO),
+    ScanRunning: Wording(
+        text(
+            ":hourglass: You already have a scan of every group running; its result will "
+            "arrive here. Please wait for it before starting another."
+        ),
+        logging.INFO,
+    ),
+    ScansBusy: Wording(
+        text(
+            ":hourglass: Someone else's scan of every group is running, and the bot runs one "
+            "at a time. Please try again when it has finished (usually within a minute)."
+        ),
+        logging.INFO,
+    ),
     ExportTimedOut: Wording(_export_timed_out, logging.WARNING, hint=_export_timed_out_hint),
 }

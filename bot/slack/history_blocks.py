@@ -38,11 +38,12 @@ _VERBS = {
     ModerationAction.SCOPE_CHANGE: "Scope changed",
     ModerationAction.EXPIRE: "Unbanned automatically",
 }
-_SOURCES = {
+SOURCE_WORDS = {
     EventSource.BUTTON: "with a button in Slack",
     EventSource.COMMAND: "with `/banned`",
     EventSource.WEBHOOK: "reported by CometChat",
     EventSource.EXPIRY: "when the ban ran out",
+    EventSource.SCAN: "seen by a scan of every group",
 }
 
 
@@ -77,10 +78,10 @@ def render_history(ref: HistoryRef, page: HistoryPage) -> Message:
 def event_text(event: ModerationEvent) -> str:
     """What, who, when and how on the first line; the ban's end and the reason below it."""
     first = f"{_ICONS[event.action]} {_what(event)}"
-    actor = _actor(event)
+    actor = event_actor(event)
     if actor:
         first += f" by {actor}"
-    first += f" · {date_token(int(event.at.timestamp()))} · {_SOURCES[event.source]}"
+    first += f" · {date_token(int(event.at.timestamp()))} · {SOURCE_WORDS[event.source]}"
     lines = [first]
     if event.action is ModerationAction.BAN and event.ends_at is not None:
         lines.append(f"Until {date_token(int(event.ends_at.timestamp()))}")
@@ -98,8 +99,9 @@ def _what(event: ModerationEvent) -> str:
     return f"*{_VERBS[event.action]}*"
 
 
-def _actor(event: ModerationEvent) -> str:
-    if not event.actor or event.source is EventSource.EXPIRY:
+def event_actor(event: ModerationEvent) -> str:
+    """Who did it, as mrkdwn: a Slack mention, a CometChat uid, or empty (nobody known)."""
+    if not event.actor or event.source in (EventSource.EXPIRY, EventSource.SCAN):
         return ""
     if event.source is EventSource.WEBHOOK:
         return f"{code(event.actor)} (in CometChat)"

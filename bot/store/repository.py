@@ -61,13 +61,7 @@ class ModerationStore:
         """Store `event` (returned with its id) and apply its rule to the pending expiry, in one
         transaction: a temporary ban schedules (or replaces) it; a permanent ban or an unban
         cancels it."""
-        with self.engine.begin() as conn:
-            stored = self._insert_event(conn, event)
-            if event.action is ModerationAction.BAN and event.ends_at is not None:
-                _upsert_expiry(conn, event.guid, event.uid, event.ends_at, stored.id)
-            elif event.action in (ModerationAction.BAN, ModerationAction.UNBAN):
-                _delete_expiry(conn, event.guid, event.uid)
-        return stored
+        return self.record_all([event])[0]
 
     def event(self, event_id: int) -> ModerationEvent | None:
         with self.engine.begin() as conn:
@@ -162,6 +156,26 @@ class ModerationStore:
 
     def bans_of(self, uid: str) -> list[ModerationEvent]:
         """Every group where the history's latest word on `uid` is a ban: that ban, newest first."""
+        return self._latest_states(uid, bans_only=True)
+
+    def states_of(self, uid: str) -> dict[str, ModerationEvent]:
+        """The history's latest ban, unban or expiry of `uid` in each group it knows, by guid."""
+        return {event.guid: event for event in self._latest_states(uid, bans_only=False)}
+
+    def record_all(self, events: Sequence[ModerationEvent]) -> list[ModerationEvent]:
+        """`record` each event, all in one transaction: every one is kept, or none is."""
+        stored = []
+        with self.engine.begin() as conn:
+            for event in events:
+                kept = self._insert_event(conn, event)
+                if event.action is ModerationAction.BAN and event.ends_at is not None:
+                    _upsert_expiry(conn, event.guid, event.uid, event.ends_at, kept.id)
+                elif event.action in (ModerationAction.BAN, ModerationAction.UNBAN):
+                    _delete_expiry(conn, event.guid, event.uid)
+                stored.append(kept)
+        return stored
+
+    def _latest_states(self, uid: str, *, bans_only: bool) -> list[ModerationEvent]:
         e = moderation_events
         newest = (
             select(
@@ -170,13 +184,11 @@ class ModerationStore:
             .where(e.c.uid == uid, e.c.action.in_(_STATE_ACTIONS))
             .subquery()
         )
-        query = (
-            select(*(newest.c[c.name] for c in e.columns))
-            .where(newest.c.n == 1, newest.c.action == ModerationAction.BAN.value)
-            .order_by(newest.c.id.desc())
-        )
+        query = select(*(newest.c[c.name] for c in e.columns)).where(newest.c.n == 1)
+        if bans_only:
+            query = query.where(newest.c.action == ModerationAction.BAN.value)
         with self.engine.begin() as conn:
-            rows = conn.execute(query).all()
+            rows = conn.execute(query.order_by(newest.c.id.desc())).all()
         return [_event(row) for row in rows]
 
     def last_event_id(self) -> int:

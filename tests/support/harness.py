@@ -215,9 +215,11 @@ def harness(
     slack: FakeSlack | None = None,
     sleep: Callable[[float], None] | None = None,
     clock: Callable[[], float] | None = None,
+    wall: Callable[[], float] | None = None,
     **overrides: Any,
 ) -> Iterator[Harness]:
-    """A wired app. `transport` replaces the fake's own MockTransport (chaos wrappers)."""
+    """A wired app. `transport` replaces the fake's own MockTransport (chaos wrappers);
+    `wall` is the unix time a rate limit's Reset header is read against (virtual with `clock`)."""
     fake = cometchat or FakeCometChat()
     with _slack_or(slack) as slack_fake:
         settings = make_settings(
@@ -233,6 +235,8 @@ def harness(
             extra["cometchat_sleep"] = sleep
         if clock is not None:
             extra["cometchat_clock"] = clock
+        if wall is not None:
+            extra["cometchat_wall"] = wall
         services = build_services(
             settings, cometchat_transport=transport or fake.transport(), **extra
         )
