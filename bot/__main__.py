@@ -3,14 +3,15 @@ production web server (gunicorn, configured in gunicorn.conf.py) exactly as the 
 
 `python -m bot check` checks the configuration; `python -m bot migrate` brings the database's
 schema up to date; `python -m bot list <guid> [--page N]` prints a
-group's banned users in the terminal.
+group's banned users in the terminal; `python -m bot where <uid>` prints where a user is banned
+(the history's answer, then a scan of every group).
 """
 
 from __future__ import annotations
 
 import sys
 
-COMMANDS = ("serve", "check", "list", "migrate")
+COMMANDS = ("serve", "check", "list", "where", "migrate")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.cli.list_banned import main as list_banned
 
         return list_banned(args[1:], settings)
+    if command == "where":
+        from bot.cli.where import main as where
+
+        return where(args[1:], settings)
     from bot.cli.serve import launch
     from bot.domain.errors import StartupError
 

@@ -1,1 +1,1 @@
-"""`python -m bot serve | check | list`: the command-line entry points."""
+"""`python -m bot serve | check | list | where | migrate`: the command-line entry points."""

@@ -52,13 +52,21 @@ def _invalid_guid(error: InvalidGuid) -> Message:
     return usage(f":x: {invalid_guid_reason(shown, too_long=error.too_long)}")
 
 
+def invalid_uid_reason(shown: str, *, too_long: bool, punctuation: str) -> str:
+    """Why a user id was refused, in Slack and in the terminal alike; `punctuation`: the
+    allowed characters as the medium shows them."""
+    limit = f" (at most {MAX_GUID_LENGTH} characters)" if too_long else ""
+    return (
+        f"{shown} is not a valid CometChat user id{limit}: use letters, digits, "
+        f"{punctuation}, without spaces."
+    )
+
+
 def _invalid_uid(error: InvalidUid) -> Message:
     shown = code(truncate(error.uid, 40))
-    limit = f" (at most {MAX_GUID_LENGTH} characters)" if error.too_long else ""
-    return Message(
-        text=f":x: {shown} is not a valid CometChat user id{limit}: use letters, digits, "
-        "`_`, `-`, `.`, `@`, `:` or `+`, without spaces. Nothing was changed."
-    )
+    allowed = "`_`, `-`, `.`, `@`, `:` or `+`"
+    reason = invalid_uid_reason(shown, too_long=error.too_long, punctuation=allowed)
+    return Message(text=f":x: {reason} Nothing was changed.")
 
 
 def _bad_duration(error: BadDuration) -> Message:
