@@ -18,6 +18,8 @@ USAGE = (
     "lasts until someone unbans them.\n"
     "`/banned &lt;group-guid&gt; history &lt;uid&gt;` shows what the bot knows of a user in the "
     "group (bans, unbans, kicks, newest first); so does each row's History button.\n"
+    "`/banned user &lt;uid&gt;` shows every group a user is banned from: the bot's history at "
+    "once, then a scan of every group, whose result follows.\n"
     "*Example:* `/banned cometchat-guid-1`, or "
     "`/banned cometchat-guid-1 ban cometchat-uid-7 24h spamming links`\n"
     "`/banned help` shows this message."
