@@ -114,11 +114,7 @@ def test_an_empty_history_is_answered_by_a_scan_of_every_group_within_the_reserv
 ):
     """250 groups (three pages of `GET /groups`), UID banned in two of them, one of whose lists
     is three pages long; CometChat allows 40 requests a minute, the app's users spend 6 of
-    each: the scan never meets a 429 and leaves half of every minute to others.
-
-    One read at a time: with several in flight when a minute turns, the governor admits them
-    against the whole new budget before the first answer says what the app's users spent
-    (a governor limit that exports share; the parallel scan is the next test)."""
+    each: the scan never meets a 429 and leaves half of every minute to others."""
     fake = groups(250, banned_in=(5, 230))
     fake.banned["g-230"] = [make_user(i) for i in range(1, 251)]
     fake.banned["g-230"].insert(180, make_user(900, uid=UID, name="Troll Seven"))
@@ -130,6 +126,8 @@ def test_an_empty_history_is_answered_by_a_scan_of_every_group_within_the_reserv
         clock=clock,
         sleep=clock.sleep,
         wall=clock,
+        # One read at a time: in virtual time each sleeper moves the shared clock on, so reads
+        # side by side can land in a later minute than the governor counted them in.
         cometchat_max_parallel=1,
     ) as h:
         checked.append(h)
