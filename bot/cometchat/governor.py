@@ -66,6 +66,7 @@ class BulkGovernor:
         self._remaining: int | None = None  # lowered by each bulk read let through
         self._reset_at: float | None = None
         self._paused_until = 0.0
+        self._in_flight = 0  # bulk reads admitted and not yet answered
 
     @contextmanager
     def bulk_read(self) -> Iterator[None]:
@@ -73,7 +74,11 @@ class BulkGovernor:
         self._slots.acquire()
         try:
             self._admit()
-            yield
+            try:
+                yield
+            finally:
+                with self._lock:
+                    self._in_flight -= 1
         finally:
             self._slots.release()
 
@@ -97,6 +102,10 @@ class BulkGovernor:
             if limit is not None:
                 self._limit = limit
             if remaining is not None:
+                # An answer counts what was spent when it was served: the bulk reads still in
+                # flight may come after it (at a minute's turn, what the app's users spent shows
+                # only here), so they are taken off too; erring low only waits a little longer.
+                remaining = max(0, remaining - self._in_flight)
                 # Answers arrive out of order: within one window the lowest count is the truest.
                 if self._remaining is not None and not new_window:
                     remaining = min(remaining, self._remaining)
@@ -124,6 +133,7 @@ class BulkGovernor:
                 if wait <= 0:
                     if self._remaining is not None:
                         self._remaining -= 1
+                    self._in_flight += 1
                     return
             if not logged:
                 log.info("cometchat_bulk_wait reason=%s wait=%.1f", reason, wait)

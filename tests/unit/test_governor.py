@@ -127,3 +127,20 @@ def test_a_refused_write_pauses_bulk_reads_and_its_headers_count():
         client.ban("g", "u")
     take(gov)  # paused for the Retry-After, then at the floor (0 of 10 left) until a new minute
     assert clock.sleeps[0] == pytest.approx(9) and len(clock.sleeps) == 2
+
+
+def test_an_answer_counts_the_bulk_reads_still_in_flight_as_spent():
+    """At a minute's turn the governor assumes the whole budget; the first answer shows what the
+    app's users spent, but only as of that request: the reads still in flight come on top."""
+    gov, clock = governor(reserve=0.5)
+    reset = str(int(NOW) + 30)
+    headers = {"x-ratelimit-limit": "40", "x-ratelimit-reset": reset}
+    with gov.bulk_read(), gov.bulk_read(), gov.bulk_read():
+        # Another read's answer: 26 left when it was served, three more reads on their way.
+        gov.observe({**headers, "x-ratelimit-remaining": "26"})
+    take(gov)  # 23 left at most -> 22
+    take(gov)  # -> 21
+    take(gov)  # -> 20: the floor
+    assert clock.sleeps == []
+    take(gov)
+    assert clock.sleeps == [pytest.approx(30)]
