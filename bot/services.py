@@ -13,6 +13,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
+from bot.charts import chart_key
 from bot.cometchat import CometChatClient, RetryPolicy
 from bot.cometchat.client import new_http_client, tls_context
 from bot.cometchat.governor import BulkGovernor
@@ -25,6 +26,7 @@ from bot.store import ModerationStore, build_engine, database_url, is_sqlite
 from bot.usecases.banned_list import BannedLists
 from bot.usecases.expiry import ExpiryAnnouncer, ExpiryLoop, ExpiryScheduler
 from bot.usecases.export import MAX_EXPORTS_AT_ONCE, ExportSlots
+from bot.usecases.home import HomeTab
 
 
 @dataclass
@@ -50,6 +52,8 @@ class Services:
     store: ModerationStore
     # Ends temporary bans; the entry points start it (bot.web.server, bot.cli.serve).
     expiries: ExpiryLoop
+    # The App Home tab: publishes each viewer's view, refreshes it on new events, serves the chart.
+    home: HomeTab
 
     def close(self) -> None:
         self.expiries.stop()
@@ -64,10 +68,12 @@ def build_services(
     cometchat_sleep: Callable[[float], None] = time.sleep,
     cometchat_clock: Callable[[], float] = time.monotonic,
     cometchat_wall: Callable[[], float] = time.time,
+    home_clock: Callable[[], float] = time.time,
 ) -> Services:
     """Wire the real clients. Transports are for tests and benchmarks (fakes, MockTransport);
     sleep/clock let tests run CometChat's retry back-off, the rate-limit governor's waits and the
-    export's budget in virtual time (`wall`: the unix time CometChat's `X-RateLimit-Reset` is
+    export's budget in virtual time (`home_clock`: the Home tab's refresh throttle and chart
+    token expiry, in Unix seconds) (`wall`: the unix time CometChat's `X-RateLimit-Reset` is
     read against).
 
     Asks Slack's `auth.test` which team the token belongs to, once: raises StartupError (one line
@@ -108,6 +114,16 @@ def build_services(
         workers=settings.workers,
         backlog=settings.workers * settings.job_queue_per_worker,
     )
+    home = HomeTab(
+        store=store,
+        permissions=Permissions(settings),
+        api=slack_api,
+        submit=responder.submit,
+        public_url=settings.public_url,
+        chart_key=chart_key(settings.slack_signing_secret.get_secret_value()),
+        clock=home_clock,
+    )
+    store.on_record(home.event_recorded)
     return Services(
         settings=settings,
         cometchat=cometchat,
@@ -129,6 +145,7 @@ def build_services(
                 slack_api, [settings.audit_channel_id, settings.feed_channel_id]
             ),
         ),
+        home=home,
     )
 
 

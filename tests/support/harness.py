@@ -91,6 +91,12 @@ class Harness:
         sign_kw.setdefault("secret", self.settings.slack_signing_secret.get_secret_value())
         return self.dispatch(body, {"content-type": FORM, **sign(body, **sign_kw)})
 
+    def signed_json(self, body: bytes) -> BoltResponse:
+        """An Events API delivery (JSON, signed as Slack signs it)."""
+        secret = self.settings.slack_signing_secret.get_secret_value()
+        headers = {"content-type": "application/json", **sign(body, secret=secret)}
+        return self.dispatch(body, headers)
+
     def new_response_url(self) -> tuple[str, str]:
         path = f"/response/{next(self._ids)}/"
         return self.slack.url + path, path
@@ -215,6 +221,7 @@ def harness(
     slack: FakeSlack | None = None,
     sleep: Callable[[float], None] | None = None,
     clock: Callable[[], float] | None = None,
+    home_clock: Callable[[], float] | None = None,
     **overrides: Any,
 ) -> Iterator[Harness]:
     """A wired app. `transport` replaces the fake's own MockTransport (chaos wrappers)."""
@@ -233,6 +240,8 @@ def harness(
             extra["cometchat_sleep"] = sleep
         if clock is not None:
             extra["cometchat_clock"] = clock
+        if home_clock is not None:
+            extra["home_clock"] = home_clock
         services = build_services(
             settings, cometchat_transport=transport or fake.transport(), **extra
         )

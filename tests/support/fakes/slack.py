@@ -301,3 +301,40 @@ def view_submission_body(
         },
     }
     return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def home_opened_body(user_id: str, *, tab: str = "home", event_id: str = "Ev0HOME") -> bytes:
+    """The Events API's `app_home_opened`, as Slack POSTs it (JSON)."""
+    payload = {
+        "token": "deprecated",
+        "team_id": "T0TEAM",
+        "api_app_id": "A0APP",
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": 1_700_000_000,
+        "event": {
+            "type": "app_home_opened",
+            "user": user_id,
+            "channel": "D0HOME",
+            "tab": tab,
+            "event_ts": "1700000000.000100",
+        },
+        "authorizations": [{"team_id": "T0TEAM", "user_id": "U0BOT", "is_bot": True}],
+    }
+    return json.dumps(payload).encode()
+
+
+def home_click_body(action: dict, *, user_id: str = "U0MOD") -> bytes:
+    """A `block_actions` from a Home tab view: no channel, no message, no response_url."""
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T0TEAM", "domain": "example"},
+        "user": {"id": user_id, "username": "mod", "team_id": "T0TEAM"},
+        "api_app_id": "A0APP",
+        "token": "deprecated",
+        "container": {"type": "view", "view_id": "V0HOME"},
+        "trigger_id": "123.456.home",
+        "view": {"id": "V0HOME", "type": "home", "blocks": [], "state": {"values": {}}},
+        "actions": [action],
+    }
+    return urlencode({"payload": json.dumps(payload)}).encode()
