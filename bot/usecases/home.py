@@ -24,6 +24,7 @@ from bot.domain.permissions import Permissions
 from bot.logs import kv
 from bot.slack.home_blocks import HomeSnapshot, render_home, render_home_refused
 from bot.slack.kit import Json
+from bot.slack.payloads import without_images
 from bot.store import ModerationStore
 
 log = logging.getLogger("bot.home")
@@ -48,6 +49,10 @@ _HINTS = {
     "downloading image failed": "Slack could not fetch the chart: check PUBLIC_URL",
     "ratelimited": "too many views.publish calls; the next event will refresh it",
 }
+
+
+def _image_refused(exc: SlackApiError) -> bool:
+    return any("downloading image failed" in str(e) for e in exc.response.get("errors") or [])
 
 
 class HomeTab:
@@ -122,7 +127,21 @@ class HomeTab:
             self._published[user] = self._clock()
         try:
             view = self.view_for(user, notice)
-            self._api.views_publish(user_id=user, view=view)
+            try:
+                self._api.views_publish(user_id=user, view=view)
+            except SlackApiError as exc:
+                if not _image_refused(exc):
+                    raise
+                # Slack could not fetch the chart (PUBLIC_URL wrong, or no HTTP server in Socket
+                # Mode): the view without it, and the refusal still logged below.
+                log.warning(
+                    kv(
+                        event="home_publish",
+                        outcome="chart_not_fetched",
+                        hint=_HINTS["downloading image failed"],
+                    )
+                )
+                self._api.views_publish(user_id=user, view=without_images(view))
         except SlackApiError as exc:
             error = str(exc.response.get("error") or "")
             detail = " ".join(str(e) for e in exc.response.get("errors") or [])

@@ -321,3 +321,37 @@ def test_the_chart_endpoint_never_reads_a_get_body_and_answers_head_empty(h: Har
         body = b"".join(wsgi(environ, start))
         assert seen == ["200 OK"]
         assert body == (PNG_MAGIC + b"fake" if method == "GET" else b"")
+
+
+def test_picking_a_group_in_home_sends_its_list_to_the_users_dm(h: Harness):
+    action = {
+        "type": "external_select",
+        "action_id": ACTION_PICK_GROUP,
+        "block_id": "banned_picker",
+        "selected_option": {"text": {"type": "plain_text", "text": "Hiking"}, "value": GUID},
+        "action_ts": "1",
+    }
+
+    assert h.signed(home_click_body(action, user_id=VIEWER)).status == 200
+
+    h.slack.wait_for(1, path_prefix="/api/chat.postMessage")
+    h.settle()
+    (opened,) = [r for r in h.slack.received if r.path == "/api/conversations.open"]
+    assert opened.body["users"] == VIEWER
+    (posted,) = [r for r in h.slack.received if r.path == "/api/chat.postMessage"]
+    assert posted.body["channel"] == "D0" + VIEWER[1:]
+    assert "user-001" in json.dumps(posted.body)
+
+
+def test_a_chart_slack_cannot_fetch_is_dropped_and_the_view_still_published(h: Harness):
+    record(h, T0 - timedelta(hours=1))
+    url = h.services.home.chart_url(h.services.home.snapshot(MODERATOR).counts)
+    h.slack.unreachable_images.add(url)
+
+    assert h.signed_json(home_opened_body(MODERATOR)).status == 200
+
+    h.slack.wait_for(2, path_prefix=PUBLISH)
+    h.settle()
+    first, second = (view_of(p) for p in publishes(h))
+    assert block(first, "home_chart") is not None
+    assert block(second, "home_chart") is None and block(second, "home_recent_0") is not None

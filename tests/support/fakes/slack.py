@@ -115,9 +115,14 @@ class FakeSlack:
     def image_failure(self, body: dict) -> str | None:
         """Slack's detail for the first image in `body` it could not download, if any."""
         blocks = body.get("blocks") or []
+        prefix = "/blocks"
         if isinstance(blocks, str):  # a form-encoded Web API call carries its blocks as JSON
             blocks = json.loads(blocks)
-        for pointer, url in image_urls(blocks, "/blocks"):
+        view = body.get("view")
+        if not blocks and view:  # views.publish / views.open: the blocks are the view's
+            view = json.loads(view) if isinstance(view, str) else view
+            blocks, prefix = view.get("blocks") or [], "/view/blocks"
+        for pointer, url in image_urls(blocks, prefix):
             if url in self.unreachable_images:
                 return f"downloading image failed [json-pointer:{pointer}]"
         return None
