@@ -177,6 +177,12 @@ class HomeTab:
             self._opened[user] = self._clock()
         self._submit_publish(user)
 
+    def hold_refresh(self, user: str) -> None:
+        """`user`'s view is about to be published with an outcome on top (their own click): the
+        refresh the click's event triggers must not race it and drop that outcome."""
+        with self._lock:
+            self._published[user] = self._clock()
+
     def event_recorded(self, _event: ModerationEvent) -> None:
         """A store hook: users who opened the tab in the last hour get a fresh view, at most
         once a minute each. Cheap: the publishing itself is queued."""

@@ -18,6 +18,7 @@ def handle_home_unban(click: Click[UnbanRef], services: Services) -> None:
     ref = click.value
 
     def work() -> None:
+        services.home.hold_refresh(click.user)
         request = ModerationRequest(
             "unban", ref.guid, ref.uid, actor=click.user, source=EventSource.BUTTON
         )
