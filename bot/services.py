@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from slack_sdk import WebClient
@@ -69,12 +70,13 @@ def build_services(
     cometchat_clock: Callable[[], float] = time.monotonic,
     cometchat_wall: Callable[[], float] = time.time,
     home_clock: Callable[[], float] = time.time,
+    home_later: Callable[[float, Callable[[], None]], Any] | None = None,
 ) -> Services:
     """Wire the real clients. Transports are for tests and benchmarks (fakes, MockTransport);
     sleep/clock let tests run CometChat's retry back-off, the rate-limit governor's waits and the
-    export's budget in virtual time (`home_clock`: the Home tab's refresh throttle and chart
-    token expiry, in Unix seconds) (`wall`: the unix time CometChat's `X-RateLimit-Reset` is
-    read against).
+    export's budget in virtual time (`wall`: the unix time CometChat's `X-RateLimit-Reset` is
+    read against). `home_clock` is the Home tab's time (refresh throttle, chart token expiry;
+    Unix seconds) and `home_later` how it schedules a deferred refresh (default: a timer).
 
     Asks Slack's `auth.test` which team the token belongs to, once: raises StartupError (one line
     for the operator) when Slack refuses the token or cannot be reached. Both entry points (HTTP
@@ -122,6 +124,7 @@ def build_services(
         public_url=settings.public_url,
         chart_key=chart_key(settings.slack_signing_secret.get_secret_value()),
         clock=home_clock,
+        later=home_later,
     )
     store.on_record(home.event_recorded)
     return Services(

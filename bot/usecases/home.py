@@ -8,6 +8,7 @@ or a click to fail.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -51,6 +52,13 @@ _HINTS = {
 }
 
 
+def _run_later(delay: float, work: Callable[[], None]) -> None:
+    """Run `work` after `delay` seconds on a daemon timer (a greenlet under gevent)."""
+    timer = threading.Timer(max(0.0, delay), work)
+    timer.daemon = True
+    timer.start()
+
+
 def _image_refused(exc: SlackApiError) -> bool:
     return any("downloading image failed" in str(e) for e in exc.response.get("errors") or [])
 
@@ -67,6 +75,7 @@ class HomeTab:
         chart_key: bytes,
         charts: ChartCache | None = None,
         clock: Callable[[], float] = time.time,
+        later: Callable[[float, Callable[[], None]], Any] | None = None,
     ):
         self._store = store
         self._permissions = permissions
@@ -79,6 +88,8 @@ class HomeTab:
         self._lock = threading.Lock()
         self._opened: dict[str, float] = {}  # user -> when they last opened the tab
         self._published: dict[str, float] = {}  # user -> when their view was last published
+        self._deferred: dict[str, float] = {}  # user -> when the event they wait for came
+        self._later = later or _run_later
 
     # -- the view --------------------------------------------------------------------------------
 
@@ -185,19 +196,37 @@ class HomeTab:
 
     def event_recorded(self, _event: ModerationEvent) -> None:
         """A store hook: users who opened the tab in the last hour get a fresh view, at most
-        once a minute each. Cheap: the publishing itself is queued."""
+        once a minute each; an event inside that minute is shown when the minute is up (one
+        deferred refresh per user, whatever the burst). Cheap: the publishing itself is queued."""
         now = self._clock()
         due: list[str] = []
+        deferred: list[tuple[str, float]] = []
         with self._lock:
             for user, opened_at in list(self._opened.items()):
                 if now - opened_at > REFRESH_WINDOW:
                     del self._opened[user]
                     self._published.pop(user, None)
-                elif now - self._published.get(user, float("-inf")) >= REFRESH_EVERY:
+                    self._deferred.pop(user, None)
+                    continue
+                last = self._published.get(user, float("-inf"))
+                if now - last >= REFRESH_EVERY:
                     self._published[user] = now  # claimed: a burst queues one publish
                     due.append(user)
+                elif user not in self._deferred:
+                    self._deferred[user] = now
+                    deferred.append((user, last + REFRESH_EVERY - now))
         for user in due:
             self._submit_publish(user)
+        for user, delay in deferred:
+            self._later(delay, functools.partial(self._deferred_refresh, user))
+
+    def _deferred_refresh(self, user: str) -> None:
+        with self._lock:
+            recorded_at = self._deferred.pop(user, None)
+            if recorded_at is None or self._published.get(user, float("-inf")) > recorded_at:
+                return  # published since the event (opened again, a click): already fresh
+            self._published[user] = self._clock()
+        self._submit_publish(user)
 
     def _submit_publish(self, user: str) -> None:
         try:

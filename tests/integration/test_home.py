@@ -251,9 +251,11 @@ def test_events_refresh_open_views_at_most_once_a_minute_each(h: Harness, clock:
     open_home(h, VIEWER, expect=2)  # publish 2
 
     clock.advance(10)
-    record(h, T0)  # both were published 10 s ago: no refresh yet
+    record(h, T0)  # both were published 10 s ago: no refresh yet, one deferred each
     h.settle()
     assert len(publishes(h)) == 2
+    assert [delay for delay, _ in h.deferred] == [50, 50]
+    h.deferred.clear()
 
     clock.advance(55)
     for uid in ("user-002", "user-003"):  # a burst: one refresh each
@@ -364,3 +366,30 @@ def test_bolt_answers_slacks_url_verification_at_the_events_path(h: Harness):
     response = h.signed_json(body)
     assert response.status == 200
     assert json.loads(response.body) == {"challenge": "c-123"}
+
+
+def test_an_event_inside_the_minute_is_shown_when_the_minute_is_up(h: Harness, clock: Clock):
+    """The throttle defers, it does not drop: one refresh per user once the minute is up."""
+    open_home(h)
+    clock.advance(20)
+    for uid in ("user-001", "user-002", "user-003"):  # a burst inside the minute
+        record(h, T0, uid=uid)
+    h.settle()
+    assert len(publishes(h)) == 1
+    ((delay, refresh),) = h.deferred  # one deferred refresh, when the minute is up
+    assert delay == pytest.approx(40)
+
+    clock.advance(40)
+    refresh()
+    h.slack.wait_for(2, path_prefix=PUBLISH)
+    h.settle()
+    assert "user-003" in texts(view_of(publishes(h)[-1]))
+
+    clock.advance(1)
+    record(h, T0, action=ModerationAction.UNBAN)
+    (_, again) = h.deferred[1]
+    clock.advance(1)
+    open_home(h, expect=3)  # opened again after that event: the deferred refresh adds nothing
+    again()
+    h.settle()
+    assert len(publishes(h)) == 3

@@ -77,6 +77,8 @@ class Harness:
         return self.services.settings
 
     http: httpx.Client | None = None  # set by `serve_http()`: requests then go over loopback
+    # The Home tab's deferred refreshes (delay in seconds, the refresh): run by the test.
+    deferred: list[tuple[float, Callable[[], None]]]
 
     def dispatch(self, body: bytes, headers: dict[str, str] | None = None) -> BoltResponse:
         if self.http is not None:
@@ -242,11 +244,16 @@ def harness(
             extra["cometchat_clock"] = clock
         if home_clock is not None:
             extra["home_clock"] = home_clock
+        # The Home tab's deferred refreshes are kept here, run when a test says (no timers).
+        deferred: list[tuple[float, Callable[[], None]]] = []
+        extra["home_later"] = lambda delay, work: deferred.append((delay, work))
         services = build_services(
             settings, cometchat_transport=transport or fake.transport(), **extra
         )
         try:
-            yield Harness(services, create_app(services), fake, slack_fake)
+            built = Harness(services, create_app(services), fake, slack_fake)
+            built.deferred = deferred
+            yield built
         finally:
             services.responder.drain(10)
             services.close()
