@@ -144,7 +144,7 @@ class HomeTab:
                 if not _image_refused(exc):
                     raise
                 # Slack could not fetch the chart (PUBLIC_URL wrong, or no HTTP server in Socket
-                # Mode): the view without it, and the refusal still logged below.
+                # Mode): say so, and publish the view without it.
                 log.warning(
                     kv(
                         event="home_publish",
@@ -174,7 +174,8 @@ class HomeTab:
                     outcome="failed",
                     error=type(exc).__name__,
                     hint="Slack could not be reached; the next open or event retries",
-                )
+                ),
+                exc_info=exc,
             )
             return False
         log.info(kv(event="home_publish", outcome="published"))
