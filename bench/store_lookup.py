@@ -1,6 +1,9 @@
 """The list's extra lookup: `latest_bans` for one page of uids, against a bare round trip.
 
-    python bench/store_lookup.py [DATABASE_URL]   (default: a temporary SQLite file)
+    python bench/store_lookup.py [POSTGRESQL_SERVER_URL]   (default: a temporary SQLite file)
+
+Given a PostgreSQL URL, it creates a database of its own on that server (`banned_bench_<random>`)
+and drops it at the end: it never writes into the database the URL names.
 
 Seeds 10,000 users with three events each in one group, then times `latest_bans` for a page of
 10 uids (the list's default page) beside `SELECT 1` on the same engine, in the same run: the
@@ -13,20 +16,44 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from bot.domain.moderation import EventSource, ModerationAction
-from bot.store import ModerationStore, build_engine
+from bot.store import ModerationStore, build_engine, database_url
 from bot.store.migrate import upgrade
 from bot.store.tables import metadata, moderation_events
 
 GUID, USERS, PAGE, ROUNDS = "bench-group", 10_000, 10, 500
 
 
+@contextmanager
+def own_database(server: str | None) -> Iterator[str]:
+    if server is None:
+        yield f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
+        return
+    name = f"banned_bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(database_url(server), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield database_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def main() -> None:
-    url = sys.argv[1] if len(sys.argv) > 1 else f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
+    with own_database(sys.argv[1] if len(sys.argv) > 1 else None) as url:
+        measure(url)
+
+
+def measure(url: str) -> None:
     engine = build_engine(url)
     upgrade(engine)
     with engine.begin() as conn:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 from slack_sdk import WebClient
@@ -13,6 +14,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
+from bot.charts import chart_key
 from bot.cometchat import CometChatClient, RetryPolicy
 from bot.cometchat.client import new_http_client, tls_context
 from bot.cometchat.governor import BulkGovernor
@@ -25,6 +27,7 @@ from bot.store import ModerationStore, build_engine, database_url, is_sqlite
 from bot.usecases.banned_list import BannedLists
 from bot.usecases.expiry import ExpiryAnnouncer, ExpiryLoop, ExpiryScheduler
 from bot.usecases.export import MAX_EXPORTS_AT_ONCE, ExportSlots
+from bot.usecases.home import HomeTab
 from bot.usecases.where import ScanSlots
 
 
@@ -51,6 +54,8 @@ class Services:
     store: ModerationStore
     # Ends temporary bans; the entry points start it (bot.web.server, bot.cli.serve).
     expiries: ExpiryLoop
+    # The App Home tab: publishes each viewer's view, refreshes it on new events, serves the chart.
+    home: HomeTab
     # One scan of every group (`/banned user <uid>`) per user, and one per process.
     scans: ScanSlots = field(default_factory=ScanSlots)
 
@@ -67,11 +72,14 @@ def build_services(
     cometchat_sleep: Callable[[float], None] = time.sleep,
     cometchat_clock: Callable[[], float] = time.monotonic,
     cometchat_wall: Callable[[], float] = time.time,
+    home_clock: Callable[[], float] = time.time,
+    home_later: Callable[[float, Callable[[], None]], Any] | None = None,
 ) -> Services:
     """Wire the real clients. Transports are for tests and benchmarks (fakes, MockTransport);
     sleep/clock let tests run CometChat's retry back-off, the rate-limit governor's waits and the
     export's budget in virtual time (`wall`: the unix time CometChat's `X-RateLimit-Reset` is
-    read against).
+    read against). `home_clock` is the Home tab's time (refresh throttle, chart token expiry;
+    Unix seconds) and `home_later` how it schedules a deferred refresh (default: a timer).
 
     Asks Slack's `auth.test` which team the token belongs to, once: raises StartupError (one line
     for the operator) when Slack refuses the token or cannot be reached. Both entry points (HTTP
@@ -111,6 +119,17 @@ def build_services(
         workers=settings.workers,
         backlog=settings.workers * settings.job_queue_per_worker,
     )
+    home = HomeTab(
+        store=store,
+        permissions=Permissions(settings),
+        api=slack_api,
+        submit=responder.submit,
+        public_url=settings.public_url,
+        chart_key=chart_key(settings.slack_signing_secret.get_secret_value()),
+        clock=home_clock,
+        later=home_later,
+    )
+    store.on_record(home.event_recorded)
     return Services(
         settings=settings,
         cometchat=cometchat,
@@ -133,6 +152,7 @@ def build_services(
                 slack_api, [settings.audit_channel_id, settings.feed_channel_id]
             ),
         ),
+        home=home,
     )
 
 

@@ -161,6 +161,10 @@ class Settings(DatabaseSettings):
     feed_groups: IdList = Field(default_factory=frozenset)
     feed_triggers: IdList = Field(default_factory=frozenset)
 
+    # The bot's own https base URL (the host in manifest.yml): the Home tab's chart is served
+    # from it. Unset: the Home tab shows the counts as text.
+    public_url: str = Field("", description="The bot's public https base URL.")
+
     @field_validator("slack_signing_secret")
     @classmethod
     def _signing_secret(cls, value: SecretStr) -> SecretStr:
@@ -169,6 +173,20 @@ class Settings(DatabaseSettings):
             raise PydanticCustomError(
                 "blank", "blank: copy the Signing Secret from the Slack app's Basic Information"
             )
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname or "@" in parts.netloc:
+            # Slack fetches images over https only, and from the host the URL names.
+            raise ValueError("must be the bot's https base URL (https://host), or unset")
+        if parts.query or parts.fragment:
+            raise ValueError("must be a base URL without ?query or #fragment")
         return value
 
     @field_validator("slack_api_url", "cometchat_base_url")

@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands, options, views
+from bot.listeners import actions, commands, events, options, views
 from bot.services import Services
 
 
@@ -11,3 +11,4 @@ def register(app: App, services: Services) -> None:
     actions.register(app, services)
     views.register(app, services)
     options.register(app, services)
+    events.register(app, services)

@@ -97,6 +97,20 @@ def image(url: str, alt_text: str) -> Json:
     return {"type": "image", "image_url": url, "alt_text": truncate(alt_text, ALT_TEXT)}
 
 
+def image_block(block_id: str, url: str, alt_text: str, *, title: str | None = None) -> Json:
+    if len(url) > IMAGE_URL:
+        raise ValueError("image URL longer than Slack accepts")
+    block: Json = {
+        "type": "image",
+        "block_id": block_id,
+        "image_url": url,
+        "alt_text": truncate(alt_text, ALT_TEXT),
+    }
+    if title is not None:
+        block["title"] = plain(title, 2000)
+    return block
+
+
 def confirm(title: str, text: str, verb: str, *, style: str | None = None) -> Json:
     """A confirm dialog: plain text only, so nothing in `text` is parsed; Cancel denies."""
     dialog: Json = {
@@ -197,13 +211,18 @@ def input_block(
     *,
     hint: str | None = None,
     optional: bool | None = None,
+    dispatch_action: bool | None = None,
 ) -> Json:
+    """`dispatch_action`: the element sends a block_actions payload (Enter in a text input),
+    the only way an input outside a modal (a Home tab) reaches the app."""
     block: Json = {
         "type": "input",
         "block_id": block_id,
         "label": plain(label, INPUT_LABEL),
         "element": element,
     }
+    if dispatch_action is not None:
+        block["dispatch_action"] = dispatch_action
     if hint is not None:
         block["hint"] = plain(hint, INPUT_HINT)
     if optional is not None:
@@ -236,3 +255,8 @@ def modal(
             raise ValueError("private_metadata longer than Slack accepts")
         view["private_metadata"] = private_metadata
     return view
+
+
+def home(blocks: list[Json]) -> Json:
+    """An App Home view, for `views.publish`."""
+    return {"type": "home", "blocks": blocks}

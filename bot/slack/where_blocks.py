@@ -16,7 +16,6 @@ from bot.slack.text import code, date_token, escape, truncate
 
 # Header, source, one section per group, "more", notes: well under Slack's 50 blocks.
 MAX_GROUPS_SHOWN = 40
-ACTION_HOME_FIND_USER = "banned_home_find_user"  # the Home tab's "find a user"
 HEADER_BLOCK_ID = "where_header"
 SOURCE_BLOCK_ID = "where_source"
 

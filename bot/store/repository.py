@@ -10,6 +10,7 @@ and SQLite is meant for one process.
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -49,6 +50,20 @@ class ModerationStore:
     def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = utc_now):
         self.engine = engine
         self._clock = clock
+        self._recorded: list[Callable[[ModerationEvent], None]] = []
+
+    def on_record(self, callback: Callable[[ModerationEvent], None]) -> None:
+        """Call `callback` with each event once it is stored (by `record` or `finish_expiry`),
+        whoever recorded it: the Home tab refreshes on it. It must be quick and never raise."""
+        self._recorded.append(callback)
+
+    def _announce(self, event: ModerationEvent) -> None:
+        for callback in self._recorded:
+            try:
+                callback(event)
+            except Exception:
+                # The event is stored; a listener's failure must not undo or hide that.
+                logging.getLogger(__name__).warning("on_record callback failed", exc_info=True)
 
     def ping(self) -> None:
         """Raises if the database cannot be reached: asked before a ban that must end by itself."""
@@ -173,6 +188,8 @@ class ModerationStore:
                 elif event.action in (ModerationAction.BAN, ModerationAction.UNBAN):
                     _delete_expiry(conn, event.guid, event.uid)
                 stored.append(kept)
+        for kept in stored:  # once committed: listeners (the Home tab) never see a rollback
+            self._announce(kept)
         return stored
 
     def _latest_states(self, uid: str, *, bans_only: bool) -> list[ModerationEvent]:
@@ -270,7 +287,7 @@ class ModerationStore:
                     ).scalar_one_or_none()
                     or ""
                 )
-            return self._insert_event(
+            stored = self._insert_event(
                 conn,
                 ModerationEvent(
                     guid=expiry.guid,
@@ -281,6 +298,8 @@ class ModerationStore:
                     at=self._clock(),
                 ),
             )
+        self._announce(stored)
+        return stored
 
     def retry_expiry(self, expiry: PendingExpiry, at: datetime) -> bool:
         """The unban failed: release the claim and try again at `at`. False if the claim was

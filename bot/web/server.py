@@ -97,6 +97,7 @@ def create_web_app() -> WebApp:
         create_app(services),
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         webhooks=create_webhook_endpoint(services),
+        charts=services.home.chart_png,
     )
     return WebApp(wsgi, services, (time.monotonic() - started) * 1000)
 

@@ -28,6 +28,8 @@ _UNPARSEABLE = (ValueError, TypeError, AttributeError, KeyError, RecursionError)
 
 SLACK_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+CHARTS_PREFIX = "/charts/"
+MAX_CHART_NAME = 200  # a token is about 70 characters
 # Slack's payloads are a few kB (a view submission with every block, tens of kB).
 MAX_BODY = 256 * 1024
 # Slack's timestamps are Unix seconds; a longer "number" is refused before int() sees it.
@@ -42,9 +44,11 @@ def create_wsgi_app(
     *,
     signing_secret: str,
     webhooks: WSGIApp | None = None,
+    charts: Callable[[str], bytes | None] | None = None,
     clock: Callable[[], float] = time.time,
 ) -> WSGIApp:
-    """`webhooks` serves CometChat's deliveries (see `bot.webhooks`); None answers 404 there."""
+    """`webhooks` serves CometChat's deliveries (see `bot.webhooks`); None answers 404 there.
+    `charts` turns a chart token into PNG bytes (None: no such chart) for `GET /charts/`."""
     slack = SlackRequestHandler(app, path=SLACK_PATH)
     verifier = SignatureVerifier(signing_secret, clock=_Clock(clock))
 
@@ -98,7 +102,38 @@ def create_wsgi_app(
             return slack_events(environ, start_response)
         if path == WEBHOOK_PATH and webhooks is not None:
             return webhooks(environ, start_response)
+        if path.startswith(CHARTS_PREFIX) and charts is not None:
+            return chart(environ, start_response, path[len(CHARTS_PREFIX) :])
         return _plain(start_response, "404 Not Found", b"not found\n")
+
+    def chart(environ: dict, start_response: StartResponse, name: str) -> Iterable[bytes]:
+        """Outside Slack's signing only because Slack's image proxy cannot sign: the signed
+        token in the path is the only key. The body is never read (nothing is expected)."""
+        assert charts is not None
+        method = environ.get("REQUEST_METHOD")
+        if method not in ("GET", "HEAD"):
+            return _plain(
+                start_response, "405 Method Not Allowed", b"GET or HEAD\n", [("Allow", "GET, HEAD")]
+            )
+        if not name.endswith(".png") or len(name) > MAX_CHART_NAME:
+            return _plain(start_response, "404 Not Found", b"not found\n")
+        try:
+            png = charts(name[: -len(".png")])
+        except Exception as exc:
+            log.warning(kv(event="chart", outcome="render_failed", error=type(exc).__name__))
+            return _plain(start_response, "503 Service Unavailable", b"chart unavailable\n")
+        if png is None:
+            log.info(kv(event="chart", outcome="refused"))
+            return _plain(start_response, "404 Not Found", b"not found\n")
+        start_response(
+            "200 OK",
+            [
+                ("Content-Type", "image/png"),
+                ("Content-Length", str(len(png))),
+                ("Cache-Control", "private, max-age=300"),
+            ],
+        )
+        return [b"" if method == "HEAD" else png]
 
     return wsgi
 
@@ -159,8 +194,12 @@ def _unauthorized(start_response: StartResponse) -> list[bytes]:
     return _plain(start_response, "401 Unauthorized", b"invalid request\n")
 
 
-def _plain(start_response: StartResponse, status: str, body: bytes) -> list[bytes]:
-    start_response(
-        status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
-    )
+def _plain(
+    start_response: StartResponse,
+    status: str,
+    body: bytes,
+    extra: list[tuple[str, str]] | None = None,
+) -> list[bytes]:
+    headers = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+    start_response(status, headers + (extra or []))
     return [body]

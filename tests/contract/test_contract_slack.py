@@ -193,6 +193,7 @@ WEB_API: dict[str, tuple[set[str], tuple[str, ...]]] = {
     "chat.postEphemeral": ({"chat:write"}, ("channel", "user")),
     "chat.update": ({"chat:write"}, ("channel", "ts")),
     "views.open": (set(), ("trigger_id", "view")),
+    "views.publish": (set(), ("user_id", "view")),
     "conversations.open": ({"im:write", "mpim:write", "channels:manage", "groups:write"}, ()),
     "files.getUploadURLExternal": ({"files:write"}, ("filename", "length")),
     "files.completeUploadExternal": ({"files:write"}, ("files",)),

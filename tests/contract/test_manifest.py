@@ -110,6 +110,13 @@ def test_every_request_url_is_the_one_the_command_uses(manifest):
     assert all(url == banned["url"] for url in others if url is not None)
 
 
+def test_the_home_tab_is_on_and_app_home_opened_comes_to_the_events_path(manifest):
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    events = manifest["settings"]["event_subscriptions"]
+    assert events["bot_events"] == ["app_home_opened"]
+    assert urlsplit(events["request_url"]).path == SLACK_PATH
+
+
 def test_every_scope_is_on_the_justified_allowlist(manifest):
     scopes = manifest["oauth_config"]["scopes"]
     bot = scopes.get("bot", [])

@@ -262,3 +262,25 @@ def test_bans_of_a_user_are_the_groups_whose_latest_word_is_a_ban(store, clock):
     ]
     assert store.bans_of("nobody") == []
     assert store.last_event_id() >= 5
+
+
+def test_every_stored_event_is_announced_once_whoever_recorded_it(store, clock):
+    heard: list[ModerationEvent] = []
+    store.on_record(heard.append)
+    stored = store.record(ban(clock, ends_in=timedelta(minutes=5)))
+    clock.advance(timedelta(minutes=6))
+    (due,) = store.claim_due_expiries()
+    expired = store.finish_expiry(due)
+    assert expired is not None
+    assert heard == [stored, expired]
+    assert store.finish_expiry(due) is None  # nothing stored: nothing announced
+    assert len(heard) == 2
+
+
+def test_a_failing_announcement_never_undoes_the_event(store, clock):
+    def broken(_event: ModerationEvent) -> None:
+        raise RuntimeError("listener bug")
+
+    store.on_record(broken)
+    stored = store.record(ban(clock))
+    assert store.event(stored.id) == stored

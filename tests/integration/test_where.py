@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
+from bot.slack.home_blocks import ACTION_FIND_USER as ACTION_HOME
 from bot.slack.moderation_blocks import ACTION_UNBAN
 from bot.slack.text import date_token
-from bot.slack.where_blocks import ACTION_HOME_FIND_USER as ACTION_HOME
 from tests.integration.test_parallel_reads import PerMinuteLimit, VirtualClock
 from tests.support.fakes.cometchat import FakeCometChat, Recorded, make_user
 from tests.support.harness import MODERATOR, Harness, harness

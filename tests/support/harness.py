@@ -77,6 +77,8 @@ class Harness:
         return self.services.settings
 
     http: httpx.Client | None = None  # set by `serve_http()`: requests then go over loopback
+    # The Home tab's deferred refreshes (delay in seconds, the refresh): run by the test.
+    deferred: list[tuple[float, Callable[[], None]]]
 
     def dispatch(self, body: bytes, headers: dict[str, str] | None = None) -> BoltResponse:
         if self.http is not None:
@@ -90,6 +92,12 @@ class Harness:
     def signed(self, body: bytes, **sign_kw: Any) -> BoltResponse:
         sign_kw.setdefault("secret", self.settings.slack_signing_secret.get_secret_value())
         return self.dispatch(body, {"content-type": FORM, **sign(body, **sign_kw)})
+
+    def signed_json(self, body: bytes) -> BoltResponse:
+        """An Events API delivery (JSON, signed as Slack signs it)."""
+        secret = self.settings.slack_signing_secret.get_secret_value()
+        headers = {"content-type": "application/json", **sign(body, secret=secret)}
+        return self.dispatch(body, headers)
 
     def new_response_url(self) -> tuple[str, str]:
         path = f"/response/{next(self._ids)}/"
@@ -216,6 +224,7 @@ def harness(
     sleep: Callable[[float], None] | None = None,
     clock: Callable[[], float] | None = None,
     wall: Callable[[], float] | None = None,
+    home_clock: Callable[[], float] | None = None,
     **overrides: Any,
 ) -> Iterator[Harness]:
     """A wired app. `transport` replaces the fake's own MockTransport (chaos wrappers);
@@ -237,11 +246,18 @@ def harness(
             extra["cometchat_clock"] = clock
         if wall is not None:
             extra["cometchat_wall"] = wall
+        if home_clock is not None:
+            extra["home_clock"] = home_clock
+        # The Home tab's deferred refreshes are kept here, run when a test says (no timers).
+        deferred: list[tuple[float, Callable[[], None]]] = []
+        extra["home_later"] = lambda delay, work: deferred.append((delay, work))
         services = build_services(
             settings, cometchat_transport=transport or fake.transport(), **extra
         )
         try:
-            yield Harness(services, create_app(services), fake, slack_fake)
+            built = Harness(services, create_app(services), fake, slack_fake)
+            built.deferred = deferred
+            yield built
         finally:
             services.responder.drain(10)
             services.close()

@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import (
     DividerBlock,
     ExternalDataSelectElement,
     HeaderBlock,
+    ImageBlock,
     ImageElement,
     InputBlock,
     MarkdownTextObject,
@@ -134,6 +135,24 @@ BLOCKS = {
             ),
         ),
     ),
+    "image block": (
+        kit.image_block("c", "https://x/c.png", "A chart", title="Chart"),
+        ImageBlock(
+            block_id="c",
+            image_url="https://x/c.png",
+            alt_text="A chart",
+            title=PlainTextObject(text="Chart"),
+        ),
+    ),
+    "input that dispatches its action": (
+        kit.input_block("f", "Find a user", kit.plain_text_input("find"), dispatch_action=True),
+        InputBlock(
+            block_id="f",
+            label=PlainTextObject(text="Find a user"),
+            element=PlainTextInputElement(action_id="find"),
+            dispatch_action=True,
+        ),
+    ),
     "optional multiline input with a hint": (
         kit.input_block(
             "r",
@@ -201,6 +220,16 @@ def test_modal_is_what_slack_sdk_view_makes():
                 element=PlainTextInputElement(action_id="uid"),
             ),
         ],
+    )
+    assert built == model.to_dict()
+    assert View(**built).to_dict() == built
+
+
+def test_home_view_is_what_slack_sdk_view_makes():
+    built = kit.home([kit.header("h", "Moderation"), kit.divider("d")])
+    model = View(
+        type="home",
+        blocks=[HeaderBlock(block_id="h", text="Moderation"), DividerBlock(block_id="d")],
     )
     assert built == model.to_dict()
     assert View(**built).to_dict() == built

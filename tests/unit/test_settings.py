@@ -182,3 +182,21 @@ def test_bolt_does_not_warn_about_the_token_it_finds_in_the_environment(
     with caplog.at_level("WARNING"):
         create_app(services)
     assert not [r for r in caplog.records if "token" in r.getMessage().lower()]
+
+
+def test_public_url_is_an_https_base_url_or_unset():
+    from tests.conftest import make_settings
+
+    assert make_settings().public_url == ""
+    assert make_settings(public_url=" https://bot.example.com/ ").public_url == (
+        "https://bot.example.com"
+    )
+    for bad in (
+        "http://bot.example.com",
+        "bot.example.com",
+        "https://user:pw@bot.example.com",
+        "https://bot.example.com/?x=1",
+    ):
+        with pytest.raises(ConfigError) as refused:
+            make_settings(public_url=bad)
+        assert any("PUBLIC_URL" in p or "public_url" in p for p in refused.value.problems), bad

@@ -9,7 +9,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.domain.button_values import PageCursor
-from bot.domain.errors import BotError, ExportTimedOut
+from bot.domain.errors import BotError, ExportTimedOut, NotAllowed
 from bot.listeners.middleware import Click, button_value, viewers_only
 from bot.logs import kv
 from bot.services import Services
@@ -39,7 +39,9 @@ def register(app: App, services: Services) -> None:
 def handle_export(click: Click[PageCursor], client: WebClient, services: Services) -> None:
     user, response_url, guid = click.user, click.response_url, click.value.guid
     if not user:  # the file goes to the requester's DM: no user, nowhere to send it
-        log.warning(kv(event="export", outcome="no_user"))
+        # Refused in words like any other click the bot cannot serve, never in silence.
+        refusal = report_failure(NotAllowed("export a list"), event="export", why="no_user")
+        services.responder.run_then_post(lambda: new_ephemeral(refusal), response_url)
         return
     try:
         # Taken on the request path, so a refused click never reaches CometChat.

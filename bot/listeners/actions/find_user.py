@@ -21,8 +21,9 @@ from bot.listeners.commands.where import known_bans, run_scan
 from bot.listeners.middleware import viewers_only
 from bot.logs import kv
 from bot.services import Services
+from bot.slack.home_blocks import ACTION_FIND_USER
 from bot.slack.message import Message
-from bot.slack.where_blocks import ACTION_HOME_FIND_USER, scan_fresh_note, scan_started_note
+from bot.slack.where_blocks import scan_fresh_note, scan_started_note
 from bot.usecases.report import report_failure
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ def lookup(user: str, uid: str, services: Services, post: Callable[[Message], No
 
 
 def register(app: App, services: Services) -> None:
-    @app.action(ACTION_HOME_FIND_USER, middleware=[viewers_only(services)])
+    @app.action(ACTION_FIND_USER, middleware=[viewers_only(services)])
     def find_user(ack: Ack, body: dict, context):  # Bolt injects by parameter name
         ack()
         handle_home_find_user(context.user_id or "", typed_uid(body), services)

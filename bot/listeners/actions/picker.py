@@ -1,10 +1,15 @@
-"""The group picker: choosing a group replaces the picker with that group's banned list."""
+"""The group picker: choosing a group replaces the picker with that group's banned list.
+
+In the Home tab there is no message to replace (and no response_url): the list is sent to the
+user's DM with the bot instead, where its buttons work as they do anywhere else."""
 
 from __future__ import annotations
 
 import logging
 
 from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.domain.button_values import PageCursor
 from bot.domain.errors import BotError
@@ -12,6 +17,7 @@ from bot.domain.ids import validate_guid
 from bot.listeners.middleware import viewers_only
 from bot.logs import kv
 from bot.services import Services
+from bot.slack.message import Message
 from bot.slack.payloads import new_ephemeral, replacing
 from bot.slack.picker import ACTION_PICK_GROUP
 from bot.usecases.banned_list import offer_picker, show_page
@@ -26,12 +32,31 @@ def register(app: App, services: Services) -> None:
         handle_pick(ack, body, action, services)
 
 
+def send_to_dm(api: WebClient, user: str, message: Message) -> None:
+    """Post `message` in `user`'s DM with the bot; a Slack refusal is logged with a hint."""
+    try:
+        channel = api.conversations_open(users=user)["channel"]["id"]
+        api.chat_postMessage(channel=channel, **message.to_dict())
+    except SlackApiError as exc:
+        log.warning(
+            kv(
+                event="group_pick",
+                outcome="dm_refused",
+                error=exc.response.get("error"),
+                hint="the app needs im:write and chat:write, and its Messages tab enabled",
+            )
+        )
+
+
 def handle_pick(ack: Ack, body: dict, action: dict, services: Services) -> None:
     """A menu choice, not a button: its value is the chosen group's guid."""
-    ack()  # answered through response_url
-    user = (body.get("user") or {}).get("id")
-    response_url = body.get("response_url")
-    if not isinstance(response_url, str) or not response_url:
+    ack()  # answered through response_url (in the Home tab: in a DM)
+    raw_user = (body.get("user") or {}).get("id")
+    user = raw_user if isinstance(raw_user, str) else ""
+    raw_url = body.get("response_url")
+    response_url = raw_url if isinstance(raw_url, str) else ""
+    from_home = not response_url and (body.get("view") or {}).get("type") == "home"
+    if not response_url and not (from_home and user):
         log.warning(kv(event="group_pick", outcome="no_response_url"))
         return
     selected = action.get("selected_option")
@@ -40,9 +65,21 @@ def handle_pick(ack: Ack, body: dict, action: dict, services: Services) -> None:
         guid = validate_guid(value if isinstance(value, str) else "")
     except BotError as exc:
         message = report_failure(exc, event="group_pick")
-        services.responder.run_then_post(lambda: new_ephemeral(message), response_url)
+        if from_home:
+            services.responder.submit(lambda: send_to_dm(services.slack_api, user, message))
+        else:
+            services.responder.run_then_post(lambda: new_ephemeral(message), response_url)
         return
     cursor = PageCursor(guid=guid, page=1, per_page=services.settings.page_size)
+    if from_home:
+
+        def to_dm() -> None:
+            moderate = services.permissions.can_act(user)
+            shown = show_page(services.lists, cursor, moderate=moderate, event="group_pick")
+            send_to_dm(services.slack_api, user, offer_picker(shown).message)
+
+        services.responder.submit(to_dm)
+        return
 
     def work() -> dict:
         moderate = services.permissions.can_act(user)  # buttons only for moderators

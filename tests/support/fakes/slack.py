@@ -115,9 +115,14 @@ class FakeSlack:
     def image_failure(self, body: dict) -> str | None:
         """Slack's detail for the first image in `body` it could not download, if any."""
         blocks = body.get("blocks") or []
+        prefix = "/blocks"
         if isinstance(blocks, str):  # a form-encoded Web API call carries its blocks as JSON
             blocks = json.loads(blocks)
-        for pointer, url in image_urls(blocks, "/blocks"):
+        view = body.get("view")
+        if not blocks and view:  # views.publish / views.open: the blocks are the view's
+            view = json.loads(view) if isinstance(view, str) else view
+            blocks, prefix = view.get("blocks") or [], "/view/blocks"
+        for pointer, url in image_urls(blocks, prefix):
             if url in self.unreachable_images:
                 return f"downloading image failed [json-pointer:{pointer}]"
         return None
@@ -299,5 +304,42 @@ def view_submission_body(
             "private_metadata": metadata,
             "state": {"values": values},
         },
+    }
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def home_opened_body(user_id: str, *, tab: str = "home", event_id: str = "Ev0HOME") -> bytes:
+    """The Events API's `app_home_opened`, as Slack POSTs it (JSON)."""
+    payload = {
+        "token": "deprecated",
+        "team_id": "T0TEAM",
+        "api_app_id": "A0APP",
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": 1_700_000_000,
+        "event": {
+            "type": "app_home_opened",
+            "user": user_id,
+            "channel": "D0HOME",
+            "tab": tab,
+            "event_ts": "1700000000.000100",
+        },
+        "authorizations": [{"team_id": "T0TEAM", "user_id": "U0BOT", "is_bot": True}],
+    }
+    return json.dumps(payload).encode()
+
+
+def home_click_body(action: dict, *, user_id: str = "U0MOD") -> bytes:
+    """A `block_actions` from a Home tab view: no channel, no message, no response_url."""
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T0TEAM", "domain": "example"},
+        "user": {"id": user_id, "username": "mod", "team_id": "T0TEAM"},
+        "api_app_id": "A0APP",
+        "token": "deprecated",
+        "container": {"type": "view", "view_id": "V0HOME"},
+        "trigger_id": "123.456.home",
+        "view": {"id": "V0HOME", "type": "home", "blocks": [], "state": {"values": {}}},
+        "actions": [action],
     }
     return urlencode({"payload": json.dumps(payload)}).encode()
