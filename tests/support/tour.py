@@ -236,6 +236,19 @@ def run_tour(h: Harness, *, webhook_password: str) -> list[Step]:
     for row in (clickable(page1, ACTION_HISTORY) or clickable(viewer_page, ACTION_HISTORY))[:1]:
         step("history button", lambda row=row: h.click(ACTION_HISTORY, row["value"]))
 
+    # -- the Home tab (after the history, so it has events to show) ----------------------------
+    from tests.support.fakes.slack import home_opened_body
+
+    def open_home(user: str) -> Reply:
+        published = len([r for r in h.slack.received if r.path == "/api/views.publish"])
+        response = h.signed_json(home_opened_body(user))
+        h.slack.wait_for(published + 1, path_prefix="/api/views.publish")
+        return Reply(response.status, None)
+
+    step("home tab", lambda: open_home(MODERATOR))
+    step("home tab, viewer", lambda: open_home(VIEWER))
+    step("home tab, refused", lambda: open_home(OUTSIDER))
+
     # -- the live feed -------------------------------------------------------------------------
     for trigger in TRIGGERS:
         body = json.dumps(example(trigger)).encode()
