@@ -30,7 +30,6 @@ import csv
 import io
 import re
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.cometchat import BannedUser, CometChatClient
 from bot.domain.errors import ExportFailed, ExportRunning, ExportsBusy, ExportTimedOut
+from bot.domain.slots import UserSlots
 from bot.slack.text import plausible_epoch
 
 EXPORT_PER_PAGE = 100  # CometChat's default page size for banned users (no maximum documented)
@@ -79,31 +79,11 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
-class ExportSlots:
-    """One export per user and at most `limit` per process, taken without waiting: a click
-    that finds no slot is told so at once instead of queueing behind a long export."""
+class ExportSlots(UserSlots):
+    """One export per user and at most `limit` per process (see UserSlots)."""
 
     def __init__(self, limit: int = MAX_EXPORTS_AT_ONCE):
-        self._limit = limit
-        self._users: set[str] = set()
-        self._lock = threading.Lock()
-
-    @property
-    def running(self) -> int:
-        return len(self._users)
-
-    def take(self, user: str) -> None:
-        """Raises ExportRunning (this user has one) or ExportsBusy (the process is full)."""
-        with self._lock:
-            if user in self._users:
-                raise ExportRunning()
-            if len(self._users) >= self._limit:
-                raise ExportsBusy(self._limit)
-            self._users.add(user)
-
-    def release(self, user: str) -> None:
-        with self._lock:
-            self._users.discard(user)
+        super().__init__(limit, running=ExportRunning, busy=ExportsBusy)
 
 
 @dataclass(frozen=True)

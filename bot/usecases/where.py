@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.cometchat import CometChatClient
 from bot.domain.errors import ScanRunning, ScansBusy
 from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
+from bot.domain.slots import UserSlots
 from bot.domain.where import ScanProgress, ScanReport, ScanResult, scan_all_groups
 from bot.logs import kv
 from bot.store import ModerationStore, utc_now
@@ -38,9 +39,8 @@ SCAN_FRESH = 300.0
 REMEMBERED_SCANS = 1000
 
 
-class ScanSlots:
-    """One scan per user and at most `limit` per process, taken without waiting: a request that
-    finds no slot is told so at once instead of queueing behind a long scan. Also remembers when
+class ScanSlots(UserSlots):
+    """One scan per user and at most `limit` per process (see UserSlots). Also remembers when
     each uid was last scanned to the end, so a lookup soon after answers from the history alone."""
 
     def __init__(
@@ -50,33 +50,15 @@ class ScanSlots:
         fresh: float = SCAN_FRESH,
         clock: Callable[[], float] = time.monotonic,
     ):
-        self._limit = limit
+        super().__init__(limit, running=ScanRunning, busy=ScansBusy)
         self._fresh = fresh
         self._clock = clock
-        self._users: set[str] = set()
         self._scanned: OrderedDict[str, float] = OrderedDict()
-        self._lock = threading.Lock()
-
-    @property
-    def running(self) -> int:
-        return len(self._users)
-
-    def take(self, user: str) -> None:
-        """Raises ScanRunning (this user has one) or ScansBusy (the process is full)."""
-        with self._lock:
-            if user in self._users:
-                raise ScanRunning()
-            if len(self._users) >= self._limit:
-                raise ScansBusy(self._limit)
-            self._users.add(user)
-
-    def release(self, user: str) -> None:
-        with self._lock:
-            self._users.discard(user)
+        self._scan_lock = threading.Lock()
 
     def scanned(self, uid: str) -> None:
         """`uid` was scanned to the end and the result recorded."""
-        with self._lock:
+        with self._scan_lock:
             self._scanned[uid] = self._clock()
             self._scanned.move_to_end(uid)
             while len(self._scanned) > REMEMBERED_SCANS:
@@ -84,7 +66,7 @@ class ScanSlots:
 
     def fresh(self, uid: str) -> float | None:
         """Seconds since `uid`'s last recorded scan, if within `fresh`; else None."""
-        with self._lock:
+        with self._scan_lock:
             at = self._scanned.get(uid)
             age = None if at is None else self._clock() - at
         return age if age is not None and age < self._fresh else None
