@@ -4,6 +4,7 @@ FakeCometChat over MockTransport, the store the per-test SQLite file of make_set
 from __future__ import annotations
 
 import io
+import logging
 from datetime import UTC, datetime
 
 import pytest
@@ -109,7 +110,15 @@ def test_python_m_bot_where_is_wired(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("COMETCHAT_APP_ID", "testapp")
     monkeypatch.setenv("COMETCHAT_API_KEY", API_KEY)
 
-    status = entry.main(["where", "a/b"])
+    # The entry point sets up the process's logging on this test's stdout: put pytest's back,
+    # or a later test's background job writes to a closed stream.
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        status = entry.main(["where", "a/b"])
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
 
     assert status == 2
     assert "'a/b' is not a valid CometChat user id" in capsys.readouterr().err
