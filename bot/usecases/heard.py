@@ -10,7 +10,7 @@ from bot.domain.member_events import MemberEvent, Trigger
 from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
 from bot.logs import kv
 from bot.store import ModerationStore
-from bot.store.tables import SCOPE_LENGTH
+from bot.store.tables import NAME_LENGTH, SCOPE_LENGTH
 
 log = logging.getLogger("bot.history")
 
@@ -43,10 +43,8 @@ def record_heard(store: ModerationStore, event: MemberEvent, at: int) -> int:
                     source=EventSource.WEBHOOK,
                     at=when,
                     actor=event.by.uid if event.by is not None else "",
-                    name=(person.name or "").strip()[:200],
-                    scope=(person.scope or "")[:50]
-                    if action is ModerationAction.SCOPE_CHANGE
-                    else "",
+                    name=(person.name or "").strip()[:NAME_LENGTH],
+                    scope=_scope(person.scope) if action is ModerationAction.SCOPE_CHANGE else "",
                 )
             )
             recorded += 1

@@ -284,3 +284,16 @@ def test_a_failing_announcement_never_undoes_the_event(store, clock):
     store.on_record(broken)
     stored = store.record(ban(clock))
     assert store.event(stored.id) == stored
+
+
+def test_a_heard_scope_change_is_kept_whatever_the_length_of_its_scope_and_name(store):
+    from bot.domain.member_events import parse_event
+    from bot.store.tables import NAME_LENGTH, SCOPE_LENGTH
+    from bot.usecases.heard import record_heard
+    from tests.support.webhook_payloads import encode, event, user
+
+    long = user("cometchat-uid-5", "N" * 300, scope="s" * 60, oldScope="participant")
+    heard = parse_event(encode(event("group_member_scope_changed", members=[long])))
+    assert record_heard(store, heard, 1_700_000_000) == 1  # on PostgreSQL too: cut to fit
+    (kept,) = store.history(heard.group.guid, "cometchat-uid-5").events
+    assert (kept.scope, kept.name) == ("s" * SCOPE_LENGTH, "N" * NAME_LENGTH)
