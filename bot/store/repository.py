@@ -218,18 +218,6 @@ class ModerationStore:
 
     # -- expiries ------------------------------------------------------------------------------
 
-    def schedule_expiry(
-        self, guid: str, uid: str, ends_at: datetime, *, ban_id: int | None = None
-    ) -> None:
-        """Set (or replace) when the ban of `uid` in `guid` ends."""
-        with self.engine.begin() as conn:
-            _upsert_expiry(conn, guid, uid, ends_at, ban_id)
-
-    def cancel_expiry(self, guid: str, uid: str) -> bool:
-        """Forget the pending expiry (an unban by hand); True if there was one."""
-        with self.engine.begin() as conn:
-            return _delete_expiry(conn, guid, uid) > 0
-
     def pending_expiry(self, guid: str, uid: str) -> datetime | None:
         """When the ban of `uid` in `guid` is due to end, if it is temporary."""
         p = pending_expiries
