@@ -16,17 +16,21 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from sqlalchemy import create_engine, text
+# Run as a script: the project's root holds `tests`, whose database helper this shares.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import text
 
 from bot.domain.moderation import EventSource, ModerationAction
-from bot.store import ModerationStore, build_engine, database_url
+from bot.store import ModerationStore, build_engine
 from bot.store.migrate import upgrade
 from bot.store.tables import metadata, moderation_events
+from tests.support.databases import own_postgres_database
 
 GUID, USERS, PAGE, ROUNDS = "bench-group", 10_000, 10, 500
 
@@ -36,16 +40,8 @@ def own_database(server: str | None) -> Iterator[str]:
     if server is None:
         yield f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
         return
-    name = f"banned_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(database_url(server), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield database_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with own_postgres_database(server, prefix="banned_bench") as url:
+        yield url
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -34,26 +34,38 @@ def _postgres_server_url() -> str | None:
 
 
 @contextmanager
-def fresh_postgres_database() -> Iterator[str]:
-    """A new, empty database on TEST_DATABASE_URL's server; dropped afterwards."""
-    server = _postgres_server_url()
-    if server is None:
-        pytest.skip("TEST_DATABASE_URL is not set (PostgreSQL tests run when it is)")
-    name = f"banned_test_{uuid.uuid4().hex[:12]}"
+def own_postgres_database(server: str, prefix: str = "banned_test") -> Iterator[str]:
+    """A new, empty database `<prefix>_<random>` on `server`'s PostgreSQL, dropped afterwards:
+    nothing is written into the database `server` names. Raises if the server is unusable."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(database_url(server), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
+    except Exception:
         admin.dispose()
-        # Set but unreachable is a broken set-up, CI or not: never a silent skip.
-        pytest.fail(f"TEST_DATABASE_URL is set but PostgreSQL is unusable: {exc}")
+        raise
     try:
         yield database_url(server).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new, empty database on TEST_DATABASE_URL's server; dropped afterwards."""
+    server = _postgres_server_url()
+    if server is None:
+        pytest.skip("TEST_DATABASE_URL is not set (PostgreSQL tests run when it is)")
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(own_postgres_database(server))
+        except Exception as exc:
+            # Set but unreachable is a broken set-up, CI or not: never a silent skip.
+            pytest.fail(f"TEST_DATABASE_URL is set but PostgreSQL is unusable: {exc}")
+        yield url
 
 
 @contextmanager
