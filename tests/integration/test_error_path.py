@@ -17,7 +17,8 @@ from tests.support.harness import harness
 URL = "https://hooks.slack.test/r/1"
 
 
-def run_failing_job(error: Exception, context: str) -> list[dict]:
+def recording_responder() -> tuple[Responder, list[dict]]:
+    """A Responder whose response_url POSTs land in the list returned beside it."""
     posted: list[dict] = []
 
     def slack(request: httpx.Request) -> httpx.Response:
@@ -25,6 +26,11 @@ def run_failing_job(error: Exception, context: str) -> list[dict]:
         return httpx.Response(200)
 
     responder = Responder(httpx.Client(transport=httpx.MockTransport(slack)), workers=1, backlog=1)
+    return responder, posted
+
+
+def run_failing_job(error: Exception, context: str) -> list[dict]:
+    responder, posted = recording_responder()
 
     def work() -> dict:
         raise error
@@ -92,13 +98,7 @@ def test_an_unexpected_error_escaping_a_listener_keeps_bolt_s_default():
 
 def test_a_late_answer_whose_job_raised_still_tells_the_person(caplog):
     caplog.set_level(logging.INFO, logger="bot.delivery")
-    posted: list[dict] = []
-
-    def slack(request: httpx.Request) -> httpx.Response:
-        posted.append(json.loads(request.content))
-        return httpx.Response(200)
-
-    responder = Responder(httpx.Client(transport=httpx.MockTransport(slack)), workers=1, backlog=1)
+    responder, posted = recording_responder()
 
     def work() -> dict:
         raise RuntimeError("boom")
