@@ -9,10 +9,10 @@ from bot.domain.button_values import HistoryRef, PageCursor
 from bot.domain.errors import InvalidUid
 from bot.domain.moderation import ModerationEvent
 from bot.slack import kit
-from bot.slack.history_blocks import ACTION_HISTORY
+from bot.slack.history_blocks import ACTION_HISTORY, actor_of
 from bot.slack.kit import Json
 from bot.slack.message import Message
-from bot.slack.text import code, date_token, escape, mention, plausible_epoch, truncate
+from bot.slack.text import code, date_token, escape, plausible_epoch, truncate
 
 ACTION_PREVIOUS = "banned_page_previous"
 ACTION_NEXT = "banned_page_next"
@@ -117,7 +117,8 @@ def _history_button(guid: str, user: BannedUser) -> list[Json]:
 def known_ban_line(ban: ModerationEvent) -> str:
     """ "Banned by @alice 3 days ago · spamming links · ends in 5 hours": relative times as
     Slack date tokens, so each reader sees them in their own time zone."""
-    by = f" by {mention(ban.actor)}" if ban.actor else ""
+    actor = actor_of(ban)
+    by = f" by {actor}" if actor else ""
     parts = [f"Banned{by} {date_token(int(ban.at.timestamp()), '{ago}')}"]
     if ban.reason:
         parts.append(escape(truncate(" ".join(ban.reason.split()), REASON_LIMIT)))

@@ -101,10 +101,17 @@ def _what(event: ModerationEvent) -> str:
 
 def event_actor(event: ModerationEvent) -> str:
     """Who did it, as mrkdwn: a Slack mention, a CometChat uid, or empty (nobody known)."""
+    who = actor_of(event)
+    return f"{who} (in CometChat)" if who and event.source is EventSource.WEBHOOK else who
+
+
+def actor_of(event: ModerationEvent) -> str:
+    """The actor alone: a mention for the bot's own buttons and commands, a CometChat uid (as
+    code, even one shaped like a Slack id) for what webhooks reported, empty for nobody."""
     if not event.actor or event.source in (EventSource.EXPIRY, EventSource.SCAN):
         return ""
     if event.source is EventSource.WEBHOOK:
-        return f"{code(event.actor)} (in CometChat)"
+        return code(event.actor)
     return mention(event.actor)
 
 

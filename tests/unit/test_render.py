@@ -411,3 +411,13 @@ def test_a_ban_heard_from_cometchat_names_its_actor_as_a_uid_not_a_mention():
     line = section_text(message, 0).splitlines()[-1]
     assert line.startswith("Banned by `cometchat-uid-9` <!date^")
     assert " · " not in line.split("|", 1)[0]  # no reason, no end
+
+
+def test_a_cometchat_uid_shaped_like_a_slack_id_is_never_made_a_mention():
+    cursor = PageCursor(guid=GUID, page=1, per_page=10)
+    heard = ban_event("user-001", actor="U0ALICE", source=EventSource.WEBHOOK, reason="")
+    message = render_banned_page(
+        page_of([user(1)]), cursor, GROUP, known={"user-001": heard}
+    ).to_dict()
+    line = section_text(message, 0).splitlines()[-1]
+    assert line.startswith("Banned by `U0ALICE` <!date^") and "<@U0ALICE>" not in line
