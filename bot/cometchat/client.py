@@ -219,17 +219,29 @@ class CometChatClient:
     def unban(self, guid: str, uid: str, *, on_behalf_of: str | None = None) -> None:
         self._write("DELETE", guid, uid, on_behalf_of)
 
+    def kick(self, guid: str, uid: str, *, on_behalf_of: str | None = None) -> None:
+        """Remove a member from the group; unlike a ban, they may join it again."""
+        self._write("DELETE", guid, uid, on_behalf_of, collection="members")
+
     # -- plumbing ---------------------------------------------------------------------------
 
-    def _write(self, method: str, guid: str, uid: str, on_behalf_of: str | None) -> None:
-        url = f"{self._base}/groups/{segment(guid)}/bannedusers/{segment(uid)}"
+    def _write(
+        self,
+        method: str,
+        guid: str,
+        uid: str,
+        on_behalf_of: str | None,
+        *,
+        collection: str = "bannedusers",
+    ) -> None:
+        url = f"{self._base}/groups/{segment(guid)}/{collection}/{segment(uid)}"
         try:
             response = self._http.request(
                 method, url, headers={"onBehalfOf": on_behalf_of} if on_behalf_of else None
             )
         except httpx.RequestError as exc:
             # Not retried: the write may have reached CometChat before the connection failed.
-            raise errors.Unavailable(f"{method} bannedusers: {type(exc).__name__}") from exc
+            raise errors.Unavailable(f"{method} {collection}: {type(exc).__name__}") from exc
         self.governor.observe(response.headers)  # a write spends the same per-minute budget
         if response.status_code >= 400:
             failure = _error_from(response, guid=guid, uid=uid)
@@ -387,6 +399,8 @@ def _error_from(
         return errors.AlreadyBanned(message, **kw)
     if code == "ERR_NOT_A_BANNED_USER":
         return errors.NotBanned(message, **kw)
+    if code == "ERR_NOT_A_MEMBER":
+        return errors.NotAMember(message, **kw)
     if (code or "").startswith(_AUTH_PREFIX) or status == 401:
         return errors.AuthRejected(message, **kw)
     if code in _PERMISSION_CODES or status == 403:

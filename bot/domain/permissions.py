@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.domain.actions import Role
 from bot.settings import Settings
 
 
@@ -28,3 +29,7 @@ class Permissions:
     def can_act(self, user_id: str | None) -> bool:
         """Ban/unban: only users on MODERATOR_USER_IDS. Unset means nobody."""
         return bool(user_id) and user_id in self._moderators
+
+    def may(self, role: Role, user_id: str | None) -> bool:
+        """Whether this Slack user holds `role` (an action's `who`, in bot.domain.actions)."""
+        return role is Role.MODERATOR and self.can_act(user_id)

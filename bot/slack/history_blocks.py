@@ -7,9 +7,10 @@ even one that looks like a Slack id), and an automatic expiry nobody.
 
 from __future__ import annotations
 
+from bot.domain.actions import ACTIONS
 from bot.domain.button_values import HistoryRef
 from bot.domain.duration import describe_duration
-from bot.domain.moderation import EventSource, HistoryPage, ModerationAction, ModerationEvent
+from bot.domain.moderation import EventSource, HistoryPage, ModerationEvent
 from bot.slack import kit
 from bot.slack.kit import Json
 from bot.slack.message import Message
@@ -24,20 +25,6 @@ NAME_LIMIT = 100
 # Header, intro, one section per event and the Older row stay well under Slack's 50 blocks.
 MAX_EVENTS_SHOWN = 40
 
-_ICONS = {
-    ModerationAction.BAN: ":no_entry_sign:",
-    ModerationAction.UNBAN: ":unlock:",
-    ModerationAction.KICK: ":boot:",
-    ModerationAction.SCOPE_CHANGE: ":busts_in_silhouette:",
-    ModerationAction.EXPIRE: ":hourglass_flowing_sand:",
-}
-_VERBS = {
-    ModerationAction.BAN: "Banned",
-    ModerationAction.UNBAN: "Unbanned",
-    ModerationAction.KICK: "Kicked",
-    ModerationAction.SCOPE_CHANGE: "Scope changed",
-    ModerationAction.EXPIRE: "Unbanned automatically",
-}
 SOURCE_WORDS = {
     EventSource.BUTTON: "with a button in Slack",
     EventSource.COMMAND: "with `/banned`",
@@ -77,13 +64,13 @@ def render_history(ref: HistoryRef, page: HistoryPage) -> Message:
 
 def event_text(event: ModerationEvent) -> str:
     """What, who, when and how on the first line; the ban's end and the reason below it."""
-    first = f"{_ICONS[event.action]} {_what(event)}"
+    first = f"{ACTIONS[event.action].icon} {_what(event)}"
     actor = event_actor(event)
     if actor:
         first += f" by {actor}"
     first += f" · {date_token(int(event.at.timestamp()))} · {SOURCE_WORDS[event.source]}"
     lines = [first]
-    if event.action is ModerationAction.BAN and event.ends_at is not None:
+    if ACTIONS[event.action].temporary and event.ends_at is not None:
         lines.append(f"Until {date_token(int(event.ends_at.timestamp()))}")
     if event.reason.strip():
         lines.append(f"Reason: {escape(event.reason)}")
@@ -92,11 +79,12 @@ def event_text(event: ModerationEvent) -> str:
 
 def _what(event: ModerationEvent) -> str:
     """The action in mrkdwn: the verb in bold, what CometChat sent (a scope) as code."""
-    if event.action is ModerationAction.BAN and event.ends_at is not None:
-        return f"*Banned* for {describe_duration(event.ends_at - event.at)}"
-    if event.action is ModerationAction.SCOPE_CHANGE and event.scope:
-        return f"*Scope changed* to {code(event.scope)}"
-    return f"*{_VERBS[event.action]}*"
+    spec = ACTIONS[event.action]
+    if spec.temporary and event.ends_at is not None:
+        return f"*{spec.headline}* for {describe_duration(event.ends_at - event.at)}"
+    if event.scope:  # only a scope change carries one
+        return f"*{spec.headline}* to {code(event.scope)}"
+    return f"*{spec.headline}*"
 
 
 def event_actor(event: ModerationEvent) -> str:

@@ -152,6 +152,17 @@ DRIVERS: dict[str, list[Driver]] = {
             on_behalf_of=True,
         ),
     ],
+    "kick": [
+        Driver(
+            "kick-group-member", lambda c, g, u: c.kick(g, u), lambda g, u: {"guid": g, "uid": u}
+        ),
+        Driver(
+            "kick-group-member",
+            lambda c, g, u: c.kick(g, u, on_behalf_of="mod-uid-1"),
+            lambda g, u: {"guid": g, "uid": u},
+            on_behalf_of=True,
+        ),
+    ],
 }
 
 # A well-formed answer per operation, so the route checks do not depend on the documented
@@ -162,6 +173,7 @@ WELL_FORMED: dict[str, Any] = {
     "list-groups": {"data": [spec.sample_answer("get-group")["data"]], "meta": {}},
     "ban-group-user": spec.sample_answer("ban-group-user"),
     "unban-group-user": spec.sample_answer("unban-group-user"),
+    "kick-group-member": spec.sample_answer("kick-group-member"),
 }
 
 # Public methods that make no request.
@@ -320,8 +332,12 @@ def assert_group_list_answer_parses(body: dict) -> None:
     assert body["data"]["0"]["guid"] in guids
 
 
+# Each write operation and the client method that makes it.
+WRITES = {"ban-group-user": "ban", "unban-group-user": "unban", "kick-group-member": "kick"}
+
+
 def assert_write_answer_accepted(operation_id: str, body: dict) -> None:
-    method = "ban" if operation_id == "ban-group-user" else "unban"
+    method = WRITES[operation_id]
     assert getattr(_answering(body), method)("cometchat-guid-1", "cometchat-uid-3") is None
 
 
@@ -355,8 +371,8 @@ def test_list_groups_sample_parses_into_groups():
     assert isinstance(sample["data"], dict) and "meta" in sample["data"]
 
 
-@pytest.mark.parametrize("operation_id", ["ban-group-user", "unban-group-user"])
-def test_ban_and_unban_samples_are_accepted(operation_id):
+@pytest.mark.parametrize("operation_id", sorted(WRITES))
+def test_write_samples_are_accepted(operation_id):
     assert_write_answer_accepted(operation_id, spec.sample_answer(operation_id))
 
 
@@ -434,6 +450,8 @@ def test_the_fake_answers_only_with_documented_error_codes():
         lambda: client.ban("g-1", "user-001"),
         lambda: client.ban("g-1", "ghost-1"),
         lambda: client.unban("g-1", "never-banned"),
+        lambda: client.kick("g-1", "not-in-it"),
+        lambda: client.kick("g-1", "ghost-1"),
         lambda: stranger.get_group("g-1"),
     ]
     codes = set()
@@ -460,8 +478,10 @@ def test_fake_cometchat_answers_validate_against_the_contract_schemas():
     client.list_banned_users("g-1", page=1, per_page=2)
     client.ban("g-1", "newcomer")
     client.unban("g-1", "newcomer")
+    fake.add_member("g-1", "newcomer")
+    client.kick("g-1", "newcomer")
     client.list_groups()
-    assert len(fake.requests) == 5
+    assert len(fake.requests) == 6
 
 
 def _validating(fake: FakeCometChat) -> httpx.MockTransport:

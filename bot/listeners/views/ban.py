@@ -12,7 +12,7 @@ from bot.domain.button_values import BanConfirmRef, BanRef
 from bot.domain.duration import PERMANENT, parse_duration
 from bot.domain.errors import InvalidUid, ReasonTooLong
 from bot.domain.ids import validate_uid
-from bot.domain.moderation import validate_reason
+from bot.domain.moderation import ModerationAction, validate_reason
 from bot.logs import kv
 from bot.services import Services
 from bot.slack.moderation_blocks import (
@@ -99,7 +99,12 @@ def handle_confirm(ack: Ack, form: BanConfirmRef | None, user: str, services: Se
 
     def work() -> dict[str, Any]:
         request = ModerationRequest(
-            "ban", form.guid, form.uid, actor=user, duration=form.duration, reason=form.reason or ""
+            ModerationAction.BAN,
+            form.guid,
+            form.uid,
+            actor=user,
+            duration=form.duration,
+            reason=form.reason or "",
         )
         result = ban_or_unban(services.cometchat, services.audit, services.store, request)
         return outcome_payload(services.lists, result, form.cursor)

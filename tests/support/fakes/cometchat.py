@@ -1,4 +1,5 @@
-"""A fake CometChat REST API v3: groups, banned users, ban/unban; records every request.
+"""A fake CometChat REST API v3: groups, their members and banned users, ban/unban/kick; records
+every request.
 
 `handle(request)` serves `httpx.MockTransport`; `serve()` runs the same logic as a real HTTP
 server on loopback for subprocess tests and benchmarks.
@@ -46,6 +47,7 @@ class FakeCometChat:
     api_key: str = API_KEY
     groups: dict[str, dict] = field(default_factory=dict)
     banned: dict[str, list[dict]] = field(default_factory=dict)
+    members: dict[str, set[str]] = field(default_factory=dict)  # uids in each group
     requests: list[Recorded] = field(default_factory=list)
     # A hook run before answering: return (status, body, headers) to override the answer.
     interceptor: Callable[[Recorded], tuple[int, object, dict] | None] | None = None
@@ -57,6 +59,10 @@ class FakeCometChat:
     def add_group(self, guid: str, name: str | None = None, banned: int = 0) -> None:
         self.groups[guid] = {"guid": guid, "name": name or f"Group {guid}", "type": "public"}
         self.banned[guid] = [make_user(i) for i in range(1, banned + 1)]
+        self.members[guid] = set()
+
+    def add_member(self, guid: str, uid: str) -> None:
+        self.members.setdefault(guid, set()).add(uid)
 
     # -- the API ---------------------------------------------------------------------------
 
@@ -116,11 +122,22 @@ class FakeCometChat:
                 if uid.startswith("ghost"):
                     return 404, _error("ERR_UID_NOT_FOUND", f"{uid} not found"), {}
                 banned.append(make_user(len(banned) + 1000, uid=uid, name=uid))
+                self.members.setdefault(guid, set()).discard(
+                    uid
+                )  # a ban removes them from the group
                 return 200, {"data": {"success": True, "message": "banned"}}, {}
             if not is_banned:
                 return 400, _error("ERR_NOT_A_BANNED_USER", f"{uid} is not banned"), {}
             self.banned[guid] = [u for u in banned if u["uid"] != uid]
             return 200, {"data": {"success": True, "message": "unbanned"}}, {}
+        if len(rest) == 2 and rest[0] == "members" and rec.method == "DELETE":
+            uid = unquote(rest[1])
+            if uid.startswith("ghost"):
+                return 404, _error("ERR_UID_NOT_FOUND", f"{uid} not found"), {}
+            if uid not in self.members.get(guid, set()):
+                return 400, _error("ERR_NOT_A_MEMBER", f"{uid} is not a member of {guid}"), {}
+            self.members[guid].discard(uid)
+            return 200, {"data": {"success": True, "message": "kicked"}}, {}
         return 404, _error("ERR_API_NOT_FOUND", "no such route"), {}
 
     def handle(self, request: httpx.Request) -> httpx.Response:
