@@ -282,6 +282,28 @@ def test_ban_modals_and_confirmation_are_valid_for_any_ids(guid, uid, page, minu
         assert_no_injected_markup(confirmation.to_dict())
 
 
+@seed(HYPOTHESIS_SEED)
+@given(guid=hostile.legal_id, uid=hostile.legal_id, reason=hostile.hostile_text)
+def test_other_actions_confirmations_are_valid_for_any_ids(guid, uid, reason):
+    from bot.domain.actions import COMMAND_VERBS
+    from bot.domain.button_values import ActionRef
+    from bot.slack.moderation_blocks import action_confirmation, cancelled
+
+    for spec in COMMAND_VERBS.values():
+        if spec.temporary:
+            continue  # a ban has its own confirmation, above
+        try:
+            ref = ActionRef(
+                action=spec.action, guid=guid, uid=uid, reason=validate_reason(reason) or None
+            )
+        except (ValueError, BotError):
+            return  # ids and reasons the bot refuses never reach a message
+        confirmation = action_confirmation(ref)
+        assert_valid_message(ephemeral(confirmation), where=f"{spec.verb}_confirmation")
+        assert_no_injected_markup(confirmation.to_dict())
+        assert_valid_message(ephemeral(cancelled(spec.action)), where=f"{spec.verb}_cancelled")
+
+
 @pytest.mark.parametrize("text", NASTY, ids=["markup", "huge", "control"])
 def test_picker_feed_rows_and_notices_are_valid_for_hostile_text(text):
     from bot.cometchat.models import Group
