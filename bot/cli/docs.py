@@ -2,7 +2,8 @@
 
 `.env.example`, app.json's `env` and the README's settings table come from the `Settings` field
 descriptions (bot/settings.py); the manifest's usage hint and the README's command table from
-the command grammar (bot/domain/grammar.py). Without `--write` it only checks, and exits 1
+the command grammar (bot/domain/grammar.py), and the README's table of moderation actions from
+the action table (bot/domain/actions.py). Without `--write` it only checks, and exits 1
 naming each file that disagrees; `--write` rewrites them. Adding a setting is its Field (with a
 description) and `python -m bot docs --write`.
 """
@@ -21,7 +22,7 @@ from typing import Any
 from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 
-from bot.domain.grammar import command_table, usage_hint
+from bot.domain.grammar import actions_table, command_table, usage_hint
 from bot.settings import Settings
 
 # Sections of `.env.example` and the README's table, in order; a setting names its own.
@@ -174,7 +175,9 @@ def _between(text: str, name: str, body: str) -> str:
 
 
 def readme(current: str) -> str:
-    return _between(_between(current, "commands", command_table()), "settings", settings_table())
+    text = _between(current, "commands", command_table())
+    text = _between(text, "actions", actions_table())
+    return _between(text, "settings", settings_table())
 
 
 def manifest(current: str) -> str:

@@ -14,7 +14,7 @@ from bot.cometchat import CometChatClient
 from bot.domain.member_events import Trigger
 from bot.domain.moderation import ModerationAction
 
-# How the bot asks CometChat to do it: (client, guid, uid). Never retried (see the client).
+# How the bot asks CometChat to do it: a client method, called (client, guid, uid). Never retried.
 Write = Callable[[CometChatClient, str, str], None]
 
 
@@ -61,18 +61,6 @@ class ActionSpec:
         return f"Nobody was {self.past}."
 
 
-def _ban(client: CometChatClient, guid: str, uid: str) -> None:
-    client.ban(guid, uid)
-
-
-def _unban(client: CometChatClient, guid: str, uid: str) -> None:
-    client.unban(guid, uid)
-
-
-def _kick(client: CometChatClient, guid: str, uid: str) -> None:
-    client.kick(guid, uid)
-
-
 ACTIONS: dict[ModerationAction, ActionSpec] = {
     spec.action: spec
     for spec in (
@@ -83,7 +71,7 @@ ACTIONS: dict[ModerationAction, ActionSpec] = {
             icon=":no_entry_sign:",
             notice_icon=":no_entry_sign:",
             feed_icon=":no_entry:",
-            write=_ban,
+            write=CometChatClient.ban,
             who=Role.MODERATOR,
             temporary=True,
             command=True,
@@ -96,7 +84,7 @@ ACTIONS: dict[ModerationAction, ActionSpec] = {
             icon=":unlock:",
             notice_icon=":white_check_mark:",
             feed_icon=":white_check_mark:",
-            write=_unban,
+            write=CometChatClient.unban,
             who=Role.MODERATOR,
             consequence="They will be able to rejoin the group at once.",
         ),
@@ -107,7 +95,7 @@ ACTIONS: dict[ModerationAction, ActionSpec] = {
             icon=":boot:",
             notice_icon=":boot:",
             feed_icon=":boot:",
-            write=_kick,
+            write=CometChatClient.kick,
             who=Role.MODERATOR,
             command=True,
             consequence="They will be removed from the group, and may join it again.",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.domain.actions import ActionSpec
+from bot.domain.actions import ACTIONS, ActionSpec, Role
 
 COMMAND = "/banned"
 
@@ -106,4 +106,25 @@ def command_table() -> str:
     """The README's table of what you can type, in Markdown."""
     rows = ["| You type | You get |", "|---|---|"]
     rows += [f"| `{form.typed}` | {form.table} |" for form in FORMS]
+    return "\n".join(rows)
+
+
+_WHO = {Role.MODERATOR: "moderators", Role.NOBODY: "nobody: heard of, or done by the bot itself"}
+
+
+def actions_table() -> str:
+    """The README's table of moderation actions, one row per entry of the action table."""
+    rows = [
+        "| Action | Command | Who may | Confirm first | Temporary | CometChat call "
+        "| In the history |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for spec in ACTIONS.values():
+        asked = f"`{typed(action_syntax(spec))}`" if spec.command else "–"
+        call = f"`{spec.write.__name__}`" if spec.write is not None else "–"
+        rows.append(
+            f"| `{spec.action.value}` | {asked} | {_WHO[spec.who]} | "
+            f"{'yes' if spec.confirm and spec.write else 'no'} | "
+            f"{'yes' if spec.temporary else 'no'} | {call} | {spec.icon} {spec.headline} |"
+        )
     return "\n".join(rows)
