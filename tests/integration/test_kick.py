@@ -12,27 +12,27 @@ import pytest
 from bot.domain.button_values import ActionRef
 from bot.domain.moderation import EventSource, ModerationAction
 from bot.slack.moderation_blocks import ACTION_ACT_CANCEL, ACTION_ACT_CONFIRM
-from tests.conftest import GUID, make_settings
-from tests.integration.test_webhooks_http import MODERATOR, feed, start  # noqa: F401 (fixtures)
-from tests.support.fakes.slack import action_body, command_body, sign
-from tests.support.slack_limits import (
-    assert_no_injected_markup,
-    assert_valid_message,
-    assert_valid_slack_post,
+from tests.conftest import GUID
+
+# The moderation suite's settings (a moderator, an audit channel), its check that everything
+# sent to Slack is valid, and its helpers.
+from tests.integration.test_moderation_e2e import (  # noqa: F401 (fixtures)
+    AUDIT,
+    MOD,
+    VIEWER,
+    _click,
+    _writes,
+    everything_sent_to_slack_is_valid,
+    settings,
 )
+from tests.integration.test_webhooks_http import feed, start  # noqa: F401 (fixtures)
+from tests.support.fakes.slack import action_body, command_body, sign
+from tests.support.slack_limits import assert_no_injected_markup, assert_valid_message
 from tests.support.slack_messages import buttons
 from tests.support.webhook_payloads import event, user
 
-MOD, VIEWER, AUDIT = MODERATOR, "U0VIEW", "C0AUDIT"
 MEMBER = "member-7"
 KICK_PATH = f"/v3/groups/{GUID}/members/{MEMBER}"
-
-
-@pytest.fixture
-def settings(slack):
-    return make_settings(
-        slack_api_url=slack.url + "/api/", moderator_user_ids=MOD, audit_channel_id=AUDIT
-    )
 
 
 @pytest.fixture
@@ -41,29 +41,11 @@ def cometchat(cometchat):
     return cometchat
 
 
-@pytest.fixture(autouse=True)
-def everything_sent_to_slack_is_valid(slack):
-    yield
-    for item in list(slack.received):
-        assert_valid_slack_post(item.path, item.body)
-
-
 def _ask(live_app, slack, text: str, user: str = MOD) -> dict:
     response = live_app.post(command_body(text, slack.url + "/response/cmd", user_id=user))
     assert response.status_code == 200
     assert_valid_message(response.json(), where="ack")
     return response.json()
-
-
-def _click(live_app, slack, action_id: str, value: str, name: str, user: str = MOD) -> dict:
-    url = f"{slack.url}/response/{name}"
-    assert live_app.post(action_body(action_id, value, url, user_id=user)).status_code == 200
-    (delivered,) = slack.wait_for(1, path_prefix=f"/response/{name}")
-    return delivered.body
-
-
-def _writes(cometchat) -> list[tuple[str, str]]:
-    return [(r.method, r.path) for r in cometchat.requests if r.method in ("POST", "DELETE")]
 
 
 def _audit_lines(live_app, slack, count: int) -> list[str]:
