@@ -15,16 +15,18 @@ from bot.cometchat.errors import (
     UnexpectedResponse,
     UserNotFound,
 )
-from bot.cometchat.models import BannedPage, BannedUser, Group
+from bot.cometchat.models import BannedPage, BannedUser, ChatUser, Group, GroupMessage
 
 __all__ = [
     "AlreadyBanned",
     "AuthRejected",
     "BannedPage",
     "BannedUser",
+    "ChatUser",
     "CometChatClient",
     "CometChatError",
     "Group",
+    "GroupMessage",
     "GroupNotFound",
     "NotAMember",
     "NotBanned",

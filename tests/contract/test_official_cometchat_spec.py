@@ -26,6 +26,8 @@ from tests.contract.test_contract_cometchat import (
     assert_banned_answer_parses,
     assert_group_answer_parses,
     assert_group_list_answer_parses,
+    assert_messages_answer_parses,
+    assert_user_answer_parses,
     assert_write_answer_accepted,
 )
 from tests.support import cometchat_spec as contract
@@ -283,6 +285,16 @@ def test_official_group_example_parses_into_a_group():
 def test_official_list_groups_example_parses_into_groups():
     found, _ = official_operation(contract.operation("list-groups"))
     assert_group_list_answer_parses(ok_answer(found)["example"])
+
+
+def test_official_user_example_parses_into_a_user():
+    found, _ = official_operation(contract.operation("get-user"))
+    assert_user_answer_parses(ok_answer(found)["example"])
+
+
+def test_official_messages_example_parses_into_messages():
+    found, _ = official_operation(contract.operation("user-list-group-messages"))
+    assert_messages_answer_parses(ok_answer(found)["example"])
 
 
 @pytest.mark.parametrize("operation_id", sorted(WRITES))
