@@ -6,16 +6,12 @@ its tests.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.cometchat import CometChatClient
 from bot.domain.member_events import Trigger
 from bot.domain.moderation import ModerationAction
-
-# How the bot asks CometChat to do it: a client method, called (client, guid, uid). Never retried.
-Write = Callable[[CometChatClient, str, str], None]
 
 
 class Role(StrEnum):
@@ -33,12 +29,20 @@ class ActionSpec:
     icon: str  # beside it in the history and the audit channel
     notice_icon: str  # beside "Banned `u` from `g`" when the bot has just done it
     feed_icon: str  # beside a webhook event in the live feed
-    write: Write | None = None  # None: not something the bot does on request
+    # The CometChatClient method that does it, called (guid, uid); never retried. None: not
+    # something the bot does on request.
+    write: str | None = None
     confirm: bool = True  # asks "are you sure?" before CometChat is called
     who: Role = Role.NOBODY
     temporary: bool = False  # may carry a duration, after which the bot undoes it
     command: bool = False  # `/banned <guid> <verb> <uid> …` asks for it
     consequence: str = ""  # what the confirmation says happens to the user, in plain text
+
+    def perform(self, client: CometChatClient, guid: str, uid: str) -> None:
+        """Ask CometChat to do it (through the instance, so a test double's method is used)."""
+        if self.write is None:
+            raise ValueError(f"the bot does not {self.verb} on request")
+        getattr(client, self.write)(guid, uid)
 
     @property
     def headline(self) -> str:
@@ -71,7 +75,7 @@ ACTIONS: dict[ModerationAction, ActionSpec] = {
             icon=":no_entry_sign:",
             notice_icon=":no_entry_sign:",
             feed_icon=":no_entry:",
-            write=CometChatClient.ban,
+            write="ban",
             who=Role.MODERATOR,
             temporary=True,
             command=True,
@@ -84,7 +88,7 @@ ACTIONS: dict[ModerationAction, ActionSpec] = {
             icon=":unlock:",
             notice_icon=":white_check_mark:",
             feed_icon=":white_check_mark:",
-            write=CometChatClient.unban,
+            write="unban",
             who=Role.MODERATOR,
             consequence="They will be able to rejoin the group at once.",
         ),
@@ -95,7 +99,7 @@ ACTIONS: dict[ModerationAction, ActionSpec] = {
             icon=":boot:",
             notice_icon=":boot:",
             feed_icon=":boot:",
-            write=CometChatClient.kick,
+            write="kick",
             who=Role.MODERATOR,
             command=True,
             consequence="They will be removed from the group, and may join it again.",

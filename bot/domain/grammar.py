@@ -121,7 +121,7 @@ def actions_table() -> str:
     ]
     for spec in ACTIONS.values():
         asked = f"`{typed(action_syntax(spec))}`" if spec.command else "–"
-        call = f"`{spec.write.__name__}`" if spec.write is not None else "–"
+        call = f"`{spec.write}`" if spec.write is not None else "–"
         rows.append(
             f"| `{spec.action.value}` | {asked} | {_WHO[spec.who]} | "
             f"{'yes' if spec.confirm and spec.write else 'no'} | "

@@ -50,6 +50,10 @@ class ModerationRequest:
     duration: timedelta | None = None
     reason: str = ""
 
+    def __post_init__(self) -> None:
+        # Callers may name the action by its value ("unban"); the history keeps the enum.
+        object.__setattr__(self, "action", ModerationAction(self.action))
+
 
 @dataclass(frozen=True)
 class ActResult:
@@ -116,7 +120,7 @@ def ban_or_unban(
         error = NotAllowed(spec.permission)  # only heard of, never asked for
     else:
         try:
-            spec.write(cometchat, request.guid, request.uid)
+            spec.perform(cometchat, request.guid, request.uid)
         except Exception as exc:
             error = exc
         else:

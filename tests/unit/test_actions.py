@@ -29,7 +29,7 @@ def test_every_action_has_its_row_and_every_trigger_its_action():
 def test_what_the_bot_may_be_asked_for_has_a_client_call_and_a_moderator():
     for spec in ACTIONS.values():
         if spec.write is not None:
-            assert getattr(CometChatClient, spec.write.__name__) is spec.write
+            assert callable(getattr(CometChatClient, spec.write, None)), spec.write
             assert spec.who is Role.MODERATOR and spec.consequence
         else:
             assert spec.who is Role.NOBODY and not spec.command
