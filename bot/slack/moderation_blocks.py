@@ -18,6 +18,7 @@ from bot.domain.audit import AuditEntry
 from bot.domain.button_values import ActionRef, BanConfirmRef, BanRef, PageCursor, UnbanRef
 from bot.domain.duration import PERMANENT, describe_duration
 from bot.domain.errors import InvalidGuid, InvalidUid
+from bot.domain.evidence import UserCard
 from bot.domain.ids import MAX_GUID_LENGTH
 from bot.domain.moderation import MAX_REASON_LENGTH, ModerationAction, ModerationEvent
 from bot.slack import kit
@@ -26,6 +27,7 @@ from bot.slack.kit import Json
 from bot.slack.message import Message
 from bot.slack.messages import OUTCOME_WORDS
 from bot.slack.text import code, date_token, escape, mention, truncate
+from bot.slack.user_card_blocks import card_blocks
 
 ACTION_UNBAN = "banned_unban"  # also used by the live feed's buttons
 ACTION_BAN_OPEN = "banned_ban_open"  # "Ban a user" under the list: opens the ban modal
@@ -157,16 +159,22 @@ def replace_action_row(
 # -- banning: the command's confirmation, the modal --------------------------------------------
 
 
-def ban_confirmation(ref: BanConfirmRef) -> Message:
+def ban_confirmation(ref: BanConfirmRef, card: UserCard | None = None) -> Message:
     """`/banned <guid> ban <uid> [<duration>] [<reason…>]`: nothing happens until the
-    confirm-protected button is pressed. Message and dialog name user, group, duration, reason."""
+    confirm-protected button is pressed. Message and dialog name user, group, duration, reason;
+    the card, when read, shows who the user is."""
     text = _ban_question(ref)
     value = ref.encode()
     ban = kit.button(ACTION_BAN_CONFIRM, "Ban", value, style="danger", confirm=_ban_dialog(ref))
     cancel = kit.button(ACTION_BAN_CANCEL, "Cancel", value)
+    about = card_blocks(card) if card is not None else []
     return Message(
         text=text,
-        blocks=(kit.section("ban_question", text), kit.actions(BAN_BLOCK_ID, [ban, cancel])),
+        blocks=(
+            kit.section("ban_question", text),
+            *about,
+            kit.actions(BAN_BLOCK_ID, [ban, cancel]),
+        ),
     )
 
 
@@ -199,7 +207,7 @@ def _ban_dialog(ref: BanConfirmRef) -> Json:
     )
 
 
-def action_confirmation(ref: ActionRef) -> Message:
+def action_confirmation(ref: ActionRef, card: UserCard | None = None) -> Message:
     """`/banned <guid> kick <uid> [<reason…>]` (and any other action but a ban): nothing happens
     until the confirm-protected button is pressed. Message and dialog name user, group, reason."""
     spec = ACTIONS[ref.action]
@@ -224,9 +232,14 @@ def action_confirmation(ref: ActionRef) -> Message:
         confirm=dialog if spec.confirm else None,
     )
     cancel = kit.button(ACTION_ACT_CANCEL, "Cancel", value)
+    about = card_blocks(card) if card is not None else []
     return Message(
         text=text,
-        blocks=(kit.section("act_question", text), kit.actions("act_buttons", [act, cancel])),
+        blocks=(
+            kit.section("act_question", text),
+            *about,
+            kit.actions("act_buttons", [act, cancel]),
+        ),
     )
 
 
@@ -287,7 +300,7 @@ def ban_modal(ref: BanRef) -> Json:
     )
 
 
-def ban_confirm_modal(ref: BanConfirmRef) -> Json:
+def ban_confirm_modal(ref: BanConfirmRef, card: UserCard | None = None) -> Json:
     """Step 2: the confirmation, naming user, group, duration and reason; submitting it bans."""
     until = "unbanned" if ref.duration is None else "the ban ends"
     question = (
@@ -297,7 +310,7 @@ def ban_confirm_modal(ref: BanConfirmRef) -> Json:
     return kit.modal(
         VIEW_BAN_CONFIRM,
         "Ban a user",
-        [kit.section(None, question)],
+        [kit.section(None, question), *(card_blocks(card) if card is not None else [])],
         submit="Ban",
         close="Cancel",
         private_metadata=ref.encode(),

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.cometchat import CometChatClient
+from bot.cometchat import CometChatClient, CometChatError
 from bot.domain.actions import ACTIONS
 from bot.domain.audit import AuditEntry, AuditSink
 from bot.domain.button_values import ActionRef, BanConfirmRef, PageCursor
 from bot.domain.command import BanUser, ModerateUser
 from bot.domain.errors import HistoryUnavailable, NotAllowed
+from bot.domain.evidence import UserCard
 from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
 from bot.domain.permissions import Permissions
 from bot.logs import kv, request_id
@@ -218,25 +220,42 @@ def outcome_payload(
     return new_ephemeral(notice)
 
 
-def confirm_ban(permissions: Permissions, request: BanUser, user: str | None) -> Message:
+# Who the action is about, read when the confirmation is drawn (bot.usecases.user_card).
+ReadCard = Callable[[str, str], UserCard]
+
+
+def confirm_ban(
+    permissions: Permissions, request: BanUser, user: str | None, card: ReadCard | None = None
+) -> Message:
     """`/banned <guid> ban <uid>`: nothing changes here; the button it returns is guarded by
-    `moderators_only` again when pressed."""
+    `moderators_only` again when pressed. An unknown user or group is said instead."""
     if not permissions.can_act(user):
         return report_failure(NotAllowed(ACTIONS[ModerationAction.BAN].permission), event="refused")
+    try:
+        about = card(request.guid, request.uid) if card is not None else None
+    except CometChatError as exc:
+        return report_failure(exc, event="confirm")
     minutes = int(request.duration.total_seconds() // 60) if request.duration else None
     ref = BanConfirmRef(
         guid=request.guid, uid=request.uid, minutes=minutes, reason=request.reason or None
     )
-    return ban_confirmation(ref)
+    return ban_confirmation(ref, about)
 
 
-def confirm_action(permissions: Permissions, request: ModerateUser, user: str | None) -> Message:
+def confirm_action(
+    permissions: Permissions, request: ModerateUser, user: str | None, card: ReadCard | None = None
+) -> Message:
     """`/banned <guid> <verb> <uid> [<reason…>]` for an action other than a ban: nothing changes
-    here; the button it returns is guarded by `moderators_only` again when pressed."""
+    here; the button it returns is guarded by `moderators_only` again when pressed. An unknown
+    user or group is said instead."""
     spec = ACTIONS[request.action]
     if not permissions.may(spec.who, user):
         return report_failure(NotAllowed(spec.permission), event="refused")
+    try:
+        about = card(request.guid, request.uid) if card is not None else None
+    except CometChatError as exc:
+        return report_failure(exc, event="confirm")
     ref = ActionRef(
         action=request.action, guid=request.guid, uid=request.uid, reason=request.reason or None
     )
-    return action_confirmation(ref)
+    return action_confirmation(ref, about)

@@ -304,6 +304,45 @@ def test_other_actions_confirmations_are_valid_for_any_ids(guid, uid, reason):
         assert_valid_message(ephemeral(cancelled(spec.action)), where=f"{spec.verb}_cancelled")
 
 
+@seed(HYPOTHESIS_SEED)
+@given(
+    uid=hostile.legal_id,
+    name=hostile.hostile_text,
+    texts=st.lists(hostile.hostile_text, max_size=5),
+    created=st.none() | st.integers(-(10**12), 10**17),
+    avatar=st.none() | hostile.hostile_text | st.just("https://example.com/a.png"),
+    missing=st.lists(st.sampled_from(["their profile (x)", "their recent messages (y)"])),
+)
+def test_a_user_card_is_valid_and_inert_for_anything_cometchat_sends(
+    uid, name, texts, created, avatar, missing
+):
+    from datetime import UTC, datetime
+
+    from bot.cometchat.models import ChatUser, GroupMessage
+    from bot.domain.evidence import UserCard
+    from bot.slack.message import Message
+    from bot.slack.user_card_blocks import card_blocks
+
+    user = ChatUser.model_validate(
+        {
+            "uid": uid,
+            "name": name,
+            "avatar": avatar,
+            "role": name,
+            "status": name,
+            "createdAt": created,
+        }
+    )
+    messages = tuple(
+        GroupMessage.model_validate({"id": str(i), "sender": uid, "text": t, "sentAt": created})
+        for i, t in enumerate(texts)
+    )
+    card = UserCard("g-1", uid, datetime.now(UTC), user, messages, tuple(missing))
+    message = Message(text="q", blocks=tuple(card_blocks(card)))
+    assert_valid_message(ephemeral(message), where="user_card")
+    assert_no_injected_markup(message.to_dict())
+
+
 @pytest.mark.parametrize("text", NASTY, ids=["markup", "huge", "control"])
 def test_picker_feed_rows_and_notices_are_valid_for_hostile_text(text):
     from bot.cometchat.models import Group

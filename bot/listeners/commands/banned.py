@@ -25,6 +25,7 @@ from bot.usecases.banned_list import offer_picker, show_page
 from bot.usecases.history import show_history
 from bot.usecases.moderate import confirm_action, confirm_ban
 from bot.usecases.report import report_failure
+from bot.usecases.user_card import card_reader
 
 
 def handle_banned(ack: Ack, command: dict, services: Services) -> None:
@@ -35,10 +36,12 @@ def handle_banned(ack: Ack, command: dict, services: Services) -> None:
         ack(**ephemeral(report_failure(exc, event="command")))
         return
     if isinstance(request, BanUser):
-        ack(**ephemeral(confirm_ban(services.permissions, request, user)))
+        card = card_reader(services.cometchat, budget=services.settings.ack_budget)
+        ack(**ephemeral(confirm_ban(services.permissions, request, user, card)))
         return
     if isinstance(request, ModerateUser):
-        ack(**ephemeral(confirm_action(services.permissions, request, user)))
+        card = card_reader(services.cometchat, budget=services.settings.ack_budget)
+        ack(**ephemeral(confirm_action(services.permissions, request, user, card)))
         return
     if isinstance(request, FindUser):
         handle_find_user(ack, command, services, request)
