@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.cometchat import CometChatClient
 from bot.domain.member_events import Trigger
 from bot.domain.moderation import ModerationAction
 
@@ -38,8 +37,9 @@ class ActionSpec:
     command: bool = False  # `/banned <guid> <verb> <uid> …` asks for it
     consequence: str = ""  # what the confirmation says happens to the user, in plain text
 
-    def perform(self, client: CometChatClient, guid: str, uid: str) -> None:
-        """Ask CometChat to do it (through the instance, so a test double's method is used)."""
+    def perform(self, client: object, guid: str, uid: str) -> None:
+        """Ask CometChat to do it: `client` is the CometChatClient (looked up on the instance, so
+        a test double's method is used; the domain imports no HTTP client)."""
         if self.write is None:
             raise ValueError(f"the bot does not {self.verb} on request")
         getattr(client, self.write)(guid, uid)

@@ -10,11 +10,13 @@ from __future__ import annotations
 from bot.domain.actions import ACTIONS
 from bot.domain.button_values import HistoryRef
 from bot.domain.duration import describe_duration
+from bot.domain.evidence import UserCard
 from bot.domain.moderation import EventSource, HistoryPage, ModerationEvent
 from bot.slack import kit
 from bot.slack.kit import Json
 from bot.slack.message import Message
 from bot.slack.text import code, date_token, escape, mention
+from bot.slack.user_card_blocks import card_summary
 
 ACTION_HISTORY = "banned_history"  # a list row's "History": value is a HistoryRef
 ACTION_HISTORY_OLDER = "banned_history_older"  # the next (older) 20 events
@@ -51,7 +53,10 @@ def render_history(ref: HistoryRef, page: HistoryPage) -> Message:
         return Message(text=text, blocks=tuple(blocks))
     order = "older events, newest first" if ref.before is not None else "newest first"
     blocks.append(kit.context("history_intro", f"{where} · {order}"))
-    blocks.extend(kit.section(f"history_event_{i}", event_text(e)) for i, e in enumerate(events))
+    blocks.extend(
+        kit.section(f"history_event_{i}", event_text(e, page.evidence.get(e.id or 0)))
+        for i, e in enumerate(events)
+    )
     if before is not None:
         older = HistoryRef(guid=ref.guid, uid=ref.uid, before=before).encode()
         blocks.append(
@@ -62,8 +67,9 @@ def render_history(ref: HistoryRef, page: HistoryPage) -> Message:
     return Message(text=f"Moderation history of {where}: {count}{more}.", blocks=tuple(blocks))
 
 
-def event_text(event: ModerationEvent) -> str:
-    """What, who, when and how on the first line; the ban's end and the reason below it."""
+def event_text(event: ModerationEvent, card: UserCard | None = None) -> str:
+    """What, who, when and how on the first line; the ban's end and the reason below it; then
+    who the moderator was shown before confirming, if that was kept."""
     first = f"{ACTIONS[event.action].icon} {_what(event)}"
     actor = event_actor(event)
     if actor:
@@ -74,6 +80,11 @@ def event_text(event: ModerationEvent) -> str:
         lines.append(f"Until {date_token(int(event.ends_at.timestamp()))}")
     if event.reason.strip():
         lines.append(f"Reason: {escape(event.reason)}")
+    if card is not None:
+        summary = card_summary(card)
+        if sum(len(line) + 1 for line in lines) + len(summary) > kit.SECTION_TEXT:
+            summary = card_summary(card, messages=0)  # a long reason leaves room for no more
+        lines.append(summary)
     return "\n".join(lines)
 
 

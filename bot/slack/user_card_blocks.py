@@ -53,6 +53,28 @@ def card_blocks(card: UserCard) -> list[Json]:
     return blocks
 
 
+SUMMARY_MESSAGE_LIMIT = 100  # a history line holds up to five of them
+
+
+def card_summary(card: UserCard, *, messages: int = 5) -> str:
+    """The card kept with an action, in a few lines under its history entry (at most
+    `messages` of its messages)."""
+    when = date_token(int(card.read_at.timestamp()))
+    head = f"_Shown before confirming ({when}):_"
+    if card.user is not None:
+        head += f" *{_one_line(card.user.display_name, NAME_LIMIT)}*"
+    lines = [head]
+    for message in (card.messages or ())[:messages]:
+        sent = message.sent_at
+        at = date_token(sent) if sent is not None and _plausible(sent) else "undated"
+        lines.append(f"   • {at}: {_one_line(message.text or '', SUMMARY_MESSAGE_LIMIT)}")
+    if card.messages == ():
+        lines.append("   • no text messages in this group")
+    if card.missing:
+        lines.append(f"   • not read: {escape(_and(card.missing))}")
+    return "\n".join(lines)
+
+
 def _plausible(epoch: int) -> bool:
     """A time worth showing: after 1970 and before the year 5000 (CometChat's are seconds)."""
     return 0 < epoch < 95_617_584_000

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bot.domain.evidence import UserCard
 from bot.domain.moderation import (
     HISTORY_PAGE_SIZE,
     EventSource,
@@ -27,6 +28,7 @@ from bot.domain.moderation import (
     ModerationEvent,
     PendingExpiry,
 )
+from bot.store.evidence import cards_for, insert_card
 from bot.store.tables import moderation_events, pending_expiries, webhook_deliveries
 
 # How long a claimed expiry is ours: longer than one unban call with its retries can take, so a
@@ -113,7 +115,8 @@ class ModerationStore:
         self, guid: str, uid: str, *, before: int | None = None, limit: int = HISTORY_PAGE_SIZE
     ) -> HistoryPage:
         """One user's events in one group, newest first, `limit` at a time; pass the page's
-        `before` to get the next (older) one."""
+        `before` to get the next (older) one. With each confirmed action, the card its moderator
+        was shown (one more query)."""
         e = moderation_events
         query = select(e).where(e.c.guid == guid, e.c.uid == uid)
         if before is not None:
@@ -122,9 +125,15 @@ class ModerationStore:
         query = query.order_by(e.c.id.desc()).limit(limit + 1)
         with self.engine.begin() as conn:
             rows = conn.execute(query).all()
-        events = [_event(row) for row in rows[:limit]]
+            events = [_event(row) for row in rows[:limit]]
+            cards = cards_for(conn, guid, uid, events)
         more = len(rows) > limit
-        return HistoryPage(events, events[-1].id if more and events else None)
+        return HistoryPage(events, events[-1].id if more and events else None, cards)
+
+    def keep_card(self, card: UserCard) -> int:
+        """Keep what a moderator is shown before confirming; its id."""
+        with self.engine.begin() as conn:
+            return insert_card(conn, card)
 
     # -- across groups (the Home tab, "where is this user banned?") ------------------------------
 

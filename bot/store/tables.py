@@ -17,6 +17,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     TypeDecorator,
 )
 
@@ -107,4 +108,17 @@ webhook_deliveries = Table(
     # sha256 of the delivery's de-duplication key (hex): fixed length whatever CometChat sends.
     Column("key", String(64), primary_key=True),
     Column("seen_at", UtcDateTime(), nullable=False, index=True),
+)
+
+evidence = Table(
+    "evidence",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("guid", String(ID_LENGTH), nullable=False),
+    Column("uid", String(ID_LENGTH), nullable=False),
+    Column("taken_at", UtcDateTime(), nullable=False),
+    # The user card as JSON (profile, messages, what was missing): a snapshot, so it outlives
+    # messages deleted in the chat app afterwards.
+    Column("body", Text, nullable=False),
+    Index("ix_evidence_guid_uid_taken_at", "guid", "uid", "taken_at"),
 )

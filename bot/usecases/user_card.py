@@ -1,7 +1,7 @@
 """Read who a moderation is about before it is confirmed: the profile and the latest messages,
 both at once and within the command's acknowledgement budget. What is slow or fails is named
 in the card instead; an unknown user or group is raised, so the usual words say so and nothing
-is offered to confirm."""
+is offered to confirm. The card is kept in the history's database as evidence (best effort)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from bot.cometchat import CometChatClient
 from bot.cometchat import errors as cc
 from bot.domain.evidence import RECENT_MESSAGES, UserCard
 from bot.logs import kv
+from bot.store import ModerationStore
 
 log = logging.getLogger("bot.user_card")
 
@@ -26,9 +27,24 @@ T = TypeVar("T")
 _DECISIVE = (cc.UserNotFound, cc.GroupNotFound)
 
 
-def card_reader(cometchat: CometChatClient, *, budget: float) -> Callable[[str, str], UserCard]:
-    """`read_card` for these settings, to be called (guid, uid) once the request is allowed."""
-    return lambda guid, uid: read_card(cometchat, guid, uid, budget=budget)
+def card_reader(
+    cometchat: CometChatClient, store: ModerationStore, *, budget: float
+) -> Callable[[str, str], UserCard]:
+    """`read_and_keep` for these services, to be called (guid, uid) once the request is allowed."""
+    return lambda guid, uid: read_and_keep(cometchat, store, guid, uid, budget=budget)
+
+
+def read_and_keep(
+    cometchat: CometChatClient, store: ModerationStore, guid: str, uid: str, *, budget: float
+) -> UserCard:
+    """`read_card`, then keep it: shown again with the action it leads to, even once the
+    messages are deleted in the chat app. A database failure costs the snapshot, not the card."""
+    card = read_card(cometchat, guid, uid, budget=budget)
+    try:
+        store.keep_card(card)
+    except Exception as exc:
+        log.warning(kv(event="evidence_not_kept", guid=guid, uid=uid, error=type(exc).__name__))
+    return card
 
 
 def read_card(cometchat: CometChatClient, guid: str, uid: str, *, budget: float) -> UserCard:

@@ -341,6 +341,26 @@ def test_a_user_card_is_valid_and_inert_for_anything_cometchat_sends(
     message = Message(text="q", blocks=tuple(card_blocks(card)))
     assert_valid_message(ephemeral(message), where="user_card")
     assert_no_injected_markup(message.to_dict())
+    # As it is kept with the action and shown again in the history, under a long reason too.
+    from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
+    from bot.slack import kit
+    from bot.slack.history_blocks import event_text
+
+    for reason in ("", "<" * 500):
+        event = ModerationEvent(
+            guid="g-1",
+            uid=uid,
+            action=ModerationAction.KICK,
+            source=EventSource.COMMAND,
+            at=datetime.now(UTC),
+            actor="U0MOD",
+            reason=reason,
+        )
+        text = event_text(event, card)
+        assert len(text) <= kit.SECTION_TEXT
+        line = Message(text="h", blocks=(kit.section("history_event_0", text),))
+        assert_valid_message(ephemeral(line), where="history_with_card")
+        assert_no_injected_markup(line.to_dict(), mentions=["U0MOD"])
 
 
 @pytest.mark.parametrize("text", NASTY, ids=["markup", "huge", "control"])

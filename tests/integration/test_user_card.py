@@ -199,3 +199,26 @@ def test_the_ban_form_catches_an_unknown_user_beside_its_field(live_app, slack, 
         },
     }
     assert _writes(cometchat) == []
+
+
+def test_what_was_shown_is_kept_with_the_kick_even_once_the_messages_are_gone(
+    live_app, slack, cometchat
+):
+    from tests.integration.test_moderation_e2e import _click
+
+    cometchat.add_member(GUID, UID)
+    (button,) = buttons(_ask(live_app, slack, f"{GUID} kick {UID} spam"), ACTION_ACT_CONFIRM)
+    _click(live_app, slack, ACTION_ACT_CONFIRM, button["value"], "kick")
+    cometchat.messages[GUID].clear()  # deleted in the chat app afterwards
+
+    url = slack.url + "/response/history"
+    ack = live_app.post(command_body(f"{GUID} history {UID}", url)).json()
+    history = (
+        ack if ack.get("blocks") else slack.wait_for(1, path_prefix="/response/history")[0].body
+    )
+    (line,) = [b["text"]["text"] for b in history["blocks"] if b["block_id"] == "history_event_0"]
+    assert line.startswith(":boot: *Kicked*")
+    assert "_Shown before confirming (<!date^" in line and "*&lt;!channel&gt; Mallory*" in line
+    kept = [row for row in line.split("\n") if row.startswith("   • ")]
+    assert len(kept) == 5 and "spam link 6" in kept[0] and "spam link 2" in kept[-1]
+    assert_no_injected_markup(history, mentions=[MOD])

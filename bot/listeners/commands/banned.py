@@ -36,11 +36,11 @@ def handle_banned(ack: Ack, command: dict, services: Services) -> None:
         ack(**ephemeral(report_failure(exc, event="command")))
         return
     if isinstance(request, BanUser):
-        card = card_reader(services.cometchat, budget=services.settings.ack_budget)
+        card = card_reader(services.cometchat, services.store, budget=services.settings.ack_budget)
         ack(**ephemeral(confirm_ban(services.permissions, request, user, card)))
         return
     if isinstance(request, ModerateUser):
-        card = card_reader(services.cometchat, budget=services.settings.ack_budget)
+        card = card_reader(services.cometchat, services.store, budget=services.settings.ack_budget)
         ack(**ephemeral(confirm_action(services.permissions, request, user, card)))
         return
     if isinstance(request, FindUser):

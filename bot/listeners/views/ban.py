@@ -28,7 +28,7 @@ from bot.slack.moderation_blocks import (
     ban_confirm_modal,
 )
 from bot.usecases.moderate import ModerationRequest, ban_or_unban, outcome_payload
-from bot.usecases.user_card import read_card
+from bot.usecases.user_card import read_and_keep
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,13 @@ def handle_uid(ack: Ack, form: BanRef | None, view: dict, services: Services) ->
         reason=reason or None,
     )
     try:
-        card = read_card(services.cometchat, form.guid, uid, budget=services.settings.ack_budget)
+        card = read_and_keep(
+            services.cometchat,
+            services.store,
+            form.guid,
+            uid,
+            budget=services.settings.ack_budget,
+        )
     except (UserNotFound, GroupNotFound) as exc:
         # Caught before anything is confirmed: said beside the field, in the usual words.
         log.info(kv(event="ban_modal", outcome=type(exc).__name__))
