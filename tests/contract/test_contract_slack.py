@@ -311,7 +311,9 @@ def test_other_actions_confirmations_are_valid_for_any_ids(guid, uid, reason):
     texts=st.lists(hostile.hostile_text, max_size=5),
     created=st.none() | st.integers(-(10**12), 10**17),
     avatar=st.none() | hostile.hostile_text | st.just("https://example.com/a.png"),
-    missing=st.lists(st.sampled_from(["their profile (x)", "their recent messages (y)"])),
+    missing=st.lists(
+        st.sampled_from(["their profile (x)", "their recent messages (y)"]), max_size=2, unique=True
+    ),
 )
 def test_a_user_card_is_valid_and_inert_for_anything_cometchat_sends(
     uid, name, texts, created, avatar, missing
