@@ -10,14 +10,18 @@ import os
 from bot.web.server import (  # noqa: F401 - gunicorn reads hooks by name from this module
     SHUTDOWN_GRACE,
     logging_config,
-    on_starting,
     post_worker_init,
     pre_request,
     worker_exit,
 )
+from bot.web.startup import settings_or_exit
+
+# The settings the workers will read (environment, then .env): a bad one stops the server here,
+# one line per problem (exit status 2), before it binds or forks; and .env's PORT is the port.
+_settings = settings_or_exit()
 
 wsgi_app = "bot.web.server:create_web_app()"
-bind = [f"0.0.0.0:{os.environ.get('PORT', '3000')}"]
+bind = [f"0.0.0.0:{_settings.port}"]
 worker_class = "gevent"
 # Heroku sets WEB_CONCURRENCY per dyno size. One gevent worker already serves hundreds of
 # requests at once; more only pay off with more than one core.
@@ -39,10 +43,7 @@ limit_request_line = 8190
 limit_request_fields = 24
 limit_request_field_size = 8190
 
-_level = os.environ.get("LOG_LEVEL", "INFO").upper()
-logconfig_dict = logging_config(
-    _level if _level in {"DEBUG", "INFO", "WARNING", "ERROR"} else "INFO"
-)
+logconfig_dict = logging_config(_settings.log_level)
 accesslog = None
 # gunicorn's runtime control socket (gunicornc) is not used; no file is left behind.
 control_socket_disable = True

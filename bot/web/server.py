@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shlex
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bot.server")
 
-CONFIG = Path(__file__).resolve().parents[1] / "gunicorn.conf.py"
-
 # Heroku sends SIGTERM, then SIGKILL 30 s later. gunicorn's master waits this long for its
 # workers (graceful_timeout); within it a worker finishes its requests (bounded by the ack budget,
 # the keep-alive and body-read timeouts), then delivers its background answers.
@@ -39,12 +38,40 @@ DRAIN_GRACE = 20.0
 APP_LOAD_ERROR = 4
 
 
-def exec_gunicorn() -> int:
-    """Replace this process with the web server, as the Procfile's `web:` line starts it."""
-    argv = [sys.executable, "-m", "gunicorn", "--config", str(CONFIG)]
+def procfile_command(root: Path, kind: str = "web") -> list[str]:
+    """The Procfile's `kind:` line as argv, with gunicorn run by this interpreter (so the
+    project's .venv needs no activating). Raises StartupError when `root` has no such line."""
+    from bot.domain.errors import StartupError
+
+    procfile = root / "Procfile"
+    try:
+        lines = procfile.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        raise StartupError(
+            f"no Procfile in {root}: run it from the project's folder, where the Procfile and "
+            "gunicorn.conf.py are"
+        ) from None
+    for line in lines:
+        name, _, command = line.partition(":")
+        if name.strip() == kind and command.strip():
+            argv = shlex.split(command)
+            if argv[0] == "gunicorn":
+                argv[:1] = [sys.executable, "-m", "gunicorn"]
+            elif argv[0] == "python":
+                argv[0] = sys.executable
+            return argv
+    raise StartupError(f"{procfile} has no {kind}: line")
+
+
+def exec_gunicorn(root: Path | None = None) -> int:
+    """Replace this process with the web server, started as the Procfile's `web:` line starts
+    it, from the project's folder (where gunicorn finds its config, as on Heroku)."""
+    root = root or Path.cwd()
+    argv = procfile_command(root)
+    os.chdir(root)
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(sys.executable, argv)
+    os.execv(argv[0], argv)
     return 1  # not reached
 
 
@@ -105,14 +132,6 @@ def create_web_app() -> WebApp:
 # -- gunicorn server hooks (named in gunicorn.conf.py) -----------------------------------------
 
 
-def on_starting(_server: Any) -> None:
-    """In the master, before it binds or forks: a bad setting stops everything with one line
-    per problem (exit status 2) instead of workers failing to boot one after another."""
-    from bot.web.startup import settings_or_exit
-
-    settings_or_exit()
-
-
 def post_worker_init(worker: Any) -> None:
     app = worker.wsgi
     if isinstance(app, WebApp):
@@ -120,7 +139,8 @@ def post_worker_init(worker: Any) -> None:
         log.info(
             kv(
                 event="listening",
-                port=settings.port,
+                # The port bound, not the setting: what a client must connect to.
+                port=",".join(str(s.getsockname()[1]) for s in worker.sockets),
                 pid=os.getpid(),
                 cometchat=settings.cometchat_url_for_log,
                 database=settings.database_url_for_log,
