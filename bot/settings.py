@@ -252,7 +252,13 @@ def _is_loopback(host: str) -> bool:
 
 
 def url_for_log(url: str) -> str:
-    """`url` without user:password@, query or fragment: the parts that may carry a secret."""
+    """`url` without user:password@, query or fragment: the parts that may carry a secret.
+
+    An SQLite URL names a file, which is shown as the path it is: `sqlite:var/banned.sqlite3`
+    (relative to the working directory) or `sqlite:/srv/banned.sqlite3`, never the URL's
+    `sqlite:///var/…`, whose three slashes read as an absolute path."""
+    if url.startswith("sqlite:///"):
+        return "sqlite:" + url.removeprefix("sqlite:///").partition("?")[0]
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 
