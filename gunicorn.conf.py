@@ -5,20 +5,36 @@ CometChat calls cost little memory and no acknowledgement waits behind another. 
 HTTP and enforces the limits below; the app (bot.web.server, bot.web.wsgi) owns none of that.
 """
 
-import os
+# First, before anything imports ssl, socket or threading: the master loads the app's modules
+# (below) so that its workers, forked with them, patch nothing late.
+from gevent import monkey
 
-from bot.web.server import (  # noqa: F401 - gunicorn reads hooks by name from this module
+monkey.patch_all()
+
+import os  # noqa: E402 - after the patch, on purpose
+
+# gunicorn reads its hooks by name from this module.
+from bot.web.server import (  # noqa: E402, F401
     SHUTDOWN_GRACE,
     logging_config,
+    post_fork,
     post_worker_init,
     pre_request,
+    preload_app_modules,
     worker_exit,
 )
-from bot.web.startup import settings_or_exit
+from bot.web.startup import settings_or_exit  # noqa: E402
 
 # The settings the workers will read (environment, then .env): a bad one stops the server here,
 # one line per problem (exit status 2), before it binds or forks; and .env's PORT is the port.
 _settings = settings_or_exit()
+
+
+def on_starting(_server: object) -> None:
+    """In the master, before it binds: every module a worker's app needs is imported here, so
+    no request waits while a worker imports (Heroku routes to the port as soon as it opens)."""
+    preload_app_modules(_settings)
+
 
 wsgi_app = "bot.web.server:create_web_app()"
 bind = [f"0.0.0.0:{_settings.port}"]

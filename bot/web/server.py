@@ -5,8 +5,9 @@ at: the WSGI app factory (run in each worker, after gevent has patched the stand
 the server hooks (settings checked before anything starts, the "listening" line, closing a
 connection whose body the app will not read, and delivering background answers at shutdown).
 
-Nothing heavy is imported at the top: the gunicorn master imports this module before its workers
-patch the standard library, and `ssl` imported before gevent patches it misbehaves.
+Nothing heavy is imported at the top: `gunicorn.conf.py` imports this module right after gevent
+has patched the standard library, and the master then imports the app's modules itself
+(`preload_app_modules`, before it binds), so a worker forked from it only builds its services.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from bot.logs import kv
 
 if TYPE_CHECKING:
     from bot.services import Services
+    from bot.settings import Settings
 
 log = logging.getLogger("bot.server")
 
@@ -129,7 +131,44 @@ def create_web_app() -> WebApp:
     return WebApp(wsgi, services, (time.monotonic() - started) * 1000)
 
 
+def preload_app_modules(settings: Settings) -> None:
+    """In the master, before it binds: import what a worker's app factory imports, once. A
+    worker forked from it inherits them and only builds its services, so the first request
+    after a deploy waits for no import (Heroku routes to the port as soon as it opens)."""
+    started = time.monotonic()
+    import encodings.idna  # noqa: F401 - host names on the first connection
+    import importlib.readers  # noqa: F401 - certifi finds its CA file through them
+
+    import gevent.resolver.thread
+    import gevent.threadpool  # noqa: F401
+    import httpcore  # noqa: F401 - httpx imports its transport on the first client
+
+    import bot.app
+    import bot.services
+    import bot.web.startup
+    import bot.web.wsgi
+    import bot.webhooks.build
+
+    if settings.database_url_for_log.startswith("sqlite:"):
+        import bot.store.migrate  # noqa: F401 - a worker on SQLite migrates its own file
+    else:
+        import psycopg  # noqa: F401 - the driver create_engine loads for PostgreSQL
+        import sqlalchemy.dialects.postgresql.psycopg  # noqa: F401
+    log.info(
+        kv(event="preloaded", modules=len(sys.modules), ms=(time.monotonic() - started) * 1000)
+    )
+
+
+# The modules a worker had when it was forked: what it imports later is logged at start.
+_modules_at_fork: frozenset[str] = frozenset()
+
+
 # -- gunicorn server hooks (named in gunicorn.conf.py) -----------------------------------------
+
+
+def post_fork(_server: Any, _worker: Any) -> None:
+    global _modules_at_fork
+    _modules_at_fork = frozenset(sys.modules)
 
 
 def post_worker_init(worker: Any) -> None:
@@ -145,6 +184,11 @@ def post_worker_init(worker: Any) -> None:
                 cometchat=settings.cometchat_url_for_log,
                 database=settings.database_url_for_log,
                 startup_ms=app.ready_ms,
+                # Imported by the worker itself, after the fork (the master preloads the app).
+                late_imports=",".join(
+                    sorted(name for name in sys.modules if name not in _modules_at_fork)
+                )
+                or "none",
             )
         )
         # Every worker runs one: the store's claims let only one of them end each ban.
