@@ -142,6 +142,13 @@ class Settings(DatabaseSettings):
         description="Seconds one CSV export may spend reading a banned list from CometChat. "
         "Past it the export stops, sends no partial file and says so.",
     )
+    read_ahead: bool = Field(
+        True,
+        description="Read the next page of a list in the background once a page has been "
+        "answered, so Next answers without waiting for CometChat. It spends a request only when "
+        "the minute's budget is above COMETCHAT_RESERVE; false for apps whose rate limit is "
+        "tight.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     # Permissions and audit. Unset viewer lists = anyone may look; unset moderator
