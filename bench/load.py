@@ -545,8 +545,18 @@ def bench_database(kind: str, tmp: str) -> Iterator[str]:
     server = os.environ.get("BENCH_DATABASE_URL") or os.environ.get(
         "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
     )
-    with own_postgres_database(server, prefix="banned_bench") as url:
+    try:
+        database = own_postgres_database(server, prefix="banned_bench")
+        url = database.__enter__()
+    except Exception as exc:
+        raise SystemExit(
+            f"PostgreSQL is not usable at {server.rpartition('@')[2]} ({type(exc).__name__}): "
+            "set BENCH_DATABASE_URL, or run with --database sqlite"
+        ) from None
+    try:
         yield url
+    finally:
+        database.__exit__(None, None, None)
 
 
 def main() -> int:
