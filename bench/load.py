@@ -40,7 +40,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -545,18 +545,15 @@ def bench_database(kind: str, tmp: str) -> Iterator[str]:
     server = os.environ.get("BENCH_DATABASE_URL") or os.environ.get(
         "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
     )
-    try:
-        database = own_postgres_database(server, prefix="banned_bench")
-        url = database.__enter__()
-    except Exception as exc:
-        raise SystemExit(
-            f"PostgreSQL is not usable at {server.rpartition('@')[2]} ({type(exc).__name__}): "
-            "set BENCH_DATABASE_URL, or run with --database sqlite"
-        ) from None
-    try:
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(own_postgres_database(server, prefix="banned_bench"))
+        except Exception as exc:
+            raise SystemExit(
+                f"PostgreSQL is not usable at {server.rpartition('@')[2]} "
+                f"({type(exc).__name__}): set BENCH_DATABASE_URL, or run with --database sqlite"
+            ) from None
         yield url
-    finally:
-        database.__exit__(None, None, None)
 
 
 def main() -> int:
