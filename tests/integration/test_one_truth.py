@@ -203,6 +203,15 @@ def test_a_ban_unban_and_ban_again_by_the_same_moderator_are_three_events(live):
     assert len(feed.posted_after_settling()) == 3
 
 
+def test_a_user_kicked_again_minutes_later_is_recorded_again(live):
+    feed, _url = live
+    now = int(time.time())
+    for updated_at in (now - 300, now):  # rejoined in between (not an event the feed takes)
+        body = event("group_member_kicked", members=[user("u-9")], updated_at=updated_at)
+        assert feed.deliver(body).text.strip() == "queued"
+    assert actions(feed, "u-9") == [ModerationAction.KICK, ModerationAction.KICK]
+
+
 def test_the_same_delivery_minutes_later_is_a_new_event_but_a_retry_is_not(engine):
     clock = UtcClock()
     seen = StoredSeenEvents(ModerationStore(engine, clock=clock))
