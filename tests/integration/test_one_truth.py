@@ -253,6 +253,26 @@ def test_decisions_made_during_an_outage_are_not_undone_by_an_old_expiry(live, c
     assert store.queued == 0
 
 
+def test_events_heard_during_an_outage_are_not_undone_by_an_old_expiry(live, cometchat):
+    feed, url = live
+    store = feed.services.store
+    ended_ban(store)
+    outage = Outage(url)
+    outage.start()
+    try:  # unbanned, then banned for good, from CometChat's dashboard
+        for trigger in ("group_member_unbanned", "group_member_banned"):
+            body = event(trigger, members=[user(UID)], by=user("dashboard-admin"))
+            assert feed.deliver(body).text.strip() == "queued"
+        feed.posts(2)  # posted to the feed at once; each record was tried before its post
+    finally:
+        outage.end()
+
+    assert feed.services.expiries.run_once() == []
+    assert banned(cometchat)
+    assert actions(feed) == [BAN, UNBAN, BAN]
+    assert store.pending_expiry(GUID, UID) is None
+
+
 def test_an_outage_in_the_middle_of_an_expiry_round_keeps_what_was_done(live, cometchat):
     feed, url = live
     store = feed.services.store
