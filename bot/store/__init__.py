@@ -2,11 +2,18 @@
 deliveries already seen, in PostgreSQL (DATABASE_URL) or an SQLite file. No Slack in here."""
 
 from bot.store.engine import build_engine, database_url, is_sqlite
-from bot.store.repository import CLAIM_LEASE, DELIVERY_TTL, ModerationStore, utc_now
+from bot.store.repository import (
+    CLAIM_LEASE,
+    DELIVERY_TTL,
+    MemberChange,
+    ModerationStore,
+    utc_now,
+)
 
 __all__ = [
     "CLAIM_LEASE",
     "DELIVERY_TTL",
+    "MemberChange",
     "ModerationStore",
     "build_engine",
     "database_url",

@@ -107,4 +107,7 @@ webhook_deliveries = Table(
     # sha256 of the delivery's de-duplication key (hex): fixed length whatever CometChat sends.
     Column("key", String(64), primary_key=True),
     Column("seen_at", UtcDateTime(), nullable=False, index=True),
+    # sha256 of who the delivery is about (webhook, group, members): a newer delivery about them
+    # ends the earlier one's window for retries.
+    Column("subject", String(64), nullable=True, index=True),
 )
