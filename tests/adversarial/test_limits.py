@@ -21,6 +21,7 @@ from bot.slack.delivery import Responder
 from bot.slack.list_tools import ACTION_EXPORT
 from bot.slack.moderation_blocks import ACTION_BAN_CONFIRM
 from bot.slack.picker import ACTION_PICK_GROUP
+from bot.store.leases import WorkLeases
 from bot.usecases.export import ExportSlots
 from bot.webhooks.auth import BasicAuth
 from bot.webhooks.endpoint import WebhookEndpoint
@@ -105,8 +106,8 @@ def test_an_export_click_without_a_free_slot_is_told_why_and_reads_nothing(
     assert live_app.services.exports.running == 0  # every slot is free again
 
 
-def test_export_slots_one_per_person_and_a_bound_per_process():
-    slots = ExportSlots(limit=2)
+def test_export_slots_one_per_person_and_a_bound_in_the_app(engine):
+    slots = ExportSlots(WorkLeases(engine), limit=2, budget=60)
     slots.take("U1")
     with pytest.raises(ExportRunning):
         slots.take("U1")
