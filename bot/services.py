@@ -24,7 +24,14 @@ from bot.settings import Settings
 from bot.slack.audit_channel import AuditTrail, build_audit_trail
 from bot.slack.delivery import Responder
 from bot.slack.workspace import Workspace, learn_workspace
-from bot.store import ModerationStore, build_engine, database_url, is_sqlite
+from bot.store import (
+    ModerationStore,
+    PoolSize,
+    build_engine,
+    database_url,
+    is_sqlite,
+    pool_for_workers,
+)
 from bot.store.leases import WorkLeases
 from bot.store.scans import RecentScans
 from bot.store.viewers import HomeViewers
@@ -32,6 +39,7 @@ from bot.usecases.banned_list import BannedLists
 from bot.usecases.expiry import ExpiryAnnouncer, ExpiryLoop, ExpiryScheduler
 from bot.usecases.export import MAX_EXPORTS_AT_ONCE, ExportSlots
 from bot.usecases.home import HomeTab
+from bot.usecases.retention import HistoryRetention
 from bot.usecases.where import ScanSlots
 
 
@@ -90,6 +98,7 @@ def build_services(
     for the operator) when Slack refuses the token or cannot be reached. Both entry points (HTTP
     workers, Socket Mode) build their services here, so neither can serve without knowing it.
     """
+    database_pool(settings)  # a pool that cannot fit the plan stops start-up before any I/O
     slack_http = new_http_client(10.0, max_connections=settings.workers)
     slack_api = new_web_client(
         token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_base
@@ -163,6 +172,7 @@ def build_services(
             report=ExpiryAnnouncer(
                 slack_api, [settings.audit_channel_id, settings.feed_channel_id]
             ),
+            chores=[HistoryRetention(store.engine, settings.history_retention_days).purge],
         ),
         home=home,
     )
@@ -173,13 +183,19 @@ def build_store(settings: Settings) -> ModerationStore:
     `python -m bot serve` needs nothing more; PostgreSQL is migrated by the release phase
     (`python -m bot migrate`), once, not by every worker at once."""
     raw = settings.database_url.get_secret_value()
-    engine = build_engine(raw)
+    engine = build_engine(raw, pool=database_pool(settings))
     if is_sqlite(database_url(raw)):
         # Alembic only where it runs: a PostgreSQL worker never loads it (about 8 MB).
         from bot.store.migrate import upgrade
 
         upgrade(engine)
     return ModerationStore(engine)
+
+
+def database_pool(settings: Settings) -> PoolSize:
+    """This worker's share of the database's connections (see `pool_for_workers`); raises
+    StartupError when WEB_CONCURRENCY workers cannot each have one."""
+    return pool_for_workers(settings.web_concurrency, settings.database_connections)
 
 
 def new_web_client(*, token: str, base_url: str) -> WebClient:
