@@ -24,16 +24,6 @@ from tests.support.clock import UtcClock
 UID = "troll-7"
 
 
-@pytest.fixture
-def clock() -> UtcClock:
-    return UtcClock()
-
-
-@pytest.fixture
-def store(engine, clock) -> ModerationStore:
-    return ModerationStore(engine, clock=clock)
-
-
 def event(clock, *, uid=UID, guid="g1", action=ModerationAction.BAN, ago=timedelta(0), **extra):
     values = {
         "guid": guid,

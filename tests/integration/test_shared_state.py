@@ -161,16 +161,7 @@ def test_an_event_recorded_by_one_worker_refreshes_a_home_tab_opened_through_ano
         assert _publishes(slack) == 1
         clock.now += 61  # past the once-a-minute limit
 
-        b.services.store.record(
-            ModerationEvent(
-                guid=GUID,
-                uid="user-001",
-                action=ModerationAction.BAN,
-                source=EventSource.COMMAND,
-                at=T0,
-                actor=MODERATOR,
-            )
-        )
+        b.services.store.record(_event(ModerationAction.BAN))
         b.settle()
 
         assert _publishes(slack) == 2  # b refreshed the viewer a served
@@ -188,15 +179,7 @@ def test_a_burst_across_workers_defers_one_refresh_for_the_whole_app(two_apps):
         b.settle()
         clock.now += 10  # inside the minute since the last publish
         for h in (a, b, a, b):
-            h.services.store.record(
-                ModerationEvent(
-                    guid=GUID,
-                    uid="user-001",
-                    action=ModerationAction.KICK,
-                    source=EventSource.WEBHOOK,
-                    at=T0,
-                )
-            )
+            h.services.store.record(_event(ModerationAction.KICK))
         deferred = a.deferred + b.deferred
         assert len(deferred) == 1  # one deferred refresh, in whichever worker claimed it
         ((delay, refresh),) = deferred
@@ -206,6 +189,12 @@ def test_a_burst_across_workers_defers_one_refresh_for_the_whole_app(two_apps):
         a.settle()
         b.settle()
         assert _publishes(slack) == 3  # two opens, one refresh
+
+
+def _event(action: ModerationAction) -> ModerationEvent:
+    return ModerationEvent(
+        guid=GUID, uid="user-001", action=action, source=EventSource.COMMAND, at=T0
+    )
 
 
 def _said(reply: Reply) -> str:
