@@ -39,6 +39,7 @@ from bot.usecases.banned_list import BannedLists
 from bot.usecases.expiry import ExpiryAnnouncer, ExpiryLoop, ExpiryScheduler
 from bot.usecases.export import MAX_EXPORTS_AT_ONCE, ExportSlots
 from bot.usecases.home import HomeTab
+from bot.usecases.read_ahead import PagesAhead
 from bot.usecases.retention import HistoryRetention
 from bot.usecases.where import ScanSlots
 
@@ -73,6 +74,7 @@ class Services:
 
     def close(self) -> None:
         self.expiries.stop()
+        self.lists.close()
         self.cometchat.close()
         self.store.engine.dispose()
 
@@ -149,7 +151,13 @@ def build_services(
     return Services(
         settings=settings,
         cometchat=cometchat,
-        lists=BannedLists(cometchat, store),
+        lists=BannedLists(
+            cometchat,
+            store,
+            ahead=PagesAhead(cometchat, store, clock=cometchat_clock)
+            if settings.read_ahead
+            else None,
+        ),
         responder=responder,
         permissions=Permissions(settings),
         workspace=workspace,

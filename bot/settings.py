@@ -158,6 +158,13 @@ class Settings(DatabaseSettings):
         description="Seconds one CSV export may spend reading a banned list from CometChat. "
         "Past it the export stops, sends no partial file and says so.",
     )
+    read_ahead: bool = Field(
+        True,
+        description="Read the next page of a list in the background once a page has been "
+        "answered, so Next answers without waiting for CometChat. It spends a request only when "
+        "the minute's budget is above COMETCHAT_RESERVE; false for apps whose rate limit is "
+        "tight.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     history_retention_days: int = Field(
         400,
@@ -290,7 +297,13 @@ def _is_loopback(host: str) -> bool:
 
 
 def url_for_log(url: str) -> str:
-    """`url` without user:password@, query or fragment: the parts that may carry a secret."""
+    """`url` without user:password@, query or fragment: the parts that may carry a secret.
+
+    An SQLite URL names a file, which is shown as the path it is: `sqlite:var/banned.sqlite3`
+    (relative to the working directory) or `sqlite:/srv/banned.sqlite3`, never the URL's
+    `sqlite:///var/…`, whose three slashes read as an absolute path."""
+    if url.startswith("sqlite:///"):
+        return "sqlite:" + url.removeprefix("sqlite:///").partition("?")[0]
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 

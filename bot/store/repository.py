@@ -237,10 +237,14 @@ class ModerationStore:
             rows = conn.execute(query.order_by(newest.c.id.desc())).all()
         return [_event(row) for row in rows]
 
-    def last_event_id(self) -> int:
-        """Grows with every event recorded: what a cache of derived views keys on."""
+    def last_event_id(self, guid: str | None = None) -> int:
+        """Grows with every event recorded (in `guid`, if named): what a cache of derived
+        views keys on."""
+        query = select(func.max(moderation_events.c.id))
+        if guid is not None:
+            query = query.where(moderation_events.c.guid == guid)
         with self.engine.begin() as conn:
-            return int(conn.execute(select(func.max(moderation_events.c.id))).scalar() or 0)
+            return int(conn.execute(query).scalar() or 0)
 
     # -- expiries ------------------------------------------------------------------------------
 

@@ -156,9 +156,10 @@ def test_app_json_builds_with_the_python_buildpack_and_runs_a_web_dyno():
 
     assert app["buildpacks"] == [{"url": "heroku/python"}]
     assert app["formation"]["web"]["quantity"] >= 1
-    # The standard production server, configured in one file, binding $PORT (read there).
+    # The standard production server, configured in one file, binding the settings' PORT
+    # (Heroku's $PORT; tests/integration/test_readme_quick_start.py shows .env's is bound too).
     assert re.search(r"^web: gunicorn --config gunicorn.conf.py$", procfile, re.MULTILINE)
-    assert "PORT" in (ROOT / "gunicorn.conf.py").read_text()
+    assert 'bind = [f"0.0.0.0:{_settings.port}"]' in (ROOT / "gunicorn.conf.py").read_text()
     # Heroku web dynos must bind $PORT: Socket Mode (no HTTP server) is for local development.
     assert "SLACK_APP_TOKEN" not in app["env"]
 

@@ -4,6 +4,11 @@ share below one connection, or SQLite with more than one worker, stops start-up 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import sqlalchemy.exc
 
@@ -12,10 +17,10 @@ from bot.services import build_services, build_store
 from bot.settings import ConfigError
 from bot.store import build_engine, pool_for_workers
 from bot.store.engine import ESSENTIAL_0_CONNECTIONS, RESERVED_CONNECTIONS
-from bot.web.server import on_starting
 from tests.conftest import make_settings
 from tests.support.databases import fresh_postgres_database
 
+ROOT = Path(__file__).resolve().parents[2]
 # WEB_CONCURRENCY as Heroku's Python buildpack sets it by dyno size (its WEB_CONCURRENCY.sh:
 # the lower of 2 x cores + 1 and MB / 256), and 1 where it is unset.
 DYNO_WORKERS = {"unset": 1, "basic": 2, "standard-2x": 4, "performance-m": 5, "performance-l": 17}
@@ -91,24 +96,27 @@ def test_one_worker_on_sqlite_and_several_on_postgres_start(tmp_path):
     assert postgres.web_concurrency == 4
 
 
-def test_the_gunicorn_master_refuses_sqlite_with_workers_before_forking(
-    monkeypatch, tmp_path, capsys
-):
-    monkeypatch.chdir(tmp_path)  # no .env of the developer's
-    for name, value in {
+def test_the_gunicorn_master_refuses_sqlite_with_workers_before_binding(tmp_path):
+    """The Procfile's web line, as Heroku runs it on a Basic dyno (WEB_CONCURRENCY=2) without
+    Postgres: the master stops on reading its config, before it binds or forks."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
         "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_SIGNING_SECRET": "secret",
         "COMETCHAT_APP_ID": "app",
         "COMETCHAT_API_KEY": "key",
-        "WEB_CONCURRENCY": "2",  # what Heroku's buildpack sets on a Basic dyno
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-
-    with pytest.raises(SystemExit) as stopped:
-        on_starting(None)
-
-    assert stopped.value.code == 2
-    err = capsys.readouterr().err
-    (line,) = [line for line in err.splitlines() if "WEB_CONCURRENCY" in line]
-    assert "cannot share an SQLite file" in line and "DATABASE_URL" in line
+        "WEB_CONCURRENCY": "2",
+        "PORT": "1",  # never bound
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py")],
+        cwd=tmp_path,  # no .env of the developer's
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    lines = [line for line in done.stderr.splitlines() if "WEB_CONCURRENCY" in line]
+    assert len(lines) == 1, done.stderr
+    assert "cannot share an SQLite file" in lines[0] and "DATABASE_URL" in lines[0]

@@ -106,6 +106,31 @@ def logged(tmp_path_factory: pytest.TempPathFactory) -> WebProcess:
     return web
 
 
+def test_the_master_imports_the_app_before_the_port_opens(logged):
+    # Heroku routes to the port as soon as it is bound: by then the app's modules are loaded.
+    lines = logged.lines
+    preloaded = next(i for i, line in enumerate(lines) if "event=preloaded" in line)
+    bound = next(i for i, line in enumerate(lines) if "Listening at: http://" in line)
+    assert preloaded < bound
+
+
+def test_a_worker_imports_nothing_once_forked_so_no_request_waits_on_an_import(logged):
+    (listening,) = [line for line in logged.lines if "event=listening" in line]
+    assert listening.endswith(" late_imports=none")
+
+
+def test_on_postgresql_too_a_worker_imports_nothing_once_forked(tmp_path, database):
+    backend, url = database  # the run's migrated database, as the release phase leaves it
+    cometchat = FakeCometChat()
+    cometchat.add_group(GUID, "Hiking Group", banned=57)
+    with web_with_fakes(tmp_path, cometchat, DATABASE_URL=url) as running:
+        listening = running.web.wait_for_line("event=listening")
+        assert f"database={backend}" in listening
+        assert listening.endswith(" late_imports=none")
+        running.web.terminate()
+        assert running.web.wait_exit(timeout=20) == 0
+
+
 def test_no_secret_in_any_log_line(logged):
     assert len(logged.lines) > 10  # DEBUG: Bolt, the server and the bot all had their say
     for line in logged.lines:
