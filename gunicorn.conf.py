@@ -11,8 +11,6 @@ from gevent import monkey
 
 monkey.patch_all()
 
-import os  # noqa: E402 - after the patch, on purpose
-
 # gunicorn reads its hooks by name from this module.
 from bot.web.server import (  # noqa: E402, F401
     SHUTDOWN_GRACE,
@@ -40,8 +38,9 @@ wsgi_app = "bot.web.server:create_web_app()"
 bind = [f"0.0.0.0:{_settings.port}"]
 worker_class = "gevent"
 # Heroku sets WEB_CONCURRENCY per dyno size. One gevent worker already serves hundreds of
-# requests at once; more only pay off with more than one core.
-workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+# requests at once; more only pay off with more than one core. Read through the settings, as
+# each worker's database pool is sized by it (and SQLite refuses more than one).
+workers = _settings.web_concurrency
 # Connections one worker holds at once; a burst from Slack waits in the backlog beyond that.
 worker_connections = 1000
 backlog = 2048

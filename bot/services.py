@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -23,12 +24,23 @@ from bot.settings import Settings
 from bot.slack.audit_channel import AuditTrail, build_audit_trail
 from bot.slack.delivery import Responder
 from bot.slack.workspace import Workspace, learn_workspace
-from bot.store import ModerationStore, build_engine, database_url, is_sqlite
+from bot.store import (
+    ModerationStore,
+    PoolSize,
+    build_engine,
+    database_url,
+    is_sqlite,
+    pool_for_workers,
+)
+from bot.store.leases import WorkLeases
+from bot.store.scans import RecentScans
+from bot.store.viewers import HomeViewers
 from bot.usecases.banned_list import BannedLists
 from bot.usecases.expiry import ExpiryAnnouncer, ExpiryLoop, ExpiryScheduler
 from bot.usecases.export import MAX_EXPORTS_AT_ONCE, ExportSlots
 from bot.usecases.home import HomeTab
 from bot.usecases.read_ahead import PagesAhead
+from bot.usecases.retention import HistoryRetention
 from bot.usecases.where import ScanSlots
 
 
@@ -47,7 +59,7 @@ class Services:
     slack_http: httpx.Client
     # The Web API (audit, feed, ban form, export).
     slack_api: WebClient
-    # One export per user and a few per process: each reads a whole list from CometChat.
+    # One export per user and a few in the app: each reads a whole list from CometChat.
     exports: ExportSlots
     # Monotonic seconds, for time budgets (the export's); virtual in tests.
     clock: Callable[[], float]
@@ -57,8 +69,8 @@ class Services:
     expiries: ExpiryLoop
     # The App Home tab: publishes each viewer's view, refreshes it on new events, serves the chart.
     home: HomeTab
-    # One scan of every group (`/banned user <uid>`) per user, and one per process.
-    scans: ScanSlots = field(default_factory=ScanSlots)
+    # One scan of every group (`/banned user <uid>`) per user, and one in the app.
+    scans: ScanSlots
 
     def close(self) -> None:
         self.expiries.stop()
@@ -81,12 +93,14 @@ def build_services(
     sleep/clock let tests run CometChat's retry back-off, the rate-limit governor's waits and the
     export's budget in virtual time (`wall`: the unix time CometChat's `X-RateLimit-Reset` is
     read against). `home_clock` is the Home tab's time (refresh throttle, chart token expiry;
-    Unix seconds) and `home_later` how it schedules a deferred refresh (default: a timer).
+    Unix seconds), and the recent-scan memory's; `home_later` is how the Home tab schedules a
+    deferred refresh (default: a timer).
 
     Asks Slack's `auth.test` which team the token belongs to, once: raises StartupError (one line
     for the operator) when Slack refuses the token or cannot be reached. Both entry points (HTTP
     workers, Socket Mode) build their services here, so neither can serve without knowing it.
     """
+    database_pool(settings)  # a pool that cannot fit the plan stops start-up before any I/O
     slack_http = new_http_client(10.0, max_connections=settings.workers)
     slack_api = new_web_client(
         token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_base
@@ -123,6 +137,7 @@ def build_services(
     )
     home = HomeTab(
         store=store,
+        viewers=HomeViewers(store.engine),
         permissions=Permissions(settings),
         api=slack_api,
         submit=responder.submit,
@@ -132,6 +147,7 @@ def build_services(
         later=home_later,
     )
     store.on_record(home.event_recorded)
+    leases = WorkLeases(store.engine)
     return Services(
         settings=settings,
         cometchat=cometchat,
@@ -148,17 +164,23 @@ def build_services(
         clock=cometchat_clock,
         slack_http=slack_http,
         slack_api=slack_api,
-        exports=ExportSlots(MAX_EXPORTS_AT_ONCE),
+        # Leases in the shared database: every worker and dyno counts the same slots.
+        exports=ExportSlots(leases, MAX_EXPORTS_AT_ONCE, budget=settings.export_time_budget),
         audit=build_audit_trail(
             settings.audit_channel_id, client=slack_api, submit=responder.submit
         ),
         store=store,
-        scans=ScanSlots(clock=cometchat_clock),
+        scans=ScanSlots(
+            leases,
+            RecentScans(store.engine),
+            clock=lambda: datetime.fromtimestamp(home_clock(), UTC),
+        ),
         expiries=ExpiryLoop(
             ExpiryScheduler(store, cometchat),
             report=ExpiryAnnouncer(
                 slack_api, [settings.audit_channel_id, settings.feed_channel_id]
             ),
+            chores=[HistoryRetention(store.engine, settings.history_retention_days).purge],
         ),
         home=home,
     )
@@ -169,13 +191,19 @@ def build_store(settings: Settings) -> ModerationStore:
     `python -m bot serve` needs nothing more; PostgreSQL is migrated by the release phase
     (`python -m bot migrate`), once, not by every worker at once."""
     raw = settings.database_url.get_secret_value()
-    engine = build_engine(raw)
+    engine = build_engine(raw, pool=database_pool(settings))
     if is_sqlite(database_url(raw)):
         # Alembic only where it runs: a PostgreSQL worker never loads it (about 8 MB).
         from bot.store.migrate import upgrade
 
         upgrade(engine)
     return ModerationStore(engine)
+
+
+def database_pool(settings: Settings) -> PoolSize:
+    """This worker's share of the database's connections (see `pool_for_workers`); raises
+    StartupError when WEB_CONCURRENCY workers cannot each have one."""
+    return pool_for_workers(settings.web_concurrency, settings.database_connections)
 
 
 def new_web_client(*, token: str, base_url: str) -> WebClient:

@@ -118,6 +118,22 @@ class Settings(DatabaseSettings):
     )
 
     port: int = Field(3000, ge=1, le=65535)
+    # Declared before WEB_CONCURRENCY, whose validator reads it.
+    database_connections: int = Field(
+        20,
+        ge=3,
+        le=10000,
+        description="Connections the database plan allows (Heroku Postgres essential-0: 20). "
+        "Each web worker's pool gets (DATABASE_CONNECTIONS - 2) / WEB_CONCURRENCY of them; 2 "
+        "stay free for the release phase and a one-off `heroku run`.",
+    )
+    web_concurrency: int = Field(
+        1,
+        ge=1,
+        le=256,
+        description="gunicorn worker processes (Heroku's Python buildpack sets it by dyno size: "
+        "2 on a Basic dyno). More than 1 needs PostgreSQL.",
+    )
     page_size: int = Field(10, ge=1, le=MAX_PAGE_SIZE, description="Banned users per page.")
     ack_budget: float = Field(
         1.5,
@@ -150,6 +166,13 @@ class Settings(DatabaseSettings):
         "tight.",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    history_retention_days: int = Field(
+        400,
+        ge=31,
+        le=36500,
+        description="Days the moderation history keeps an event (31-36500). Older events are "
+        "deleted in the background, a batch at a time; the Home tab charts the last 30 days.",
+    )
 
     # Permissions and audit. Unset viewer lists = anyone may look; unset moderator
     # list = nobody may act.
@@ -179,6 +202,21 @@ class Settings(DatabaseSettings):
         if not value.get_secret_value().strip():
             raise PydanticCustomError(
                 "blank", "blank: copy the Signing Secret from the Slack app's Basic Information"
+            )
+        return value
+
+    @field_validator("web_concurrency")
+    @classmethod
+    def _one_process_for_sqlite(cls, value: int, info: ValidationInfo) -> int:
+        url = info.data.get("database_url")
+        raw = url.get_secret_value() if isinstance(url, SecretStr) else "postgres"
+        if value > 1 and (not raw or raw.startswith("sqlite:")):
+            raise PydanticCustomError(
+                "sqlite_one_process",
+                "{workers} worker processes cannot share an SQLite file (it lets one writer in at "
+                "a time, so the workers would queue behind each other's writes): set "
+                "DATABASE_URL to PostgreSQL, or WEB_CONCURRENCY=1",
+                {"workers": value},
             )
         return value
 

@@ -169,7 +169,8 @@ def _log(outcome: ExpiryOutcome) -> None:
 
 class ExpiryLoop:
     """Calls `tick` at start and then every `interval` seconds in a daemon thread, handing each
-    round's outcomes to `report` (the audit trail); `stop` ends it between rounds."""
+    round's outcomes to `report` (the audit trail), then runs each of `chores` (the history's
+    retention purge); `stop` ends it between rounds."""
 
     def __init__(
         self,
@@ -177,10 +178,12 @@ class ExpiryLoop:
         *,
         interval: float = CHECK_INTERVAL,
         report: Callable[[Sequence[ExpiryOutcome]], None] | None = None,
+        chores: Sequence[Callable[[], object]] = (),
     ):
         self._scheduler = scheduler
         self._interval = interval
         self._report = report
+        self._chores = tuple(chores)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -219,9 +222,18 @@ class ExpiryLoop:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    def run_chores(self) -> None:
+        """Each chore once; a failure is logged, and the next round tries again."""
+        for chore in self._chores:
+            try:
+                chore()
+            except Exception as exc:
+                log.warning(kv(event="background_chore_failed", error=type(exc).__name__))
+
     def _run(self) -> None:
         while not self._stop.is_set():
             self.run_once()
+            self.run_chores()
             self._stop.wait(self._interval)
 
 

@@ -13,63 +13,70 @@ whose history changed while the scan ran is left as the history says (it is newe
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.cometchat import CometChatClient
 from bot.domain.errors import ScanRunning, ScansBusy
 from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
-from bot.domain.slots import UserSlots
+from bot.domain.slots import LeaseBook, UserSlots
 from bot.domain.where import ScanProgress, ScanReport, ScanResult, scan_all_groups
 from bot.logs import kv
 from bot.store import ModerationStore, utc_now
+from bot.store.scans import RecentScans
 
 log = logging.getLogger("bot.requests")
 
-# A scan reads every list of the app: one at a time per process is what the rate limit can spare.
+# A scan reads every list of the app: one at a time in the whole app (every worker and dyno) is
+# what the rate limit can spare.
 MAX_SCANS_AT_ONCE = 1
 # A lookup this soon after a scan of the same uid answers from the history, which the scan has
 # just brought up to date: a second scan would read every list again to learn nothing.
 SCAN_FRESH = 300.0
-REMEMBERED_SCANS = 1000
+# A scan's lease: longer than a scan of every group takes; a worker that died holding one
+# frees it after this.
+SCAN_LEASE = timedelta(minutes=15)
 
 
 class ScanSlots(UserSlots):
-    """One scan per user and at most `limit` per process (see UserSlots). Also remembers when
-    each uid was last scanned to the end, so a lookup soon after answers from the history alone."""
+    """One scan per user and at most `limit` in the app (see UserSlots). Also remembers, in the
+    shared database, when each uid was last scanned to the end, so a lookup soon after answers
+    from the history alone, whichever process it reaches."""
 
     def __init__(
         self,
+        book: LeaseBook,
+        memory: RecentScans,
         limit: int = MAX_SCANS_AT_ONCE,
         *,
         fresh: float = SCAN_FRESH,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], datetime] = utc_now,
     ):
-        super().__init__(limit, running=ScanRunning, busy=ScansBusy)
-        self._fresh = fresh
+        super().__init__(book, "scan", limit, ttl=SCAN_LEASE, running=ScanRunning, busy=ScansBusy)
+        self._memory = memory
+        self._fresh = timedelta(seconds=fresh)
         self._clock = clock
-        self._scanned: OrderedDict[str, float] = OrderedDict()
-        self._scan_lock = threading.Lock()
 
     def scanned(self, uid: str) -> None:
         """`uid` was scanned to the end and the result recorded."""
-        with self._scan_lock:
-            self._scanned[uid] = self._clock()
-            self._scanned.move_to_end(uid)
-            while len(self._scanned) > REMEMBERED_SCANS:
-                self._scanned.popitem(last=False)
+        try:
+            self._memory.scanned(uid, self._clock(), keep=self._fresh)
+        except SQLAlchemyError as exc:  # the next lookup scans again: slower, never wrong
+            log.warning(kv(event="where_remember", uid=uid, outcome=type(exc).__name__))
 
     def fresh(self, uid: str) -> float | None:
         """Seconds since `uid`'s last recorded scan, if within `fresh`; else None."""
-        with self._scan_lock:
-            at = self._scanned.get(uid)
-            age = None if at is None else self._clock() - at
-        return age if age is not None and age < self._fresh else None
+        try:
+            at = self._memory.last_scan(uid)
+        except SQLAlchemyError as exc:
+            log.warning(kv(event="where_recall", uid=uid, outcome=type(exc).__name__))
+            return None
+        if at is None:
+            return None
+        age = (self._clock() - at).total_seconds()
+        return age if 0 <= age < self._fresh.total_seconds() else None
 
 
 def scan_events(

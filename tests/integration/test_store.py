@@ -19,16 +19,6 @@ from tests.support.clock import UtcClock
 GUID = "cometchat-guid-1"
 
 
-@pytest.fixture
-def clock() -> UtcClock:
-    return UtcClock()
-
-
-@pytest.fixture
-def store(engine, clock) -> ModerationStore:
-    return ModerationStore(engine, clock=clock)
-
-
 def ban(clock, uid="cometchat-uid-7", *, ends_in=None, actor="UALICE", reason="", guid=GUID):
     return ModerationEvent(
         guid=guid,

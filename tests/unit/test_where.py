@@ -13,8 +13,10 @@ from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
 from bot.domain.where import Found, ScanReport, ScanResult
 from bot.slack.moderation_blocks import ACTION_UNBAN
 from bot.slack.where_blocks import render_history_bans, render_scan_report
+from bot.store.leases import WorkLeases
+from bot.store.scans import RecentScans
 from bot.usecases.where import ScanSlots, scan_events
-from tests.support.fakes.clock import FakeClock
+from tests.support.clock import UtcClock
 from tests.support.slack_limits import assert_no_injected_markup, assert_valid_message
 from tests.support.slack_messages import buttons
 
@@ -34,8 +36,13 @@ def test_a_malformed_uid_is_refused():
         parse_command("user a/b")
 
 
-def test_one_scan_per_user_and_one_per_process():
-    slots = ScanSlots(limit=1)
+def _slots(engine, clock=None, **kw) -> ScanSlots:
+    clock = clock or UtcClock(T0)
+    return ScanSlots(WorkLeases(engine, clock=clock), RecentScans(engine), clock=clock, **kw)
+
+
+def test_one_scan_per_user_and_one_in_the_app(engine):
+    slots = _slots(engine, limit=1)
     slots.take("U1")
     with pytest.raises(ScanRunning):
         slots.take("U1")
@@ -45,14 +52,14 @@ def test_one_scan_per_user_and_one_per_process():
     slots.take("U2")
 
 
-def test_a_scan_is_fresh_for_five_minutes():
-    clock = FakeClock()
-    slots = ScanSlots(clock=clock)
+def test_a_scan_is_fresh_for_five_minutes(engine):
+    clock = UtcClock(T0)
+    slots = _slots(engine, clock)
     assert slots.fresh("u") is None
     slots.scanned("u")
-    clock.now += 299
+    clock.advance(timedelta(seconds=299))
     assert slots.fresh("u") == 299
-    clock.now += 2
+    clock.advance(timedelta(seconds=2))
     assert slots.fresh("u") is None
 
 
