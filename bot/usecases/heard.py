@@ -27,12 +27,13 @@ ECHO_WINDOW = timedelta(minutes=10)
 
 def record_heard(store: ModerationStore, event: MemberEvent, at: int) -> int:
     """Record each user the event names; returns how many were new. Never raises: the feed
-    goes on without its history."""
+    goes on without its history. Each user is recorded on their own, so a failure on one costs
+    only that one."""
     action = ACTIONS[event.trigger]
     when = datetime.fromtimestamp(at, UTC)
     recorded = 0
-    try:
-        for person in event.targets:
+    for person in event.targets:
+        try:
             if _echo(store, event.group.guid, person.uid, action, when):
                 continue
             store.record(
@@ -47,11 +48,18 @@ def record_heard(store: ModerationStore, event: MemberEvent, at: int) -> int:
                     scope=_scope(person.scope) if action is ModerationAction.SCOPE_CHANGE else "",
                 )
             )
-            recorded += 1
-    except Exception as exc:
-        log.warning(
-            kv(event="history_not_recorded", trigger=event.trigger.value, error=type(exc).__name__)
-        )
+        except Exception as exc:
+            log.warning(
+                kv(
+                    event="history_not_recorded",
+                    trigger=event.trigger.value,
+                    guid=event.group.guid,
+                    uid=person.uid,
+                    error=type(exc).__name__,
+                )
+            )
+            continue
+        recorded += 1
     return recorded
 
 

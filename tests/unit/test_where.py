@@ -10,10 +10,10 @@ from bot.cometchat.models import BannedUser, Group
 from bot.domain.command import FindUser, ListBanned, parse_command
 from bot.domain.errors import InvalidUid, ScanRunning, ScansBusy
 from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
-from bot.domain.where import Found, ScanReport, ScanResult
+from bot.domain.where import Found, Gap, ScanReport, ScanResult, Unchecked
 from bot.slack.moderation_blocks import ACTION_UNBAN
 from bot.slack.where_blocks import render_history_bans, render_scan_report
-from bot.usecases.where import ScanSlots, scan_events
+from bot.usecases.where import ScanSlots, scan_events, unverified
 from tests.support.fakes.clock import FakeClock
 from tests.support.slack_limits import assert_no_injected_markup, assert_valid_message
 from tests.support.slack_messages import buttons
@@ -66,22 +66,44 @@ def test_what_a_scan_records_and_what_it_leaves_to_newer_history():
         Found(Group(guid="new"), BannedUser(uid="u", name="U")),
         Found(Group(guid="known"), BannedUser(uid="u")),
         Found(Group(guid="moved"), BannedUser(uid="u")),
+        Found(Group(guid="late-webhook"), BannedUser(uid="u")),
     )
-    result = ScanResult(uid="u", groups=9, found=found)
-    started, now = T0, T0 + timedelta(minutes=2)
+    result = ScanResult(
+        uid="u",
+        groups=9,
+        found=found,
+        cleared=frozenset({"gone", "rebanned"}),
+        unchecked=(Gap(Group(guid="shifted"), Unchecked.CHANGED),),
+    )
+    since, now = 10, T0 + timedelta(minutes=2)
     states = {
-        "known": _ban("known", T0 - timedelta(days=1)),
+        "known": _ban("known", T0 - timedelta(days=1), id=3),
         # Unbanned while the scan ran: the history is newer than what the scan read.
-        "moved": _ban("moved", T0 + timedelta(minutes=1), action=ModerationAction.UNBAN),
-        "gone": _ban("gone", T0 - timedelta(days=2)),
-        "rebanned": _ban("rebanned", T0 + timedelta(minutes=1)),
+        "moved": _ban("moved", T0 + timedelta(minutes=1), action=ModerationAction.UNBAN, id=11),
+        # Heard by webhook while the scan ran, timed by CometChat before it started: newer all
+        # the same, by its id.
+        "late-webhook": _ban(
+            "late-webhook", T0 - timedelta(hours=1), action=ModerationAction.UNBAN, id=12
+        ),
+        "gone": _ban("gone", T0 - timedelta(days=2), id=4),
+        "rebanned": _ban("rebanned", T0 + timedelta(minutes=1), id=13),
+        # Absent from a list that shifted while it was read: not evidence of anything.
+        "shifted": _ban("shifted", T0 - timedelta(days=3), id=5),
+        # Not among the groups the scan read at all.
+        "unlisted": _ban("unlisted", T0 - timedelta(days=4), id=6),
     }
-    events, gone = scan_events(result, states, started=started, now=now)
+    events, gone = scan_events(result, states, since=since, now=now)
     assert [(e.guid, e.action, e.source, e.at) for e in events] == [
         ("new", ModerationAction.BAN, EventSource.SCAN, now),
         ("gone", ModerationAction.UNBAN, EventSource.SCAN, now),
     ]
     assert [b.guid for b in gone] == ["gone"]
+    gaps, standing = unverified(result, states)
+    assert [(g.group.guid, g.why) for g in gaps] == [
+        ("shifted", Unchecked.CHANGED),
+        ("unlisted", Unchecked.NOT_LISTED),
+    ]
+    assert set(standing) == {"shifted", "unlisted"}
 
 
 HOSTILE = "<!channel> *bold* `tick`"
