@@ -163,11 +163,11 @@ def render_report(report: ScanReport) -> str:
     result = report.result
     who = clean(result.uid, 100)
     unchecked = len(report.unchecked)
-    if unchecked:
-        head = f"From a scan of {_groups(result.checked)} ({unchecked:,} could not be checked):"
-    else:
-        head = f"From a scan of all {_groups(result.groups)}:"
-    if not result.found:
+    head = f"From a scan of all {_groups(result.groups)}"
+    head += f" ({unchecked:,} could not be checked):" if unchecked else ":"
+    if not result.found and unchecked and not result.checked:
+        lines = [f"{head} no group could be checked for {who}."]
+    elif not result.found:
         anywhere = f"any of the {_groups(result.checked)} checked" if unchecked else "any group"
         lines = [f"{head} {who} is not banned in {anywhere}."]
     else:

@@ -159,19 +159,18 @@ def render_scan_report(report: ScanReport, *, moderate: bool) -> Message:
     result = report.result
     who = code(result.uid)
     unchecked = len(report.unchecked)
+    source = f"*From a scan of all {_plural(result.groups, 'group')}* · {who}"
     if unchecked:
-        source = (
-            f"*From a scan of {_plural(result.checked, 'group')}* · {who} · "
-            f"{_plural(unchecked, 'group')} could not be checked"
-        )
-    else:
-        source = f"*From a scan of all {_plural(result.groups, 'group')}* · {who}"
+        source += f" · {unchecked:,} could not be checked"
     blocks: list[Json] = [_header(result.uid), kit.context(SOURCE_BLOCK_ID, source)]
     if not result.found and unchecked:
-        text = (
-            f"{who} is not banned in any of the {_plural(result.checked, 'group')} checked; "
-            f"{_plural(unchecked, 'group')} could not be checked."
-        )
+        if result.checked:
+            text = (
+                f"{who} is not banned in any of the {_plural(result.checked, 'group')} checked; "
+                f"{_plural(unchecked, 'group')} could not be checked."
+            )
+        else:
+            text = f"No group could be checked for {who} ({_plural(unchecked, 'group')})."
         blocks.append(kit.section("where_none", text))
     elif not result.found:
         text = f"{who} is not banned in any group."

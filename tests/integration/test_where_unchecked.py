@@ -194,7 +194,7 @@ def test_the_cli_reports_the_group_unchecked_and_keeps_the_ban(case, database_ur
 
     assert status == 0, err.getvalue()
     scan = out.getvalue().split("From a scan")[1]
-    assert "of 2 groups (1 could not be checked): banned in 1 group" in scan
+    assert " of all 3 groups (1 could not be checked): banned in 1 group" in scan
     assert "Could not be checked (1 group)" in scan
     assert f"Group 001 ({SHIFTING}): {case.cli_reason}; the history's ban stands" in scan
     assert "No longer banned" not in scan
