@@ -63,7 +63,8 @@ def main(
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
-    """0: scanned; 1: CometChat said no or is unreachable; 2: bad arguments."""
+    """0: scanned (some groups may be reported unchecked); 1: CometChat said no or is
+    unreachable when asked for the groups; 2: bad arguments."""
     out, err = out or sys.stdout, err or sys.stderr
     parser = build_parser()
     try:
