@@ -12,7 +12,6 @@ import httpx
 import pytest
 
 from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
-from bot.domain.where import MAX_FAILED_GROUPS
 from bot.slack.home_blocks import ACTION_FIND_USER as ACTION_HOME
 from bot.slack.moderation_blocks import ACTION_UNBAN
 from bot.slack.text import date_token
@@ -288,6 +287,8 @@ def test_a_group_whose_read_fails_is_not_checked_and_the_others_are_recorded(che
 
 
 def test_cometchat_failing_on_every_group_stops_the_scan_after_a_few(checked):
+    from bot.domain.where import MAX_FAILED_GROUPS
+
     fake = groups(30, banned_in=(0,))
     fake.interceptor = lambda rec: (
         (500, {"error": {"code": "ERR_EXCEPTION", "message": "down"}}, {})

@@ -17,7 +17,7 @@ from bot.cli.where import main as where_main
 from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
 from bot.store import ModerationStore
 from tests.conftest import make_settings
-from tests.integration.test_where import UID, groups
+from tests.integration.test_where import UID, dm_posts, groups, home_find_user
 from tests.support.fakes.cometchat import FakeCometChat, Recorded, make_user
 from tests.support.harness import harness
 from tests.support.slack_limits import assert_valid_slack_post
@@ -169,6 +169,51 @@ def test_the_command_reports_the_group_unchecked_and_keeps_the_ban(case, databas
     assert "the history's ban stands" in blocks
     assert "no longer banned" not in blocks
     assert "*Group 000*" in blocks  # found where it was read whole
+
+
+def test_the_home_tabs_find_a_user_reports_the_group_unchecked_and_keeps_the_ban(database_url):
+    fake = cometchat(CASES["shifted"])
+    with harness(fake, database_url=database_url) as h:
+        ends = seven_day_ban(h.services.store)
+        home_find_user(h, UID)
+        h.slack.wait_for(2, path_prefix="/api/chat.postMessage")
+        h.settle()
+        scan = dm_posts(h)[-1]
+        assert_history_kept(h.services.store, ends)
+    blocks = str(scan["blocks"])
+    assert "Could not be checked" in blocks and f"`{SHIFTING}`" in blocks
+    assert "no longer banned" not in blocks
+
+
+def test_what_the_history_hears_during_a_scan_wins_even_when_timed_before_it(database_url):
+    """A webhook's unban recorded while the scan reads, timed by CometChat an hour before the
+    scan started: newer by its id, so the scan's sighting of a ban is not recorded over it."""
+    fake = groups(3, banned_in=(0, 1))
+    heard = []
+
+    def hear_an_unban(rec: Recorded) -> None:
+        if _bannedusers(rec, SHIFTING) == 1 and not heard:
+            heard.append(
+                h.services.store.record(
+                    ModerationEvent(
+                        guid=SHIFTING,
+                        uid=UID,
+                        action=ModerationAction.UNBAN,
+                        source=EventSource.WEBHOOK,
+                        actor="cc-admin",
+                        at=datetime.now(UTC) - timedelta(hours=1),
+                    )
+                )
+            )
+
+    fake.interceptor = hear_an_unban
+    with harness(fake, database_url=database_url, cometchat_max_parallel=1) as h:
+        h.command(f"user {UID}")
+        h.settle()
+        states = h.services.store.states_of(UID)
+    assert heard
+    assert states[SHIFTING].source is EventSource.WEBHOOK  # the scan left it alone
+    assert states[ELSEWHERE].source is EventSource.SCAN  # and recorded the rest
 
 
 def test_a_lookup_after_an_unchecked_scan_scans_again(database_url):
