@@ -44,9 +44,8 @@ ScanProgress = Callable[[int, int | None], object]
 class Unchecked(StrEnum):
     """Why a group could not be checked for the user (worded in bot.slack.where_blocks)."""
 
-    CHANGED = (
-        "changed"  # the list changed while it was read: totals differ, pages overlap or run short
-    )
+    # The list changed while it was read: totals differ, pages overlap or run short.
+    CHANGED = "changed"
     UNSIZED = "unsized"  # several pages, and no total to hold them to
     TOO_LONG = "too_long"  # the page cap came before the end of the list
     FAILED = "failed"  # a read failed (the error is kept)

@@ -107,7 +107,6 @@ def run_scan(
     except Exception as exc:
         return render_scan_failed(uid, report_failure(exc, event="where_scan", uid=uid))
     if report.recorded is not None and not report.unrecorded and not report.unchecked:
-        services.scans.scanned(
-            uid
-        )  # the history now holds every group: the next lookup may trust it
+        # The history now holds every group: the next lookup may answer from it alone.
+        services.scans.scanned(uid)
     return render_scan_report(report, moderate=moderate)
