@@ -17,7 +17,7 @@ from bot.cli.where import main as where_main
 from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
 from bot.store import ModerationStore
 from tests.conftest import make_settings
-from tests.integration.test_where import UID, dm_posts, groups, home_find_user
+from tests.integration.test_where import UID, dm_posts, groups, home_find_user, record
 from tests.support.fakes.cometchat import FakeCometChat, Recorded, make_user
 from tests.support.harness import harness
 from tests.support.slack_limits import assert_valid_slack_post
@@ -186,25 +186,15 @@ def test_the_home_tabs_find_a_user_reports_the_group_unchecked_and_keeps_the_ban
 
 
 def test_what_the_history_hears_during_a_scan_wins_even_when_timed_before_it(database_url):
-    """A webhook's unban recorded while the scan reads, timed by CometChat an hour before the
-    scan started: newer by its id, so the scan's sighting of a ban is not recorded over it."""
+    """A webhook's unban recorded while the scan reads, timed by CometChat before the scan
+    started: newer by its id, so the scan's sighting of a ban is not recorded over it."""
     fake = groups(3, banned_in=(0, 1))
     heard = []
 
     def hear_an_unban(rec: Recorded) -> None:
         if _bannedusers(rec, SHIFTING) == 1 and not heard:
-            heard.append(
-                h.services.store.record(
-                    ModerationEvent(
-                        guid=SHIFTING,
-                        uid=UID,
-                        action=ModerationAction.UNBAN,
-                        source=EventSource.WEBHOOK,
-                        actor="cc-admin",
-                        at=datetime.now(UTC) - timedelta(hours=1),
-                    )
-                )
-            )
+            # Timed by CometChat well before the scan started (record's T0 is in March).
+            heard.append(record(h, SHIFTING, 1, ModerationAction.UNBAN, source=EventSource.WEBHOOK))
 
     fake.interceptor = hear_an_unban
     with harness(fake, database_url=database_url, cometchat_max_parallel=1) as h:
