@@ -316,11 +316,39 @@ class ModerationStore:
     def _apply(self, conn: Connection, event: ModerationEvent) -> ModerationEvent:
         """Insert `event` and apply its rule to the pending expiry."""
         kept = self._insert_event(conn, event)
-        if event.action is ModerationAction.BAN and event.ends_at is not None:
+        if event.source is EventSource.SCAN:
+            pass  # a list read is no moderator's decision: it leaves the expiry be
+        elif event.action is ModerationAction.BAN and event.ends_at is not None:
             _upsert_expiry(conn, event.guid, event.uid, event.ends_at, kept.id)
         elif event.action in (ModerationAction.BAN, ModerationAction.UNBAN):
             _delete_expiry(conn, event.guid, event.uid)
         return kept
+
+    def record_scan(self, event: ModerationEvent, *, since: int) -> ModerationEvent | None:
+        """Record what a scan saw and return it with its id; or record nothing and return None
+        when the history has said something newer of that member: a ban, unban or expiry with an
+        id above `since`, the last id when the scan started. A transaction of its own, so one
+        group's failure costs no other's; it never touches a pending expiry."""
+        e = moderation_events
+        newer = (
+            select(e.c.id)
+            .where(
+                e.c.guid == event.guid,
+                e.c.uid == event.uid,
+                e.c.id > since,
+                e.c.action.in_(_STATE_ACTIONS),
+            )
+            .limit(1)
+        )
+        # In the member's queue, like every other change of them: nothing lands between the
+        # check and the insert.
+        with self._locks.hold(event.guid, event.uid), self.engine.begin() as conn:
+            lock_in_database(conn, event.guid, event.uid)
+            if conn.execute(newer).first() is not None:
+                return None
+            stored = self._insert_event(conn, event)
+        self._announce(stored)
+        return stored
 
     def _latest_states(self, uid: str, *, bans_only: bool) -> list[ModerationEvent]:
         e = moderation_events

@@ -33,7 +33,8 @@ SAME_STATE = {
 
 def record_heard(store: ModerationStore, event: MemberEvent, at: int) -> int:
     """Record each user the event names; returns how many were new. Never raises: the feed
-    goes on without its history.
+    goes on without its history. Each user is recorded on their own, so a failure on one costs
+    only that one.
 
     Each goes through the member's lock, like the bot's own changes: an echo that arrives while
     the bot is still sending or recording what caused it waits for that record, and is then
@@ -43,29 +44,36 @@ def record_heard(store: ModerationStore, event: MemberEvent, at: int) -> int:
     action = ACTIONS[event.trigger]
     when = datetime.fromtimestamp(at, UTC)
     recorded = 0
-    try:
-        for person in event.targets:
-            heard = ModerationEvent(
-                guid=event.group.guid,
-                uid=person.uid,
-                action=action,
-                source=EventSource.WEBHOOK,
-                at=when,
-                actor=event.by.uid if event.by is not None else "",
-                name=(person.name or "").strip()[:NAME_LENGTH],
-                scope=_scope(person.scope) if action is ModerationAction.SCOPE_CHANGE else "",
-            )
+    for person in event.targets:
+        heard = ModerationEvent(
+            guid=event.group.guid,
+            uid=person.uid,
+            action=action,
+            source=EventSource.WEBHOOK,
+            at=when,
+            actor=event.by.uid if event.by is not None else "",
+            name=(person.name or "").strip()[:NAME_LENGTH],
+            scope=_scope(person.scope) if action is ModerationAction.SCOPE_CHANGE else "",
+        )
+        try:
             kept = store.change(
                 heard.guid,
                 heard.uid,
                 functools.partial(_keep, heard=heard),
                 "heard_" + action.value,
             )
-            recorded += kept is not None
-    except Exception as exc:
-        log.warning(
-            kv(event="history_not_recorded", trigger=event.trigger.value, error=type(exc).__name__)
-        )
+        except Exception as exc:
+            log.warning(
+                kv(
+                    event="history_not_recorded",
+                    trigger=event.trigger.value,
+                    guid=event.group.guid,
+                    uid=person.uid,
+                    error=type(exc).__name__,
+                )
+            )
+            continue
+        recorded += kept is not None
     return recorded
 
 
