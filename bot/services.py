@@ -18,10 +18,11 @@ from bot.charts import chart_key
 from bot.cometchat import CometChatClient, RetryPolicy
 from bot.cometchat.client import new_http_client, tls_context
 from bot.cometchat.governor import BulkGovernor
-from bot.domain.permissions import Permissions
+from bot.domain.permissions import Permissions, user_groups
 from bot.settings import Settings
 from bot.slack.audit_channel import AuditTrail, build_audit_trail
 from bot.slack.delivery import Responder
+from bot.slack.user_groups import UserGroups
 from bot.slack.workspace import Workspace, learn_workspace
 from bot.store import ModerationStore, build_engine, database_url, is_sqlite
 from bot.usecases.banned_list import BannedLists
@@ -56,6 +57,8 @@ class Services:
     expiries: ExpiryLoop
     # The App Home tab: publishes each viewer's view, refreshes it on new events, serves the chart.
     home: HomeTab
+    # Members of the user groups (S…) the allowlists name; read again when Slack says so.
+    user_groups: UserGroups
     # One scan of every group (`/banned user <uid>`) per user, and one per process.
     scans: ScanSlots = field(default_factory=ScanSlots)
 
@@ -82,18 +85,23 @@ def build_services(
     Unix seconds) and `home_later` how it schedules a deferred refresh (default: a timer).
 
     Asks Slack's `auth.test` which team the token belongs to, once: raises StartupError (one line
-    for the operator) when Slack refuses the token or cannot be reached. Both entry points (HTTP
-    workers, Socket Mode) build their services here, so neither can serve without knowing it.
+    for the operator) when Slack refuses the token or cannot be reached; then reads the members
+    of the user groups the allowlists name (StartupError too, when Slack does not list one). Both
+    entry points (HTTP workers, Socket Mode) build their services here, so neither can serve
+    without knowing them.
     """
     slack_http = new_http_client(10.0, max_connections=settings.workers)
     slack_api = new_web_client(
         token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_base
     )
+    groups = UserGroups(slack_api, user_groups(settings), clock=cometchat_clock)
     try:
         workspace = learn_workspace(slack_api)
+        groups.load()
     except Exception:
         slack_http.close()
         raise
+    permissions = Permissions(settings, groups)
     cometchat = CometChatClient(
         settings.cometchat_url,
         settings.cometchat_api_key,
@@ -121,7 +129,7 @@ def build_services(
     )
     home = HomeTab(
         store=store,
-        permissions=Permissions(settings),
+        permissions=permissions,
         api=slack_api,
         submit=responder.submit,
         public_url=settings.public_url,
@@ -135,7 +143,7 @@ def build_services(
         cometchat=cometchat,
         lists=BannedLists(cometchat, store),
         responder=responder,
-        permissions=Permissions(settings),
+        permissions=permissions,
         workspace=workspace,
         clock=cometchat_clock,
         slack_http=slack_http,
@@ -153,6 +161,7 @@ def build_services(
             ),
         ),
         home=home,
+        user_groups=groups,
     )
 
 
