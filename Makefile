@@ -6,11 +6,12 @@ BIN := $(VENV)/bin
 .PHONY: run migrate test lint format bench check lock
 
 # The locks (make lock) pin the whole tree with hashes: requirements.txt is what Heroku installs,
-# requirements-dev.txt the same plus the tools. The project itself goes in without dependencies.
+# requirements-dev.txt the same plus the tools. The project itself goes in without dependencies,
+# built by the locked setuptools (no build environment fetched).
 $(VENV)/.installed: requirements-dev.txt requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.txt
-	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 # The locks again after a change to pyproject.toml's pins; other pins stay unless
