@@ -199,6 +199,13 @@ class Settings(DatabaseSettings):
     # from it. Unset: the Home tab shows the counts as text.
     public_url: str = Field("", description="The bot's public https base URL.")
 
+    # Error reports. Unset: errors are in the log only.
+    sentry_dsn: SecretStr | None = Field(
+        None,
+        description="Sentry project DSN (https://key@host/project): every error the log "
+        "records is reported there too, secrets scrubbed. Unset = the log only.",
+    )
+
     @field_validator("slack_signing_secret")
     @classmethod
     def _signing_secret(cls, value: SecretStr) -> SecretStr:
@@ -222,6 +229,28 @@ class Settings(DatabaseSettings):
         if parts.query or parts.fragment:
             raise ValueError("must be a base URL without ?query or #fragment")
         return value
+
+    @field_validator("sentry_dsn")
+    @classmethod
+    def _sentry_dsn(cls, value: SecretStr | None) -> SecretStr | None:
+        dsn = value.get_secret_value().strip() if value is not None else ""
+        if not dsn:
+            return None
+        parts = urlsplit(dsn)
+        project = parts.path.rstrip("/").rpartition("/")[2]
+        if parts.scheme not in ("https", "http") or not parts.hostname or not parts.username:
+            raise PydanticCustomError(
+                "sentry_dsn", "must be the project's DSN from Sentry (https://key@host/project)"
+            )
+        if not project.isdigit():
+            raise PydanticCustomError("sentry_dsn", "must end with the project's number (/123)")
+        if parts.scheme == "http" and not _is_loopback(parts.hostname):
+            # Error reports hold stack traces and log lines: not in clear across a network.
+            raise PydanticCustomError(
+                "insecure_url",
+                "must start with https:// (only a loopback host such as 127.0.0.1 may use http://)",
+            )
+        return SecretStr(dsn)
 
     @field_validator("slack_api_url", "cometchat_base_url")
     @classmethod
