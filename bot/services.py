@@ -19,10 +19,11 @@ from bot.charts import chart_key
 from bot.cometchat import CometChatClient, RetryPolicy
 from bot.cometchat.client import new_http_client, tls_context
 from bot.cometchat.governor import BulkGovernor
-from bot.domain.permissions import Permissions
+from bot.domain.permissions import Permissions, user_groups
 from bot.settings import Settings
 from bot.slack.audit_channel import AuditTrail, build_audit_trail
 from bot.slack.delivery import Responder
+from bot.slack.user_groups import UserGroups
 from bot.slack.workspace import Workspace, learn_workspace
 from bot.store import (
     ModerationStore,
@@ -69,6 +70,8 @@ class Services:
     expiries: ExpiryLoop
     # The App Home tab: publishes each viewer's view, refreshes it on new events, serves the chart.
     home: HomeTab
+    # Members of the user groups (S…) the allowlists name; read again when Slack says so.
+    user_groups: UserGroups
     # One scan of every group (`/banned user <uid>`) per user, and one in the app.
     scans: ScanSlots
 
@@ -97,19 +100,24 @@ def build_services(
     deferred refresh (default: a timer).
 
     Asks Slack's `auth.test` which team the token belongs to, once: raises StartupError (one line
-    for the operator) when Slack refuses the token or cannot be reached. Both entry points (HTTP
-    workers, Socket Mode) build their services here, so neither can serve without knowing it.
+    for the operator) when Slack refuses the token or cannot be reached; then reads the members
+    of the user groups the allowlists name (StartupError too, when Slack does not list one). Both
+    entry points (HTTP workers, Socket Mode) build their services here, so neither can serve
+    without knowing them.
     """
     database_pool(settings)  # a pool that cannot fit the plan stops start-up before any I/O
     slack_http = new_http_client(10.0, max_connections=settings.workers)
     slack_api = new_web_client(
         token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_base
     )
+    groups = UserGroups(slack_api, user_groups(settings), clock=cometchat_clock)
     try:
         workspace = learn_workspace(slack_api)
+        groups.load()
     except Exception:
         slack_http.close()
         raise
+    permissions = Permissions(settings, groups)
     cometchat = CometChatClient(
         settings.cometchat_url,
         settings.cometchat_api_key,
@@ -138,7 +146,7 @@ def build_services(
     home = HomeTab(
         store=store,
         viewers=HomeViewers(store.engine),
-        permissions=Permissions(settings),
+        permissions=permissions,
         api=slack_api,
         submit=responder.submit,
         public_url=settings.public_url,
@@ -159,7 +167,7 @@ def build_services(
             else None,
         ),
         responder=responder,
-        permissions=Permissions(settings),
+        permissions=permissions,
         workspace=workspace,
         clock=cometchat_clock,
         slack_http=slack_http,
@@ -183,6 +191,7 @@ def build_services(
             chores=[HistoryRetention(store.engine, settings.history_retention_days).purge],
         ),
         home=home,
+        user_groups=groups,
     )
 
 

@@ -7,6 +7,7 @@ value into one readable line per problem instead of a pydantic traceback.
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -31,6 +32,31 @@ def _split_ids(value: object) -> object:
 
 # Comma-separated Slack ids (users `U…`/`W…`, channels `C…`/`G…`, user groups `S…`).
 IdList = Annotated[frozenset[str], NoDecode, BeforeValidator(_split_ids)]
+
+# A Slack user (`U…`, or `W…` in Enterprise Grid) or user group (`S…`) id: capitals and digits.
+_PERSON_OR_GROUP = re.compile(r"[UWS][A-Z0-9]{2,20}")
+
+
+def _split_people(value: object) -> object:
+    """Like `_split_ids`, and each entry must be a user or user group id. A typo (a name, a
+    channel id) would otherwise be accepted and never match anyone. The entry is named by its
+    place, not echoed: it may be a secret pasted into the wrong variable."""
+    if not isinstance(value, str):
+        return value
+    parts = [part.strip() for part in value.split(",") if part.strip()]
+    for place, part in enumerate(parts, start=1):
+        if not _PERSON_OR_GROUP.fullmatch(part):
+            raise PydanticCustomError(
+                "not_a_person",
+                "entry {place} of {count} is neither a Slack user id (U…, W…) nor a user "
+                "group id (S…)",
+                {"place": place, "count": len(parts)},
+            )
+    return frozenset(parts)
+
+
+# Who may look or act: Slack user ids and user group ids (a group stands for its members).
+PeopleList = Annotated[frozenset[str], NoDecode, BeforeValidator(_split_people)]
 
 # Slack allows 50 blocks per message; a page spends up to two blocks per user plus a few of its own.
 MAX_PAGE_SIZE = 20
@@ -176,9 +202,17 @@ class Settings(DatabaseSettings):
 
     # Permissions and audit. Unset viewer lists = anyone may look; unset moderator
     # list = nobody may act.
-    viewer_user_ids: IdList = Field(default_factory=frozenset)
+    viewer_user_ids: PeopleList = Field(
+        default_factory=frozenset,
+        description="Who may look: comma-separated Slack user ids (U…, W…) and user group ids "
+        "(S…, the group's members, kept up to date). Unset (with VIEWER_CHANNEL_IDS) = anyone.",
+    )
     viewer_channel_ids: IdList = Field(default_factory=frozenset)
-    moderator_user_ids: IdList = Field(default_factory=frozenset)
+    moderator_user_ids: PeopleList = Field(
+        default_factory=frozenset,
+        description="Who may ban and unban: comma-separated Slack user ids (U…, W…) and user "
+        "group ids (S…, the group's members, kept up to date). Unset = nobody.",
+    )
     audit_channel_id: str = Field("", description="Channel for the ban/unban audit trail.")
 
     # Socket Mode for local development without a public URL.
@@ -194,6 +228,13 @@ class Settings(DatabaseSettings):
     # The bot's own https base URL (the host in manifest.yml): the Home tab's chart is served
     # from it. Unset: the Home tab shows the counts as text.
     public_url: str = Field("", description="The bot's public https base URL.")
+
+    # Error reports. Unset: errors are in the log only.
+    sentry_dsn: SecretStr | None = Field(
+        None,
+        description="Sentry project DSN (https://key@host/project): every error the log "
+        "records is reported there too, secrets scrubbed. Unset = the log only.",
+    )
 
     @field_validator("slack_signing_secret")
     @classmethod
@@ -233,6 +274,28 @@ class Settings(DatabaseSettings):
         if parts.query or parts.fragment:
             raise ValueError("must be a base URL without ?query or #fragment")
         return value
+
+    @field_validator("sentry_dsn")
+    @classmethod
+    def _sentry_dsn(cls, value: SecretStr | None) -> SecretStr | None:
+        dsn = value.get_secret_value().strip() if value is not None else ""
+        if not dsn:
+            return None
+        parts = urlsplit(dsn)
+        project = parts.path.rstrip("/").rpartition("/")[2]
+        if parts.scheme not in ("https", "http") or not parts.hostname or not parts.username:
+            raise PydanticCustomError(
+                "sentry_dsn", "must be the project's DSN from Sentry (https://key@host/project)"
+            )
+        if not project.isdigit():
+            raise PydanticCustomError("sentry_dsn", "must end with the project's number (/123)")
+        if parts.scheme == "http" and not _is_loopback(parts.hostname):
+            # Error reports hold stack traces and log lines: not in clear across a network.
+            raise PydanticCustomError(
+                "insecure_url",
+                "must start with https:// (only a loopback host such as 127.0.0.1 may use http://)",
+            )
+        return SecretStr(dsn)
 
     @field_validator("slack_api_url", "cometchat_base_url")
     @classmethod

@@ -104,6 +104,7 @@ def create_web_app() -> WebApp:
     from bot.app import create_app
     from bot.domain.errors import StartupError
     from bot.services import build_services
+    from bot.web.error_reports import start_error_reports
     from bot.web.startup import (
         configure_process_logging,
         settings_or_exit,
@@ -115,6 +116,8 @@ def create_web_app() -> WebApp:
     started = time.monotonic()
     settings = settings_or_exit()
     configure_process_logging(settings)
+    # In the worker, which gevent has patched by now (the master never imports sentry-sdk).
+    start_error_reports(settings)
     warn_ephemeral_database(settings)
     try:
         services = build_services(settings)
