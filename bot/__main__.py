@@ -4,7 +4,8 @@ production web server (gunicorn, configured in gunicorn.conf.py) exactly as the 
 `python -m bot check` checks the configuration; `python -m bot migrate` brings the database's
 schema up to date; `python -m bot list <guid> [--page N]` prints a
 group's banned users in the terminal; `python -m bot where <uid>` prints where a user is banned
-(the history's answer, then a scan of every group); `python -m bot docs [--write]` checks (or
+(the history's answer, then a scan of every group); `python -m bot forget <uid>` blanks a user's
+names and reasons in the history (erasure requests); `python -m bot docs [--write]` checks (or
 rewrites) .env.example, app.json, the manifest's usage hint and the README's tables against the
 settings and the command grammar they are produced from.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import sys
 
-COMMANDS = ("serve", "check", "list", "where", "migrate", "docs")
+COMMANDS = ("serve", "check", "list", "where", "migrate", "forget", "docs")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
         from bot.cli.migrate import main as migrate
 
         return migrate()
+    if command == "forget":
+        # Needs DATABASE_URL alone, like migrate: an erasure must not wait on a Slack setting.
+        from bot.cli.forget import main as forget
+
+        return forget(args[1:])
     from bot.web.startup import configure_process_logging, settings_or_exit
 
     try:

@@ -39,8 +39,24 @@ Fields = tuple[tuple[str, object], ...]
 _request: ContextVar[Fields] = ContextVar("request_log_fields", default=())
 
 
+# The id Heroku's router gave the request (its X-Request-ID header), while it is handled.
+_router_id: ContextVar[str] = ContextVar("router_request_id", default="")
+
+# Heroku's router passes on a client's X-Request-ID only when it is 20 to 200 of these
+# characters (otherwise it sets a UUID of its own). The header is not authenticated: nothing else
+# may reach a log line, where it could pass for fields of ours.
+_ROUTER_ID = re.compile(r"[A-Za-z0-9+=/-]{20,200}")
+
+
+def router_request_id(header: object) -> str:
+    """The X-Request-ID header's value if it is one Heroku's router sets; "" otherwise."""
+    return header if isinstance(header, str) and _ROUTER_ID.fullmatch(header) else ""
+
+
 def new_request_id() -> str:
-    return uuid.uuid4().hex[:12]
+    """The router's id for the request being handled (so the router's log line and ours share
+    it), or a new one."""
+    return _router_id.get() or uuid.uuid4().hex[:12]
 
 
 @contextmanager
@@ -66,12 +82,15 @@ def bind_request(**fields: object) -> None:
 
 
 @contextmanager
-def request_scope() -> Iterator[None]:
-    """One request's lifetime: fields bound inside it are gone when it ends."""
+def request_scope(x_request_id: object = None) -> Iterator[None]:
+    """One request's lifetime: fields bound inside it are gone when it ends. `x_request_id`:
+    the request's X-Request-ID header, if any (used as its id when it is a valid one)."""
     token = _request.set(())
+    router = _router_id.set(router_request_id(x_request_id))
     try:
         yield
     finally:
+        _router_id.reset(router)
         _request.reset(token)
 
 
@@ -86,27 +105,36 @@ def request_id() -> str:
     return rid if isinstance(rid, str) else ""
 
 
+class Redactor:
+    """Replaces every configured secret value in a text with `***`."""
+
+    def __init__(self, secrets: Iterable[SecretStr | str]):
+        values = (s.get_secret_value() if isinstance(s, SecretStr) else s for s in secrets)
+        # Longest first: a secret that contains another is replaced whole.
+        self.secrets = sorted({v for v in values if v and len(v) >= 6}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
 class RedactSecrets(logging.Filter):
     """Replace any configured secret value in a record with `***` (defence in depth)."""
 
     def __init__(self, secrets: Iterable[SecretStr | str]):
         super().__init__()
-        values = (s.get_secret_value() if isinstance(s, SecretStr) else s for s in secrets)
-        self._secrets = sorted({v for v in values if v and len(v) >= 6}, key=len, reverse=True)
+        self._redact = Redactor(secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self._secrets:
+        if not self._redact.secrets:
             return True
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        scrubbed, exc_text = message, record.exc_text or ""
-        for secret in self._secrets:
-            scrubbed = scrubbed.replace(secret, "***")
-            exc_text = exc_text.replace(secret, "***")
-        record.msg, record.args = scrubbed, None
+        record.msg, record.args = self._redact(message), None
         if record.exc_text:
-            record.exc_text = exc_text
+            record.exc_text = self._redact(record.exc_text)
         return True
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -18,16 +19,29 @@ from bot.charts import chart_key
 from bot.cometchat import CometChatClient, RetryPolicy
 from bot.cometchat.client import new_http_client, tls_context
 from bot.cometchat.governor import BulkGovernor
-from bot.domain.permissions import Permissions
+from bot.domain.permissions import Permissions, user_groups
 from bot.settings import Settings
 from bot.slack.audit_channel import AuditTrail, build_audit_trail
 from bot.slack.delivery import Responder
+from bot.slack.user_groups import UserGroups
 from bot.slack.workspace import Workspace, learn_workspace
-from bot.store import ModerationStore, build_engine, database_url, is_sqlite
+from bot.store import (
+    ModerationStore,
+    PoolSize,
+    build_engine,
+    database_url,
+    is_sqlite,
+    pool_for_workers,
+)
+from bot.store.leases import WorkLeases
+from bot.store.scans import RecentScans
+from bot.store.viewers import HomeViewers
 from bot.usecases.banned_list import BannedLists
 from bot.usecases.expiry import ExpiryAnnouncer, ExpiryLoop, ExpiryScheduler
 from bot.usecases.export import MAX_EXPORTS_AT_ONCE, ExportSlots
 from bot.usecases.home import HomeTab
+from bot.usecases.read_ahead import PagesAhead
+from bot.usecases.retention import HistoryRetention
 from bot.usecases.where import ScanSlots
 
 
@@ -46,7 +60,7 @@ class Services:
     slack_http: httpx.Client
     # The Web API (audit, feed, ban form, export).
     slack_api: WebClient
-    # One export per user and a few per process: each reads a whole list from CometChat.
+    # One export per user and a few in the app: each reads a whole list from CometChat.
     exports: ExportSlots
     # Monotonic seconds, for time budgets (the export's); virtual in tests.
     clock: Callable[[], float]
@@ -56,11 +70,14 @@ class Services:
     expiries: ExpiryLoop
     # The App Home tab: publishes each viewer's view, refreshes it on new events, serves the chart.
     home: HomeTab
-    # One scan of every group (`/banned user <uid>`) per user, and one per process.
-    scans: ScanSlots = field(default_factory=ScanSlots)
+    # Members of the user groups (S…) the allowlists name; read again when Slack says so.
+    user_groups: UserGroups
+    # One scan of every group (`/banned user <uid>`) per user, and one in the app.
+    scans: ScanSlots
 
     def close(self) -> None:
         self.expiries.stop()
+        self.lists.close()
         self.cometchat.close()
         self.store.engine.dispose()
 
@@ -79,21 +96,28 @@ def build_services(
     sleep/clock let tests run CometChat's retry back-off, the rate-limit governor's waits and the
     export's budget in virtual time (`wall`: the unix time CometChat's `X-RateLimit-Reset` is
     read against). `home_clock` is the Home tab's time (refresh throttle, chart token expiry;
-    Unix seconds) and `home_later` how it schedules a deferred refresh (default: a timer).
+    Unix seconds), and the recent-scan memory's; `home_later` is how the Home tab schedules a
+    deferred refresh (default: a timer).
 
     Asks Slack's `auth.test` which team the token belongs to, once: raises StartupError (one line
-    for the operator) when Slack refuses the token or cannot be reached. Both entry points (HTTP
-    workers, Socket Mode) build their services here, so neither can serve without knowing it.
+    for the operator) when Slack refuses the token or cannot be reached; then reads the members
+    of the user groups the allowlists name (StartupError too, when Slack does not list one). Both
+    entry points (HTTP workers, Socket Mode) build their services here, so neither can serve
+    without knowing them.
     """
+    database_pool(settings)  # a pool that cannot fit the plan stops start-up before any I/O
     slack_http = new_http_client(10.0, max_connections=settings.workers)
     slack_api = new_web_client(
         token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_base
     )
+    groups = UserGroups(slack_api, user_groups(settings), clock=cometchat_clock)
     try:
         workspace = learn_workspace(slack_api)
+        groups.load()
     except Exception:
         slack_http.close()
         raise
+    permissions = Permissions(settings, groups)
     cometchat = CometChatClient(
         settings.cometchat_url,
         settings.cometchat_api_key,
@@ -121,7 +145,8 @@ def build_services(
     )
     home = HomeTab(
         store=store,
-        permissions=Permissions(settings),
+        viewers=HomeViewers(store.engine),
+        permissions=permissions,
         api=slack_api,
         submit=responder.submit,
         public_url=settings.public_url,
@@ -130,29 +155,43 @@ def build_services(
         later=home_later,
     )
     store.on_record(home.event_recorded)
+    leases = WorkLeases(store.engine)
     return Services(
         settings=settings,
         cometchat=cometchat,
-        lists=BannedLists(cometchat, store),
+        lists=BannedLists(
+            cometchat,
+            store,
+            ahead=PagesAhead(cometchat, store, clock=cometchat_clock)
+            if settings.read_ahead
+            else None,
+        ),
         responder=responder,
-        permissions=Permissions(settings),
+        permissions=permissions,
         workspace=workspace,
         clock=cometchat_clock,
         slack_http=slack_http,
         slack_api=slack_api,
-        exports=ExportSlots(MAX_EXPORTS_AT_ONCE),
+        # Leases in the shared database: every worker and dyno counts the same slots.
+        exports=ExportSlots(leases, MAX_EXPORTS_AT_ONCE, budget=settings.export_time_budget),
         audit=build_audit_trail(
             settings.audit_channel_id, client=slack_api, submit=responder.submit
         ),
         store=store,
-        scans=ScanSlots(clock=cometchat_clock),
+        scans=ScanSlots(
+            leases,
+            RecentScans(store.engine),
+            clock=lambda: datetime.fromtimestamp(home_clock(), UTC),
+        ),
         expiries=ExpiryLoop(
             ExpiryScheduler(store, cometchat),
             report=ExpiryAnnouncer(
                 slack_api, [settings.audit_channel_id, settings.feed_channel_id]
             ),
+            chores=[HistoryRetention(store.engine, settings.history_retention_days).purge],
         ),
         home=home,
+        user_groups=groups,
     )
 
 
@@ -161,13 +200,19 @@ def build_store(settings: Settings) -> ModerationStore:
     `python -m bot serve` needs nothing more; PostgreSQL is migrated by the release phase
     (`python -m bot migrate`), once, not by every worker at once."""
     raw = settings.database_url.get_secret_value()
-    engine = build_engine(raw)
+    engine = build_engine(raw, pool=database_pool(settings))
     if is_sqlite(database_url(raw)):
         # Alembic only where it runs: a PostgreSQL worker never loads it (about 8 MB).
         from bot.store.migrate import upgrade
 
         upgrade(engine)
     return ModerationStore(engine)
+
+
+def database_pool(settings: Settings) -> PoolSize:
+    """This worker's share of the database's connections (see `pool_for_workers`); raises
+    StartupError when WEB_CONCURRENCY workers cannot each have one."""
+    return pool_for_workers(settings.web_concurrency, settings.database_connections)
 
 
 def new_web_client(*, token: str, base_url: str) -> WebClient:

@@ -7,6 +7,7 @@ value into one readable line per problem instead of a pydantic traceback.
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -32,6 +33,31 @@ def _split_ids(value: object) -> object:
 
 # Comma-separated Slack ids (users `U…`/`W…`, channels `C…`/`G…`, user groups `S…`).
 IdList = Annotated[frozenset[str], NoDecode, BeforeValidator(_split_ids)]
+
+# A Slack user (`U…`, or `W…` in Enterprise Grid) or user group (`S…`) id: capitals and digits.
+_PERSON_OR_GROUP = re.compile(r"[UWS][A-Z0-9]{2,20}")
+
+
+def _split_people(value: object) -> object:
+    """Like `_split_ids`, and each entry must be a user or user group id. A typo (a name, a
+    channel id) would otherwise be accepted and never match anyone. The entry is named by its
+    place, not echoed: it may be a secret pasted into the wrong variable."""
+    if not isinstance(value, str):
+        return value
+    parts = [part.strip() for part in value.split(",") if part.strip()]
+    for place, part in enumerate(parts, start=1):
+        if not _PERSON_OR_GROUP.fullmatch(part):
+            raise PydanticCustomError(
+                "not_a_person",
+                "entry {place} of {count} is neither a Slack user id (U…, W…) nor a user "
+                "group id (S…)",
+                {"place": place, "count": len(parts)},
+            )
+    return frozenset(parts)
+
+
+# Who may look or act: Slack user ids and user group ids (a group stands for its members).
+PeopleList = Annotated[frozenset[str], NoDecode, BeforeValidator(_split_people)]
 
 # Slack allows 50 blocks per message; a page spends up to two blocks per user plus a few of its own.
 MAX_PAGE_SIZE = 20
@@ -193,7 +219,29 @@ class Settings(DatabaseSettings):
         3000,
         ge=1,
         le=65535,
-        description="Port to listen on (Heroku sets it).",
+        description="Port to listen on (Heroku sets it in the environment, which wins over .env).",
+        json_schema_extra=doc("web", deploy=False),
+    )
+    # Declared before WEB_CONCURRENCY, whose validator reads it.
+    database_connections: int = Field(
+        20,
+        ge=3,
+        le=10000,
+        description="Connections the database plan allows (Heroku Postgres essential-0: 20). "
+        "Each web worker's pool gets (DATABASE_CONNECTIONS - 2) / WEB_CONCURRENCY of them (2 "
+        "stay free for the release phase and a one-off `heroku run`): 9 each for the 2 workers "
+        "of a Basic dyno. Raise it with a bigger plan.",
+        json_schema_extra=doc("database"),
+    )
+    web_concurrency: int = Field(
+        1,
+        ge=1,
+        le=256,
+        description="gunicorn worker processes (Heroku's Python buildpack sets it by dyno size: "
+        "2 on a Basic dyno; unset, one gevent worker, which serves hundreds of requests at "
+        "once). Each worker's database pool is sized by it (DATABASE_CONNECTIONS). More than 1 "
+        "needs PostgreSQL: with SQLite it is refused at start.",
+        # Not in app.json: a value there would override the buildpack's choice per dyno size.
         json_schema_extra=doc("web", deploy=False),
     )
     page_size: int = Field(
@@ -241,14 +289,31 @@ class Settings(DatabaseSettings):
         description="DEBUG, INFO, WARNING or ERROR.",
         json_schema_extra=doc("web"),
     )
+    read_ahead: bool = Field(
+        True,
+        description="Read the next page of a list in the background once a page has been "
+        "answered, so Next answers without waiting for CometChat. It spends a request only when "
+        "the minute's budget is above COMETCHAT_RESERVE; false for apps whose rate limit is "
+        "tight.",
+        json_schema_extra=doc("cometchat"),
+    )
+    history_retention_days: int = Field(
+        400,
+        ge=31,
+        le=36500,
+        description="Days the moderation history keeps an event (31-36500). Older events are "
+        "deleted in the background, a batch at a time; the Home tab charts the last 30 days.",
+        json_schema_extra=doc("database"),
+    )
 
     # Permissions and audit. Unset viewer lists = anyone may look; unset moderator
     # list = nobody may act.
-    viewer_user_ids: IdList = Field(
+    viewer_user_ids: PeopleList = Field(
         default_factory=frozenset,
-        description="Comma-separated Slack user ids (U…) allowed to use /banned. Unset, with "
-        "VIEWER_CHANNEL_IDS also unset: anyone in the workspace.",
-        json_schema_extra=doc("permissions", example="U0123ABCD,U0456EFGH"),
+        description="Who may look: comma-separated Slack user ids (U…, W…) and user group ids "
+        "(S…, the group's members, kept up to date). Unset, with VIEWER_CHANNEL_IDS also unset: "
+        "anyone in the workspace.",
+        json_schema_extra=doc("permissions", example="U0123ABCD,S0456EFGH"),
     )
     viewer_channel_ids: IdList = Field(
         default_factory=frozenset,
@@ -256,10 +321,11 @@ class Settings(DatabaseSettings):
         "any channel.",
         json_schema_extra=doc("permissions", example="C0123ABCD"),
     )
-    moderator_user_ids: IdList = Field(
+    moderator_user_ids: PeopleList = Field(
         default_factory=frozenset,
-        description="Comma-separated Slack user ids allowed to ban, unban and kick. Unset: "
-        "nobody may act, everyone only looks (no Unban or Ban buttons).",
+        description="Who may ban, unban and kick: comma-separated Slack user ids (U…, W…) and "
+        "user group ids (S…, the group's members, kept up to date). Unset: nobody may act, "
+        "everyone only looks (no Unban or Ban buttons).",
         json_schema_extra=doc("permissions", example="U0123ABCD"),
     )
     audit_channel_id: str = Field(
@@ -320,6 +386,16 @@ class Settings(DatabaseSettings):
         json_schema_extra=doc("home", example="https://my-app.herokuapp.com"),
     )
 
+    # Error reports. Unset: errors are in the log only.
+    sentry_dsn: SecretStr | None = Field(
+        None,
+        description="A Sentry project's DSN (https://key@host/project): every error the log "
+        "records (with its traceback, every secret scrubbed, the request's rid= as a tag, the "
+        "deployed commit from Heroku's HEROKU_SLUG_COMMIT or SOURCE_VERSION as the release) is "
+        "reported there too. Unset: the log only.",
+        json_schema_extra=doc("errors", example="https://key@o0.ingest.sentry.io/0"),
+    )
+
     @field_validator("slack_signing_secret")
     @classmethod
     def _signing_secret(cls, value: SecretStr) -> SecretStr:
@@ -327,6 +403,21 @@ class Settings(DatabaseSettings):
         if not value.get_secret_value().strip():
             raise PydanticCustomError(
                 "blank", "blank: copy the Signing Secret from the Slack app's Basic Information"
+            )
+        return value
+
+    @field_validator("web_concurrency")
+    @classmethod
+    def _one_process_for_sqlite(cls, value: int, info: ValidationInfo) -> int:
+        url = info.data.get("database_url")
+        raw = url.get_secret_value() if isinstance(url, SecretStr) else "postgres"
+        if value > 1 and (not raw or raw.startswith("sqlite:")):
+            raise PydanticCustomError(
+                "sqlite_one_process",
+                "{workers} worker processes cannot share an SQLite file (it lets one writer in at "
+                "a time, so the workers would queue behind each other's writes): set "
+                "DATABASE_URL to PostgreSQL, or WEB_CONCURRENCY=1",
+                {"workers": value},
             )
         return value
 
@@ -343,6 +434,28 @@ class Settings(DatabaseSettings):
         if parts.query or parts.fragment:
             raise ValueError("must be a base URL without ?query or #fragment")
         return value
+
+    @field_validator("sentry_dsn")
+    @classmethod
+    def _sentry_dsn(cls, value: SecretStr | None) -> SecretStr | None:
+        dsn = value.get_secret_value().strip() if value is not None else ""
+        if not dsn:
+            return None
+        parts = urlsplit(dsn)
+        project = parts.path.rstrip("/").rpartition("/")[2]
+        if parts.scheme not in ("https", "http") or not parts.hostname or not parts.username:
+            raise PydanticCustomError(
+                "sentry_dsn", "must be the project's DSN from Sentry (https://key@host/project)"
+            )
+        if not project.isdigit():
+            raise PydanticCustomError("sentry_dsn", "must end with the project's number (/123)")
+        if parts.scheme == "http" and not _is_loopback(parts.hostname):
+            # Error reports hold stack traces and log lines: not in clear across a network.
+            raise PydanticCustomError(
+                "insecure_url",
+                "must start with https:// (only a loopback host such as 127.0.0.1 may use http://)",
+            )
+        return SecretStr(dsn)
 
     @field_validator("slack_api_url", "cometchat_base_url")
     @classmethod
@@ -407,7 +520,13 @@ def _is_loopback(host: str) -> bool:
 
 
 def url_for_log(url: str) -> str:
-    """`url` without user:password@, query or fragment: the parts that may carry a secret."""
+    """`url` without user:password@, query or fragment: the parts that may carry a secret.
+
+    An SQLite URL names a file, which is shown as the path it is: `sqlite:var/banned.sqlite3`
+    (relative to the working directory) or `sqlite:/srv/banned.sqlite3`, never the URL's
+    `sqlite:///var/…`, whose three slashes read as an absolute path."""
+    if url.startswith("sqlite:///"):
+        return "sqlite:" + url.removeprefix("sqlite:///").partition("?")[0]
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 

@@ -54,6 +54,9 @@ def make_settings(**overrides) -> Settings:
         "cometchat_retry_budget": 0.5,
         "workers": 8,
         "database_url": f"sqlite:///{_DATABASES.name}/{uuid.uuid4().hex}.sqlite3",
+        # Many tests count CometChat's requests; a page read ahead in the background would race
+        # with them. tests/integration/test_read_ahead.py runs with it, as the default is.
+        "read_ahead": False,
     }
     values.update(overrides)
     return load_settings(**values)

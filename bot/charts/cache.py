@@ -1,4 +1,4 @@
-"""Render a chart once per (window, data version) and keep a few in memory."""
+"""Render a chart when its numbers change, at most once a minute, and keep a few in memory."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -13,6 +14,8 @@ from datetime import date, timedelta
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 RENDER_TIMEOUT = 30.0  # seconds: a cold matplotlib import and one small figure take ~1-2 s
+# A window's chart is drawn at most this often (seconds), however often its numbers change.
+RENDER_EVERY = 60.0
 
 
 @dataclass(frozen=True)
@@ -63,25 +66,47 @@ def render_png(counts: DailyCounts, *, timeout: float = RENDER_TIMEOUT) -> bytes
 
 
 class ChartCache:
-    """PNG bytes by key, at most `size` of them (least recently used goes first). One render at
-    a time: Slack fetches the same image for every viewer at once, and each would start a child."""
+    """The PNG of each window (last day, number of days), at most `size` windows (least recently
+    used goes first). A window is drawn again only when its numbers changed, and not within
+    `every` seconds of its last drawing: meanwhile the previous picture is served, a minute
+    behind at most. One render at a time: Slack fetches the same image for every viewer at once,
+    and each would start a child."""
 
-    def __init__(self, render: Callable[[DailyCounts], bytes] = render_png, *, size: int = 8):
+    def __init__(
+        self,
+        render: Callable[[DailyCounts], bytes] = render_png,
+        *,
+        size: int = 8,
+        every: float = RENDER_EVERY,
+        clock: Callable[[], float] = time.time,
+    ):
         self._render = render
         self._size = size
-        self._pngs: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._every = every
+        self._clock = clock
+        self._pngs: OrderedDict[Hashable, _Drawn] = OrderedDict()
         self._lock = threading.Lock()
         self.renders = 0
 
-    def get(self, key: Hashable, counts: Callable[[], DailyCounts]) -> bytes:
+    def get(self, window: Hashable, counts: Callable[[], DailyCounts]) -> bytes:
         with self._lock:
-            png = self._pngs.get(key)
-            if png is not None:
-                self._pngs.move_to_end(key)
-                return png
-            png = self._render(counts())
+            numbers = counts()
+            drawn = self._pngs.get(window)
+            now = self._clock()
+            if drawn is not None and (drawn.counts == numbers or now - drawn.at < self._every):
+                self._pngs.move_to_end(window)
+                return drawn.png
+            png = self._render(numbers)
             self.renders += 1
-            self._pngs[key] = png
+            self._pngs[window] = _Drawn(numbers, png, now)
+            self._pngs.move_to_end(window)
             while len(self._pngs) > self._size:
                 self._pngs.popitem(last=False)
             return png
+
+
+@dataclass(frozen=True)
+class _Drawn:
+    counts: DailyCounts
+    png: bytes
+    at: float

@@ -20,8 +20,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot.cometchat import CometChatClient, RetryPolicy
 from bot.cometchat import errors as cc
+from bot.domain.permissions import is_user_group
 from bot.settings import ConfigError, Settings, app_token, load_settings, url_for_log
 from bot.slack.messages import operator_hint
+from bot.slack.user_groups import UserGroupError, fetch_members
 from bot.web.startup import EPHEMERAL_DATABASE_HINT, ephemeral_database
 
 CHECK_TIMEOUT = 5.0  # seconds per request: a check should answer quickly, even when a host is down
@@ -90,6 +92,8 @@ def run_check(
     )
     bot = check_slack_bot(settings, client)
     findings.append(bot)
+    if bot.status is Status.OK:
+        findings.extend(check_permissions(settings, client))
     # Same host as auth.test: if that one was unreachable, saying it twice helps nobody.
     if app_token(settings) and not bot.text.startswith("cannot reach"):
         findings.append(check_slack_app_token(settings, client))
@@ -218,6 +222,71 @@ def check_slack_bot(settings: Settings, client: WebClient) -> Finding:
     team = answer.get("team") or answer.get("team_id") or "the workspace"
     user = answer.get("user") or answer.get("user_id") or "the bot"
     return Finding("Slack", Status.OK, f"bot token accepted: {user} in {team}")
+
+
+MAX_LISTED = 20  # people named per line; more are counted
+
+
+def check_permissions(settings: Settings, client: WebClient) -> list[Finding]:
+    """Who resolves to moderator and to viewer now, user groups read through Slack."""
+    groups: dict[str, frozenset[str]] = {}
+    findings = []
+    for variable, ids in (
+        ("MODERATOR_USER_IDS", settings.moderator_user_ids),
+        ("VIEWER_USER_IDS", settings.viewer_user_ids),
+    ):
+        for group in sorted(g for g in ids if is_user_group(g) and g not in groups):
+            try:
+                groups[group] = fetch_members(client, group)
+            except UserGroupError as exc:
+                groups[group] = frozenset()
+                findings.append(
+                    Finding(
+                        "Access",
+                        Status.FAIL,
+                        f"Slack did not list the members of user group {group} ({exc.reason})",
+                        f"{variable}: {exc.fix}",
+                    )
+                )
+    moderators = _people(settings.moderator_user_ids, groups)
+    if not settings.moderator_user_ids:
+        findings.append(
+            Finding(
+                "Access",
+                Status.WARN,
+                "moderators: nobody may ban or unban",
+                fix="MODERATOR_USER_IDS: name the moderators (user ids U…, user groups S…)",
+            )
+        )
+    else:
+        findings.append(Finding("Access", Status.OK, f"moderators: {_named(moderators)}"))
+    if settings.viewer_user_ids:
+        viewers = _people(settings.viewer_user_ids, groups) | moderators
+        text = f"viewers: {_named(viewers)} (moderators included)"
+    else:
+        text = "viewers: anyone in the workspace (VIEWER_USER_IDS unset)"
+    if settings.viewer_channel_ids:
+        text += f", in {', '.join(sorted(settings.viewer_channel_ids))} only"
+    findings.append(Finding("Access", Status.OK, text))
+    return findings
+
+
+def _people(ids: frozenset[str], groups: dict[str, frozenset[str]]) -> frozenset[str]:
+    """The user ids an allowlist resolves to: its users, and each user group's members."""
+    people = {i for i in ids if not is_user_group(i)}
+    for group in ids:
+        people |= groups.get(group, frozenset())
+    return frozenset(people)
+
+
+def _named(people: frozenset[str]) -> str:
+    if not people:
+        return "nobody (the user groups named are empty)"
+    listed = sorted(people)
+    text = ", ".join(listed[:MAX_LISTED])
+    if len(listed) > MAX_LISTED:
+        text += f" and {len(listed) - MAX_LISTED} more"
+    return f"{len(listed)} ({text})"
 
 
 def check_slack_app_token(settings: Settings, client: WebClient) -> Finding:

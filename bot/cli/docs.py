@@ -34,12 +34,10 @@ SECTIONS = {
     "home": "Home tab",
     "database": "Database: moderation history, temporary bans' end times, webhook de-duplication",
     "web": "The web process (gunicorn, configured in gunicorn.conf.py)",
+    "errors": "Error reports",
     "other": "Other settings",
 }
-NOTES = {
-    "web": "gunicorn also reads WEB_CONCURRENCY, the number of worker processes (Heroku sets it "
-    "per dyno size; unset, one gevent worker, which serves hundreds of requests at once).",
-}
+NOTES: dict[str, str] = {}  # a section's words before its settings
 ENV_HEADER = (
     "Copy to .env and fill in. Every variable can also be set in the environment (Heroku: Config "
     "Vars). Generated from the settings' descriptions in bot/settings.py by `python -m bot docs "
@@ -102,6 +100,8 @@ def _shown(value: object) -> str:
         value = value.get_secret_value()
     if value is None or (isinstance(value, frozenset | set | list) and not value):
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)

@@ -24,6 +24,7 @@ from bot.app import create_app
 from bot.logs import kv
 from bot.services import Services, build_services
 from bot.settings import Settings, app_token
+from bot.web.error_reports import start_error_reports
 from bot.web.startup import warn_ephemeral_database
 
 log = logging.getLogger("bot.socket_mode")
@@ -75,6 +76,7 @@ def run_socket_mode(
 ) -> int:
     """Connect, serve until SIGTERM/SIGINT (or `stop`), then drain like the HTTP server does."""
     started = time.monotonic()
+    start_error_reports(settings)  # `python -m bot serve` has patched with gevent already
     warn_ephemeral_database(settings)
     services = services or build_services(settings)
     handler = handler_factory(create_app(services), settings)

@@ -28,6 +28,7 @@ from bot.domain.where import ScanReport
 from bot.services import build_store
 from bot.settings import Settings
 from bot.slack.bot_error_words import invalid_uid_reason
+from bot.slack.where_blocks import unchecked_reason
 from bot.store import ModerationStore
 from bot.usecases.where import history_bans, scan_and_record
 
@@ -62,7 +63,8 @@ def main(
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
-    """0: scanned; 1: CometChat said no or is unreachable; 2: bad arguments."""
+    """0: scanned (some groups may be reported unchecked); 1: CometChat said no or is
+    unreachable when asked for the groups; 2: bad arguments."""
     out, err = out or sys.stdout, err or sys.stderr
     parser = build_parser()
     try:
@@ -161,9 +163,14 @@ def render_report(report: ScanReport) -> str:
     """Pure: the scan's answer as terminal text."""
     result = report.result
     who = clean(result.uid, 100)
-    head = f"From a scan of all {_groups(result.groups)}:"
-    if not result.found:
-        lines = [f"{head} {who} is not banned in any group."]
+    unchecked = len(report.unchecked)
+    head = f"From a scan of all {_groups(result.groups)}"
+    head += f" ({unchecked:,} could not be checked):" if unchecked else ":"
+    if not result.found and unchecked and not result.checked:
+        lines = [f"{head} no group could be checked for {who}."]
+    elif not result.found:
+        anywhere = f"any of the {_groups(result.checked)} checked" if unchecked else "any group"
+        lines = [f"{head} {who} is not banned in {anywhere}."]
     else:
         lines = [f"{head} banned in {_groups(len(result.found))}"]
         for hit in result.found:
@@ -173,8 +180,24 @@ def render_report(report: ScanReport) -> str:
     if report.no_longer:
         guids = ", ".join(clean(ban.guid, 100) for ban in report.no_longer)
         lines.append(f"No longer banned in (the history listed them): {guids}")
+    if unchecked:
+        lines.append(
+            f"Could not be checked ({_groups(unchecked)}): the scan cannot say whether {who} is "
+            "banned there, so it recorded nothing for them."
+        )
+        for gap in report.unchecked:
+            line = f"  {clean(gap.group.display_name, 60)} ({clean(gap.group.guid, 100)}): "
+            line += unchecked_reason(gap)
+            if gap.group.guid in report.standing:
+                line += "; the history's ban stands"
+            lines.append(line)
     if report.recorded is None:
         lines.append("Not recorded: the bot's database is unavailable.")
+    elif report.unrecorded:
+        lines.append(
+            f"Recorded {report.recorded} change(s); {report.unrecorded} could not be recorded "
+            "(the bot's database refused them)."
+        )
     elif report.recorded:
         lines.append(f"Recorded {report.recorded} change(s) in the bot's history.")
     return "\n".join(lines) + "\n"

@@ -110,15 +110,22 @@ class CometChatClient:
         per_page: int = 10,
         search: str | None = None,
         bulk: bool = False,
+        spare: bool = False,
     ) -> BannedPage:
-        """One page. `bulk`: part of a whole-list read, which the governor may hold back."""
+        """One page. `bulk`: part of a whole-list read, which the governor may hold back.
+        `spare`: read before anyone asked (the next page, ahead): sent only if the governor has
+        budget to spare right now (else BudgetReserved), tried once, never retried."""
         params: dict[str, Any] = {"page": page, "perPage": per_page}
         if search:
             # Not declared for this endpoint in the spec: the server may ignore it, so callers
             # filter the page themselves too (bot.domain.search).
             params["searchKey"] = search
         body = self._get(
-            f"/groups/{segment(guid)}/bannedusers", params=params, guid=guid, bulk=bulk
+            f"/groups/{segment(guid)}/bannedusers",
+            params=params,
+            guid=guid,
+            bulk=bulk,
+            spare=spare,
         )
         try:
             return BannedPage.from_response(guid, page, per_page, body)
@@ -293,8 +300,14 @@ class CometChatClient:
         guid: str = "",
         uid: str = "",
         bulk: bool = False,
+        spare: bool = False,
     ) -> dict:
         url = self._base + path + (f"?{urlencode(params, quote_via=quote)}" if params else "")
+        if spare:
+            with self.governor.spare_read() as admitted:
+                if not admitted:
+                    raise errors.BudgetReserved(f"GET {path}: no budget to spare")
+                return self._get_once(url, path, guid)
         started = self._clock()
         attempt = 0
         while True:
@@ -343,6 +356,20 @@ class CometChatClient:
                 failure.code or type(failure).__name__,
             )
             self._sleep(wait)
+
+    def _get_once(self, url: str, path: str, guid: str) -> dict:
+        """One try, no retry: for a read nobody is waiting for."""
+        try:
+            response = self._http.get(url)
+        except httpx.RequestError as exc:
+            raise errors.Unavailable(f"GET {path}: {type(exc).__name__}") from exc
+        self.governor.observe(response.headers)
+        if response.status_code >= 400:
+            failure = _error_from(response, guid=guid)
+            if isinstance(failure, errors.RateLimited):
+                self.governor.pause(failure.retry_after or 0.0)
+            raise failure
+        return _json(response)
 
     def _backoff(self, attempt: int) -> float:
         base = min(self._retry.max_backoff, self._retry.backoff * 2 ** (attempt - 1))

@@ -66,3 +66,9 @@ class Unavailable(CometChatError):
 
 class UnexpectedResponse(CometChatError):
     """A 2xx whose body is not what the API documents (not JSON, wrong shape)."""
+
+
+class BudgetReserved(Exception):
+    """A read nobody waits for (a page read ahead) was not sent: the minute's budget is down to
+    the reserve kept for people, or every bulk slot is busy. Not a CometChatError: nothing
+    failed, and nobody is told."""

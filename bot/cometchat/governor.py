@@ -82,6 +82,31 @@ class BulkGovernor:
         finally:
             self._slots.release()
 
+    @contextmanager
+    def spare_read(self) -> Iterator[bool]:
+        """A read nobody waits for (a page read ahead): yields True if it may go now, on a free
+        bulk slot and above the reserve, False otherwise. It never waits, so it never holds a
+        person's read back, and it never spends the share of the budget the reserve keeps."""
+        if not self._slots.acquire(blocking=False):
+            yield False
+            return
+        try:
+            with self._lock:
+                wait, _reason = self._wait(self._clock())
+                admitted = wait <= 0
+                if admitted:
+                    if self._remaining is not None:
+                        self._remaining -= 1
+                    self._in_flight += 1
+            try:
+                yield admitted
+            finally:
+                if admitted:
+                    with self._lock:
+                        self._in_flight -= 1
+        finally:
+            self._slots.release()
+
     def observe(self, headers: Mapping[str, str]) -> None:
         """Learn the budget from an answer's headers (every read's, bulk or not)."""
         limit = _header_int(headers, LIMIT_HEADERS)

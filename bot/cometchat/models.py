@@ -123,6 +123,9 @@ class BannedPage(_Model):
     # Pages in the whole list by `meta.pagination`, when it is consistent with itself and with
     # this page; None otherwise. A whole-list read plans its parallel reads with it.
     reported_pages: int | None = None
+    # `meta.pagination.total` as sent, unchecked: a reader of every page compares it between
+    # pages to notice a list that changed while it was read.
+    reported_total: int | None = None
 
     @property
     def has_previous(self) -> bool:
@@ -166,6 +169,7 @@ class BannedPage(_Model):
             has_next=has_next,
             total=total,
             reported_pages=_consistent_pages(pagination, page, per_page, len(users)),
+            reported_total=pagination.total,
         )
 
 

@@ -126,6 +126,14 @@ class MemberEvent(_Model):
         raw = json.dumps(parts, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(raw.encode()).hexdigest()
 
+    def subject_key(self) -> str:
+        """Who the delivery is about (webhook, group, sorted member uids), whatever happened:
+        once another event about them is seen, an earlier key is no retry of it any more, so a
+        ban, an unban and the same ban again are three events, however close together."""
+        parts = [self.webhook, self.group.guid, sorted(m.uid for m in self.members)]
+        raw = json.dumps(parts, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(raw.encode()).hexdigest()
+
 
 def parse_event(body: bytes) -> MemberEvent:
     """Bytes of a webhook request body -> a `MemberEvent`, or a typed reason why not."""

@@ -5,8 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.cometchat import errors as cc
 from bot.domain.moderation import MAX_REASON_LENGTH, EventSource, ModerationEvent
-from bot.domain.where import ScanReport
+from bot.domain.where import (
+    BANNED_PER_PAGE,
+    MAX_BANNED_PAGES,
+    MAX_FAILED_GROUPS,
+    Gap,
+    ScanReport,
+    Unchecked,
+)
 from bot.slack import kit
 from bot.slack.history_blocks import SOURCE_WORDS, event_actor
 from bot.slack.kit import Json
@@ -16,6 +24,8 @@ from bot.slack.text import code, date_token, escape, truncate
 
 # Header, source, one section per group, "more", notes: well under Slack's 50 blocks.
 MAX_GROUPS_SHOWN = 40
+# Groups that could not be checked share one section: ten lines fit its 3,000 characters.
+MAX_UNCHECKED_SHOWN = 10
 HEADER_BLOCK_ID = "where_header"
 SOURCE_BLOCK_ID = "where_source"
 
@@ -48,6 +58,43 @@ def _unban(moderate: bool, *, guid: str, uid: str, name: str, group_name: str) -
     if not moderate:
         return None
     return unban_button(guid=guid, uid=uid, name=name or uid, group_name=group_name)
+
+
+# Why a group could not be checked, in plain words (the CLI prints them as they are).
+UNCHECKED_WORDS = {
+    Unchecked.CHANGED: "its banned list changed while the scan was reading it",
+    Unchecked.UNSIZED: (
+        "its banned list runs to several pages and CometChat did not say how long it is, so a "
+        "change while it was read cannot be ruled out"
+    ),
+    Unchecked.TOO_LONG: (
+        f"its banned list is longer than a scan reads ({MAX_BANNED_PAGES * BANNED_PER_PAGE:,} "
+        "users)"
+    ),
+    Unchecked.FAILED: "CometChat failed to answer for it",
+    Unchecked.NOT_READ: (
+        f"not read: the scan stopped reading after {MAX_FAILED_GROUPS} groups failed"
+    ),
+    Unchecked.NOT_LISTED: "CometChat did not list this group when the scan asked for all of them",
+}
+# A failed read, by what failed (the first class in the error's MRO that has words).
+FAILED_WORDS: dict[type[cc.CometChatError], str] = {
+    cc.Unavailable: "CometChat did not answer for it",
+    cc.RateLimited: "CometChat was rate-limiting the bot",
+    cc.GroupNotFound: "CometChat no longer has this group",
+    cc.AuthRejected: "CometChat rejected the bot's credentials",
+    cc.PermissionDenied: "CometChat refused to show its banned list",
+    cc.UnexpectedResponse: "CometChat's answer for it was not understood",
+}
+
+
+def unchecked_reason(gap: Gap) -> str:
+    """Why `gap`'s group could not be checked: plain text, no user-controlled part."""
+    if gap.why is Unchecked.FAILED and gap.error is not None:
+        for kind in type(gap.error).__mro__:
+            if kind in FAILED_WORDS:
+                return FAILED_WORDS[kind]
+    return UNCHECKED_WORDS[gap.why]
 
 
 def render_history_bans(
@@ -107,16 +154,31 @@ def render_scan_failed(uid: str, failure: Message) -> Message:
 
 def render_scan_report(report: ScanReport, *, moderate: bool) -> Message:
     """The scan's answer: where `uid` is banned now, with what the history adds (who, when,
-    why) and an Unban for moderators; and the groups the history listed that no longer ban them."""
+    why) and an Unban for moderators; the groups the history listed that no longer ban them; and
+    the groups it could not check, where the history's word stands."""
     result = report.result
     who = code(result.uid)
+    unchecked = len(report.unchecked)
     source = f"*From a scan of all {_plural(result.groups, 'group')}* · {who}"
+    if unchecked:
+        source += f" · {unchecked:,} could not be checked"
     blocks: list[Json] = [_header(result.uid), kit.context(SOURCE_BLOCK_ID, source)]
-    if not result.found:
+    if not result.found and unchecked:
+        if result.checked:
+            text = (
+                f"{who} is not banned in any of the {_plural(result.checked, 'group')} checked; "
+                f"{_plural(unchecked, 'group')} could not be checked."
+            )
+        else:
+            text = f"No group could be checked for {who} ({_plural(unchecked, 'group')})."
+        blocks.append(kit.section("where_none", text))
+    elif not result.found:
         text = f"{who} is not banned in any group."
         blocks.append(kit.section("where_none", f"{text} ({_plural(result.groups, 'group')} read)"))
     else:
         text = f"{who} is banned in {_plural(len(result.found), 'group')}."
+        if unchecked:
+            text += f" {_plural(unchecked, 'group')} could not be checked."
         for i, hit in enumerate(result.found[:MAX_GROUPS_SHOWN]):
             group = hit.group
             line = f"*{escape(truncate(group.display_name, 100))}* ({code(group.guid)})"
@@ -142,17 +204,46 @@ def render_scan_report(report: ScanReport, *, moderate: bool) -> Message:
         )
         blocks.append(kit.section("where_gone", gone))
         text += f" No longer banned in {_plural(len(report.no_longer), 'group')} history listed."
+    if unchecked:
+        blocks.append(kit.section("where_unchecked", _unchecked_text(report)))
+    blocks.append(kit.context("where_recorded", _recorded_note(report)))
+    return Message(text=text, blocks=tuple(blocks))
+
+
+def _unchecked_text(report: ScanReport) -> str:
+    """The groups the scan could not check, each with why, and whether the history's ban there
+    stands; nothing was recorded for any of them."""
+    gaps = report.unchecked
+    lines = [
+        f":warning: *Could not be checked* ({_plural(len(gaps), 'group')}): the scan cannot say "
+        f"whether {code(report.result.uid)} is banned there, so it recorded nothing for them."
+    ]
+    for gap in gaps[:MAX_UNCHECKED_SHOWN]:
+        name = escape(truncate(gap.group.display_name, 60))
+        line = f"• *{name}* ({code(truncate(gap.group.guid, 100))}): {unchecked_reason(gap)}"
+        ban = report.standing.get(gap.group.guid)
+        if ban is not None:
+            line += f" · the history's ban stands ({date_token(int(ban.at.timestamp()))})"
+        lines.append(line)
+    if len(gaps) > MAX_UNCHECKED_SHOWN:
+        lines.append(f"…and {_plural(len(gaps) - MAX_UNCHECKED_SHOWN, 'more group')}.")
+    return "\n".join(lines)
+
+
+def _recorded_note(report: ScanReport) -> str:
     if report.recorded is None:
-        note = (
+        return (
             ":warning: The bot's database is unavailable, so this was not recorded: the next "
             "lookup will scan again."
         )
-    elif report.recorded:
-        note = (
+    if report.unrecorded:
+        return (
+            f":warning: {_plural(report.unrecorded, 'change')} could not be recorded (the bot's "
+            f"database refused them; {report.recorded} recorded): the next lookup will scan again."
+        )
+    if report.recorded:
+        return (
             f"Recorded in the bot's history ({_plural(report.recorded, 'change')}): the next "
             "lookup answers at once."
         )
-    else:
-        note = "The bot's history already knew all of this."
-    blocks.append(kit.context("where_recorded", note))
-    return Message(text=text, blocks=tuple(blocks))
+    return "The bot's history already knew all of this."

@@ -12,11 +12,25 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager, suppress
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Date,
+    Engine,
+    Row,
+    cast,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.domain.evidence import UserCard
@@ -28,8 +42,12 @@ from bot.domain.moderation import (
     ModerationEvent,
     PendingExpiry,
 )
+from bot.logs import kv
 from bot.store.evidence import cards_for, insert_card
+from bot.store.members import Apply, Backlog, MemberLocks, is_outage, lock_in_database
 from bot.store.tables import moderation_events, pending_expiries, webhook_deliveries
+
+log = logging.getLogger("bot.store")
 
 # How long a claimed expiry is ours: longer than one unban call with its retries can take, so a
 # slow success is never retried by another process; short enough that a crash costs little.
@@ -40,8 +58,9 @@ _STATE_ACTIONS = (
     ModerationAction.UNBAN.value,
     ModerationAction.EXPIRE.value,
 )
-# CometChat retries a webhook after 10 s and 30 s: ten minutes is ample.
-DELIVERY_TTL = timedelta(minutes=10)
+# CometChat retries a webhook after 10 s and 30 s; a delivery seen longer ago than this is not
+# a retry, so the same body again (a user kicked twice) is a new event.
+DELIVERY_TTL = timedelta(minutes=2)
 
 
 def utc_now() -> datetime:
@@ -53,6 +72,8 @@ class ModerationStore:
         self.engine = engine
         self._clock = clock
         self._recorded: list[Callable[[ModerationEvent], None]] = []
+        self._locks = MemberLocks()
+        self._backlog = Backlog()
 
     def on_record(self, callback: Callable[[ModerationEvent], None]) -> None:
         """Call `callback` with each event once it is stored (by `record` or `finish_expiry`),
@@ -65,12 +86,95 @@ class ModerationStore:
                 callback(event)
             except Exception:
                 # The event is stored; a listener's failure must not undo or hide that.
-                logging.getLogger(__name__).warning("on_record callback failed", exc_info=True)
+                log.warning("on_record callback failed", exc_info=True)
 
     def ping(self) -> None:
         """Raises if the database cannot be reached: asked before a ban that must end by itself."""
         with self.engine.connect() as conn:
             conn.execute(select(1))
+
+    # -- one member's changes, in order (bot.store.members) -------------------------------------
+
+    @contextmanager
+    def member(self, guid: str, uid: str, *, replaying: bool = False) -> Iterator[MemberChange]:
+        """Hold the member's lock (this process, and PostgreSQL's for all of them) around a check,
+        a CometChat call and what it records. While the database is unavailable the change goes
+        ahead all the same: what it records waits in the backlog (`MemberChange.queued`)."""
+        if not replaying:
+            self.replay()
+        with self._locks.hold(guid, uid), ExitStack() as stack:
+            conn = None
+            if self.engine.dialect.name == "postgresql":
+                try:
+                    conn = stack.enter_context(self.engine.connect())
+                    conn.begin()
+                    lock_in_database(conn, guid, uid)
+                except Exception as exc:
+                    if replaying or not is_outage(exc):
+                        raise
+                    conn = None
+            change = MemberChange(self, guid, uid, conn, queue=not replaying)
+            try:
+                yield change
+            except BaseException:
+                if conn is not None:
+                    with suppress(Exception):
+                        conn.rollback()
+                raise
+            if conn is not None and change.queued:
+                with suppress(Exception):
+                    conn.rollback()
+            elif conn is not None:
+                try:
+                    conn.commit()
+                except Exception as exc:
+                    if replaying or not is_outage(exc):
+                        raise
+                    change.lose()
+        for event in change.stored:
+            self._announce(event)
+
+    def change(self, guid: str, uid: str, apply: Apply, what: str) -> Any:
+        """`apply(change)` under the member's lock; while the database is unavailable it waits in
+        the backlog and None is returned."""
+        try:
+            with self.member(guid, uid) as change:
+                return apply(change)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            self._backlog.add(guid, uid, apply, what)
+            return None
+
+    def replay(self) -> bool:
+        """Store what waited while the database was unavailable, oldest first. True when nothing
+        is left waiting. Never raises."""
+        if not len(self._backlog):
+            return True
+        stored = 0
+        with self._backlog.replaying:
+            while (item := self._backlog.first()) is not None:
+                try:
+                    with self.member(item.guid, item.uid, replaying=True) as change:
+                        item.apply(change)
+                except Exception as exc:
+                    if is_outage(exc):
+                        break
+                    log.error(
+                        kv(event="history_replay_failed", what=item.what, guid=item.guid),
+                        exc_info=exc,
+                    )
+                self._backlog.done(item)
+                stored += 1
+        left = len(self._backlog)
+        if stored:
+            log.info(kv(event="history_replayed", count=stored, queued=left or None))
+        return not left
+
+    @property
+    def queued(self) -> int:
+        """Changes waiting for the database in this process."""
+        return len(self._backlog)
 
     # -- events --------------------------------------------------------------------------------
 
@@ -173,12 +277,25 @@ class ModerationStore:
             ModerationAction.UNBAN.value,
             ModerationAction.EXPIRE.value,
         )
-        query = select(e.c.at, e.c.action).where(e.c.at >= since, e.c.action.in_(kinds))
-        counts: dict[date, list[int]] = {}
+        # Counted by the database, one row per day and action: a month of a busy app is tens of
+        # thousands of events, which need not cross the wire.
         with self.engine.begin() as conn:
-            for at, action in conn.execute(query):
-                day = counts.setdefault(at.astimezone(UTC).date(), [0, 0])
-                day[0 if action == ModerationAction.BAN.value else 1] += 1
+            day: ColumnElement[Any] = (
+                cast(func.timezone("UTC", e.c.at), Date)
+                if conn.dialect.name == "postgresql"
+                else func.date(e.c.at)  # SQLite keeps UTC text: date() reads its day
+            )
+            query = (
+                select(day.label("day"), e.c.action, func.count())
+                .where(e.c.at >= since, e.c.action.in_(kinds))
+                .group_by(day, e.c.action)
+            )
+            counts: dict[date, list[int]] = {}
+            for on, action, n in conn.execute(query):
+                key = on if isinstance(on, date) else date.fromisoformat(on)
+                counts.setdefault(key, [0, 0])[
+                    0 if action == ModerationAction.BAN.value else 1
+                ] += n
         return {day: (bans, unbans) for day, (bans, unbans) in sorted(counts.items())}
 
     def bans_of(self, uid: str) -> list[ModerationEvent]:
@@ -191,17 +308,55 @@ class ModerationStore:
 
     def record_all(self, events: Sequence[ModerationEvent]) -> list[ModerationEvent]:
         """`record` each event, all in one transaction: every one is kept, or none is."""
+        self.replay()
+        members = sorted({(event.guid, event.uid) for event in events})
         stored = []
-        with self.engine.begin() as conn:
-            for event in events:
-                kept = self._insert_event(conn, event)
-                if event.action is ModerationAction.BAN and event.ends_at is not None:
-                    _upsert_expiry(conn, event.guid, event.uid, event.ends_at, kept.id)
-                elif event.action in (ModerationAction.BAN, ModerationAction.UNBAN):
-                    _delete_expiry(conn, event.guid, event.uid)
-                stored.append(kept)
+        with ExitStack() as held:
+            for guid, uid in members:  # always in this order: two callers never deadlock
+                held.enter_context(self._locks.hold(guid, uid))
+            with self.engine.begin() as conn:
+                for guid, uid in members:
+                    lock_in_database(conn, guid, uid)
+                stored = [self._apply(conn, event) for event in events]
         for kept in stored:  # once committed: listeners (the Home tab) never see a rollback
             self._announce(kept)
+        return stored
+
+    def _apply(self, conn: Connection, event: ModerationEvent) -> ModerationEvent:
+        """Insert `event` and apply its rule to the pending expiry."""
+        kept = self._insert_event(conn, event)
+        if event.source is EventSource.SCAN:
+            pass  # a list read is no moderator's decision: it leaves the expiry be
+        elif event.action is ModerationAction.BAN and event.ends_at is not None:
+            _upsert_expiry(conn, event.guid, event.uid, event.ends_at, kept.id)
+        elif event.action in (ModerationAction.BAN, ModerationAction.UNBAN):
+            _delete_expiry(conn, event.guid, event.uid)
+        return kept
+
+    def record_scan(self, event: ModerationEvent, *, since: int) -> ModerationEvent | None:
+        """Record what a scan saw and return it with its id; or record nothing and return None
+        when the history has said something newer of that member: a ban, unban or expiry with an
+        id above `since`, the last id when the scan started. A transaction of its own, so one
+        group's failure costs no other's; it never touches a pending expiry."""
+        e = moderation_events
+        newer = (
+            select(e.c.id)
+            .where(
+                e.c.guid == event.guid,
+                e.c.uid == event.uid,
+                e.c.id > since,
+                e.c.action.in_(_STATE_ACTIONS),
+            )
+            .limit(1)
+        )
+        # In the member's queue, like every other change of them: nothing lands between the
+        # check and the insert.
+        with self._locks.hold(event.guid, event.uid), self.engine.begin() as conn:
+            lock_in_database(conn, event.guid, event.uid)
+            if conn.execute(newer).first() is not None:
+                return None
+            stored = self._insert_event(conn, event)
+        self._announce(stored)
         return stored
 
     def _latest_states(self, uid: str, *, bans_only: bool) -> list[ModerationEvent]:
@@ -220,10 +375,14 @@ class ModerationStore:
             rows = conn.execute(query.order_by(newest.c.id.desc())).all()
         return [_event(row) for row in rows]
 
-    def last_event_id(self) -> int:
-        """Grows with every event recorded: what a cache of derived views keys on."""
+    def last_event_id(self, guid: str | None = None) -> int:
+        """Grows with every event recorded (in `guid`, if named): what a cache of derived
+        views keys on."""
+        query = select(func.max(moderation_events.c.id))
+        if guid is not None:
+            query = query.where(moderation_events.c.guid == guid)
         with self.engine.begin() as conn:
-            return int(conn.execute(select(func.max(moderation_events.c.id))).scalar() or 0)
+            return int(conn.execute(query).scalar() or 0)
 
     # -- expiries ------------------------------------------------------------------------------
 
@@ -270,68 +429,67 @@ class ModerationStore:
         """The unban went through (or the user was no longer banned): drop the pending row and
         record the `expire` event, together. None if the claim was lost meanwhile (an unban by
         hand cancelled it, or a new ban replaced it): nothing is recorded then."""
-        p = pending_expiries
         with self.engine.begin() as conn:
-            gone = conn.execute(
-                delete(p).where(p.c.guid == expiry.guid, p.c.uid == expiry.uid, _held(expiry))
-            ).rowcount
-            if not gone:
-                return None
-            name = ""
-            if expiry.ban_id is not None:
-                name = (
-                    conn.execute(
-                        select(moderation_events.c.name).where(
-                            moderation_events.c.id == expiry.ban_id
-                        )
-                    ).scalar_one_or_none()
-                    or ""
-                )
-            stored = self._insert_event(
-                conn,
-                ModerationEvent(
-                    guid=expiry.guid,
-                    uid=expiry.uid,
-                    name=name,
-                    action=ModerationAction.EXPIRE,
-                    source=EventSource.EXPIRY,
-                    at=self._clock(),
-                ),
-            )
-        self._announce(stored)
+            stored = self._finish(conn, expiry)
+        if stored is not None:
+            self._announce(stored)
         return stored
 
     def retry_expiry(self, expiry: PendingExpiry, at: datetime) -> bool:
         """The unban failed: release the claim and try again at `at`. False if the claim was
         lost meanwhile."""
-        p = pending_expiries
         with self.engine.begin() as conn:
-            return (
+            return _retry(conn, expiry, at)
+
+    def _finish(self, conn: Connection, expiry: PendingExpiry) -> ModerationEvent | None:
+        p = pending_expiries
+        gone = conn.execute(
+            delete(p).where(p.c.guid == expiry.guid, p.c.uid == expiry.uid, _held(expiry))
+        ).rowcount
+        if not gone:
+            return None
+        name = ""
+        if expiry.ban_id is not None:
+            name = (
                 conn.execute(
-                    update(p)
-                    .where(p.c.guid == expiry.guid, p.c.uid == expiry.uid, _held(expiry))
-                    .values(due_at=at, claim=None, claimed_until=None)
-                ).rowcount
-                > 0
+                    select(moderation_events.c.name).where(moderation_events.c.id == expiry.ban_id)
+                ).scalar_one_or_none()
+                or ""
             )
+        return self._insert_event(
+            conn,
+            ModerationEvent(
+                guid=expiry.guid,
+                uid=expiry.uid,
+                name=name,
+                action=ModerationAction.EXPIRE,
+                source=EventSource.EXPIRY,
+                at=self._clock(),
+            ),
+        )
 
     # -- webhook deliveries --------------------------------------------------------------------
 
-    def first_delivery(self, key: str, *, ttl: timedelta = DELIVERY_TTL) -> bool:
+    def first_delivery(self, key: str, *, subject: str = "", ttl: timedelta = DELIVERY_TTL) -> bool:
         """True, and remembered, the first time `key` is seen within `ttl` by any process
-        sharing this database; False for a repeat. Keys older than `ttl` are purged."""
+        sharing this database; False for a repeat. Keys older than `ttl` are purged, and so are
+        earlier keys about the same `subject` once a new one is seen: the same key again after
+        another event about them is a new event, not a retry."""
         w = webhook_deliveries
         now = self._clock()
+        digest = _digest(key)
         with self.engine.begin() as conn:
             conn.execute(delete(w).where(w.c.seen_at <= now - ttl))
             dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
             # RETURNING, not rowcount: drivers need not count an INSERT's rows.
             added = conn.execute(
                 dialect.insert(w)
-                .values(key=_digest(key), seen_at=now)
+                .values(key=digest, subject=_digest(subject) if subject else None, seen_at=now)
                 .on_conflict_do_nothing(index_elements=[w.c.key])
                 .returning(w.c.key)
             ).first()
+            if added is not None and subject:
+                conn.execute(delete(w).where(w.c.subject == _digest(subject), w.c.key != digest))
         return added is not None
 
     def forget_delivery(self, key: str) -> None:
@@ -355,6 +513,115 @@ class ModerationStore:
             insert(moderation_events).values(**values).returning(moderation_events.c.id)
         ).scalar_one()
         return _event_from(values, new_id)
+
+
+class MemberChange:
+    """What one holder of a member's lock reads and writes (`ModerationStore.member`). On
+    PostgreSQL all of it is one transaction; on SQLite each write is its own. A write that meets
+    an unavailable database waits in the backlog, with every write after it (`queued`)."""
+
+    def __init__(
+        self, store: ModerationStore, guid: str, uid: str, conn: Connection | None, *, queue: bool
+    ):
+        self.guid, self.uid = guid, uid
+        self._store = store
+        self._conn = conn
+        self._queue = queue  # False while replaying: a failure then leaves the backlog as it is
+        self._writes: list[tuple[Apply, str]] = []  # this transaction's, to queue if it is lost
+        self._stored: list[ModerationEvent] = []
+        self.queued = False
+
+    @property
+    def stored(self) -> list[ModerationEvent]:
+        """The events stored (committed), once the change is over."""
+        return [] if self.queued and self._conn is not None else list(self._stored)
+
+    def latest(self) -> ModerationEvent | None:
+        """The latest ban, unban or expiry recorded for this member (its latest decision)."""
+        e = moderation_events
+        query = (
+            select(e)
+            .where(e.c.guid == self.guid, e.c.uid == self.uid, e.c.action.in_(_STATE_ACTIONS))
+            .order_by(e.c.id.desc())
+            .limit(1)
+        )
+        row = self._read(lambda conn: conn.execute(query).first())
+        return _event(row) if row is not None else None
+
+    def holds(self, expiry: PendingExpiry) -> bool:
+        """Is this claim still on the row, and the ban it ends still the latest decision?"""
+        p = pending_expiries
+        query = select(p.c.claim).where(p.c.guid == self.guid, p.c.uid == self.uid)
+        if self._read(lambda conn: conn.execute(query).scalar_one_or_none()) != expiry.claim:
+            return False
+        latest = self.latest()
+        return expiry.ban_id is None or (latest is not None and latest.id == expiry.ban_id)
+
+    def record(self, event: ModerationEvent) -> ModerationEvent | None:
+        return self._write(
+            lambda conn: self._store._apply(conn, event),
+            lambda change: change.record(event),
+            event.action.value,
+        )
+
+    def finish_expiry(self, expiry: PendingExpiry) -> ModerationEvent | None:
+        return self._write(
+            lambda conn: self._store._finish(conn, expiry),
+            lambda change: change.finish_expiry(expiry),
+            ModerationAction.EXPIRE.value,
+        )
+
+    def retry_expiry(self, expiry: PendingExpiry, at: datetime) -> None:
+        # Not worth keeping in the backlog: the claim's lease ends and the expiry is due again.
+        self._read(lambda conn: _retry(conn, expiry, at))
+
+    def lose(self) -> None:
+        """The transaction did not commit: what it wrote waits in the backlog."""
+        if self.queued or not self._queue:
+            return
+        self.queued = True
+        for again, what in self._writes:
+            self._store._backlog.add(self.guid, self.uid, again, what)
+
+    def _read(self, work: Callable[[Connection], Any]) -> Any:
+        if self._conn is not None:
+            return work(self._conn)
+        with self._store.engine.begin() as conn:
+            return work(conn)
+
+    def _write(self, work: Callable[[Connection], Any], again: Apply, what: str) -> Any:
+        if self.queued:
+            self._store._backlog.add(self.guid, self.uid, again, what)
+            return None
+        try:
+            if self._conn is not None:
+                self._writes.append((again, what))
+                result = work(self._conn)
+            else:
+                with self._store.engine.begin() as conn:
+                    result = work(conn)
+        except Exception as exc:
+            if not (self._queue and is_outage(exc)):
+                raise
+            if self._conn is None:
+                self._writes = [(again, what)]
+            self.lose()
+            return None
+        if isinstance(result, ModerationEvent):
+            self._stored.append(result)
+        return result
+
+
+def _retry(conn: Connection, expiry: PendingExpiry, at: datetime) -> bool:
+    p = pending_expiries
+    return (
+        conn.execute(
+            update(p)
+            .where(p.c.guid == expiry.guid, p.c.uid == expiry.uid, _held(expiry))
+            .values(due_at=at, claim=None, claimed_until=None)
+        ).rowcount
+        > 0
+    )
 
 
 def _held(expiry: PendingExpiry) -> Any:

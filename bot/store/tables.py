@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 
 from bot.domain.ids import MAX_GUID_LENGTH
@@ -79,6 +80,10 @@ moderation_events = Table(
     Column("ends_at", UtcDateTime(), nullable=True),
     # A user's history and their latest ban: newest first within (group, user).
     Index("ix_moderation_events_guid_uid_id", "guid", "uid", "id"),
+    # Where a user is banned, across groups (`/banned user`, the Home tab's find-a-user).
+    Index("ix_moderation_events_uid_id", "uid", "id"),
+    # The Home tab's counts per day, and the retention purge: a range of times.
+    Index("ix_moderation_events_at", "at"),
 )
 
 pending_expiries = Table(
@@ -87,7 +92,8 @@ pending_expiries = Table(
     # One per (group, user): a new ban replaces it, an unban removes it.
     Column("guid", String(ID_LENGTH), primary_key=True),
     Column("uid", String(ID_LENGTH), primary_key=True),
-    Column("ends_at", UtcDateTime(), nullable=False),
+    # The Home tab's "ending in the next 24 hours" is a range of these.
+    Column("ends_at", UtcDateTime(), nullable=False, index=True),
     # When the next attempt is due: ends_at, then later after each failure (back-off).
     Column("due_at", UtcDateTime(), nullable=False, index=True),
     Column("attempts", Integer, nullable=False, default=0),
@@ -108,6 +114,45 @@ webhook_deliveries = Table(
     # sha256 of the delivery's de-duplication key (hex): fixed length whatever CometChat sends.
     Column("key", String(64), primary_key=True),
     Column("seen_at", UtcDateTime(), nullable=False, index=True),
+    # sha256 of who the delivery is about (webhook, group, members): a newer delivery about them
+    # ends the earlier one's window for retries.
+    Column("subject", String(64), nullable=True, index=True),
+)
+
+# What every process must agree on, kept here rather than in one process's memory: gunicorn's
+# workers and Heroku's dynos each run their own copy of the app.
+
+work_leases = Table(
+    "work_leases",
+    metadata,
+    # Long work a person starts ("export", "scan"): at most `limit` slots of a kind, numbered
+    # 0..limit-1, so the primary key itself bounds them, and one per person by the unique key.
+    Column("kind", String(20), primary_key=True),
+    Column("slot", Integer, primary_key=True),
+    Column("person", String(ID_LENGTH), nullable=False),
+    Column("holder", String(36), nullable=False),
+    # A worker that dies holding a slot frees it when this passes.
+    Column("expires_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("kind", "person", name="uq_work_leases_kind_person"),
+)
+
+home_viewers = Table(
+    "home_viewers",
+    metadata,
+    # A Slack user who opened the Home tab: refreshed on new events for an hour after.
+    Column("person", String(ID_LENGTH), primary_key=True),
+    Column("opened_at", UtcDateTime(), nullable=False, index=True),
+    Column("published_at", UtcDateTime(), nullable=True),
+    # When the event came that a refresh is deferred for (at most one per person).
+    Column("deferred_at", UtcDateTime(), nullable=True),
+)
+
+recent_scans = Table(
+    "recent_scans",
+    metadata,
+    # A uid scanned to the end and recorded: a lookup soon after answers from the history.
+    Column("uid", String(ID_LENGTH), primary_key=True),
+    Column("scanned_at", UtcDateTime(), nullable=False, index=True),
 )
 
 evidence = Table(

@@ -23,6 +23,7 @@ from bot.slack.message import Message
 from bot.slack.moderation_blocks import ban_row, unban_extras, with_notice
 from bot.slack.picker import with_group_picker
 from bot.store import ModerationStore
+from bot.usecases.read_ahead import PagesAhead
 from bot.usecases.report import report_failure
 
 log = logging.getLogger("bot.requests")
@@ -66,10 +67,16 @@ class BannedLists:
         history: ModerationStore | None = None,
         *,
         groups: GroupCache | None = None,
+        ahead: PagesAhead | None = None,
     ):
         self._cometchat = cometchat
         self._history = history  # None: the list shows what CometChat knows, nothing more
         self._groups = groups or GroupCache()
+        self.ahead = ahead  # None: every page is read when it is asked for
+
+    def close(self) -> None:
+        if self.ahead is not None:
+            self.ahead.close()
 
     def known_bans(self, guid: str, page: BannedPage) -> Mapping[str, ModerationEvent]:
         """What the history knows of each listed user's ban (who, when, why, until when), in
@@ -114,7 +121,8 @@ class BannedLists:
                 per_page=cursor.per_page,
             )
             return found.page, search_notes(found)
-        page = self._cometchat.list_banned_users(
+        ahead = self.ahead.take(cursor) if self.ahead is not None else None
+        page = ahead or self._cometchat.list_banned_users(
             cursor.guid, page=cursor.page, per_page=cursor.per_page
         )
         return page, []
@@ -135,6 +143,8 @@ class BannedLists:
         message = render_banned_page(
             page, cursor, group, user_extras=user_extras, footer=rows, known=known
         )
+        if self.ahead is not None:
+            self.ahead.after(cursor, page)  # the click most likely next
         return RenderedPage(message=message, upstream_ms=upstream_ms, page=page)
 
 

@@ -7,7 +7,9 @@ happens then.
 
 Exactly once: a row is worked on only by the process whose claim won (bot.store), and it is
 removed in the same transaction that records the `expire` event, right after CometChat's answer.
-A failure leaves it due again after a back-off; a success is never sent again.
+A failure leaves it due again after a back-off; a success is never sent again. Only the ban it was
+scheduled for is ended: under the member's lock (`ModerationStore.member`), right before the
+unban, the claim must still hold and that ban still be the member's latest decision.
 """
 
 from __future__ import annotations
@@ -52,7 +54,9 @@ class ExpiryStatus(StrEnum):
     UNBANNED = "unbanned"
     NOT_BANNED = "not_banned"  # CometChat said so: nothing left to do, done all the same
     FAILED = "failed"  # retried at `retry_at`
-    LOST = "lost"  # unbanned by hand or re-banned while we worked: nothing recorded
+    # The ban it was to end is no longer the latest decision (unbanned by hand, banned again):
+    # nothing is sent to CometChat, nothing recorded.
+    LOST = "lost"
 
 
 @dataclass(frozen=True)
@@ -91,25 +95,56 @@ class ExpiryScheduler:
 
     def tick(self) -> list[ExpiryOutcome]:
         """One round: every expiry due now that this process wins. Raises only if the database
-        fails (the loop logs it and tries again next time)."""
-        return [self._end(expiry) for expiry in self._store.claim_due_expiries(limit=self._batch)]
+        fails before anything is claimed (the loop logs it and tries again next time); after
+        that, a failure costs only the expiry it happened to."""
+        if not self._store.replay():
+            # Decisions made while the database was down are not stored yet: they may cancel
+            # these very expiries, so none is ended before they are.
+            log.info(kv(event="expiry_check_deferred", queued=self._store.queued))
+            return []
+        return [
+            self._end_safely(expiry) for expiry in self._store.claim_due_expiries(limit=self._batch)
+        ]
+
+    def _end_safely(self, expiry: PendingExpiry) -> ExpiryOutcome:
+        try:
+            return self._end(expiry)
+        except Exception as exc:
+            # The database failed for this one: its claim's lease runs out and it is due again.
+            outcome = ExpiryOutcome(expiry, ExpiryStatus.FAILED, error=exc)
+            _log(outcome)
+            return outcome
 
     def _end(self, expiry: PendingExpiry) -> ExpiryOutcome:
         ban = self._store.event(expiry.ban_id) if expiry.ban_id is not None else None
         status = ExpiryStatus.UNBANNED
-        try:
-            self._cometchat.unban(expiry.guid, expiry.uid)
-        except cc.NotBanned:
-            status = ExpiryStatus.NOT_BANNED
-        except cc.CometChatError as exc:
-            retry_at = self._clock() + backoff(expiry.attempts)
-            self._store.retry_expiry(expiry, retry_at)
-            outcome = ExpiryOutcome(expiry, ExpiryStatus.FAILED, ban, error=exc, retry_at=retry_at)
-            _log(outcome)
-            return outcome
-        event = self._store.finish_expiry(expiry)
+        # Under the member's lock: a moderator's ban or unban of this user, or a webhook about
+        # them, waits until the unban below is sent and recorded, and lands after it.
+        with self._store.member(expiry.guid, expiry.uid) as member:
+            if not member.holds(expiry):
+                # A later decision (a new ban, an unban) replaced the one this expiry ends.
+                outcome = ExpiryOutcome(expiry, ExpiryStatus.LOST, ban)
+                _log(outcome)
+                return outcome
+            try:
+                self._cometchat.unban(expiry.guid, expiry.uid)
+            except cc.NotBanned:
+                status = ExpiryStatus.NOT_BANNED
+            except cc.CometChatError as exc:
+                retry_at = self._clock() + backoff(expiry.attempts)
+                member.retry_expiry(expiry, retry_at)
+                outcome = ExpiryOutcome(
+                    expiry, ExpiryStatus.FAILED, ban, error=exc, retry_at=retry_at
+                )
+                _log(outcome)
+                return outcome
+            event = member.finish_expiry(expiry)
+        # Unbanned all the same when the record waits for the database (`member.queued`).
         outcome = ExpiryOutcome(
-            expiry, status if event is not None else ExpiryStatus.LOST, ban, event=event
+            expiry,
+            status if event is not None or member.queued else ExpiryStatus.LOST,
+            ban,
+            event=event if not member.queued else None,
         )
         _log(outcome)
         return outcome
@@ -134,7 +169,8 @@ def _log(outcome: ExpiryOutcome) -> None:
 
 class ExpiryLoop:
     """Calls `tick` at start and then every `interval` seconds in a daemon thread, handing each
-    round's outcomes to `report` (the audit trail); `stop` ends it between rounds."""
+    round's outcomes to `report` (the audit trail), then runs each of `chores` (the history's
+    retention purge); `stop` ends it between rounds."""
 
     def __init__(
         self,
@@ -142,10 +178,12 @@ class ExpiryLoop:
         *,
         interval: float = CHECK_INTERVAL,
         report: Callable[[Sequence[ExpiryOutcome]], None] | None = None,
+        chores: Sequence[Callable[[], object]] = (),
     ):
         self._scheduler = scheduler
         self._interval = interval
         self._report = report
+        self._chores = tuple(chores)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -184,9 +222,18 @@ class ExpiryLoop:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    def run_chores(self) -> None:
+        """Each chore once; a failure is logged, and the next round tries again."""
+        for chore in self._chores:
+            try:
+                chore()
+            except Exception as exc:
+                log.warning(kv(event="background_chore_failed", error=type(exc).__name__))
+
     def _run(self) -> None:
         while not self._stop.is_set():
             self.run_once()
+            self.run_chores()
             self._stop.wait(self._interval)
 
 

@@ -14,7 +14,7 @@ Where it goes: the page it came from is ephemeral, so the file must not land in 
 everyone. Files cannot be ephemeral, so the bot opens its DM with the requester
 (`conversations.open`, scope `im:write`) and shares the file there (scope `files:write`).
 
-Limits: one export per person and `MAX_EXPORTS_AT_ONCE` per process (`ExportSlots`, taken when
+Limits: one export per person and `MAX_EXPORTS_AT_ONCE` in the app (`ExportSlots`, taken when
 the button is clicked, without waiting), and a time budget per export (`EXPORT_TIME_BUDGET`):
 a list that does not end in time (or a server that never reports its last page) stops the export
 at the next page boundary with `ExportTimedOut`, and nothing is uploaded.
@@ -33,7 +33,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 import httpx
@@ -42,16 +42,18 @@ from slack_sdk.errors import SlackApiError
 
 from bot.cometchat import BannedUser, CometChatClient
 from bot.domain.errors import ExportFailed, ExportRunning, ExportsBusy, ExportTimedOut
-from bot.domain.slots import UserSlots
+from bot.domain.slots import LeaseBook, UserSlots
 from bot.slack.text import plausible_epoch
 
 EXPORT_PER_PAGE = 100  # CometChat's default page size for banned users (no maximum documented)
 MAX_EXPORT_PAGES = 1000  # 100,000 users: a bound in case a server never reports the last page
 SPOOL_IN_MEMORY = 1 << 20  # bytes kept in memory before the CSV spills to a temporary file
 CHUNK = 64 * 1024  # bytes per read when streaming the file to Slack
-# Each export reads a whole list as fast as CometChat answers: a few at once is all the app's
-# rate limit should spend on exports.
+# Each export reads a whole list as fast as CometChat answers: a few at once, in the whole app,
+# is all its rate limit should spend on exports.
 MAX_EXPORTS_AT_ONCE = 2
+# Beyond the reading budget, what an export's lease allows for the upload to Slack.
+EXPORT_UPLOAD_ALLOWANCE = timedelta(minutes=5)
 
 # (CSV header, value) in column order: the documented fields first, then the ISO times.
 COLUMNS: tuple[tuple[str, Callable[[BannedUser], Any]], ...] = (
@@ -80,10 +82,12 @@ _FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 class ExportSlots(UserSlots):
-    """One export per user and at most `limit` per process (see UserSlots)."""
+    """One export per user and at most `limit` in the app (see UserSlots). `budget`: the
+    export's time budget in seconds; its lease lasts that long and the upload's time besides."""
 
-    def __init__(self, limit: int = MAX_EXPORTS_AT_ONCE):
-        super().__init__(limit, running=ExportRunning, busy=ExportsBusy)
+    def __init__(self, book: LeaseBook, limit: int = MAX_EXPORTS_AT_ONCE, *, budget: float):
+        lease = timedelta(seconds=budget) + EXPORT_UPLOAD_ALLOWANCE
+        super().__init__(book, "export", limit, ttl=lease, running=ExportRunning, busy=ExportsBusy)
 
 
 @dataclass(frozen=True)

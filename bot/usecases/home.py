@@ -18,6 +18,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.charts import ChartCache, ChartToken, DailyCounts
 from bot.domain.moderation import ModerationEvent
@@ -27,6 +28,7 @@ from bot.slack.home_blocks import HomeSnapshot, render_home, render_home_refused
 from bot.slack.kit import Json
 from bot.slack.payloads import without_images
 from bot.store import ModerationStore
+from bot.store.viewers import HomeViewers
 
 log = logging.getLogger("bot.home")
 
@@ -73,22 +75,20 @@ class HomeTab:
         submit: Callable[[Callable[[], Any]], Any],
         public_url: str,
         chart_key: bytes,
+        viewers: HomeViewers,
         charts: ChartCache | None = None,
         clock: Callable[[], float] = time.time,
         later: Callable[[float, Callable[[], None]], Any] | None = None,
     ):
         self._store = store
+        self._viewers = viewers
         self._permissions = permissions
         self._api = api
         self._submit = submit
         self._public_url = public_url.rstrip("/")
         self._key = chart_key
-        self.charts = charts or ChartCache()
+        self.charts = charts or ChartCache(clock=clock)
         self._clock = clock
-        self._lock = threading.Lock()
-        self._opened: dict[str, float] = {}  # user -> when they last opened the tab
-        self._published: dict[str, float] = {}  # user -> when their view was last published
-        self._deferred: dict[str, float] = {}  # user -> when the event they wait for came
         self._later = later or _run_later
 
     # -- the view --------------------------------------------------------------------------------
@@ -134,8 +134,7 @@ class HomeTab:
 
     def publish(self, user: str, notice: str = "") -> bool:
         """Publish `user`'s view. False (logged with a hint) when Slack or the history refuses."""
-        with self._lock:
-            self._published[user] = self._clock()
+        self._mark_published(user)
         try:
             view = self.view_for(user, notice)
             try:
@@ -182,52 +181,59 @@ class HomeTab:
         return True
 
     # -- who sees it, and when it is refreshed ---------------------------------------------------
+    # Kept in the shared database (bot.store.viewers): an event recorded by any worker or dyno
+    # refreshes every viewer, whichever process they opened the tab through.
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), UTC)
 
     def opened(self, user: str) -> None:
         """`user` opened the tab: remember it (for refreshes) and publish their view."""
-        with self._lock:
-            self._opened[user] = self._clock()
+        try:
+            self._viewers.opened(user, self._now())
+        except SQLAlchemyError as exc:  # no refreshes for them; the view itself still goes out
+            log.warning(kv(event="home_viewer", outcome=type(exc).__name__))
         self._submit_publish(user)
 
     def hold_refresh(self, user: str) -> None:
         """`user`'s view is about to be published with an outcome on top (their own click): the
         refresh the click's event triggers must not race it and drop that outcome."""
-        with self._lock:
-            self._published[user] = self._clock()
+        self._mark_published(user)
+
+    def _mark_published(self, user: str) -> None:
+        try:
+            self._viewers.published(user, self._now())
+        except SQLAlchemyError as exc:
+            log.warning(kv(event="home_viewer", outcome=type(exc).__name__))
 
     def event_recorded(self, _event: ModerationEvent) -> None:
         """A store hook: users who opened the tab in the last hour get a fresh view, at most
         once a minute each; an event inside that minute is shown when the minute is up (one
         deferred refresh per user, whatever the burst). Cheap: the publishing itself is queued."""
-        now = self._clock()
-        due: list[str] = []
-        deferred: list[tuple[str, float]] = []
-        with self._lock:
-            for user, opened_at in list(self._opened.items()):
-                if now - opened_at > REFRESH_WINDOW:
-                    del self._opened[user]
-                    self._published.pop(user, None)
-                    self._deferred.pop(user, None)
-                    continue
-                last = self._published.get(user, float("-inf"))
-                if now - last >= REFRESH_EVERY:
-                    self._published[user] = now  # claimed: a burst queues one publish
-                    due.append(user)
-                elif user not in self._deferred:
-                    self._deferred[user] = now
-                    deferred.append((user, last + REFRESH_EVERY - now))
-        for user in due:
+        now = self._now()
+        try:
+            claimed = self._viewers.claim_refreshes(
+                now,
+                window=timedelta(seconds=REFRESH_WINDOW),
+                every=timedelta(seconds=REFRESH_EVERY),
+            )
+        except SQLAlchemyError as exc:
+            log.warning(kv(event="home_refresh", outcome=type(exc).__name__))
+            return
+        for user in claimed.now:
             self._submit_publish(user)
-        for user, delay in deferred:
+        for user, when in claimed.later:
+            delay = (when - now).total_seconds()
             self._later(delay, functools.partial(self._deferred_refresh, user))
 
     def _deferred_refresh(self, user: str) -> None:
-        with self._lock:
-            recorded_at = self._deferred.pop(user, None)
-            if recorded_at is None or self._published.get(user, float("-inf")) > recorded_at:
-                return  # published since the event (opened again, a click): already fresh
-            self._published[user] = self._clock()
-        self._submit_publish(user)
+        try:
+            stale = self._viewers.claim_deferred(user, self._now())
+        except SQLAlchemyError as exc:
+            log.warning(kv(event="home_refresh", outcome=type(exc).__name__))
+            return
+        if stale:  # else published since the event (opened again, a click): already fresh
+            self._submit_publish(user)
 
     def _submit_publish(self, user: str) -> None:
         try:
@@ -254,5 +260,6 @@ class HomeTab:
         def counts() -> DailyCounts:
             return DailyCounts.of(found.last, found.days, self._store.daily_counts(since))
 
-        key = (found.last, found.days, self._store.last_event_id())
-        return self.charts.get(key, counts)
+        # Keyed by the window alone: the cache compares the numbers themselves, so an event
+        # that changes no count (a kick, a scope change) draws nothing.
+        return self.charts.get((found.last, found.days), counts)

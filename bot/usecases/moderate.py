@@ -121,12 +121,7 @@ def ban_or_unban(
     elif spec.write is None:
         error = NotAllowed(spec.permission)  # only heard of, never asked for
     else:
-        try:
-            spec.perform(cometchat, request.guid, request.uid)
-        except Exception as exc:
-            error = exc
-        else:
-            recorded = _record(history, request, at)
+        error, recorded = _decide(cometchat, history, request)
     result = ActResult(request, error, recorded)
     audit.record(
         AuditEntry(
@@ -171,11 +166,39 @@ def _reachable(history: ModerationStore) -> bool:
     return True
 
 
-def _record(history: ModerationStore, request: ModerationRequest, at: datetime) -> bool:
-    """Keep what was done. A failure is logged and reported back, never raised: the action
-    itself has happened."""
+def _decide(
+    cometchat: CometChatClient, history: ModerationStore, request: ModerationRequest
+) -> tuple[Exception | None, bool]:
+    """CometChat's write and its record, under the member's lock: an expiry's unban or another
+    decision about this user in flight finishes first, and this one lands after it. While the
+    database is unavailable the write goes ahead and its record waits to be stored, in order
+    (False: not stored yet). Never raises."""
+    spec = ACTIONS[request.action]
+    written = False
+    try:
+        with history.member(request.guid, request.uid) as member:
+            try:
+                spec.perform(cometchat, request.guid, request.uid)
+            except Exception as exc:
+                return exc, False
+            written = True
+            member.record(_event(request, datetime.now(UTC)))
+    except Exception as exc:
+        log.warning(kv(event="history_not_recorded", error=type(exc).__name__), exc_info=exc)
+        if not written:  # the store failed before the write: the moderator's word still goes
+            try:
+                spec.perform(cometchat, request.guid, request.uid)
+            except Exception as write_error:
+                return write_error, False
+        return None, False
+    if member.queued:
+        log.warning(kv(event="history_not_recorded", hint="stored when the database is back"))
+    return None, not member.queued
+
+
+def _event(request: ModerationRequest, at: datetime) -> ModerationEvent:
     temporary = ACTIONS[request.action].temporary
-    event = ModerationEvent(
+    return ModerationEvent(
         guid=request.guid,
         uid=request.uid,
         action=request.action,
@@ -185,12 +208,6 @@ def _record(history: ModerationStore, request: ModerationRequest, at: datetime) 
         reason=request.reason,
         ends_at=at + request.duration if temporary and request.duration else None,
     )
-    try:
-        history.record(event)
-    except Exception as exc:
-        log.warning(kv(event="history_not_recorded", error=type(exc).__name__), exc_info=exc)
-        return False
-    return True
 
 
 def outcome_payload(

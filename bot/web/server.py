@@ -5,8 +5,9 @@ at: the WSGI app factory (run in each worker, after gevent has patched the stand
 the server hooks (settings checked before anything starts, the "listening" line, closing a
 connection whose body the app will not read, and delivering background answers at shutdown).
 
-Nothing heavy is imported at the top: the gunicorn master imports this module before its workers
-patch the standard library, and `ssl` imported before gevent patches it misbehaves.
+Nothing heavy is imported at the top: `gunicorn.conf.py` imports this module right after gevent
+has patched the standard library, and the master then imports the app's modules itself
+(`preload_app_modules`, before it binds), so a worker forked from it only builds its services.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shlex
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -24,10 +26,9 @@ from bot.logs import kv
 
 if TYPE_CHECKING:
     from bot.services import Services
+    from bot.settings import Settings
 
 log = logging.getLogger("bot.server")
-
-CONFIG = Path(__file__).resolve().parents[1] / "gunicorn.conf.py"
 
 # Heroku sends SIGTERM, then SIGKILL 30 s later. gunicorn's master waits this long for its
 # workers (graceful_timeout); within it a worker finishes its requests (bounded by the ack budget,
@@ -39,12 +40,40 @@ DRAIN_GRACE = 20.0
 APP_LOAD_ERROR = 4
 
 
-def exec_gunicorn() -> int:
-    """Replace this process with the web server, as the Procfile's `web:` line starts it."""
-    argv = [sys.executable, "-m", "gunicorn", "--config", str(CONFIG)]
+def procfile_command(root: Path, kind: str = "web") -> list[str]:
+    """The Procfile's `kind:` line as argv, with gunicorn run by this interpreter (so the
+    project's .venv needs no activating). Raises StartupError when `root` has no such line."""
+    from bot.domain.errors import StartupError
+
+    procfile = root / "Procfile"
+    try:
+        lines = procfile.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        raise StartupError(
+            f"no Procfile in {root}: run it from the project's folder, where the Procfile and "
+            "gunicorn.conf.py are"
+        ) from None
+    for line in lines:
+        name, _, command = line.partition(":")
+        if name.strip() == kind and command.strip():
+            argv = shlex.split(command)
+            if argv[0] == "gunicorn":
+                argv[:1] = [sys.executable, "-m", "gunicorn"]
+            elif argv[0] == "python":
+                argv[0] = sys.executable
+            return argv
+    raise StartupError(f"{procfile} has no {kind}: line")
+
+
+def exec_gunicorn(root: Path | None = None) -> int:
+    """Replace this process with the web server, started as the Procfile's `web:` line starts
+    it, from the project's folder (where gunicorn finds its config, as on Heroku)."""
+    root = root or Path.cwd()
+    argv = procfile_command(root)
+    os.chdir(root)
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(sys.executable, argv)
+    os.execv(argv[0], argv)
     return 1  # not reached
 
 
@@ -75,6 +104,7 @@ def create_web_app() -> WebApp:
     from bot.app import create_app
     from bot.domain.errors import StartupError
     from bot.services import build_services
+    from bot.web.error_reports import start_error_reports
     from bot.web.startup import (
         configure_process_logging,
         settings_or_exit,
@@ -86,6 +116,8 @@ def create_web_app() -> WebApp:
     started = time.monotonic()
     settings = settings_or_exit()
     configure_process_logging(settings)
+    # In the worker, which gevent has patched by now (the master never imports sentry-sdk).
+    start_error_reports(settings)
     warn_ephemeral_database(settings)
     try:
         services = build_services(settings)
@@ -102,15 +134,44 @@ def create_web_app() -> WebApp:
     return WebApp(wsgi, services, (time.monotonic() - started) * 1000)
 
 
+def preload_app_modules(settings: Settings) -> None:
+    """In the master, before it binds: import what a worker's app factory imports, once. A
+    worker forked from it inherits them and only builds its services, so the first request
+    after a deploy waits for no import (Heroku routes to the port as soon as it opens)."""
+    started = time.monotonic()
+    import encodings.idna  # noqa: F401 - host names on the first connection
+    import importlib.readers  # noqa: F401 - certifi finds its CA file through them
+
+    import gevent.resolver.thread
+    import gevent.threadpool  # noqa: F401
+    import httpcore  # noqa: F401 - httpx imports its transport on the first client
+
+    import bot.app
+    import bot.services
+    import bot.web.startup
+    import bot.web.wsgi
+    import bot.webhooks.build
+
+    if settings.database_url_for_log.startswith("sqlite:"):
+        import bot.store.migrate  # noqa: F401 - a worker on SQLite migrates its own file
+    else:
+        import psycopg  # noqa: F401 - the driver create_engine loads for PostgreSQL
+        import sqlalchemy.dialects.postgresql.psycopg  # noqa: F401
+    log.info(
+        kv(event="preloaded", modules=len(sys.modules), ms=(time.monotonic() - started) * 1000)
+    )
+
+
+# The modules a worker had when it was forked: what it imports later is logged at start.
+_modules_at_fork: frozenset[str] = frozenset()
+
+
 # -- gunicorn server hooks (named in gunicorn.conf.py) -----------------------------------------
 
 
-def on_starting(_server: Any) -> None:
-    """In the master, before it binds or forks: a bad setting stops everything with one line
-    per problem (exit status 2) instead of workers failing to boot one after another."""
-    from bot.web.startup import settings_or_exit
-
-    settings_or_exit()
+def post_fork(_server: Any, _worker: Any) -> None:
+    global _modules_at_fork
+    _modules_at_fork = frozenset(sys.modules)
 
 
 def post_worker_init(worker: Any) -> None:
@@ -120,11 +181,17 @@ def post_worker_init(worker: Any) -> None:
         log.info(
             kv(
                 event="listening",
-                port=settings.port,
+                # The port bound, not the setting: what a client must connect to.
+                port=",".join(str(s.getsockname()[1]) for s in worker.sockets),
                 pid=os.getpid(),
                 cometchat=settings.cometchat_url_for_log,
                 database=settings.database_url_for_log,
                 startup_ms=app.ready_ms,
+                # Imported by the worker itself, after the fork (the master preloads the app).
+                late_imports=",".join(
+                    sorted(name for name in sys.modules if name not in _modules_at_fork)
+                )
+                or "none",
             )
         )
         # Every worker runs one: the store's claims let only one of them end each ban.

@@ -8,6 +8,8 @@ import os
 import sys
 from collections.abc import Mapping
 
+from pydantic import SecretStr
+
 from bot.logs import configure_logging, kv
 from bot.settings import ConfigError, Settings, database_password, load_settings
 
@@ -28,19 +30,22 @@ def settings_or_exit() -> Settings:
         raise SystemExit(2) from None
 
 
+def process_secrets(settings: Settings) -> list[SecretStr | str]:
+    """Every secret value the settings hold: none may reach a log line or an error report."""
+    return [
+        settings.slack_bot_token,
+        settings.slack_signing_secret,
+        settings.cometchat_api_key,
+        settings.slack_app_token or "",
+        settings.cometchat_webhook_password or "",
+        settings.database_url,
+        database_password(settings.database_url.get_secret_value()),
+        settings.sentry_dsn or "",
+    ]
+
+
 def configure_process_logging(settings: Settings) -> None:
-    configure_logging(
-        settings.log_level,
-        secrets=[
-            settings.slack_bot_token,
-            settings.slack_signing_secret,
-            settings.cometchat_api_key,
-            settings.slack_app_token or "",
-            settings.cometchat_webhook_password or "",
-            settings.database_url,
-            database_password(settings.database_url.get_secret_value()),
-        ],
-    )
+    configure_logging(settings.log_level, secrets=process_secrets(settings))
 
 
 EPHEMERAL_DATABASE_HINT = (

@@ -90,8 +90,9 @@ def create_wsgi_app(
 
     def wsgi(environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         # A green thread serves one connection's requests in turn: none inherits another's
-        # log fields. Every answer here is a list, complete when the scope ends.
-        with request_scope():
+        # log fields. Every answer here is a list, complete when the scope ends. Heroku's router
+        # names each request (X-Request-ID, in its own log line too): ours then carry that id.
+        with request_scope(environ.get("HTTP_X_REQUEST_ID")):
             return route(environ, start_response)
 
     def route(environ: dict, start_response: StartResponse) -> Iterable[bytes]:

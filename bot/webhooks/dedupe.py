@@ -2,8 +2,11 @@
 
 `StoredSeenEvents` keeps them in the database, so a retry that lands on another worker or dyno,
 or after a restart, is still a repeat. `SeenEvents` is the in-memory fallback (one process) used
-while the database cannot answer: a delivery is then posted rather than lost. CometChat retries
-after 10 s and 30 s, so ten minutes is ample.
+while the database cannot answer: a delivery is then posted rather than lost.
+
+A repeat is the same key seen within the retry window (CometChat retries after 10 s and 30 s)
+with no other event about the same members since (`subject`): payloads carry no event id, and a
+ban, an unban and the same ban again by the same moderator can have identical keys.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ log = logging.getLogger("bot.feed")
 
 
 class Sightings(Protocol):
-    def first_sighting(self, key: str) -> bool: ...
+    def first_sighting(self, key: str, subject: str = "") -> bool: ...
     def forget(self, key: str) -> None: ...
 
 
@@ -33,25 +36,35 @@ class SeenEvents:
     def __init__(
         self,
         *,
-        ttl: float = 600.0,
+        ttl: float = DELIVERY_TTL.total_seconds(),
         max_keys: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
     ):
         self._ttl, self._max = ttl, max_keys
         self._clock = clock
         self._expiry: OrderedDict[str, float] = OrderedDict()  # oldest first
+        self._latest: dict[str, str] = {}  # subject -> the last key seen about it
         self._lock = threading.Lock()
 
-    def first_sighting(self, key: str) -> bool:
-        """True (and remember it) if `key` was not seen within the TTL; False for a repeat."""
+    def first_sighting(self, key: str, subject: str = "") -> bool:
+        """True (and remember it) if `key` was not seen within the TTL, or another event about
+        `subject` was seen since; False for a repeat."""
         now = self._clock()
         with self._lock:
             self._expire(now)
             if key in self._expiry:
                 return False
+            if subject:
+                earlier = self._latest.get(subject)
+                if earlier is not None:
+                    self._expiry.pop(earlier, None)
+                self._latest[subject] = key
             self._expiry[key] = now + self._ttl
             while len(self._expiry) > self._max:
                 self._expiry.popitem(last=False)
+            if len(self._latest) > self._max:
+                live = set(self._expiry)
+                self._latest = {s: k for s, k in self._latest.items() if k in live}
             return True
 
     def forget(self, key: str) -> None:
@@ -87,13 +100,13 @@ class StoredSeenEvents:
         self._ttl = ttl
         self._fallback = fallback or SeenEvents(ttl=ttl.total_seconds())
 
-    def first_sighting(self, key: str) -> bool:
+    def first_sighting(self, key: str, subject: str = "") -> bool:
         try:
-            return self._store.first_delivery(key, ttl=self._ttl)
+            return self._store.first_delivery(key, subject=subject, ttl=self._ttl)
         except SQLAlchemyError as exc:
             # Posting a retry twice beats dropping an event: remember it here meanwhile.
             log.warning(kv(event="dedupe_database_failed", error=type(exc).__name__))
-            return self._fallback.first_sighting(key)
+            return self._fallback.first_sighting(key, subject)
 
     def forget(self, key: str) -> None:
         self._fallback.forget(key)

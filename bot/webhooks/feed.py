@@ -106,7 +106,7 @@ class Feed:
         if decision is not Accepted.QUEUED and self._remember is None:
             return decision
         key = event.dedupe_key()
-        if not self._seen.first_sighting(key):
+        if not self._seen.first_sighting(key, event.subject_key()):
             return Accepted.DUPLICATE if decision is Accepted.QUEUED else decision
         try:
             self._submit(lambda: self._handle(event, received_at, post=decision is Accepted.QUEUED))

@@ -94,7 +94,11 @@ def statuses(answer: bytes) -> list[int]:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     cometchat = FakeCometChat()
     cometchat.add_group(GUID, "Hiking Group", banned=57)
-    with web_with_fakes(tmp_path_factory.mktemp("hostile"), cometchat) as running:
+    # The log of CometChat's requests proves what forged requests never reached: no page is
+    # read ahead in the background to add to it.
+    with web_with_fakes(
+        tmp_path_factory.mktemp("hostile"), cometchat, READ_AHEAD="false"
+    ) as running:
         yield Server(running.web, running.cometchat, running.slack)
 
 

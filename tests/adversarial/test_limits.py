@@ -21,6 +21,7 @@ from bot.slack.delivery import Responder
 from bot.slack.list_tools import ACTION_EXPORT
 from bot.slack.moderation_blocks import ACTION_BAN_CONFIRM
 from bot.slack.picker import ACTION_PICK_GROUP
+from bot.store.leases import WorkLeases
 from bot.usecases.export import ExportSlots
 from bot.webhooks.auth import BasicAuth
 from bot.webhooks.endpoint import WebhookEndpoint
@@ -30,6 +31,7 @@ from tests.support.fakes.clock import FakeClock
 from tests.support.fakes.cometchat import FakeCometChat
 from tests.support.fakes.slack import action_body
 from tests.support.harness import harness
+from tests.support.hold import Hold
 from tests.support.webhook_payloads import encode, example
 
 BUSY = "The bot is busy right now"
@@ -45,31 +47,7 @@ def _list_reads(cometchat: FakeCometChat) -> int:
     return sum(1 for r in cometchat.requests if r.path.endswith("/bannedusers"))
 
 
-class Hold:
-    """Holds each export at its first page until released; counts who is being held."""
-
-    def __init__(self, cometchat: FakeCometChat):
-        self.held = 0
-        self._cond = threading.Condition()
-        self._released = threading.Event()
-        cometchat.interceptor = self._intercept
-
-    def _intercept(self, rec) -> None:
-        if rec.path.endswith("/bannedusers") and rec.query.get("page") == ["1"]:
-            with self._cond:
-                self.held += 1
-                self._cond.notify_all()
-            assert self._released.wait(10), "held export was never released"
-
-    def wait_held(self, count: int) -> None:
-        with self._cond:
-            assert self._cond.wait_for(lambda: self.held >= count, 10), f"{self.held} held"
-
-    def release(self) -> None:
-        self._released.set()
-
-
-# -- one export per person, two per process ----------------------------------------------------
+# -- one export per person, two in the app ----------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -105,8 +83,8 @@ def test_an_export_click_without_a_free_slot_is_told_why_and_reads_nothing(
     assert live_app.services.exports.running == 0  # every slot is free again
 
 
-def test_export_slots_one_per_person_and_a_bound_per_process():
-    slots = ExportSlots(limit=2)
+def test_export_slots_one_per_person_and_a_bound_in_the_app(engine):
+    slots = ExportSlots(WorkLeases(engine), limit=2, budget=60)
     slots.take("U1")
     with pytest.raises(ExportRunning):
         slots.take("U1")

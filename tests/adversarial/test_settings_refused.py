@@ -86,6 +86,25 @@ def test_a_base_url_without_a_host_is_refused():
     assert line.startswith("COMETCHAT_BASE_URL: ") and "host" in line
 
 
+@pytest.mark.parametrize("variable", ["moderator_user_ids", "viewer_user_ids"])
+@pytest.mark.parametrize(
+    "entry", ["alice", "@mods", "C0CHANNEL", "u0lower", "xoxb-pasted-token", "U0MOD;rm"]
+)
+def test_an_allowlist_entry_that_is_neither_a_user_nor_a_user_group_is_refused(variable, entry):
+    (line,) = problems(**{variable: f"U0MOD, {entry} ,S0MODS"})
+    assert line == (
+        f"{variable.upper()}: entry 2 of 3 is neither a Slack user id (U…, W…) nor a user "
+        "group id (S…)"
+    )
+    assert entry not in line
+
+
+def test_users_and_user_groups_are_accepted():
+    settings = make_settings(moderator_user_ids="U0MOD,W0GRID, S0MODS", viewer_user_ids="")
+    assert settings.moderator_user_ids == {"U0MOD", "W0GRID", "S0MODS"}
+    assert settings.viewer_user_ids == frozenset()
+
+
 def test_both_problems_are_reported_together_without_their_values():
     lines = problems(
         slack_signing_secret="   ", cometchat_base_url="http://user:hunter22@cometchat.example/v3"

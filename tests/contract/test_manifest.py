@@ -34,6 +34,9 @@ SCOPE_ALLOWLIST = {
     # cannot be ephemeral; the list was shown only to the requester).
     "files:write": "Export CSV uploads",
     "im:write": "the DM an exported CSV is shared in",
+    # The members of the user groups (S…) that MODERATOR_USER_IDS / VIEWER_USER_IDS name, and
+    # the subteam_members_changed event when they change.
+    "usergroups:read": "user groups in the allowlists",
 }
 
 # Settings that app.json needs to declare even though they have a default in code.
@@ -113,7 +116,8 @@ def test_every_request_url_is_the_one_the_command_uses(manifest):
 def test_the_home_tab_is_on_and_app_home_opened_comes_to_the_events_path(manifest):
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     events = manifest["settings"]["event_subscriptions"]
-    assert events["bot_events"] == ["app_home_opened"]
+    # The Home tab, and the members of the allowlists' user groups changing.
+    assert events["bot_events"] == ["app_home_opened", "subteam_members_changed"]
     assert urlsplit(events["request_url"]).path == SLACK_PATH
 
 
@@ -156,9 +160,10 @@ def test_app_json_builds_with_the_python_buildpack_and_runs_a_web_dyno():
 
     assert app["buildpacks"] == [{"url": "heroku/python"}]
     assert app["formation"]["web"]["quantity"] >= 1
-    # The standard production server, configured in one file, binding $PORT (read there).
+    # The standard production server, configured in one file, binding the settings' PORT
+    # (Heroku's $PORT; tests/integration/test_readme_quick_start.py shows .env's is bound too).
     assert re.search(r"^web: gunicorn --config gunicorn.conf.py$", procfile, re.MULTILINE)
-    assert "PORT" in (ROOT / "gunicorn.conf.py").read_text()
+    assert 'bind = [f"0.0.0.0:{_settings.port}"]' in (ROOT / "gunicorn.conf.py").read_text()
     # Heroku web dynos must bind $PORT: Socket Mode (no HTTP server) is for local development.
     assert "SLACK_APP_TOKEN" not in app["env"]
 
@@ -175,11 +180,9 @@ def test_env_example_mentions_every_setting():
 def test_python_version_is_pinned_for_heroku_and_matches_the_project():
     pin = (ROOT / ".python-version").read_text().strip()
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    requirements = (ROOT / "requirements.txt").read_text().split()
 
     assert re.fullmatch(r"3\.\d+", pin)  # major.minor: Heroku then ships security patches
     assert project["requires-python"] == f">={pin}"
-    assert "." in requirements  # the buildpack installs the project, pinned in pyproject.toml
     assert not (ROOT / "runtime.txt").exists()  # deprecated; it would win over .python-version
 
 

@@ -247,3 +247,40 @@ def test_an_unreachable_database_fails_the_check_without_its_password(slack, com
     assert database.status is Status.FAIL
     assert "127.0.0.1" in database.text and "hunter2secret" not in database.text
     assert database.fix and database.fix.startswith("DATABASE_URL")
+
+
+def test_check_lists_who_resolves_to_moderator_and_viewer(slack, cometchat_url):
+    slack.user_groups = {"S0MODS": ["U0ALICE", "U0BOB"], "S0VIEWERS": ["U0CAROL"]}
+
+    status, report = check(
+        slack_api_url=slack.url + "/api/",
+        cometchat_base_url=cometchat_url,
+        moderator_user_ids="U0DAVE,S0MODS",
+        viewer_user_ids="S0VIEWERS",
+    )
+
+    assert status == 0
+    assert "ok    Access     moderators: 3 (U0ALICE, U0BOB, U0DAVE)" in report
+    assert "viewers: 4 (U0ALICE, U0BOB, U0CAROL, U0DAVE) (moderators included)" in report
+    asked = sorted(r.body["usergroup"] for r in slack.received if "usergroups" in r.path)
+    assert asked == ["S0MODS", "S0VIEWERS"]
+
+
+def test_check_names_a_user_group_slack_does_not_list(slack, cometchat_url):
+    status, report = check(
+        slack_api_url=slack.url + "/api/",
+        cometchat_base_url=cometchat_url,
+        moderator_user_ids="S0TYPO",
+    )
+
+    assert status == 1
+    assert "FAIL  Access     Slack did not list the members of user group S0TYPO" in report
+    assert "fix: MODERATOR_USER_IDS: no such user group" in report
+
+
+def test_check_says_when_nobody_may_act_and_anyone_may_look(slack, cometchat_url):
+    status, report = check(slack_api_url=slack.url + "/api/", cometchat_base_url=cometchat_url)
+
+    assert status == 0
+    assert "moderators: nobody may ban or unban" in report
+    assert "viewers: anyone in the workspace (VIEWER_USER_IDS unset)" in report

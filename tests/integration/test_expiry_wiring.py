@@ -3,6 +3,7 @@ Socket Mode from connecting to shutting down; each first round lifts bans that e
 
 from __future__ import annotations
 
+import socket
 import threading
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -49,12 +50,13 @@ def test_the_web_worker_runs_the_loop_between_its_hooks(services, cometchat):
     uid = cometchat.banned[GUID][0]["uid"]
     ended_ban(services, uid)
     reported, outcomes = watched_loop(services)
-    worker = SimpleNamespace(wsgi=WebApp(lambda *_: [], services, 0.0))
+    with socket.create_server(("127.0.0.1", 0)) as listener:  # what gunicorn hands a worker
+        worker = SimpleNamespace(wsgi=WebApp(lambda *_: [], services, 0.0), sockets=[listener])
 
-    post_worker_init(worker)
-    assert reported.wait(timeout=10)
-    assert services.expiries.running
-    worker_exit(None, worker)
+        post_worker_init(worker)
+        assert reported.wait(timeout=10)
+        assert services.expiries.running
+        worker_exit(None, worker)
 
     assert not services.expiries.running
     assert [(o.expiry.uid, o.status) for o in outcomes] == [(uid, ExpiryStatus.UNBANNED)]

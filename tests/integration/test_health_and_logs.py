@@ -10,13 +10,24 @@ import httpx
 import pytest
 
 from bot.domain.button_values import PageCursor
-from bot.logs import LOG_FORMAT, SingleLineFormatter, bound, configure_logging, kv, request_scope
+from bot.logs import (
+    LOG_FORMAT,
+    SingleLineFormatter,
+    bound,
+    configure_logging,
+    kv,
+    new_request_id,
+    request_scope,
+)
 from bot.slack.banned_page import ACTION_NEXT
 from bot.slack.delivery import Responder
 from tests.conftest import GUID
 from tests.support.fakes.cometchat import API_KEY, FakeCometChat, Recorded
 from tests.support.fakes.slack import BOT_TOKEN, SIGNING_SECRET, action_body, command_body, sign
 from tests.support.web_process import SECRETS, WebProcess, web_with_fakes
+
+ROUTER_ID = "3f1c2a9e-8d7b-4c6a-9e1f-0a2b3c4d5e6f"  # what Heroku's router sets: a UUID
+FORGED = "abcdefghij0123456789 outcome=ok actor=U0BOSS"  # unauthenticated: must not reach a line
 
 LOG_LINE = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} level=(DEBUG|INFO|WARNING|ERROR|CRITICAL) "
@@ -75,12 +86,13 @@ def logged(tmp_path_factory: pytest.TempPathFactory) -> WebProcess:
     ):
         web, slack = running.web, running.slack
 
-        def post(body: bytes, **sign_kw) -> httpx.Response:
-            headers = {"content-type": "application/x-www-form-urlencoded", **sign(body, **sign_kw)}
-            return http.post("/slack/events", content=body, headers=headers)
+        def post(body: bytes, headers: dict[str, str] | None = None, **sign_kw) -> httpx.Response:
+            signed = {"content-type": "application/x-www-form-urlencoded", **sign(body, **sign_kw)}
+            return http.post("/slack/events", content=body, headers={**signed, **(headers or {})})
 
-        def command(text: str) -> dict:
-            response = post(command_body(text, slack.url + "/response/c"))
+        def command(text: str, **headers: str) -> dict:
+            body = command_body(text, slack.url + "/response/c")
+            response = post(body, headers=headers) if headers else post(body)
             assert response.status_code == 200
             return response.json()
 
@@ -92,6 +104,9 @@ def logged(tmp_path_factory: pytest.TempPathFactory) -> WebProcess:
         assert "misconfigured" in command("keyless-group")["text"]
         assert "not answering" in command("down-group")["text"]
         assert "not a valid group id" in command(f"bad/{API_KEY}")["text"]
+        # Heroku's router names each request (X-Request-ID); a client may set it too.
+        assert "There is no group" in command("routed-group", **{"X-Request-ID": ROUTER_ID})["text"]
+        assert "There is no group" in command("forged-group", **{"X-Request-ID": FORGED})["text"]
 
         value = PageCursor(guid=GUID, page=2, per_page=10).encode()
         assert post(action_body(ACTION_NEXT, value, slack.url + "/response/next")).is_success
@@ -104,6 +119,31 @@ def logged(tmp_path_factory: pytest.TempPathFactory) -> WebProcess:
         web.terminate()
         assert web.wait_exit(timeout=20) == 0, web.output
     return web
+
+
+def test_the_master_imports_the_app_before_the_port_opens(logged):
+    # Heroku routes to the port as soon as it is bound: by then the app's modules are loaded.
+    lines = logged.lines
+    preloaded = next(i for i, line in enumerate(lines) if "event=preloaded" in line)
+    bound = next(i for i, line in enumerate(lines) if "Listening at: http://" in line)
+    assert preloaded < bound
+
+
+def test_a_worker_imports_nothing_once_forked_so_no_request_waits_on_an_import(logged):
+    (listening,) = [line for line in logged.lines if "event=listening" in line]
+    assert listening.endswith(" late_imports=none")
+
+
+def test_on_postgresql_too_a_worker_imports_nothing_once_forked(tmp_path, database):
+    backend, url = database  # the run's migrated database, as the release phase leaves it
+    cometchat = FakeCometChat()
+    cometchat.add_group(GUID, "Hiking Group", banned=57)
+    with web_with_fakes(tmp_path, cometchat, DATABASE_URL=url) as running:
+        listening = running.web.wait_for_line("event=listening")
+        assert f"database={backend}" in listening
+        assert listening.endswith(" late_imports=none")
+        running.web.terminate()
+        assert running.web.wait_exit(timeout=20) == 0
 
 
 def test_no_secret_in_any_log_line(logged):
@@ -143,6 +183,42 @@ def test_request_lines_carry_id_command_group_outcome_and_upstream_time(logged):
     assert "outcome=Unavailable" in _line(logged.output, "guid=down-group")
     tampered = _line(logged.output, "event=page_click", "outcome=BadCursor")
     assert re.search(rf" action_id={ACTION_NEXT} rid=[0-9a-f]{{12}} user=U0MOD ", tampered)
+
+
+def test_the_router_s_request_id_is_the_request_s_id_in_our_lines(logged):
+    routed = _line(logged.output, "event=command", "guid=routed-group")
+    assert f" rid={ROUTER_ID} " in routed
+
+
+def test_a_request_id_header_that_heroku_would_not_set_is_not_used(logged):
+    forged = _line(logged.output, "event=command", "guid=forged-group")
+    assert re.search(r" rid=[0-9a-f]{12} ", forged)
+    assert "U0BOSS" not in logged.output
+
+
+@pytest.mark.parametrize(
+    ("header", "used"),
+    [
+        (ROUTER_ID, True),
+        ("a" * 20, True),  # Heroku passes a client's id of 20 to 200 of [A-Za-z0-9+=/-]
+        ("Ab+/=-" * 33 + "xy", True),
+        ("a" * 19, False),
+        ("a" * 201, False),
+        ("abcdefghij0123456789 x", False),  # a space would start a field of its own
+        ('abcdefghij0123456789"', False),
+        ("abcdefghij0123456789\n", False),
+        ("abcdefghij0123456789\nlevel=ERROR", False),
+        ("abcdefghij0123456789é", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_only_an_id_heroku_s_router_would_set_becomes_the_request_id(header, used):
+    with request_scope(header):
+        rid = new_request_id()
+    assert (rid == header) is used
+    if not used:
+        assert re.fullmatch(r"[0-9a-f]{12}", rid)
 
 
 def test_a_request_s_fields_are_on_every_line_it_causes_its_background_jobs_included(capsys):

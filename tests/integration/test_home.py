@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.charts.cache import PNG_MAGIC, ChartCache
+from bot.charts.cache import PNG_MAGIC, ChartCache, DailyCounts
 from bot.domain.button_values import UnbanRef
 from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
 from bot.slack.home_blocks import ACTION_FIND_USER, ACTION_HOME_UNBAN
@@ -150,7 +150,7 @@ def test_opening_home_publishes_one_view_with_events_ending_bans_and_a_chart_tha
         assert served.headers["content-type"] == "image/png"
         assert served.content.startswith(PNG_MAGIC)
         assert web.get(url).content == served.content
-        assert h.services.home.charts.renders == 1  # cached until an event is recorded
+        assert h.services.home.charts.renders == 1  # cached until the numbers change
 
         token = url.rsplit("/", 1)[1][: -len(".png")]
         window, mac = token.split(".")
@@ -393,3 +393,45 @@ def test_an_event_inside_the_minute_is_shown_when_the_minute_is_up(h: Harness, c
     again()
     h.settle()
     assert len(publishes(h)) == 3
+
+
+# -- the chart is drawn again only for new numbers, once a minute at most ------------------------
+
+
+def _draw(counts: DailyCounts) -> bytes:
+    return PNG_MAGIC + repr(counts.totals).encode()
+
+
+def test_the_chart_is_drawn_again_only_for_new_numbers_and_once_a_minute_at_most(
+    h: Harness, clock: Clock
+):
+    home = h.services.home
+    home.charts = ChartCache(_draw, clock=clock)
+    record(h, T0 - timedelta(hours=1))
+    url = home.chart_url(home.snapshot(MODERATOR).counts)
+    with chart_client(h) as web:
+        assert web.get(url).content == _draw_totals(1, 0)
+        assert home.charts.renders == 1
+
+        # A kick changes no charted number: the same picture, however late.
+        record(h, T0, ModerationAction.KICK)
+        clock.advance(120)
+        assert web.get(url).content == _draw_totals(1, 0)
+        assert home.charts.renders == 1
+
+        record(h, T0, ModerationAction.UNBAN)  # a new number, long after the last drawing
+        assert web.get(url).content == _draw_totals(1, 1)
+        assert home.charts.renders == 2
+
+        record(h, T0)  # another, 30 s after that drawing: the previous picture stands
+        clock.advance(30)
+        assert web.get(url).content == _draw_totals(1, 1)
+        assert home.charts.renders == 2
+
+        clock.advance(30)  # the minute is up
+        assert web.get(url).content == _draw_totals(2, 1)
+        assert home.charts.renders == 3
+
+
+def _draw_totals(bans: int, unbans: int) -> bytes:
+    return PNG_MAGIC + repr((bans, unbans)).encode()

@@ -19,16 +19,6 @@ from tests.support.clock import UtcClock
 GUID = "cometchat-guid-1"
 
 
-@pytest.fixture
-def clock() -> UtcClock:
-    return UtcClock()
-
-
-@pytest.fixture
-def store(engine, clock) -> ModerationStore:
-    return ModerationStore(engine, clock=clock)
-
-
 def ban(clock, uid="cometchat-uid-7", *, ends_in=None, actor="UALICE", reason="", guid=GUID):
     return ModerationEvent(
         guid=guid,
@@ -297,6 +287,59 @@ def test_a_heard_scope_change_is_kept_whatever_the_length_of_its_scope_and_name(
     assert record_heard(store, heard, 1_700_000_000) == 1  # on PostgreSQL too: cut to fit
     (kept,) = store.history(heard.group.guid, "cometchat-uid-5").events
     assert (kept.scope, kept.name) == ("s" * SCOPE_LENGTH, "N" * NAME_LENGTH)
+
+
+# -- what a scan records ---------------------------------------------------------------------
+
+
+def seen_by_scan(clock, action: ModerationAction, uid="cometchat-uid-7") -> ModerationEvent:
+    return ModerationEvent(guid=GUID, uid=uid, action=action, source=EventSource.SCAN, at=clock())
+
+
+def test_a_scan_never_cancels_nor_replaces_a_pending_expiry(store, clock):
+    ends = store.record(ban(clock, ends_in=timedelta(days=7))).ends_at
+    since = store.last_event_id()
+    assert store.record_scan(seen_by_scan(clock, ModerationAction.UNBAN), since=since)
+    assert store.pending_expiry(GUID, "cometchat-uid-7") == ends
+    # Even through `record`: a scan-sourced ban leaves the expiry as it was.
+    store.record(seen_by_scan(clock, ModerationAction.BAN))
+    assert store.pending_expiry(GUID, "cometchat-uid-7") == ends
+
+
+def test_a_scan_leaves_a_member_alone_once_anything_newer_is_recorded_by_id_not_time(store, clock):
+    store.record(ban(clock))
+    since = store.last_event_id()  # the scan starts here
+    # Heard by webhook while the scan ran, timed by CometChat an hour before the scan began.
+    late = replace(unban(clock), at=clock() - timedelta(hours=1))
+    store.record(late)
+    assert store.record_scan(seen_by_scan(clock, ModerationAction.BAN), since=since) is None
+    assert store.states_of("cometchat-uid-7")[GUID].source is EventSource.WEBHOOK
+    # Another member of the same group is not held back by it.
+    other = seen_by_scan(clock, ModerationAction.BAN, uid="cometchat-uid-8")
+    stored = store.record_scan(other, since=since)
+    assert stored is not None and stored.id is not None and stored.id > since
+
+
+def test_a_heard_event_naming_several_members_keeps_each_whatever_happens_to_one(engine, clock):
+    from sqlalchemy.exc import IntegrityError
+
+    from bot.domain.member_events import parse_event
+    from bot.usecases.heard import record_heard
+    from tests.support.webhook_payloads import encode, event, user
+
+    class RefusesOne(ModerationStore):
+        # A statement the database refuses (not an outage, which would wait in the backlog).
+        def change(self, guid: str, uid: str, apply, what: str):
+            if uid == "member-2":
+                raise IntegrityError("INSERT", {}, Exception("violates a constraint"))
+            return super().change(guid, uid, apply, what)
+
+    store = RefusesOne(engine, clock=clock)
+    members = [user(f"member-{i}", f"Member {i}") for i in (1, 2, 3)]
+    heard = parse_event(encode(event("group_member_banned", members=members)))
+    assert record_heard(store, heard, 1_700_000_000) == 2
+    kept = {uid for uid in ("member-1", "member-2", "member-3") if store.states_of(uid)}
+    assert kept == {"member-1", "member-3"}
 
 
 # -- what the moderator was shown before confirming -------------------------------------------

@@ -261,7 +261,7 @@ def test_a_user_banned_nowhere_is_said_so_after_the_scan(checked):
     assert recorded == {}
 
 
-def test_a_scan_failing_midway_says_so_and_records_nothing(checked):
+def test_a_group_whose_read_fails_is_not_checked_and_the_others_are_recorded(checked):
     fake = groups(5, banned_in=(0,))
 
     def broken(rec: Recorded):
@@ -270,7 +270,50 @@ def test_a_scan_failing_midway_says_so_and_records_nothing(checked):
         return None
 
     fake.interceptor = broken
-    with harness(fake) as h:
+    with harness(fake, cometchat_retry_budget=0.001) as h:
+        checked.append(h)
+        record(h, "g-003", 1)
+        h.command(f"user {UID}")
+        h.settle()
+        scan = h.slack.responses()[-1]
+        recorded = h.services.store.states_of(UID)
+        free = h.services.scans.running
+    blocks = str(scan["blocks"])
+    assert "*From a scan of all 5 groups* · `troll-7` · 1 could not be checked" in blocks
+    assert "`g-003`" in blocks and "CometChat did not answer for it" in blocks
+    assert recorded["g-000"].source is EventSource.SCAN  # g-000's outcome stands
+    assert recorded["g-003"].source is EventSource.COMMAND  # g-003's ban is left as it was
+    assert free == 0
+
+
+def test_cometchat_failing_on_every_group_stops_the_scan_after_a_few(checked):
+    from bot.domain.where import MAX_FAILED_GROUPS
+
+    fake = groups(30, banned_in=(0,))
+    fake.interceptor = lambda rec: (
+        (500, {"error": {"code": "ERR_EXCEPTION", "message": "down"}}, {})
+        if rec.path.endswith("/bannedusers")
+        else None
+    )
+    with harness(fake, cometchat_retry_budget=0.001, cometchat_max_parallel=1) as h:
+        checked.append(h)
+        h.command(f"user {UID}")
+        h.settle()
+        scan = h.slack.responses()[-1]
+    reads = [r for r in fake.requests if r.path.endswith("/bannedusers")]
+    assert len(reads) == MAX_FAILED_GROUPS  # one group at a time: the sixth is never asked
+    assert "No group could be checked for `troll-7` (30 groups)." in scan["text"]
+    assert "the scan stopped reading after 5 groups failed" in str(scan["blocks"])
+
+
+def test_a_scan_that_cannot_list_the_groups_says_so_and_records_nothing(checked):
+    fake = groups(5, banned_in=(0,))
+    fake.interceptor = lambda rec: (
+        (500, {"error": {"code": "ERR_EXCEPTION", "message": "boom"}}, {})
+        if rec.path == "/v3/groups"
+        else None
+    )
+    with harness(fake, cometchat_retry_budget=0.001) as h:
         checked.append(h)
         h.command(f"user {UID}")
         h.settle()

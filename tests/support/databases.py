@@ -17,9 +17,10 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.store import build_engine, database_url
+from bot.store import ModerationStore, build_engine, database_url
 from bot.store.migrate import upgrade
 from bot.store.tables import metadata
+from tests.support.clock import UtcClock
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -113,6 +114,17 @@ def engines(database) -> Iterator[Callable[[], Engine]]:
 @pytest.fixture
 def engine(engines: Callable[[], Engine]) -> Engine:
     return engines()
+
+
+@pytest.fixture
+def clock() -> UtcClock:
+    """The store's clock, moved by the test."""
+    return UtcClock()
+
+
+@pytest.fixture
+def store(engine: Engine, clock: UtcClock) -> ModerationStore:
+    return ModerationStore(engine, clock=clock)
 
 
 def is_postgres(url: str) -> bool:

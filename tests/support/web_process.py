@@ -9,11 +9,9 @@ line so a test can wait for a log line instead of sleeping.
 from __future__ import annotations
 
 import os
-import shlex
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.web import server
 from tests.support.fakes.cometchat import API_KEY, FakeCometChat
 from tests.support.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 
@@ -30,17 +29,9 @@ SECRETS = (BOT_TOKEN, SIGNING_SECRET, API_KEY)
 
 def procfile_command(kind: str = "web") -> list[str]:
     """The Procfile's line for `kind`, runnable from any directory with this interpreter."""
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        name, _, command = line.partition(":")
-        if name.strip() == kind:
-            argv = shlex.split(command)
-            if argv[0] == "gunicorn":
-                argv[:1] = [sys.executable, "-m", "gunicorn"]
-            elif argv[0] == "python":
-                argv[0] = sys.executable
-            # The config file is named relative to the checkout, which is not the cwd here.
-            return [str(ROOT / a) if a.endswith(".conf.py") else a for a in argv]
-    raise AssertionError(f"Procfile has no {kind!r} process")
+    argv = server.procfile_command(ROOT, kind)
+    # The config file is named relative to the checkout, which is not the cwd here.
+    return [str(ROOT / a) if a.endswith(".conf.py") else a for a in argv]
 
 
 def free_port() -> int:
@@ -90,10 +81,13 @@ class WebProcess:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
+        self._start_reading()
         self.wait_for_line("event=listening")
         return self
+
+    def _start_reading(self) -> None:
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
 
     def __exit__(self, *exc: object) -> None:
         if self.process is not None and self.process.poll() is None:

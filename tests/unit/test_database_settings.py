@@ -68,3 +68,16 @@ def test_sqlite_on_a_dyno_warns_at_start_up(caplog):
     (record,) = caplog.records
     assert "database_ephemeral" in record.getMessage()
     assert "wiped on every restart" in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("", "sqlite:var/banned.sqlite3"),  # the default: a file under the working directory
+        ("sqlite:///data/bot.sqlite3", "sqlite:data/bot.sqlite3"),
+        ("sqlite:////srv/bot.sqlite3", "sqlite:/srv/bot.sqlite3"),
+        ("sqlite:///var/x.sqlite3?mode=ro", "sqlite:var/x.sqlite3"),
+    ],
+)
+def test_an_sqlite_file_is_named_by_its_path_relative_or_absolute_as_it_is(url, shown):
+    assert make_settings(database_url=url).database_url_for_log == shown

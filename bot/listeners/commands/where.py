@@ -5,7 +5,8 @@ slow); then a scan of every group runs on the job pool and posts to the same res
 most two progress notes and its result (a response_url takes five messages). One scan per user
 and one per process: a request that finds no slot still gets the history's answer, and is told
 to wait instead of starting a scan. A lookup soon after a scan of the same uid answers from the
-history alone, which that scan has just brought up to date: no CometChat request at all.
+history alone, which that scan has just brought up to date: no CometChat request at all (not
+after a scan that could not check every group, or could not record all it found).
 """
 
 from __future__ import annotations
@@ -105,6 +106,7 @@ def run_scan(
         report = scan_and_record(services.cometchat, services.store, uid, progress=progress)
     except Exception as exc:
         return render_scan_failed(uid, report_failure(exc, event="where_scan", uid=uid))
-    if report.recorded is not None:
+    if report.recorded is not None and not report.unrecorded and not report.unchecked:
+        # The history now holds every group: the next lookup may answer from it alone.
         services.scans.scanned(uid)
     return render_scan_report(report, moderate=moderate)

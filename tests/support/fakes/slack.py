@@ -66,6 +66,8 @@ class FakeSlack:
         self.team_id: str = TEAM_ID
         self.enterprise_id: str | None = None
         self.org_wide = False
+        # The workspace's user groups (id -> member user ids), for usergroups.users.list.
+        self.user_groups: dict[str, list[str]] = {}
 
     def record(self, item: Received) -> None:
         with self._cond:
@@ -103,6 +105,11 @@ class FakeSlack:
             if self.enterprise_id:
                 answer["enterprise_id"] = self.enterprise_id
             return answer
+        if method == "usergroups.users.list":
+            members = self.user_groups.get(str(item.body.get("usergroup")))
+            if members is None:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"ok": True, "users": list(members)}
         if method == "files.getUploadURLExternal":
             file_id = "F" + uuid.uuid4().hex[:10].upper()
             return {"ok": True, "upload_url": f"{base_url}/upload/{file_id}", "file_id": file_id}
@@ -148,6 +155,12 @@ class FakeSlack:
             # ~40 ms for the delayed ACK on every POST.
             disable_nagle_algorithm = True
 
+            def do_GET(self) -> None:
+                # A few Web API methods are GETs (usergroups.users.list): arguments in the query.
+                path, _, query = self.path.partition("?")
+                body = {k: v[0] for k, v in parse_qs(query).items()}
+                self.respond(path, body, b"")
+
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("content-length") or 0))
                 ctype = self.headers.get("content-type", "")
@@ -157,12 +170,15 @@ class FakeSlack:
                     body = json.loads(raw or b"{}")
                 else:
                     body = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+                self.respond(self.path, body, raw)
+
+            def respond(self, path: str, body: dict, raw: bytes) -> None:
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                item = Received(self.path, headers, body, raw)
+                item = Received(path, headers, body, raw)
                 failure = fake.image_failure(body)
                 ctype = "application/json"
-                if self.path.startswith("/api/"):
-                    method = self.path[len("/api/") :].split("?")[0]
+                if path.startswith("/api/"):
+                    method = path[len("/api/") :].split("?")[0]
                     base = f"http://127.0.0.1:{self.server.server_port}"
                     default = lambda r: fake.default_answer(method, r, base)  # noqa: E731
                     answer = (

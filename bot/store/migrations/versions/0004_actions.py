@@ -1,7 +1,7 @@
 """What a moderator was shown before confirming a ban or a kick: the user card, kept as evidence
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
-down_revision: str | None = "0001"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
