@@ -538,10 +538,14 @@ class MemberChange:
 
     def latest(self) -> ModerationEvent | None:
         """The latest ban, unban or expiry recorded for this member (its latest decision)."""
+        return self.latest_of(_STATE_ACTIONS)
+
+    def latest_of(self, actions: Sequence[str]) -> ModerationEvent | None:
+        """The latest of these actions (their values) recorded for this member."""
         e = moderation_events
         query = (
             select(e)
-            .where(e.c.guid == self.guid, e.c.uid == self.uid, e.c.action.in_(_STATE_ACTIONS))
+            .where(e.c.guid == self.guid, e.c.uid == self.uid, e.c.action.in_(actions))
             .order_by(e.c.id.desc())
             .limit(1)
         )

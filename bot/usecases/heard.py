@@ -7,7 +7,9 @@ import functools
 import logging
 from datetime import UTC, datetime, timedelta
 
-from bot.domain.member_events import MemberEvent, Trigger
+from bot.domain.actions import ACTIONS as TABLE
+from bot.domain.actions import HEARD
+from bot.domain.member_events import MemberEvent
 from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
 from bot.logs import kv
 from bot.store import MemberChange, ModerationStore
@@ -15,12 +17,6 @@ from bot.store.tables import NAME_LENGTH, SCOPE_LENGTH
 
 log = logging.getLogger("bot.history")
 
-ACTIONS = {
-    Trigger.BANNED: ModerationAction.BAN,
-    Trigger.UNBANNED: ModerationAction.UNBAN,
-    Trigger.KICKED: ModerationAction.KICK,
-    Trigger.SCOPE_CHANGED: ModerationAction.SCOPE_CHANGE,
-}
 # The bot's own ban, unban or expiry comes back by webhook a few seconds later; within this window
 # a heard ban or unban that the member's latest decision already says is that echo, not a second
 # event. A heard unban matches an expiry too: CometChat reports the bot's automatic unban so.
@@ -41,7 +37,7 @@ def record_heard(store: ModerationStore, event: MemberEvent, at: int) -> int:
     recognised, in whichever process it lands. While the database is unavailable it waits, in
     order, to be stored (and checked) once the database is back.
     """
-    action = ACTIONS[event.trigger]
+    action = HEARD[event.trigger]
     when = datetime.fromtimestamp(at, UTC)
     recorded = 0
     for person in event.targets:
@@ -78,12 +74,22 @@ def record_heard(store: ModerationStore, event: MemberEvent, at: int) -> int:
 
 
 def _keep(member: MemberChange, *, heard: ModerationEvent) -> ModerationEvent | None:
-    same = SAME_STATE.get(heard.action)
-    if same is not None:
-        latest = member.latest()
-        if latest is not None and latest.action in same and heard.at - latest.at <= ECHO_WINDOW:
-            return None  # the echo of what is recorded already
+    latest, same = _echo_of(member, heard.action)
+    if latest is not None and latest.action in same and heard.at - latest.at <= ECHO_WINDOW:
+        return None  # the echo of what is recorded already
     return member.record(heard)
+
+
+def _echo_of(
+    member: MemberChange, action: ModerationAction
+) -> tuple[ModerationEvent | None, frozenset[ModerationAction]]:
+    """What a heard action may be the echo of: the member's latest decision, for a ban or an
+    unban; the latest same action, for one the bot does too that decides no state (a kick)."""
+    if action in SAME_STATE:
+        return member.latest(), SAME_STATE[action]
+    if TABLE[action].write is not None:
+        return member.latest_of([action.value]), frozenset({action})
+    return None, frozenset()
 
 
 def _scope(scope: str | None) -> str:
