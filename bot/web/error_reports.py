@@ -3,9 +3,10 @@ the operator's Sentry project, so an error reaches someone without anyone tailin
 
 Started in each process that serves (a gunicorn worker, Socket Mode), after gevent has patched
 the standard library: sentry-sdk's sending thread and its sockets are then green like the rest.
-The gunicorn master never imports sentry-sdk. Each report is scrubbed of every configured secret
-(the log's own redaction, applied to every string of the event: message, exception, stack frame
-variables) and tagged with the request's id, the `rid=` of its log lines.
+The gunicorn master, patched first too, only imports it (so no worker waits on that import).
+Each report is scrubbed of every configured secret (the log's own redaction, applied to every
+string of the event: message, exception, stack frame variables) and tagged with the request's
+id, the `rid=` of its log lines.
 """
 
 from __future__ import annotations

@@ -142,16 +142,32 @@ def preload_app_modules(settings: Settings) -> None:
     import encodings.idna  # noqa: F401 - host names on the first connection
     import importlib.readers  # noqa: F401 - certifi finds its CA file through them
 
+    # Each worker's hub starts these on first use.
     import gevent.resolver.thread
-    import gevent.threadpool  # noqa: F401
+    import gevent.threadpool
     import httpcore  # noqa: F401 - httpx imports its transport on the first client
 
     import bot.app
     import bot.services
+    import bot.web.error_reports
     import bot.web.startup
     import bot.web.wsgi
     import bot.webhooks.build
 
+    if settings.sentry_dsn is not None:
+        # Imported only: each worker starts it (its sending thread) after the fork. Besides
+        # ours, init() loads the integrations it enables by default, and gevent's file objects.
+        import gevent.fileobject  # noqa: F401
+        import sentry_sdk.integrations.argv
+        import sentry_sdk.integrations.atexit
+        import sentry_sdk.integrations.dedupe
+        import sentry_sdk.integrations.excepthook
+        import sentry_sdk.integrations.logging
+        import sentry_sdk.integrations.modules
+        import sentry_sdk.integrations.stdlib
+        import sentry_sdk.integrations.threading
+        import sentry_sdk.integrations.unraisablehook
+        import sentry_sdk.spotlight  # noqa: F401
     if settings.database_url_for_log.startswith("sqlite:"):
         import bot.store.migrate  # noqa: F401 - a worker on SQLite migrates its own file
     else:

@@ -19,7 +19,7 @@ from tests.support.fakes.cometchat import API_KEY, FakeCometChat
 from tests.support.fakes.sentry import PUBLIC_KEY, FakeSentry
 from tests.support.fakes.slack import BOT_TOKEN, SIGNING_SECRET
 from tests.support.harness import harness
-from tests.support.web_process import SECRETS, WebProcess, procfile_command
+from tests.support.web_process import SECRETS, WebProcess, procfile_command, web_with_fakes
 
 COMMIT = "5f3c0a1d9e8b7c6a5f4e3d2c1b0a9f8e7d6c5b4a"
 
@@ -134,3 +134,12 @@ def test_the_web_worker_reports_after_gevent_patched_it(tmp_path, sentry, slack,
     for secret in SECRETS:
         assert secret not in delivery.raw.decode()
         assert secret not in result.stdout + result.stderr
+
+
+def test_a_worker_reporting_errors_imports_nothing_once_forked(tmp_path, sentry, cometchat):
+    # The master imports sentry-sdk with the app; each worker only starts it.
+    with web_with_fakes(tmp_path, cometchat, SENTRY_DSN=sentry.dsn()) as running:
+        listening = running.web.wait_for_line("event=listening")
+        assert listening.endswith(" late_imports=none")
+        running.web.terminate()
+        assert running.web.wait_exit(timeout=20) == 0
