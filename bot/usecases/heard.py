@@ -21,6 +21,10 @@ log = logging.getLogger("bot.history")
 # a heard ban or unban that the member's latest decision already says is that echo, not a second
 # event. A heard unban matches an expiry too: CometChat reports the bot's automatic unban so.
 ECHO_WINDOW = timedelta(minutes=10)
+# The echo of the bot's own kick: CometChat reports it within seconds; a second kick of the same
+# user (after they rejoined) takes longer than this.
+OWN_ECHO_WINDOW = timedelta(minutes=2)
+OWN_SOURCES = frozenset({EventSource.BUTTON, EventSource.COMMAND})
 SAME_STATE = {
     ModerationAction.BAN: frozenset({ModerationAction.BAN}),
     ModerationAction.UNBAN: frozenset({ModerationAction.UNBAN, ModerationAction.EXPIRE}),
@@ -74,22 +78,31 @@ def record_heard(store: ModerationStore, event: MemberEvent, at: int) -> int:
 
 
 def _keep(member: MemberChange, *, heard: ModerationEvent) -> ModerationEvent | None:
-    latest, same = _echo_of(member, heard.action)
-    if latest is not None and latest.action in same and heard.at - latest.at <= ECHO_WINDOW:
+    if _is_echo(member, heard):
         return None  # the echo of what is recorded already
     return member.record(heard)
 
 
-def _echo_of(
-    member: MemberChange, action: ModerationAction
-) -> tuple[ModerationEvent | None, frozenset[ModerationAction]]:
-    """What a heard action may be the echo of: the member's latest decision, for a ban or an
-    unban; the latest same action, for one the bot does too that decides no state (a kick)."""
-    if action in SAME_STATE:
-        return member.latest(), SAME_STATE[action]
-    if TABLE[action].write is not None:
-        return member.latest_of([action.value]), frozenset({action})
-    return None, frozenset()
+def _is_echo(member: MemberChange, heard: ModerationEvent) -> bool:
+    """A heard ban or unban is an echo when the member's latest decision says it already. An
+    action that decides no state but that the bot does too (a kick) is the echo of the bot's own
+    same action just before: the same action heard twice is two (a user kicked, rejoining, kicked
+    again), so only the bot's own counts, and only as long as CometChat takes to report it."""
+    if heard.action in SAME_STATE:
+        latest = member.latest()
+        return (
+            latest is not None
+            and latest.action in SAME_STATE[heard.action]
+            and heard.at - latest.at <= ECHO_WINDOW
+        )
+    if TABLE[heard.action].write is None:
+        return False
+    latest = member.latest_of([heard.action.value])
+    return (
+        latest is not None
+        and latest.source in OWN_SOURCES
+        and heard.at - latest.at <= OWN_ECHO_WINDOW
+    )
 
 
 def _scope(scope: str | None) -> str:

@@ -221,3 +221,33 @@ def test_the_echo_of_the_bot_s_own_kick_is_not_recorded_twice(feed, cometchat): 
         EventSource.COMMAND,
         "spam",
     )
+
+
+def test_a_kick_heard_minutes_after_the_bot_s_own_is_a_kick_of_its_own(feed):  # noqa: F811
+    from datetime import UTC, datetime, timedelta
+
+    from bot.domain.moderation import ModerationEvent
+
+    store = feed.services.store
+    store.record(
+        ModerationEvent(
+            guid=GUID,
+            uid=MEMBER,
+            action=ModerationAction.KICK,
+            source=EventSource.COMMAND,
+            at=datetime.now(UTC) - timedelta(minutes=5),
+            actor=MOD,
+        )
+    )
+    # They rejoined, and someone kicked them in the app: not the echo of the bot's kick.
+    again = event(
+        "group_member_kicked",
+        members=[user(MEMBER)],
+        by=user("a-moderator"),
+        updated_at=int(time.time()),
+    )
+    assert feed.deliver(again).text.strip() == "queued"
+    assert feed.services.responder.drain(5)
+    latest, first = store.history(GUID, MEMBER).events
+    assert (latest.source, latest.actor) == (EventSource.WEBHOOK, "a-moderator")
+    assert (first.source, first.actor) == (EventSource.COMMAND, MOD)
