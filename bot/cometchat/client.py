@@ -35,7 +35,14 @@ from pydantic import SecretStr, ValidationError
 
 from bot.cometchat import errors
 from bot.cometchat.governor import BulkGovernor
-from bot.cometchat.models import BannedPage, ChatUser, Group, GroupMessage
+from bot.cometchat.models import (
+    BannedPage,
+    BulkBanOutcome,
+    ChatUser,
+    Group,
+    GroupMember,
+    GroupMessage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -264,6 +271,75 @@ class CometChatClient:
     def kick(self, guid: str, uid: str, *, on_behalf_of: str | None = None) -> None:
         """Remove a member from the group; unlike a ban, they may join it again."""
         self._write("DELETE", guid, uid, on_behalf_of, collection="members")
+
+    def list_members(
+        self, guid: str, *, page: int = 1, per_page: int = 1000, bulk: bool = True
+    ) -> tuple[list[GroupMember], bool]:
+        """One page of the group's members, and whether another follows. `bulk`: part of a
+        whole-list read (a mass ban's preview), which the governor may hold back."""
+        body = self._get(
+            f"/groups/{segment(guid)}/members",
+            params={"page": page, "perPage": per_page},
+            guid=guid,
+            bulk=bulk,
+        )
+        data = body.get("data")
+        if not isinstance(data, list):
+            raise errors.UnexpectedResponse(f"members of {guid!r}: no data list")
+        members = []
+        for item in data:
+            if isinstance(item, dict) and isinstance(item.get("uid"), str) and item["uid"]:
+                try:
+                    members.append(GroupMember.model_validate(item))
+                except ValidationError:
+                    continue  # one odd entry costs only itself
+        pagination = (
+            (body.get("meta") or {}).get("pagination")
+            if isinstance(body.get("meta"), dict)
+            else None
+        )
+        more = len(data) >= per_page
+        if isinstance(pagination, dict):
+            current, total = pagination.get("current_page"), pagination.get("total_pages")
+            if isinstance(current, int) and isinstance(total, int):
+                more = current < total
+        return members, more
+
+    def all_members(
+        self, guid: str, *, per_page: int = 1000, max_pages: int = 100
+    ) -> list[GroupMember]:
+        """Every member of the group, page after page (bulk reads, inside the governor)."""
+        found: list[GroupMember] = []
+        for page in range(1, max_pages + 1):
+            members, more = self.list_members(guid, page=page, per_page=per_page)
+            found.extend(members)
+            if not more or not members:
+                break
+        return found
+
+    def ban_many(
+        self, guid: str, uids: list[str], *, on_behalf_of: str | None = None
+    ) -> dict[str, BulkBanOutcome]:
+        """Ban several users with one request (`usersToBan`); CometChat answers per user. Never
+        retried, like every write; it waits its turn in the governor like a bulk read, so a mass
+        ban never spends the share of the minute's budget the reserve keeps for everyone else."""
+        url = f"{self._base}/groups/{segment(guid)}/members"
+        headers = {"onBehalfOf": on_behalf_of} if on_behalf_of else None
+        try:
+            with self.governor.bulk_read():
+                response = self._http.post(url, json={"usersToBan": uids}, headers=headers)
+        except httpx.RequestError as exc:
+            raise errors.Unavailable(f"POST members: {type(exc).__name__}") from exc
+        self.governor.observe(response.headers)
+        if response.status_code >= 400:
+            failure = _error_from(response, guid=guid)
+            if isinstance(failure, errors.RateLimited):
+                self.governor.pause(failure.retry_after or 0.0)
+            raise failure
+        data = _json(response).get("data")
+        answers = data.get("usersToBan") if isinstance(data, dict) else None
+        answers = answers if isinstance(answers, dict) else {}
+        return {uid: BulkBanOutcome.from_entry(uid, answers.get(uid)) for uid in uids}
 
     # -- plumbing ---------------------------------------------------------------------------
 
