@@ -233,7 +233,8 @@ class BulkBanOutcome(_Model):
     def from_entry(cls, uid: str, entry: Any) -> BulkBanOutcome:
         if not isinstance(entry, dict):
             return cls(uid=uid, message="no answer for this user")
-        error = entry.get("error") if isinstance(entry.get("error"), dict) else {}
+        found = entry.get("error")
+        error: dict[str, Any] = found if isinstance(found, dict) else {}
         code = error.get("code") or entry.get("code")
         message = error.get("message") or entry.get("message") or ""
         return cls(

@@ -36,6 +36,10 @@ class ActionSpec:
     temporary: bool = False  # may carry a duration, after which the bot undoes it
     command: bool = False  # `/banned <guid> <verb> <uid> …` asks for it
     consequence: str = ""  # what the confirmation says happens to the user, in plain text
+    # For an action on many users at once: the CometChatClient method that does it, called
+    # (guid, uids) with one answer per user, and the action each user's own case records.
+    bulk: str | None = None
+    each: ModerationAction | None = None
 
     def perform(self, client: object, guid: str, uid: str) -> None:
         """Ask CometChat to do it: `client` is the CometChatClient (looked up on the instance, so
@@ -121,6 +125,19 @@ ACTIONS: dict[ModerationAction, ActionSpec] = {
             notice_icon=":hourglass:",
             feed_icon=":hourglass:",
             confirm=False,
+        ),
+        ActionSpec(
+            ModerationAction.MASS_BAN,
+            verb="mass ban",
+            past="mass banned",
+            icon=":rotating_light:",
+            notice_icon=":rotating_light:",
+            feed_icon=":rotating_light:",
+            who=Role.MODERATOR,
+            temporary=True,
+            bulk="ban_many",
+            each=ModerationAction.BAN,
+            consequence="They will be removed from the group and cannot rejoin it.",
         ),
     )
 }

@@ -128,3 +128,10 @@ class HistoryRef(ButtonValue):
     guid: Guid = Field(alias="g")
     uid: Uid = Field(alias="u")
     before: int | None = Field(None, alias="b", ge=1)
+
+
+class MassBanRef(BanRef):
+    """A mass ban in the making: the form's metadata (group, list page, where to answer), then
+    the preview's, which adds the stored plan to run when confirmed."""
+
+    plan: int | None = Field(None, alias="m", ge=1)

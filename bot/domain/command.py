@@ -49,6 +49,14 @@ class ModerateUser:
 
 
 @dataclass(frozen=True)
+class MassBan:
+    """`/banned <guid> massban`: the mass ban form; nothing changes before its preview is
+    confirmed."""
+
+    guid: str
+
+
+@dataclass(frozen=True)
 class ShowHistory:
     """`/banned <guid> history <uid>`: what the bot knows of this user in this group."""
 
@@ -64,7 +72,7 @@ class FindUser:
     uid: str
 
 
-Request = ShowHelp | ListBanned | BanUser | ModerateUser | ShowHistory | FindUser
+Request = ShowHelp | ListBanned | BanUser | ModerateUser | MassBan | ShowHistory | FindUser
 
 
 def parse_command(text: str | None) -> Request:
@@ -82,6 +90,8 @@ def parse_command(text: str | None) -> Request:
             return _ban(guid, words[2:])
         reason = validate_reason(" ".join(words[3:]))
         return ModerateUser(spec.action, guid, validate_uid(words[2]), reason)
+    if verb == "massban" and len(words) == 2:
+        return MassBan(guid=guid)
     if verb == "history" and len(words) == 3:
         return ShowHistory(guid=guid, uid=validate_uid(words[2]))
     query = normalise_query(" ".join(words[1:])) or None

@@ -73,6 +73,13 @@ FORMS: tuple[CommandForm, ...] = (
         "(see [Moderating](#moderating))",
     ),
     CommandForm(
+        "<group-guid> massban",
+        "opens the mass ban form (moderators only): pasted uids and/or everyone who joined in "
+        "the last minutes, previewed before anything is banned.",
+        "moderators: ban many users at once, previewed first (see [Raid response](#raid-response))",
+        hint=False,
+    ),
+    CommandForm(
         "<group-guid> history <uid>",
         "shows what the bot knows of a user in the group (bans, unbans, kicks, newest first); "
         "so does each row's History button.",
@@ -121,10 +128,11 @@ def actions_table() -> str:
     ]
     for spec in ACTIONS.values():
         asked = f"`{typed(action_syntax(spec))}`" if spec.command else "–"
-        call = f"`{spec.write}`" if spec.write is not None else "–"
+        method = spec.write or spec.bulk
+        call = f"`{method}`" if method is not None else "–"
         rows.append(
             f"| `{spec.action.value}` | {asked} | {_WHO[spec.who]} | "
-            f"{'yes' if spec.confirm and spec.write else 'no'} | "
+            f"{'yes' if spec.confirm and method else 'no'} | "
             f"{'yes' if spec.temporary else 'no'} | {call} | {spec.icon} {spec.headline} |"
         )
     return "\n".join(rows)

@@ -26,6 +26,7 @@ class ModerationAction(StrEnum):
     KICK = "kick"
     SCOPE_CHANGE = "scope_change"
     EXPIRE = "expire"
+    MASS_BAN = "mass_ban"  # the case of a mass ban; each of its users has a BAN of their own
 
 
 class EventSource(StrEnum):

@@ -15,7 +15,14 @@ from pydantic import ValidationError
 from bot.cometchat.models import BannedUser, Group
 from bot.domain.actions import ACTIONS
 from bot.domain.audit import AuditEntry
-from bot.domain.button_values import ActionRef, BanConfirmRef, BanRef, PageCursor, UnbanRef
+from bot.domain.button_values import (
+    ActionRef,
+    BanConfirmRef,
+    BanRef,
+    MassBanRef,
+    PageCursor,
+    UnbanRef,
+)
 from bot.domain.duration import PERMANENT, describe_duration
 from bot.domain.errors import InvalidGuid, InvalidUid
 from bot.domain.evidence import UserCard
@@ -26,11 +33,12 @@ from bot.slack.banned_page import UserExtras
 from bot.slack.kit import Json
 from bot.slack.message import Message
 from bot.slack.messages import OUTCOME_WORDS
-from bot.slack.text import code, date_token, escape, mention, truncate
+from bot.slack.text import case_ref, code, date_token, escape, mention, truncate
 from bot.slack.user_card_blocks import card_blocks
 
 ACTION_UNBAN = "banned_unban"  # also used by the live feed's buttons
 ACTION_BAN_OPEN = "banned_ban_open"  # "Ban a user" under the list: opens the ban modal
+ACTION_MASSBAN_OPEN = "banned_massban_open"  # "Mass ban…" beside it: opens the mass ban form
 ACTION_BAN_CONFIRM = "banned_ban_confirm"  # the confirm-protected button of `/banned <g> ban <u>`
 ACTION_BAN_CANCEL = "banned_ban_cancel"
 VIEW_BAN = "banned_ban_modal"  # callback_id of the ban modal (step 1: which user?)
@@ -101,8 +109,13 @@ def unban_extras(cursor: PageCursor, group: Group) -> UserExtras:
 
 def ban_row(cursor: PageCursor) -> Json:
     value = BanRef(guid=cursor.guid, cursor=cursor).encode()
+    mass = MassBanRef(guid=cursor.guid, cursor=cursor).encode()
     return kit.actions(
-        BAN_BLOCK_ID, [kit.button(ACTION_BAN_OPEN, "Ban a user…", value, style="danger")]
+        BAN_BLOCK_ID,
+        [
+            kit.button(ACTION_BAN_OPEN, "Ban a user…", value, style="danger"),
+            kit.button(ACTION_MASSBAN_OPEN, "Mass ban…", mass),
+        ],
     )
 
 
@@ -325,8 +338,12 @@ def render_audit(entry: AuditEntry) -> Message:
     who = mention(entry.actor)
     when = date_token(entry.at)
     spec = ACTIONS[entry.action]
+    # An action on many users names how many, and its case, instead of one uid.
+    whom = code(entry.uid) if entry.count is None else f"{entry.count} user{_s(entry.count)}"
     if entry.ok:
-        text = f"{spec.icon} {who} {spec.past} {code(entry.uid)} from group {code(entry.guid)}"
+        text = f"{spec.icon} {who} {spec.past} {whom} from group {code(entry.guid)}"
+        if entry.case is not None:
+            text += f" (case {case_ref(entry.case)})"
         if spec.temporary:
             minutes = timedelta(minutes=entry.minutes) if entry.minutes else None
             text += f" for {describe_duration(minutes)}" if minutes else " (permanent)"
@@ -335,7 +352,7 @@ def render_audit(entry: AuditEntry) -> Message:
         return Message(text=f"{text} · {when}")
     why = OUTCOME_WORDS.get(entry.outcome, f"failed ({escape(entry.error or entry.outcome)})")
     return Message(
-        text=f":grey_question: {who} tried to {spec.verb} {code(entry.uid)} "
+        text=f":grey_question: {who} tried to {spec.verb} {whom} "
         f"in group {code(entry.guid)} · {when} · not done: {why}"
     )
 
@@ -361,3 +378,7 @@ def render_expiry(
         if ban.reason:
             text += f": {escape(truncate(' '.join(ban.reason.split()), MAX_REASON_LENGTH))}"
     return Message(text=f"{text} · {when}")
+
+
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"

@@ -44,6 +44,7 @@ from bot.domain.moderation import (
 )
 from bot.logs import kv
 from bot.store.evidence import cards_for, insert_card
+from bot.store.mass import MassActions
 from bot.store.members import Apply, Backlog, MemberLocks, is_outage, lock_in_database
 from bot.store.tables import moderation_events, pending_expiries, webhook_deliveries
 
@@ -74,6 +75,7 @@ class ModerationStore:
         self._recorded: list[Callable[[ModerationEvent], None]] = []
         self._locks = MemberLocks()
         self._backlog = Backlog()
+        self.mass = MassActions(engine, clock)  # mass actions' drafts and their users
 
     def on_record(self, callback: Callable[[ModerationEvent], None]) -> None:
         """Call `callback` with each event once it is stored (by `record` or `finish_expiry`),

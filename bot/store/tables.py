@@ -167,3 +167,41 @@ evidence = Table(
     Column("body", Text, nullable=False),
     Index("ix_evidence_guid_uid_taken_at", "guid", "uid", "taken_at"),
 )
+
+# A mass action (a mass ban): drafted when its preview is drawn, run once when confirmed. Its
+# case is a moderation event of its own (`case_id`); each user's ban is another (`ban_id`).
+mass_actions = Table(
+    "mass_actions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("guid", String(ID_LENGTH), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("actor", String(ID_LENGTH), nullable=False),
+    Column("reason", String(MAX_REASON_LENGTH), nullable=False, default=""),
+    Column("minutes", Integer, nullable=True),  # None: permanent
+    # "previewed", then "running" (taken by one confirm, in every process), then "done".
+    Column("status", String(20), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False, index=True),
+    Column("case_id", BigInteger().with_variant(Integer(), "sqlite"), nullable=True),
+)
+
+mass_action_users = Table(
+    "mass_action_users",
+    metadata,
+    Column(
+        "mass_id",
+        BigId,
+        ForeignKey("mass_actions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("uid", String(ID_LENGTH), primary_key=True),
+    Column("position", Integer, nullable=False),  # the preview's order
+    Column("name", String(NAME_LENGTH), nullable=False, default=""),
+    Column("joined_at", UtcDateTime(), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=True),
+    # What became of them: "" until sent, then banned / already_banned / failed / not_sent.
+    Column("outcome", String(20), nullable=False, default=""),
+    Column("detail", String(300), nullable=False, default=""),
+    Column("ban_id", BigInteger().with_variant(Integer(), "sqlite"), nullable=True),
+    Index("ix_mass_action_users_uid", "uid"),
+)

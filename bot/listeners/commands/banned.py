@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from slack_bolt import Ack
 
-from bot.domain.button_values import HistoryRef, PageCursor
+from bot.domain.actions import ACTIONS
+from bot.domain.button_values import HistoryRef, MassBanRef, PageCursor
 from bot.domain.command import (
     BanUser,
     FindUser,
     ListBanned,
+    MassBan,
     ModerateUser,
     ShowHistory,
     parse_command,
 )
-from bot.domain.errors import BotError
+from bot.domain.errors import BotError, NotAllowed
+from bot.domain.moderation import ModerationAction
 from bot.listeners.commands.answer import answer_in_time
 from bot.listeners.commands.where import handle_find_user
 from bot.services import Services
@@ -23,6 +26,7 @@ from bot.slack.payloads import ephemeral
 from bot.slack.picker import with_group_picker
 from bot.usecases.banned_list import offer_picker, show_page
 from bot.usecases.history import show_history
+from bot.usecases.massban import open_massban_form
 from bot.usecases.moderate import confirm_action, confirm_ban
 from bot.usecases.report import report_failure
 from bot.usecases.user_card import card_reader
@@ -42,6 +46,21 @@ def handle_banned(ack: Ack, command: dict, services: Services) -> None:
     if isinstance(request, ModerateUser):
         card = card_reader(services.cometchat, services.store, budget=services.settings.ack_budget)
         ack(**ephemeral(confirm_action(services.permissions, request, user, card)))
+        return
+    if isinstance(request, MassBan):
+        if not services.permissions.can_act(user):
+            spec = ACTIONS[ModerationAction.MASS_BAN]
+            ack(**ephemeral(report_failure(NotAllowed(spec.permission), event="refused")))
+            return
+        ack()
+        form = MassBanRef(
+            guid=request.guid,
+            response_url=command.get("response_url") or None,
+            channel_id=command.get("channel_id") or None,
+        )
+        open_massban_form(
+            services.slack_api, services.responder, trigger_id=command.get("trigger_id"), ref=form
+        )
         return
     if isinstance(request, FindUser):
         handle_find_user(ack, command, services, request)

@@ -1,12 +1,17 @@
-"""The ban modal's two steps. `form_value` decodes the modal's metadata first (and puts back
-the channel the modal was opened from), so `moderators_only` checks the right conversation."""
+"""The ban modal's two steps, and the mass ban form's. `form_value` decodes the modal's
+metadata first (and puts back the channel the modal was opened from), so `moderators_only`
+checks the right conversation."""
 
 from slack_bolt import App, BoltContext
 
-from bot.domain.button_values import BanConfirmRef, BanRef
+from bot.domain.actions import ACTIONS
+from bot.domain.button_values import BanConfirmRef, BanRef, MassBanRef
+from bot.domain.moderation import ModerationAction
 from bot.listeners.middleware import form_value, moderators_only
+from bot.listeners.views import massban
 from bot.listeners.views.ban import handle_confirm, handle_uid
 from bot.services import Services
+from bot.slack.massban_blocks import VIEW_MASSBAN, VIEW_MASSBAN_CONFIRM
 from bot.slack.moderation_blocks import VIEW_BAN, VIEW_BAN_CONFIRM
 
 
@@ -20,3 +25,13 @@ def register(app: App, services: Services) -> None:
     @app.view(VIEW_BAN_CONFIRM, middleware=[form_value(BanConfirmRef), guard])
     def ban_confirm(ack, context: BoltContext):
         handle_confirm(ack, context["form"], context.user_id or "", services)
+
+    mass_guard = moderators_only(services, ACTIONS[ModerationAction.MASS_BAN].permission)
+
+    @app.view(VIEW_MASSBAN, middleware=[form_value(MassBanRef), mass_guard])
+    def massban_form(ack, view, context: BoltContext):
+        massban.handle_form(ack, context["form"], view, context.user_id or "", services)
+
+    @app.view(VIEW_MASSBAN_CONFIRM, middleware=[form_value(MassBanRef), mass_guard])
+    def massban_confirm(ack, context: BoltContext):
+        massban.handle_confirm(ack, context["form"], context.user_id or "", services)

@@ -1,0 +1,252 @@
+"""A mass ban through the real app: `/banned <guid> massban` or the list's *Mass ban…*, the
+form, the preview (nothing written), the confirmation (CometChat's bulk ban, each user's case
+through the member's one path, the whole action one case). Signed requests in, CometChat faked,
+the history in the run's database (SQLite, and PostgreSQL when TEST_DATABASE_URL is set)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from bot.domain.button_values import MassBanRef
+from bot.domain.massban import Outcome
+from bot.domain.moderation import EventSource, ModerationAction
+from bot.slack.massban_blocks import (
+    AGE_ACTION_ID,
+    AGE_BLOCK_ID,
+    MB_DURATION_ACTION_ID,
+    MB_DURATION_BLOCK_ID,
+    MB_REASON_ACTION_ID,
+    MB_REASON_BLOCK_ID,
+    UIDS_ACTION_ID,
+    UIDS_BLOCK_ID,
+    VIEW_MASSBAN,
+    VIEW_MASSBAN_CONFIRM,
+    WINDOW_ACTION_ID,
+    WINDOW_BLOCK_ID,
+)
+from bot.slack.moderation_blocks import ACTION_MASSBAN_OPEN
+from tests.conftest import GUID
+from tests.support.fakes.cometchat import FakeCometChat
+from tests.support.fakes.slack import view_submission_body
+from tests.support.harness import MODERATOR, Harness, harness
+from tests.support.slack_limits import assert_valid_ack, assert_valid_slack_post
+from tests.support.slack_messages import buttons
+
+RAIDERS = [f"raider-{n:02d}" for n in range(1, 6)]
+
+
+def _cometchat(now: datetime) -> FakeCometChat:
+    """A group with staff, a protected bot, five fresh raiders, an old member who joined long
+    ago and a veteran account that joined just now; user-001…003 already banned."""
+    fake = FakeCometChat()
+    fake.add_group(GUID, "Hiking Group", banned=3)
+    recent = int((now - timedelta(minutes=5)).timestamp())
+    young = int((now - timedelta(days=1)).timestamp())
+    for n, uid in enumerate(RAIDERS):
+        fake.add_member(GUID, uid, joined_at=recent + n, created_at=young)
+    fake.add_member(GUID, "boss", scope="admin", joined_at=recent, created_at=young)
+    fake.add_member(GUID, "mod-1", scope="moderator", joined_at=recent, created_at=young)
+    fake.add_member(GUID, "support-bot", joined_at=recent, created_at=young)
+    old = int((now - timedelta(days=500)).timestamp())
+    fake.add_member(GUID, "veteran", joined_at=recent, created_at=old)
+    fake.add_member(GUID, "old-timer", joined_at=int((now - timedelta(days=2)).timestamp()))
+    return fake
+
+
+@pytest.fixture
+def app(database, engines) -> Iterator[Harness]:
+    _backend, url = database
+    with harness(
+        _cometchat(datetime.now(UTC)), database_url=url, protected_uids="support-bot"
+    ) as built:
+        yield built
+        for item in list(built.slack.received):
+            assert_valid_slack_post(item.path, item.body)
+
+
+def _values(
+    uids: str = "", minutes: str = "", days: str = "", duration: str = "24h", reason: str = ""
+) -> dict[str, Any]:
+    option = {"text": {"type": "plain_text", "text": duration}, "value": duration}
+    return {
+        UIDS_BLOCK_ID: {UIDS_ACTION_ID: {"type": "plain_text_input", "value": uids or None}},
+        WINDOW_BLOCK_ID: {WINDOW_ACTION_ID: {"type": "plain_text_input", "value": minutes}},
+        AGE_BLOCK_ID: {AGE_ACTION_ID: {"type": "plain_text_input", "value": days}},
+        MB_DURATION_BLOCK_ID: {
+            MB_DURATION_ACTION_ID: {"type": "static_select", "selected_option": option}
+        },
+        MB_REASON_BLOCK_ID: {MB_REASON_ACTION_ID: {"type": "plain_text_input", "value": reason}},
+    }
+
+
+def _open_by_command(app: Harness) -> dict[str, Any]:
+    reply = app.command(f"{GUID} massban")
+    assert reply.status == 200
+    (opened,) = [c for c in reply.api_calls if c.path == "/api/views.open"]
+    return opened.body["view"]
+
+
+def _submit(app: Harness, callback_id: str, metadata: str, values: dict) -> dict | None:
+    response = app.signed(view_submission_body(callback_id, metadata, values, user_id=MODERATOR))
+    assert response.status == 200
+    if not response.body:
+        return None
+    ack = json.loads(response.body)
+    assert_valid_ack(ack, where=callback_id)
+    return ack
+
+
+def _preview(app: Harness, form: dict, values: dict) -> dict[str, Any]:
+    """Submit the form; the preview arrives by views.update once CometChat has answered."""
+    mark = len([r for r in app.slack.received if r.path == "/api/views.update"])
+    ack = _submit(app, VIEW_MASSBAN, form["private_metadata"], values)
+    assert ack is not None and ack["response_action"] == "update"
+    updates = app.slack.wait_for(mark + 1, path_prefix="/api/views.update")
+    view = updates[mark].body["view"]
+    return json.loads(view) if isinstance(view, str) else view
+
+
+def _text(view: dict) -> str:
+    return "\n".join(
+        (b.get("text") or {}).get("text", "")
+        + "".join(e.get("text", "") for e in b.get("elements", []))
+        for b in view["blocks"]
+    )
+
+
+def _writes(app: Harness) -> list[tuple[str, str]]:
+    return [(r.method, r.path) for r in app.cometchat.requests if r.method in ("POST", "DELETE")]
+
+
+def _confirm(app: Harness, preview: dict) -> dict[str, Any]:
+    ref = MassBanRef.decode(preview["private_metadata"])
+    assert ref.response_url
+    path = urlsplit(ref.response_url).path
+    mark = len([r for r in app.slack.received if r.path.startswith(path)])
+    assert _submit(app, VIEW_MASSBAN_CONFIRM, preview["private_metadata"], {}) is None
+    return app.slack.wait_for(mark + 1, path_prefix=path)[-1].body
+
+
+def test_a_previewed_mass_ban_picks_raiders_only_and_bans_them_once_confirmed(app):
+    app.cometchat.refuse_ban["raider-03"] = ("ERR_GROUP_NO_CLEARANCE", "not allowed")
+    form = _open_by_command(app)
+    assert form["callback_id"] == VIEW_MASSBAN
+
+    preview = _preview(
+        app,
+        form,
+        _values(uids="raider-02, ghost-x;user-001\nboss", minutes="30", days="7", reason="raid"),
+    )
+
+    shown = _text(preview)
+    assert "Ban 5 users from group" in shown
+    for uid in RAIDERS:
+        assert f"`{uid}`" in shown
+    # Staff, the protected bot, an old account, an old join: never picked.
+    assert "*Admins and moderators, never picked:* `boss`, `mod-1`" in shown
+    assert "*Protected, never picked:* `support-bot`" in shown
+    assert "`veteran`" not in shown and "`old-timer`" not in shown
+    assert "*No such user:* `ghost-x`" in shown
+    assert "*Already banned:* `user-001`" in shown
+    assert preview["submit"]["text"] == "Ban 5"
+    # Nothing written before the confirmation: no CometChat write, no history.
+    assert _writes(app) == []
+    assert all(app.services.store.history(GUID, uid).events == [] for uid in RAIDERS)
+
+    report = _confirm(app, preview)
+
+    assert _writes(app) == [("POST", f"/v3/groups/{GUID}/members")]
+    (bulk,) = [r for r in app.cometchat.requests if r.method == "POST"]
+    sent = json.loads(bulk.body)["usersToBan"]
+    assert sent[0] == "raider-02" and sorted(sent) == RAIDERS  # pasted first, then joiners
+    text = report["text"]
+    assert "4 users banned, 1 failed" in text
+    assert "*Failed:* `raider-03`: CometChat refused: not allowed to ban this user" in text
+    for uid in RAIDERS:
+        events = app.services.store.history(GUID, uid).events
+        if uid == "raider-03":
+            assert events == []
+            continue
+        (event,) = events
+        assert (event.action, event.source, event.actor) == (
+            ModerationAction.BAN,
+            EventSource.BUTTON,
+            MODERATOR,
+        )
+        assert event.reason == "raid" and event.ends_at == event.at + timedelta(hours=24)
+        assert app.services.store.pending_expiry(GUID, uid) == event.ends_at
+    # The whole action is one case, listing each user and what became of them.
+    plan = app.services.store.mass.load(MassBanRef.decode(preview["private_metadata"]).plan or 0)
+    assert plan is not None and plan.case_id is not None
+    case = app.services.store.event(plan.case_id)
+    assert case is not None and case.action is ModerationAction.MASS_BAN
+    assert f"(case #{plan.case_id})" in text
+    outcomes = {user.uid: user.outcome for user in plan.users}
+    assert outcomes == {
+        **{uid: Outcome.BANNED for uid in RAIDERS},
+        "raider-03": Outcome.FAILED,
+    }
+    banned = {user.uid: user.ban_id for user in plan.users if user.outcome == Outcome.BANNED}
+    for uid, ban_id in banned.items():
+        assert ban_id == app.services.store.history(GUID, uid).events[0].id
+
+    # The same preview confirmed again bans nobody.
+    again = _confirm(app, preview)
+    assert "already confirmed once" in again["text"]
+    assert _writes(app) == [("POST", f"/v3/groups/{GUID}/members")]
+
+
+def test_the_list_button_opens_the_form_and_pasted_uids_alone_are_enough(app):
+    page = app.command(GUID)
+    (button,) = buttons(page.ack, ACTION_MASSBAN_OPEN)
+    (opened,) = [c for c in app.click(ACTION_MASSBAN_OPEN, button["value"]).api_calls]
+    assert opened.path == "/api/views.open"
+    form = opened.body["view"]
+
+    preview = _preview(app, form, _values(uids="raider-01 raider-04 mod-1 support-bot"))
+
+    shown = _text(preview)
+    assert "Ban 2 users" in shown
+    assert "`raider-01`" in shown and "`raider-04`" in shown
+    assert "never picked:* `mod-1`" in shown and "never picked:* `support-bot`" in shown
+    assert _writes(app) == []
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "words"),
+    [
+        (_values(), UIDS_BLOCK_ID, "Paste some uids"),
+        (_values(uids=" ".join(f"u-{n}" for n in range(1001))), UIDS_BLOCK_ID, "at most 1,000"),
+        (_values(uids="a/b"), None, None),  # `/` separates: two uids, accepted
+        (_values(minutes="0"), WINDOW_BLOCK_ID, "from 1 to 1,440"),
+        (_values(minutes="1441"), WINDOW_BLOCK_ID, "from 1 to 1,440"),
+        (_values(minutes="ten"), WINDOW_BLOCK_ID, "from 1 to 1,440"),
+        (_values(uids="raider-01", days="3"), AGE_BLOCK_ID, "give the minutes too"),
+        (_values(uids="x" * 101), UIDS_BLOCK_ID, "Not uids"),
+        (_values(uids="raider-01", duration="3y"), MB_DURATION_BLOCK_ID, "durations in the list"),
+    ],
+)
+def test_a_bad_form_is_refused_beside_its_field_and_asks_cometchat_nothing(
+    app, values, field, words
+):
+    form = _open_by_command(app)
+    before = len(app.cometchat.requests)
+    ack = _submit(app, VIEW_MASSBAN, form["private_metadata"], values)
+    assert ack is not None
+    if field is None:
+        assert ack["response_action"] == "update"
+        return
+    assert ack["response_action"] == "errors" and words in ack["errors"][field]
+    assert len(app.cometchat.requests) == before
+
+
+def test_a_viewer_who_is_not_a_moderator_gets_no_form(app):
+    reply = app.command(f"{GUID} massban", user_id="U0VIEWER")
+    assert reply.ack is not None and "mass ban users" in reply.ack["text"]
+    assert not [r for r in app.slack.received if r.path == "/api/views.open"]
