@@ -17,7 +17,14 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.cometchat import CometChatClient, CometChatError, GroupMember, UserNotFound
+from bot.cometchat import (
+    CometChatClient,
+    CometChatError,
+    GroupMember,
+    RateLimited,
+    Unavailable,
+    UserNotFound,
+)
 from bot.domain.actions import ACTIONS
 from bot.domain.audit import AuditEntry, AuditSink
 from bot.domain.button_values import MassBanRef
@@ -214,7 +221,9 @@ def run_mass_ban(
             answers = getattr(cometchat, spec.bulk or "")(plan.guid, chunk)
         except CometChatError as exc:
             # Not retried: the chunk may have reached CometChat. Its users are reported failed.
-            why = exc.code or type(exc).__name__
+            # Whether CometChat answered at all matters more than its code here.
+            unanswered = isinstance(exc, Unavailable | RateLimited)
+            why = type(exc).__name__ if unanswered else exc.code or type(exc).__name__
             for uid in chunk:
                 report.failed.append((uid, why))
                 store.mass.set_outcome(plan.id, uid, Outcome.FAILED, why)

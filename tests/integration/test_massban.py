@@ -12,7 +12,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from pydantic import SecretStr
 
+from bot.cometchat import CometChatClient
+from bot.cometchat.governor import BulkGovernor
 from bot.domain.button_values import MassBanRef
 from bot.domain.massban import Outcome
 from bot.domain.moderation import EventSource, ModerationAction
@@ -32,6 +35,7 @@ from bot.slack.massban_blocks import (
 )
 from bot.slack.moderation_blocks import ACTION_MASSBAN_OPEN
 from tests.conftest import GUID
+from tests.support.fakes.clock import FakeClock
 from tests.support.fakes.cometchat import FakeCometChat
 from tests.support.fakes.slack import view_submission_body
 from tests.support.harness import MODERATOR, Harness, harness
@@ -250,3 +254,60 @@ def test_a_viewer_who_is_not_a_moderator_gets_no_form(app):
     reply = app.command(f"{GUID} massban", user_id="U0VIEWER")
     assert reply.ack is not None and "mass ban users" in reply.ack["text"]
     assert not [r for r in app.slack.received if r.path == "/api/views.open"]
+
+
+def test_a_chunk_cometchat_does_not_answer_is_reported_failed_and_the_others_banned(app):
+    pasted = [f"bulk-{n:03d}" for n in range(1, 121)]
+    posts = []
+
+    def second_chunk_fails(rec):
+        if rec.method == "POST" and rec.path.endswith("/members"):
+            posts.append(rec)
+            if len(posts) == 2:
+                return 503, {"error": {"code": "ERR_MISSION_FAILED", "message": "down"}}, {}
+        return None
+
+    app.cometchat.interceptor = second_chunk_fails
+    preview = _preview(app, _open_by_command(app), _values(uids=" ".join(pasted)))
+    assert "Ban 120 users" in _text(preview)
+
+    report = _confirm(app, preview)
+
+    first, second = (json.loads(p.body)["usersToBan"] for p in posts)
+    assert (first, second) == (pasted[:100], pasted[100:])  # in chunks of 100, in order
+    assert "100 users banned, 20 failed" in report["text"]
+    assert "*Failed:* `bulk-101`: CometChat did not answer" in report["text"]
+    assert len(app.services.store.history(GUID, "bulk-100").events) == 1
+    assert app.services.store.history(GUID, "bulk-101").events == []
+
+
+def test_the_bulk_ban_waits_for_the_next_minute_rather_than_spend_the_reserve():
+    clock = FakeClock()
+    clock.now = 1_700_000_000.0
+    fake = FakeCometChat()
+    fake.add_group(GUID)
+    left = iter([53, 52, 51, 50, 100])
+
+    def budget(rec):
+        headers = {
+            "x-ratelimit-limit": "100",
+            "x-ratelimit-remaining": str(next(left)),
+            "x-ratelimit-reset": str(int(clock.now) + 40),
+        }
+        return 200, {"data": {"usersToBan": {}}}, headers
+
+    fake.interceptor = budget
+    governor = BulkGovernor(reserve=0.5, clock=clock, sleep=clock.sleep, wall=clock)
+    client = CometChatClient(
+        "https://app.example/v3",
+        SecretStr("k"),
+        transport=fake.transport(),
+        governor=governor,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    for n in range(4):
+        client.ban_many(GUID, [f"u-{n}"])
+    assert clock.sleeps == []  # each sent while more than half of 100 was left
+    client.ban_many(GUID, ["u-4"])  # 50 left is the reserve: wait for the next minute
+    assert clock.sleeps == [pytest.approx(40)]
