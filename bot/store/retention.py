@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, and_, delete, func, select, update
 
-from bot.store.tables import evidence, moderation_events, recent_scans
+from bot.store.tables import evidence, mass_action_users, moderation_events, recent_scans
 
 
 def purge_events_before(engine: Engine, cutoff: datetime, *, batch: int) -> int:
@@ -60,4 +60,8 @@ def erase_person(engine: Engine, uid: str) -> Erased:
         )
         conn.execute(delete(recent_scans).where(recent_scans.c.uid == uid))
         cards = conn.execute(delete(evidence).where(evidence.c.uid == uid)).rowcount
+        # A mass action keeps who it reached; their name there goes too (the uid stays, as in
+        # the events, so an undo still finds them).
+        m = mass_action_users
+        conn.execute(update(m).where(m.c.uid == uid, m.c.name != "").values(name=""))
     return Erased(events=events, groups=groups, names=names, reasons=reasons, cards=cards)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.__main__ import main as python_m_bot
+from bot.domain.massban import Member
 from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
 from bot.settings import ConfigError
 from bot.store import ModerationStore
@@ -203,3 +204,23 @@ def test_forget_keeps_other_users_events_in_the_same_group_whole(engines, forget
     forget(UID)
     assert store.event(theirs.id) == theirs
     assert store.event(mine.id) == replace(mine, name="", reason="")
+
+
+def test_forget_also_blanks_the_name_a_mass_action_kept_and_keeps_its_list(engines, forget, clock):
+    store = ModerationStore(engines(), clock=clock)
+    store.record(event(clock, reason="raid"))
+    plan = store.mass.draft(
+        guid="g1",
+        action=ModerationAction.MASS_BAN.value,
+        actor="UALICE",
+        reason="raid",
+        minutes=None,
+        users=[Member(UID, name="Name of troll"), Member("bystander", name="Their name")],
+    )
+
+    status, _out, _err = forget(UID)
+
+    assert status == 0
+    kept = store.mass.load(plan)
+    assert kept is not None
+    assert [(u.uid, u.name) for u in kept.users] == [(UID, ""), ("bystander", "Their name")]
