@@ -265,8 +265,13 @@ class CometChatClient:
     def ban(self, guid: str, uid: str, *, on_behalf_of: str | None = None) -> None:
         self._write("POST", guid, uid, on_behalf_of)
 
-    def unban(self, guid: str, uid: str, *, on_behalf_of: str | None = None) -> None:
-        self._write("DELETE", guid, uid, on_behalf_of)
+    def unban(
+        self, guid: str, uid: str, *, on_behalf_of: str | None = None, bulk: bool = False
+    ) -> None:
+        """`bulk`: one of many (a mass ban's undo): it waits its turn in the governor, so a run
+        of unbans never spends the reserve."""
+        with self.governor.bulk_read() if bulk else nullcontext():
+            self._write("DELETE", guid, uid, on_behalf_of)
 
     def kick(self, guid: str, uid: str, *, on_behalf_of: str | None = None) -> None:
         """Remove a member from the group; unlike a ban, they may join it again."""

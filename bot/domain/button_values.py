@@ -135,3 +135,10 @@ class MassBanRef(BanRef):
     the preview's, which adds the stored plan to run when confirmed."""
 
     plan: int | None = Field(None, alias="m", ge=1)
+
+
+class MassUndoRef(ButtonValue):
+    """*Undo* under a mass ban's report or audit line: its group and its case number."""
+
+    guid: Guid = Field(alias="g")
+    case: int = Field(alias="k", ge=1)

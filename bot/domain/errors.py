@@ -136,3 +136,18 @@ class HistoryUnavailable(BotError):
 
 class HistoryUnreadable(BotError):
     """A user's moderation history could not be read: the bot's database failed the query."""
+
+
+class MassActionNeedsHistory(HistoryUnavailable):
+    """A mass ban, or its undo, asked for while the bot's database cannot be reached: its users
+    are listed there, and nothing could end or undo it."""
+
+
+class UndoRefused(BotError):
+    """A mass action that cannot be undone (any more): `why` is "too_late", "done" or
+    "unknown"."""
+
+    def __init__(self, why: str, *, hours: int = 24):
+        super().__init__(why)
+        self.why = why
+        self.hours = hours

@@ -178,4 +178,16 @@ class Outcome:
     BANNED = "banned"
     ALREADY = "already_banned"
     FAILED = "failed"
-    SKIPPED = "not_sent"  # the run stopped (CometChat unavailable) before their chunk
+    UNDONE = "undone"  # banned by it, then unbanned by its undo
+
+
+UNDO_WINDOW = timedelta(hours=24)  # how long a mass action can be undone from its report
+
+
+@dataclass
+class UndoReport:
+    guid: str
+    case_id: int
+    unbanned: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # banned again since, or unbanned already
+    failed: list[tuple[str, str]] = field(default_factory=list)

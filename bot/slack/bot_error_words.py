@@ -20,11 +20,13 @@ from bot.domain.errors import (
     InvalidGuid,
     InvalidUid,
     JobQueueFull,
+    MassActionNeedsHistory,
     NotAllowed,
     QueryTooLong,
     ReasonTooLong,
     ScanRunning,
     ScansBusy,
+    UndoRefused,
 )
 from bot.domain.ids import MAX_GUID_LENGTH
 from bot.slack.message import Message
@@ -172,6 +174,16 @@ def _export_timed_out_hint(error: ExportTimedOut) -> str:
     )
 
 
+def _undo_refused(error: UndoRefused) -> Message:
+    if error.why == "too_late":
+        why = f"it is more than {error.hours} hours old; unban its users one by one instead"
+    elif error.why == "done":
+        why = "it has already been undone"
+    else:
+        why = "the bot has no record of it"
+    return Message(text=f":x: This mass ban cannot be undone: {why}. Nobody was unbanned.")
+
+
 # A missing scope, a queue at its bound, a list too long for the budget: the operator's, so
 # WARNING; what a user typed or clicked is theirs, so INFO.
 BOT_ERRORS: dict[type[BaseException], Wording[Any]] = {
@@ -243,4 +255,14 @@ BOT_ERRORS: dict[type[BaseException], Wording[Any]] = {
         logging.INFO,
     ),
     ExportTimedOut: Wording(_export_timed_out, logging.WARNING, hint=_export_timed_out_hint),
+    MassActionNeedsHistory: Wording(
+        text(
+            ":warning: A mass ban, and its undo, need the bot's database (where its users are "
+            "listed), and it cannot be reached right now. Nothing was done."
+        ),
+        logging.WARNING,
+        hint=_history_unavailable_hint,
+        outcome=Outcome("no_database", "the bot's database was unavailable, so nothing was done"),
+    ),
+    UndoRefused: Wording(_undo_refused, logging.INFO),
 }

@@ -14,15 +14,17 @@ from bot.domain.massban import (
     MAX_UIDS,
     MAX_WINDOW_MINUTES,
     PREVIEW_ROWS,
+    UNDO_WINDOW,
     MassBanReport,
     Member,
     Preview,
+    UndoReport,
 )
 from bot.domain.moderation import MAX_REASON_LENGTH, ModerationAction
 from bot.slack import kit
 from bot.slack.kit import Json
 from bot.slack.message import Message
-from bot.slack.moderation_blocks import BAN_DURATIONS
+from bot.slack.moderation_blocks import BAN_DURATIONS, undo_row
 
 # The list's *Mass ban…* button is drawn with the list's other tools (moderation_blocks.ban_row).
 from bot.slack.text import case_ref, code, date_token, escape, truncate
@@ -227,6 +229,35 @@ def massban_report(report: MassBanReport) -> Message:
             f":warning: {_users(report.unrecorded)} banned but not yet in the history: "
             "kept when the database is back."
         )
+    text = "\n".join(lines)
+    if report.case_id is None or not report.banned:
+        return Message(text=text)
+    hours = int(UNDO_WINDOW.total_seconds() // 3600)
+    return Message(
+        text=text,
+        blocks=(
+            kit.section("massban_report", truncate(text, kit.SECTION_TEXT)),
+            kit.context("massban_undo_hint", f"*Undo* unbans them, for {hours} hours."),
+            undo_row(plan.guid, report.case_id, len(report.banned)),
+        ),
+    )
+
+
+def undo_report(report: UndoReport) -> Message:
+    """What an undo did: who it unbanned, who it left banned (decided about since)."""
+    lines = [
+        f":leftwards_arrow_with_hook: *Undo of mass ban {case_ref(report.case_id)}* in group "
+        f"{code(report.guid)}: {_users(len(report.unbanned))} unbanned"
+        + (f", {len(report.kept)} left as they are" if report.kept else "")
+        + (f", {len(report.failed)} failed" if report.failed else "")
+        + "."
+    ]
+    if report.unbanned:
+        lines.append(f"*Unbanned:* {_named(report.unbanned)}")
+    if report.kept:
+        lines.append(f"*Left as they are (banned again or unbanned since):* {_named(report.kept)}")
+    for uid, why in report.failed[:_NAMED]:
+        lines.append(f"*Failed:* {code(uid)}: {escape(failure_words(why))}")
     return Message(text="\n".join(lines))
 
 
@@ -244,7 +275,8 @@ _FAILURES = {
     "ERR_GROUP_NO_ADMIN_SCOPE": "CometChat refused: an admin of the group",
     "ERR_GROUP_NO_MODERATOR_SCOPE": "CometChat refused: a moderator of the group",
     "Unavailable": "CometChat did not answer; it may or may not have banned them",
-    "RateLimited": "CometChat's rate limit: not banned",
+    "RateLimited": "CometChat's rate limit: not done",
+    "ERR_NOT_A_BANNED_USER": "CometChat says they are not banned",
 }
 
 

@@ -20,6 +20,7 @@ from bot.domain.button_values import (
     BanConfirmRef,
     BanRef,
     MassBanRef,
+    MassUndoRef,
     PageCursor,
     UnbanRef,
 )
@@ -39,6 +40,7 @@ from bot.slack.user_card_blocks import card_blocks
 ACTION_UNBAN = "banned_unban"  # also used by the live feed's buttons
 ACTION_BAN_OPEN = "banned_ban_open"  # "Ban a user" under the list: opens the ban modal
 ACTION_MASSBAN_OPEN = "banned_massban_open"  # "Mass ban…" beside it: opens the mass ban form
+ACTION_MASS_UNDO = "banned_mass_undo"  # "Undo" under a mass action's report or audit line
 ACTION_BAN_CONFIRM = "banned_ban_confirm"  # the confirm-protected button of `/banned <g> ban <u>`
 ACTION_BAN_CANCEL = "banned_ban_cancel"
 VIEW_BAN = "banned_ban_modal"  # callback_id of the ban modal (step 1: which user?)
@@ -349,7 +351,17 @@ def render_audit(entry: AuditEntry) -> Message:
             text += f" for {describe_duration(minutes)}" if minutes else " (permanent)"
         if entry.reason:
             text += f" · {escape(truncate(' '.join(entry.reason.split()), MAX_REASON_LENGTH))}"
-        return Message(text=f"{text} · {when}")
+        line = f"{text} · {when}"
+        if entry.case is not None and spec.each is not None and entry.count:
+            # An action on many users can be undone from its line for a while.
+            return Message(
+                text=line,
+                blocks=(
+                    kit.section("audit_line", line),
+                    undo_row(entry.guid, entry.case, entry.count),
+                ),
+            )
+        return Message(text=line)
     why = OUTCOME_WORDS.get(entry.outcome, f"failed ({escape(entry.error or entry.outcome)})")
     return Message(
         text=f":grey_question: {who} tried to {spec.verb} {whom} "
@@ -382,3 +394,15 @@ def render_expiry(
 
 def _s(count: int) -> str:
     return "" if count == 1 else "s"
+
+
+def undo_row(guid: str, case: int, count: int) -> Json:
+    """*Undo* of a mass action, behind Slack's confirmation dialog."""
+    value = MassUndoRef(guid=guid, case=case).encode()
+    dialog = confirm_dialog(
+        "Undo the mass ban?",
+        f"Unban the {count} users mass ban {case_ref(case)} banned in {plain(guid, 100)}? "
+        "Anyone banned again since, by anyone, stays banned.",
+        "Unban them",
+    )
+    return kit.actions("mass_undo", [kit.button(ACTION_MASS_UNDO, "Undo", value, confirm=dialog)])

@@ -75,6 +75,13 @@ class MassActions:
                 )
         return int(plan_id)
 
+    def by_case(self, case_id: int) -> MassPlan | None:
+        """The mass action whose case this is."""
+        m = mass_actions
+        with self.engine.begin() as conn:
+            found = conn.execute(select(m.c.id).where(m.c.case_id == case_id)).scalar()
+        return self.load(int(found)) if found is not None else None
+
     def load(self, plan_id: int) -> MassPlan | None:
         m, u = mass_actions, mass_action_users
         with self.engine.begin() as conn:
@@ -111,12 +118,20 @@ class MassActions:
     def start(self, plan_id: int) -> bool:
         """Take the draft for running: True for exactly one caller, in every process (a
         conditional UPDATE); a second confirmation of the same preview gets False."""
+        return self._move(plan_id, "previewed", "running")
+
+    def start_undo(self, plan_id: int) -> bool:
+        """Take a finished action for undoing: True for exactly one caller, once."""
+        return self._move(plan_id, "done", "undoing")
+
+    def finish_undo(self, plan_id: int) -> None:
+        self._move(plan_id, "undoing", "undone")
+
+    def _move(self, plan_id: int, before: str, after: str) -> bool:
         m = mass_actions
         with self.engine.begin() as conn:
             taken = conn.execute(
-                update(m)
-                .where(m.c.id == plan_id, m.c.status == "previewed")
-                .values(status="running")
+                update(m).where(m.c.id == plan_id, m.c.status == before).values(status=after)
             )
         return taken.rowcount == 1
 
@@ -138,7 +153,4 @@ class MassActions:
             )
 
     def finish(self, plan_id: int) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(mass_actions).where(mass_actions.c.id == plan_id).values(status="done")
-            )
+        self._move(plan_id, "running", "done")

@@ -179,7 +179,8 @@ mass_actions = Table(
     Column("actor", String(ID_LENGTH), nullable=False),
     Column("reason", String(MAX_REASON_LENGTH), nullable=False, default=""),
     Column("minutes", Integer, nullable=True),  # None: permanent
-    # "previewed", then "running" (taken by one confirm, in every process), then "done".
+    # "previewed", "running" (taken by one confirm, in every process), "done"; "undoing",
+    # "undone" (taken by one undo).
     Column("status", String(20), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False, index=True),
     Column("case_id", BigInteger().with_variant(Integer(), "sqlite"), nullable=True),
@@ -199,7 +200,7 @@ mass_action_users = Table(
     Column("name", String(NAME_LENGTH), nullable=False, default=""),
     Column("joined_at", UtcDateTime(), nullable=True),
     Column("created_at", UtcDateTime(), nullable=True),
-    # What became of them: "" until sent, then banned / already_banned / failed / not_sent.
+    # What became of them: "" until sent, then banned / already_banned / failed; undone.
     Column("outcome", String(20), nullable=False, default=""),
     Column("detail", String(300), nullable=False, default=""),
     Column("ban_id", BigInteger().with_variant(Integer(), "sqlite"), nullable=True),

@@ -28,8 +28,9 @@ from bot.cometchat import (
 from bot.domain.actions import ACTIONS
 from bot.domain.audit import AuditEntry, AuditSink
 from bot.domain.button_values import MassBanRef
-from bot.domain.errors import HistoryUnavailable
+from bot.domain.errors import MassActionNeedsHistory, UndoRefused
 from bot.domain.massban import (
+    UNDO_WINDOW,
     Choice,
     Criteria,
     MassBanReport,
@@ -37,6 +38,7 @@ from bot.domain.massban import (
     Member,
     Outcome,
     Preview,
+    UndoReport,
     choose,
     chunks,
 )
@@ -188,7 +190,7 @@ def run_mass_ban(
     progress: Progress | None = None,
 ) -> MassBanReport | None:
     """Run a previewed plan once. None when it was already run (a second confirmation).
-    Raises HistoryUnavailable, before anything is written, when the database cannot be reached:
+    Raises MassActionNeedsHistory, before anything is written, when the database cannot be reached:
     a mass ban nobody could undo or end is not started."""
     started = time.perf_counter()
     spec = ACTIONS[_ACTION]
@@ -197,7 +199,7 @@ def run_mass_ban(
         if plan is None or not store.mass.start(plan_id):
             return None
     except Exception as exc:
-        raise HistoryUnavailable() from exc
+        raise MassActionNeedsHistory() from exc
     at = datetime.now(UTC)
     ends_at = at + plan.duration if plan.duration is not None else None
     case = store.record(
@@ -307,3 +309,100 @@ def _record_ban(
         stored = None
     if stored is None:
         report.unrecorded += 1
+
+
+def undo_mass_ban(
+    cometchat: CometChatClient,
+    store: ModerationStore,
+    audit: AuditSink,
+    *,
+    case_id: int,
+    actor: str,
+    now: datetime | None = None,
+) -> UndoReport:
+    """Unban exactly the users the mass action `case_id` banned whose latest decision is still
+    that ban: anyone banned again since, or unbanned, by whoever, is left alone. Each unban goes
+    through the member's one path (checked under their lock, right before CometChat's call) and
+    is recorded. Once per action, within UNDO_WINDOW of it. Raises UndoRefused, or
+    MassActionNeedsHistory when the database cannot be reached (nothing is done)."""
+    now = now or datetime.now(UTC)
+    try:
+        plan = store.mass.by_case(case_id)
+        case = store.event(case_id)
+    except Exception as exc:
+        raise MassActionNeedsHistory() from exc
+    if plan is None or case is None:
+        raise UndoRefused("unknown")
+    if now - case.at > UNDO_WINDOW:
+        raise UndoRefused("too_late", hours=int(UNDO_WINDOW.total_seconds() // 3600))
+    if not store.mass.start_undo(plan.id):
+        raise UndoRefused("done")
+    report = UndoReport(guid=plan.guid, case_id=case_id)
+    reason = f"undo of mass ban #{case_id}"
+    for user in plan.users:
+        if user.outcome != Outcome.BANNED or user.ban_id is None:
+            continue
+        _undo_one(
+            cometchat, store, plan.id, plan.guid, user.uid, user.ban_id, actor, reason, report
+        )
+    store.mass.finish_undo(plan.id)
+    audit.record(
+        AuditEntry(
+            actor=actor,
+            action=ModerationAction.UNBAN,
+            guid=plan.guid,
+            uid="",
+            at=int(now.timestamp()),
+            outcome="done" if report.unbanned else "failed",
+            reason=reason,
+            count=len(report.unbanned),
+            case=case_id,
+        )
+    )
+    log.info(
+        kv(
+            event="mass_ban_undo",
+            guid=plan.guid,
+            case=case_id,
+            unbanned=len(report.unbanned),
+            kept=len(report.kept),
+            failed=len(report.failed),
+        )
+    )
+    return report
+
+
+def _undo_one(
+    cometchat: CometChatClient,
+    store: ModerationStore,
+    plan_id: int,
+    guid: str,
+    uid: str,
+    ban_id: int,
+    actor: str,
+    reason: str,
+    report: UndoReport,
+) -> None:
+    with store.member(guid, uid) as member:
+        latest = member.latest()
+        if latest is None or latest.id != ban_id:
+            report.kept.append(uid)  # someone decided about them since: theirs stands
+            return
+        try:
+            cometchat.unban(guid, uid, bulk=True)
+        except CometChatError as exc:
+            report.failed.append((uid, exc.code or type(exc).__name__))
+            return
+        member.record(
+            ModerationEvent(
+                guid=guid,
+                uid=uid,
+                action=ModerationAction.UNBAN,
+                source=EventSource.BUTTON,
+                at=datetime.now(UTC),
+                actor=actor,
+                reason=reason,
+            )
+        )
+    report.unbanned.append(uid)
+    store.mass.set_outcome(plan_id, uid, Outcome.UNDONE, ban_id=ban_id)

@@ -6,6 +6,7 @@ the history in the run's database (SQLite, and PostgreSQL when TEST_DATABASE_URL
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import update
 
 from bot.cometchat import CometChatClient
 from bot.cometchat.governor import BulkGovernor
@@ -33,7 +35,8 @@ from bot.slack.massban_blocks import (
     WINDOW_ACTION_ID,
     WINDOW_BLOCK_ID,
 )
-from bot.slack.moderation_blocks import ACTION_MASSBAN_OPEN
+from bot.slack.moderation_blocks import ACTION_MASS_UNDO, ACTION_MASSBAN_OPEN
+from bot.store.tables import moderation_events
 from tests.conftest import GUID
 from tests.support.fakes.clock import FakeClock
 from tests.support.fakes.cometchat import FakeCometChat
@@ -41,6 +44,8 @@ from tests.support.fakes.slack import view_submission_body
 from tests.support.harness import MODERATOR, Harness, harness
 from tests.support.slack_limits import assert_valid_ack, assert_valid_slack_post
 from tests.support.slack_messages import buttons
+from tests.support.tour import WEBHOOK_USER, deliver_webhook
+from tests.support.webhook_payloads import encode, event, user
 
 RAIDERS = [f"raider-{n:02d}" for n in range(1, 6)]
 
@@ -63,11 +68,21 @@ def _cometchat(now: datetime) -> FakeCometChat:
     return fake
 
 
+AUDIT = "C0AUDIT"
+HOOK_PASSWORD = "hook-password-1"
+
+
 @pytest.fixture
 def app(database, engines) -> Iterator[Harness]:
     _backend, url = database
     with harness(
-        _cometchat(datetime.now(UTC)), database_url=url, protected_uids="support-bot"
+        _cometchat(datetime.now(UTC)),
+        database_url=url,
+        protected_uids="support-bot",
+        audit_channel_id=AUDIT,
+        feed_channel_id="C0FEED",
+        cometchat_webhook_user=WEBHOOK_USER,
+        cometchat_webhook_password=HOOK_PASSWORD,
     ) as built:
         yield built
         for item in list(built.slack.received):
@@ -311,3 +326,86 @@ def test_the_bulk_ban_waits_for_the_next_minute_rather_than_spend_the_reserve():
     assert clock.sleeps == []  # each sent while more than half of 100 was left
     client.ban_many(GUID, ["u-4"])  # 50 left is the reserve: wait for the next minute
     assert clock.sleeps == [pytest.approx(40)]
+
+
+def _banned(app: Harness, uid: str) -> bool:
+    return uid in {u["uid"] for u in app.cometchat.banned[GUID]}
+
+
+def _mass_ban(app: Harness, uids: list[str]) -> dict[str, Any]:
+    preview = _preview(app, _open_by_command(app), _values(uids=" ".join(uids), reason="raid"))
+    return _confirm(app, preview)
+
+
+def test_undo_unbans_only_those_the_mass_ban_still_holds(app):
+    raiders = RAIDERS[:3]
+    report = _mass_ban(app, raiders)
+    assert all(_banned(app, uid) for uid in raiders)
+    # Meanwhile someone unbans raider-02 in CometChat and bans them again: their decision.
+    app.cometchat.banned[GUID] = [u for u in app.cometchat.banned[GUID] if u["uid"] != "raider-02"]
+    heard = int(time.time())
+    for trigger in ("group_member_unbanned", "group_member_banned"):
+        body = event(trigger, members=[user("raider-02")], by=user("other-mod"), updated_at=heard)
+        assert deliver_webhook(app, encode(body), password=HOOK_PASSWORD).startswith("200")
+        app.settle()
+    app.cometchat.banned[GUID].append({"uid": "raider-02", "name": "raider-02"})
+    history = app.services.store.history(GUID, "raider-02").events
+    assert [(e.action, e.source) for e in history] == [
+        (ModerationAction.BAN, EventSource.WEBHOOK),
+        (ModerationAction.UNBAN, EventSource.WEBHOOK),
+        (ModerationAction.BAN, EventSource.BUTTON),
+    ]
+    deletes_before = len([r for r in app.cometchat.requests if r.method == "DELETE"])
+
+    (undo,) = buttons(report, ACTION_MASS_UNDO)
+    assert undo["confirm"]["confirm"]["text"] == "Unban them"  # asked first
+    (answer,) = app.click(ACTION_MASS_UNDO, undo["value"]).messages
+
+    assert "2 users unbanned, 1 left as they are" in answer["text"]
+    assert "`raider-02`" in answer["text"].split("Left as they are")[1]
+    deletes = [r.path for r in app.cometchat.requests if r.method == "DELETE"][deletes_before:]
+    assert sorted(deletes) == [f"/v3/groups/{GUID}/bannedusers/raider-0{n}" for n in (1, 3)]
+    assert _banned(app, "raider-02") and not _banned(app, "raider-01")
+    for uid in ("raider-01", "raider-03"):
+        latest = app.services.store.history(GUID, uid).events[0]
+        assert latest.action is ModerationAction.UNBAN and latest.actor == MODERATOR
+        assert latest.reason.startswith("undo of mass ban #")
+        assert app.services.store.pending_expiry(GUID, uid) is None
+    assert app.services.store.history(GUID, "raider-02").events[0].source is EventSource.WEBHOOK
+
+    # Once only.
+    (again,) = app.click(ACTION_MASS_UNDO, undo["value"]).messages
+    assert "already been undone" in again["text"] and "Nobody was unbanned" in again["text"]
+    assert len([r for r in app.cometchat.requests if r.method == "DELETE"]) == deletes_before + 2
+
+
+def test_the_audit_line_of_a_mass_ban_carries_its_undo(app):
+    _mass_ban(app, RAIDERS[:2])
+    app.settle()
+    posts = [
+        r.body
+        for r in app.slack.received
+        if r.path == "/api/chat.postMessage" and r.body.get("channel") == AUDIT
+    ]
+    (line,) = [p for p in posts if "mass banned 2 users" in p["text"]]
+    blocks = json.loads(line["blocks"]) if isinstance(line["blocks"], str) else line["blocks"]
+    (undo,) = buttons({"blocks": blocks}, ACTION_MASS_UNDO)
+    assert json.loads(undo["value"])["k"] >= 1
+
+
+def test_undo_a_day_later_is_refused_and_unbans_nobody(app):
+    report = _mass_ban(app, RAIDERS[:2])
+    (undo,) = buttons(report, ACTION_MASS_UNDO)
+    case = json.loads(undo["value"])["k"]
+    with app.services.store.engine.begin() as conn:
+        conn.execute(
+            update(moderation_events)
+            .where(moderation_events.c.id == case)
+            .values(at=datetime.now(UTC) - timedelta(hours=25))
+        )
+
+    (answer,) = app.click(ACTION_MASS_UNDO, undo["value"]).messages
+
+    assert "more than 24 hours old" in answer["text"]
+    assert [r for r in app.cometchat.requests if r.method == "DELETE"] == []
+    assert _banned(app, RAIDERS[0]) and _banned(app, RAIDERS[1])

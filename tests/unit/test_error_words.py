@@ -29,6 +29,7 @@ WARNINGS = {
     domain.ExportTimedOut,
     domain.HistoryUnavailable,
     domain.HistoryUnreadable,
+    domain.MassActionNeedsHistory,
     cc.CometChatError,
     cc.Rejected,
     cc.AuthRejected,
@@ -39,6 +40,7 @@ WARNINGS = {
 }
 WITH_HINTS = {
     domain.HistoryUnavailable,
+    domain.MassActionNeedsHistory,
     domain.HistoryUnreadable,
     domain.ExportFailed,
     domain.JobQueueFull,
@@ -103,6 +105,7 @@ OUTCOMES = {
     cc.Unavailable: "uncertain",
     cc.UnexpectedResponse: "uncertain",
     domain.HistoryUnavailable: "no_database",
+    domain.MassActionNeedsHistory: "no_database",
 }
 
 

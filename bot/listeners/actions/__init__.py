@@ -4,7 +4,16 @@
 from slack_bolt import App, BoltContext
 
 from bot.domain.button_values import PageCursor
-from bot.listeners.actions import ban_unban, export, find_user, history, home, massban, picker
+from bot.listeners.actions import (
+    ban_unban,
+    export,
+    find_user,
+    history,
+    home,
+    mass_undo,
+    massban,
+    picker,
+)
 from bot.listeners.actions.open_list import handle_open_list
 from bot.listeners.actions.paging import handle_page_click
 from bot.listeners.actions.share import handle_share
@@ -36,6 +45,7 @@ def register(app: App, services: Services) -> None:
 
     ban_unban.register(app, services)  # Unban / Ban, each behind moderators_only
     massban.register(app, services)  # Mass ban…, behind moderators_only
+    mass_undo.register(app, services)  # a mass ban's Undo, behind moderators_only
     export.register(app, services)  # Export CSV, behind viewers_only
     picker.register(app, services)  # the group picker, behind viewers_only
     history.register(app, services)  # History and Older, behind viewers_only

@@ -13,7 +13,7 @@ from slack_bolt import Ack
 from bot.cometchat import CometChatError
 from bot.domain.button_values import MassBanRef
 from bot.domain.duration import PERMANENT, parse_duration
-from bot.domain.errors import HistoryUnavailable, ReasonTooLong
+from bot.domain.errors import MassActionNeedsHistory, ReasonTooLong
 from bot.domain.massban import (
     MAX_AGE_DAYS,
     MAX_UIDS,
@@ -195,7 +195,7 @@ def handle_confirm(ack: Ack, form: MassBanRef | None, user: str, services: Servi
                 source=EventSource.BUTTON,
                 progress=progress,
             )
-        except (HistoryUnavailable, CometChatError) as exc:
+        except (MassActionNeedsHistory, CometChatError) as exc:
             return new_ephemeral(report_failure(exc, event="massban"))
         if report is None:
             return new_ephemeral(massban_spent())
