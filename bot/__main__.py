@@ -5,14 +5,16 @@ production web server (gunicorn, configured in gunicorn.conf.py) exactly as the 
 schema up to date; `python -m bot list <guid> [--page N]` prints a
 group's banned users in the terminal; `python -m bot where <uid>` prints where a user is banned
 (the history's answer, then a scan of every group); `python -m bot forget <uid>` blanks a user's
-names and reasons in the history (erasure requests).
+names and reasons in the history (erasure requests); `python -m bot docs [--write]` checks (or
+rewrites) .env.example, app.json, the manifest's usage hint and the README's tables against the
+settings and the command grammar they are produced from.
 """
 
 from __future__ import annotations
 
 import sys
 
-COMMANDS = ("serve", "check", "list", "where", "migrate", "forget")
+COMMANDS = ("serve", "check", "list", "where", "migrate", "forget", "docs")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
         from bot.cli.check import main as check
 
         return check()
+    if command == "docs":
+        # Reads and writes the repository's documents only: no settings needed.
+        from bot.cli.docs import main as docs
+
+        return docs(args[1:])
     if command == "migrate":
         # Needs DATABASE_URL alone: the release phase should not fail on a Slack setting.
         from bot.cli.migrate import main as migrate

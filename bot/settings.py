@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import (
     BeforeValidator,
     Field,
+    JsonValue,
     SecretStr,
     ValidationError,
     ValidationInfo,
@@ -62,6 +63,29 @@ PeopleList = Annotated[frozenset[str], NoDecode, BeforeValidator(_split_people)]
 MAX_PAGE_SIZE = 20
 
 DEFAULT_DATABASE_URL = "sqlite:///var/banned.sqlite3"
+
+
+def doc(
+    section: str,
+    *,
+    example: str = "",
+    deploy: bool = True,
+    required: bool = False,
+    secret: bool = False,
+) -> dict[str, JsonValue]:
+    """Where a setting is documented (bot.cli.docs): its `section` of `.env.example` and the
+    README, a sample `example` value, whether app.json offers it (`deploy`), asks for it even
+    though it has a default (`required`) or has Heroku generate it (`secret`). A setting
+    without this goes under "Other settings"."""
+    return {
+        "section": section,
+        "example": example,
+        "deploy": deploy,
+        "required": required,
+        "secret": secret,
+    }
+
+
 DATABASE_SCHEMES = ("postgres://", "postgresql://", "postgresql+psycopg://", "sqlite:///")
 
 
@@ -75,11 +99,17 @@ class DatabaseSettings(BaseSettings):
         case_sensitive=False,
     )
 
-    # Moderation history, temporary bans, webhook de-duplication. Unset = an SQLite file.
     database_url: SecretStr = Field(
         SecretStr(""),
-        description="postgres://user:password@host/db (Heroku Postgres sets it) or "
-        "sqlite:///path; unset = sqlite:///var/banned.sqlite3. Holds a password: a secret.",
+        description="PostgreSQL (Heroku Postgres sets it: postgres://user:password@host:5432/name;"
+        " postgresql:// works too) or sqlite:///path/to/file: the moderation history, temporary "
+        "bans' end times, webhook de-duplication. Unset: sqlite:///var/banned.sqlite3, created "
+        "on first use, for one process; on Heroku that file is wiped with the dyno on every "
+        "restart, so add Postgres there. `python -m bot migrate` (Heroku's release phase) brings "
+        "its schema up to date. Holds a password: never logged.",
+        json_schema_extra=doc(
+            "database", example="postgresql://bot:password@127.0.0.1:5432/banned"
+        ),
     )
 
     @field_validator("database_url")
@@ -101,88 +131,163 @@ class DatabaseSettings(BaseSettings):
 
 
 class Settings(DatabaseSettings):
-    slack_bot_token: SecretStr = Field(description="Bot token (xoxb-…) from the Slack app.")
-    slack_signing_secret: SecretStr = Field(description="Signing secret from the Slack app.")
+    # Each description is the one text `.env.example`, app.json and the README's settings table
+    # are generated from (`python -m bot docs --write`); `doc` says where and how it is shown.
+    slack_bot_token: SecretStr = Field(
+        description="Bot User OAuth Token (xoxb-…): the Slack app's OAuth & Permissions page, "
+        "after installing the app to your workspace.",
+        json_schema_extra=doc("slack", example="xoxb-your-bot-token"),
+    )
+    slack_signing_secret: SecretStr = Field(
+        description="Signing Secret: the Slack app's Basic Information → App Credentials.",
+        json_schema_extra=doc("slack", example="your-signing-secret"),
+    )
     slack_api_url: str = Field(
-        "https://slack.com/api/", description="Slack Web API base URL (proxies, tests)."
+        "https://slack.com/api/",
+        description="Slack Web API base URL. Change only for a proxy or a test double; https:// "
+        "(plain http:// only to a loopback host: the bot token travels with every call).",
+        json_schema_extra=doc("slack", deploy=False),
     )
 
     # Declared before the app id, whose validator needs to know whether it is set.
     cometchat_base_url: str = Field(
         "",
-        description="Overrides https://{app_id}.api-{region}.cometchat.io/v3 when set; https "
-        "(plain http only to a loopback host).",
+        description="Overrides https://{COMETCHAT_APP_ID}.api-{COMETCHAT_REGION}.cometchat.io/v3 "
+        "(proxies, fakes). https:// only (plain http:// only to 127.0.0.1, ::1 or localhost: the "
+        "API key is in every call).",
+        json_schema_extra=doc("cometchat", deploy=False),
     )
     cometchat_app_id: str = Field(
-        "", validate_default=True, description="CometChat app id (goes in the API host name)."
+        "",
+        validate_default=True,
+        description="CometChat App ID: the CometChat dashboard → your app → API & Auth Keys. "
+        "Required unless COMETCHAT_BASE_URL is set.",
+        json_schema_extra=doc("cometchat", example="your-app-id", required=True),
     )
-    cometchat_region: Literal["us", "eu", "in"] = Field("us", description="CometChat region.")
-    cometchat_api_key: SecretStr = Field(description="CometChat REST API key (fullAccess).")
-    cometchat_timeout: float = Field(5.0, gt=0, le=30, description="Seconds per upstream request.")
+    cometchat_region: Literal["us", "eu", "in"] = Field(
+        "us",
+        description="Region of the CometChat app: us, eu or in.",
+        json_schema_extra=doc("cometchat", required=True),
+    )
+    cometchat_api_key: SecretStr = Field(
+        description="CometChat REST API Key with fullAccess scope (an authOnly key is "
+        "rejected): the dashboard → API & Auth Keys.",
+        json_schema_extra=doc("cometchat", example="your-rest-api-key"),
+    )
+    cometchat_timeout: float = Field(
+        5.0,
+        gt=0,
+        le=30,
+        description="Seconds per CometChat request (at most 30).",
+        json_schema_extra=doc("cometchat"),
+    )
     cometchat_retry_budget: float = Field(
-        10.0, gt=0, le=60, description="Seconds a read may spend on retries before giving up."
+        10.0,
+        gt=0,
+        le=60,
+        description="Seconds a read may spend retrying (5xx, 429, network errors) before giving "
+        "up (at most 60).",
+        json_schema_extra=doc("cometchat"),
     )
     cometchat_max_parallel: int = Field(
         8,
         ge=1,
         le=32,
-        description="Requests one whole-list read (a search, an export) keeps in flight at "
-        "once; 1 reads one page after another.",
+        description="CometChat requests one search or export keeps in flight at once (1-32); 1 "
+        "reads one page after another.",
+        json_schema_extra=doc("cometchat"),
     )
     cometchat_max_parallel_total: int = Field(
         16,
         ge=1,
         le=200,
-        description="Whole-list requests in flight at once in the process, all reads together.",
+        description="CometChat requests all the searches and exports of one process keep in "
+        "flight together (1-200).",
+        json_schema_extra=doc("cometchat"),
     )
     cometchat_reserve: float = Field(
         0.5,
         ge=0,
         lt=1,
-        description="Share of CometChat's per-minute rate limit that searches and exports leave "
-        "untouched: they wait for the next minute when X-RateLimit-Remaining falls to it.",
+        description="Share of CometChat's per-minute rate limit (0 to below 1) that searches and "
+        "exports leave to the app's users: when X-RateLimit-Remaining falls to it they wait for "
+        "the next minute. A person's page is never held back.",
+        json_schema_extra=doc("cometchat"),
     )
 
-    port: int = Field(3000, ge=1, le=65535)
+    port: int = Field(
+        3000,
+        ge=1,
+        le=65535,
+        description="Port to listen on (Heroku sets it in the environment, which wins over .env).",
+        json_schema_extra=doc("web", deploy=False),
+    )
     # Declared before WEB_CONCURRENCY, whose validator reads it.
     database_connections: int = Field(
         20,
         ge=3,
         le=10000,
         description="Connections the database plan allows (Heroku Postgres essential-0: 20). "
-        "Each web worker's pool gets (DATABASE_CONNECTIONS - 2) / WEB_CONCURRENCY of them; 2 "
-        "stay free for the release phase and a one-off `heroku run`.",
+        "Each web worker's pool gets (DATABASE_CONNECTIONS - 2) / WEB_CONCURRENCY of them (2 "
+        "stay free for the release phase and a one-off `heroku run`): 9 each for the 2 workers "
+        "of a Basic dyno. Raise it with a bigger plan.",
+        json_schema_extra=doc("database"),
     )
     web_concurrency: int = Field(
         1,
         ge=1,
         le=256,
         description="gunicorn worker processes (Heroku's Python buildpack sets it by dyno size: "
-        "2 on a Basic dyno). More than 1 needs PostgreSQL.",
+        "2 on a Basic dyno; unset, one gevent worker, which serves hundreds of requests at "
+        "once). Each worker's database pool is sized by it (DATABASE_CONNECTIONS). More than 1 "
+        "needs PostgreSQL: with SQLite it is refused at start.",
+        # Not in app.json: a value there would override the buildpack's choice per dyno size.
+        json_schema_extra=doc("web", deploy=False),
     )
-    page_size: int = Field(10, ge=1, le=MAX_PAGE_SIZE, description="Banned users per page.")
+    page_size: int = Field(
+        10,
+        ge=1,
+        le=MAX_PAGE_SIZE,
+        description=f"Banned users per page (1-{MAX_PAGE_SIZE}).",
+        json_schema_extra=doc("web"),
+    )
     ack_budget: float = Field(
         1.5,
         ge=0,
         le=2.5,
         description="Seconds a slash command waits for its page before acknowledging and "
-        "delivering the page through response_url instead (Slack gives up after 3 s).",
+        "delivering the page through response_url instead (Slack gives up after 3 s; at most "
+        "2.5).",
+        json_schema_extra=doc("web"),
     )
-    workers: int = Field(64, ge=1, le=1000, description="Concurrent background jobs.")
+    workers: int = Field(
+        64,
+        ge=1,
+        le=1000,
+        description="Concurrent background jobs (CometChat lookups, deliveries to Slack).",
+        json_schema_extra=doc("web"),
+    )
     job_queue_per_worker: int = Field(
         4,
         ge=1,
         le=100,
-        description="Background jobs that may wait for a free worker, per worker (WORKERS times "
-        "this in all). Beyond that new work is refused with a 'busy, try again' message instead "
-        "of queueing without bound.",
+        description="Background jobs that may wait for a free worker, per worker (WORKERS × "
+        "this in all). Past that, new requests are told the bot is busy instead of queueing "
+        "without bound.",
+        json_schema_extra=doc("web"),
     )
     export_time_budget: float = Field(
         60.0,
         ge=5,
         le=600,
-        description="Seconds one CSV export may spend reading a banned list from CometChat. "
-        "Past it the export stops, sends no partial file and says so.",
+        description="Seconds one CSV export may spend reading a banned list from CometChat "
+        "(5-600). Past it the export stops, sends no partial file and says so.",
+        json_schema_extra=doc("web"),
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO",
+        description="DEBUG, INFO, WARNING or ERROR.",
+        json_schema_extra=doc("web"),
     )
     read_ahead: bool = Field(
         True,
@@ -190,14 +295,15 @@ class Settings(DatabaseSettings):
         "answered, so Next answers without waiting for CometChat. It spends a request only when "
         "the minute's budget is above COMETCHAT_RESERVE; false for apps whose rate limit is "
         "tight.",
+        json_schema_extra=doc("cometchat"),
     )
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     history_retention_days: int = Field(
         400,
         ge=31,
         le=36500,
         description="Days the moderation history keeps an event (31-36500). Older events are "
         "deleted in the background, a batch at a time; the Home tab charts the last 30 days.",
+        json_schema_extra=doc("database"),
     )
 
     # Permissions and audit. Unset viewer lists = anyone may look; unset moderator
@@ -205,35 +311,89 @@ class Settings(DatabaseSettings):
     viewer_user_ids: PeopleList = Field(
         default_factory=frozenset,
         description="Who may look: comma-separated Slack user ids (U…, W…) and user group ids "
-        "(S…, the group's members, kept up to date). Unset (with VIEWER_CHANNEL_IDS) = anyone.",
+        "(S…, the group's members, kept up to date). Unset, with VIEWER_CHANNEL_IDS also unset: "
+        "anyone in the workspace.",
+        json_schema_extra=doc("permissions", example="U0123ABCD,S0456EFGH"),
     )
-    viewer_channel_ids: IdList = Field(default_factory=frozenset)
+    viewer_channel_ids: IdList = Field(
+        default_factory=frozenset,
+        description="Comma-separated Slack channel ids (C…) where /banned may be used. Unset: "
+        "any channel.",
+        json_schema_extra=doc("permissions", example="C0123ABCD"),
+    )
     moderator_user_ids: PeopleList = Field(
         default_factory=frozenset,
-        description="Who may ban and unban: comma-separated Slack user ids (U…, W…) and user "
-        "group ids (S…, the group's members, kept up to date). Unset = nobody.",
+        description="Who may ban, unban and kick: comma-separated Slack user ids (U…, W…) and "
+        "user group ids (S…, the group's members, kept up to date). Unset: nobody may act, "
+        "everyone only looks (no Unban or Ban buttons).",
+        json_schema_extra=doc("permissions", example="U0123ABCD"),
     )
-    audit_channel_id: str = Field("", description="Channel for the ban/unban audit trail.")
+    audit_channel_id: str = Field(
+        "",
+        description="Channel id (C…) for the moderation audit trail (every ban, unban and kick "
+        "attempt); invite the bot there. Unset: the log only.",
+        json_schema_extra=doc("permissions", example="C0789IJKL"),
+    )
 
     # Socket Mode for local development without a public URL.
-    slack_app_token: SecretStr | None = Field(None, description="App-level token (xapp-…).")
+    slack_app_token: SecretStr | None = Field(
+        None,
+        description="Local development without a public URL: an app-level token (xapp-…, scope "
+        "connections:write) from the Slack app's Basic Information → App-Level Tokens, with "
+        "Socket Mode on in the app (see README). Set, `python -m bot serve` connects over "
+        "Socket Mode instead of serving HTTP. Not on Heroku.",
+        json_schema_extra=doc("slack", example="xapp-your-app-level-token", deploy=False),
+    )
 
     # Live moderation feed from CometChat webhooks.
-    cometchat_webhook_user: str = ""
-    cometchat_webhook_password: SecretStr | None = None
-    feed_channel_id: str = ""
-    feed_groups: IdList = Field(default_factory=frozenset)
-    feed_triggers: IdList = Field(default_factory=frozenset)
+    cometchat_webhook_user: str = Field(
+        "",
+        description="Basic Auth user, exactly as entered in CometChat's webhook settings. With "
+        "COMETCHAT_WEBHOOK_PASSWORD and FEED_CHANNEL_ID also set, POST /cometchat/webhooks is "
+        "open to CometChat; any of the three unset, it answers 404.",
+        json_schema_extra=doc("feed", example="cometchat"),
+    )
+    cometchat_webhook_password: SecretStr | None = Field(
+        None,
+        description="Basic Auth password (letters and digits), exactly as entered in "
+        "CometChat's webhook settings.",
+        json_schema_extra=doc("feed", example="aLongRandomAlphanumericPassw0rd", secret=True),
+    )
+    feed_channel_id: str = Field(
+        "",
+        description="Channel id (C…) the events are posted to; invite the bot there.",
+        json_schema_extra=doc("feed", example="C0FEED0001"),
+    )
+    feed_groups: IdList = Field(
+        default_factory=frozenset,
+        description="Only these groups' events (comma-separated guids). Unset: every group.",
+        json_schema_extra=doc("feed", example="cometchat-guid-1,cometchat-guid-2"),
+    )
+    feed_triggers: IdList = Field(
+        default_factory=frozenset,
+        description="Only these events (comma-separated: banned, unbanned, kicked, "
+        "scope_changed). Unset: all four.",
+        json_schema_extra=doc("feed", example="banned,unbanned,kicked,scope_changed"),
+    )
 
     # The bot's own https base URL (the host in manifest.yml): the Home tab's chart is served
     # from it. Unset: the Home tab shows the counts as text.
-    public_url: str = Field("", description="The bot's public https base URL.")
+    public_url: str = Field(
+        "",
+        description="The bot's public https base URL (the host in manifest.yml). The Home tab's "
+        "chart of bans and unbans is served from it (GET /charts/<signed token>.png). Unset: "
+        "the Home tab shows the counts as text.",
+        json_schema_extra=doc("home", example="https://my-app.herokuapp.com"),
+    )
 
     # Error reports. Unset: errors are in the log only.
     sentry_dsn: SecretStr | None = Field(
         None,
-        description="Sentry project DSN (https://key@host/project): every error the log "
-        "records is reported there too, secrets scrubbed. Unset = the log only.",
+        description="A Sentry project's DSN (https://key@host/project): every error the log "
+        "records (with its traceback, every secret scrubbed, the request's rid= as a tag, the "
+        "deployed commit from Heroku's HEROKU_SLUG_COMMIT or SOURCE_VERSION as the release) is "
+        "reported there too. Unset: the log only.",
+        json_schema_extra=doc("errors", example="https://key@o0.ingest.sentry.io/0"),
     )
 
     @field_validator("slack_signing_secret")

@@ -63,9 +63,22 @@ def main(
 
 def report(uid: str, erased: Erased, where: str) -> str:
     shown = clean(uid, 100)
+    cards = (
+        f"Deleted: {_n(erased.cards, 'kept user card')} (their profile and messages, as shown "
+        "before a confirmation).\n"
+        if erased.cards
+        else ""
+    )
     if not erased.events:
+        if cards:
+            return f"{where}: the history has no event about {shown}.\n{cards}"
         return f"{where}: the history has no event about {shown}; nothing to erase.\n"
     if not erased.names and not erased.reasons:
+        if cards:
+            return (
+                f"{where}: the {_n(erased.events, 'event')} about {shown} carry no name or "
+                f"reason (erased before).\n{cards}"
+            )
         return (
             f"{where}: the {_n(erased.events, 'event')} about {shown} carry no name or reason "
             "(erased before); nothing to erase.\n"
@@ -74,6 +87,7 @@ def report(uid: str, erased: Erased, where: str) -> str:
         f"{where}: erased {shown}'s {_n(erased.names, 'name')} and "
         f"{_n(erased.reasons, 'reason')} from {_n(erased.events, 'event')} "
         f"in {_n(erased.groups, 'group')}.\n"
+        f"{cards}"
         "Kept: the events themselves (action, time, who acted) and the uid on them, so counts\n"
         "and the Home tab's chart do not change.\n"
         "Not changed: CometChat (its bans stand), and messages the bot already posted in Slack\n"

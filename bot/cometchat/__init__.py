@@ -6,6 +6,7 @@ from bot.cometchat.errors import (
     AuthRejected,
     CometChatError,
     GroupNotFound,
+    NotAMember,
     NotBanned,
     PermissionDenied,
     RateLimited,
@@ -14,17 +15,20 @@ from bot.cometchat.errors import (
     UnexpectedResponse,
     UserNotFound,
 )
-from bot.cometchat.models import BannedPage, BannedUser, Group
+from bot.cometchat.models import BannedPage, BannedUser, ChatUser, Group, GroupMessage
 
 __all__ = [
     "AlreadyBanned",
     "AuthRejected",
     "BannedPage",
     "BannedUser",
+    "ChatUser",
     "CometChatClient",
     "CometChatError",
     "Group",
+    "GroupMessage",
     "GroupNotFound",
+    "NotAMember",
     "NotBanned",
     "PermissionDenied",
     "RateLimited",

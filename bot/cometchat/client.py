@@ -35,7 +35,7 @@ from pydantic import SecretStr, ValidationError
 
 from bot.cometchat import errors
 from bot.cometchat.governor import BulkGovernor
-from bot.cometchat.models import BannedPage, Group
+from bot.cometchat.models import BannedPage, ChatUser, Group, GroupMessage
 
 log = logging.getLogger(__name__)
 
@@ -220,23 +220,70 @@ class CometChatClient:
         except ValidationError as exc:
             raise errors.UnexpectedResponse(f"groups: {exc}") from None
 
+    def get_user(self, uid: str) -> ChatUser:
+        """One user: who a moderation is about (unknown or deactivated: UserNotFound)."""
+        body = self._get(f"/users/{segment(uid)}", uid=uid)
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise errors.UnexpectedResponse(f"user {uid!r}: no data object")
+        try:
+            return ChatUser.model_validate({**data, "uid": data.get("uid") or uid})
+        except ValidationError as exc:
+            raise errors.UnexpectedResponse(f"user {uid!r}: {exc}") from None
+
+    def recent_messages(self, guid: str, sender: str, *, limit: int = 5) -> list[GroupMessage]:
+        """The sender's latest text messages in the group, newest first.
+
+        `affix=prepend` asks for the newest (the order CometChat answers in is not documented,
+        so the list is sorted here too); `category`/`type` keep to text messages.
+        """
+        params = {
+            "sender": sender,
+            "category": "message",
+            "type": "text",
+            "affix": "prepend",
+            "limit": limit,
+        }
+        body = self._get(f"/groups/{segment(guid)}/messages", params=params, guid=guid)
+        data = body.get("data")
+        if not isinstance(data, list):
+            raise errors.UnexpectedResponse(f"messages of {guid!r}: no data list")
+        try:
+            found = [GroupMessage.from_item(item) for item in data if isinstance(item, dict)]
+        except ValidationError as exc:
+            raise errors.UnexpectedResponse(f"messages of {guid!r}: {exc}") from None
+        mine = [m for m in found if m.sender in (None, sender)]
+        return sorted(mine, key=lambda m: m.sent_at or 0, reverse=True)[:limit]
+
     def ban(self, guid: str, uid: str, *, on_behalf_of: str | None = None) -> None:
         self._write("POST", guid, uid, on_behalf_of)
 
     def unban(self, guid: str, uid: str, *, on_behalf_of: str | None = None) -> None:
         self._write("DELETE", guid, uid, on_behalf_of)
 
+    def kick(self, guid: str, uid: str, *, on_behalf_of: str | None = None) -> None:
+        """Remove a member from the group; unlike a ban, they may join it again."""
+        self._write("DELETE", guid, uid, on_behalf_of, collection="members")
+
     # -- plumbing ---------------------------------------------------------------------------
 
-    def _write(self, method: str, guid: str, uid: str, on_behalf_of: str | None) -> None:
-        url = f"{self._base}/groups/{segment(guid)}/bannedusers/{segment(uid)}"
+    def _write(
+        self,
+        method: str,
+        guid: str,
+        uid: str,
+        on_behalf_of: str | None,
+        *,
+        collection: str = "bannedusers",
+    ) -> None:
+        url = f"{self._base}/groups/{segment(guid)}/{collection}/{segment(uid)}"
         try:
             response = self._http.request(
                 method, url, headers={"onBehalfOf": on_behalf_of} if on_behalf_of else None
             )
         except httpx.RequestError as exc:
             # Not retried: the write may have reached CometChat before the connection failed.
-            raise errors.Unavailable(f"{method} bannedusers: {type(exc).__name__}") from exc
+            raise errors.Unavailable(f"{method} {collection}: {type(exc).__name__}") from exc
         self.governor.observe(response.headers)  # a write spends the same per-minute budget
         if response.status_code >= 400:
             failure = _error_from(response, guid=guid, uid=uid)
@@ -251,6 +298,7 @@ class CometChatClient:
         *,
         params: Mapping[str, Any] | None = None,
         guid: str = "",
+        uid: str = "",
         bulk: bool = False,
         spare: bool = False,
     ) -> dict:
@@ -283,7 +331,7 @@ class CometChatClient:
                         # A garbled 2xx is usually a proxy hiccup; a read is safe to repeat.
                         failure, wait = garbled, self._backoff(attempt)
                 else:
-                    failure = _error_from(response, guid=guid)
+                    failure = _error_from(response, guid=guid, uid=uid)
                 if isinstance(failure, errors.UnexpectedResponse):
                     pass
                 elif isinstance(failure, errors.RateLimited):
@@ -414,6 +462,8 @@ def _error_from(
         return errors.AlreadyBanned(message, **kw)
     if code == "ERR_NOT_A_BANNED_USER":
         return errors.NotBanned(message, **kw)
+    if code == "ERR_NOT_A_MEMBER":
+        return errors.NotAMember(message, **kw)
     if (code or "").startswith(_AUTH_PREFIX) or status == 401:
         return errors.AuthRejected(message, **kw)
     if code in _PERMISSION_CODES or status == 403:

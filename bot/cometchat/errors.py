@@ -36,6 +36,10 @@ class NotBanned(CometChatError):
     """ERR_NOT_A_BANNED_USER."""
 
 
+class NotAMember(CometChatError):
+    """ERR_NOT_A_MEMBER: kicking a user who is not in the group."""
+
+
 class AuthRejected(CometChatError):
     """AUTH_ERR_*: the API key or app id is wrong, or the key lacks fullAccess."""
 

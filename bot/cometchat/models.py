@@ -69,6 +69,40 @@ class BannedUser(_Model):
         return (self.name or "").strip() or self.uid
 
 
+class ChatUser(_Model):
+    """A CometChat user as `GET /users/{uid}` describes them (every field but `uid` optional)."""
+
+    uid: Annotated[str, Field(min_length=1)]
+    name: LenientStr = None
+    avatar: LenientStr = None
+    link: LenientStr = None
+    status: LenientStr = None
+    role: LenientStr = None
+    created_at: LenientInt = Field(None, alias="createdAt")
+
+    @property
+    def display_name(self) -> str:
+        return (self.name or "").strip() or self.uid
+
+
+class GroupMessage(_Model):
+    """One message of a group, as `GET /groups/{guid}/messages` lists it. `text` only for a text
+    message (`data.text`); anything else is shown by its type, never its content."""
+
+    id: LenientStr = None
+    sender: LenientStr = None
+    category: LenientStr = None
+    type: LenientStr = None
+    text: LenientStr = None
+    sent_at: LenientInt = Field(None, alias="sentAt")
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> GroupMessage:
+        data = item.get("data")
+        text = data.get("text") if isinstance(data, dict) else None
+        return cls.model_validate({**item, "text": text})
+
+
 class Pagination(_Model):
     total: LenientInt = None
     count: LenientInt = None

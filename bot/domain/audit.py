@@ -1,17 +1,18 @@
-"""What the audit trail records: one ban or unban attempt, whoever made it and how it ended."""
+"""What the audit trail records: one moderation attempt (a ban, an unban, a kick), whoever made it
+and how it ended."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Protocol
 
-Action = Literal["ban", "unban"]
+from bot.domain.moderation import ModerationAction
 
 
 @dataclass(frozen=True)
 class AuditEntry:
     actor: str  # Slack user id of the moderator (or of whoever tried)
-    action: Action
+    action: ModerationAction
     guid: str
     uid: str
     at: int  # epoch seconds of the attempt

@@ -13,10 +13,11 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from bot.domain.actions import ACTIONS
 from bot.domain.duration import MAX_DURATION
 from bot.domain.errors import BadCursor, InvalidGuid, InvalidUid
 from bot.domain.ids import Guid, Uid
-from bot.domain.moderation import MAX_REASON_LENGTH
+from bot.domain.moderation import MAX_REASON_LENGTH, ModerationAction
 from bot.settings import MAX_PAGE_SIZE
 
 MAX_PAGE = 100_000
@@ -100,6 +101,25 @@ class BanConfirmRef(BanRef):
     """A ban whose user is known: the value of a button or form that bans when pressed."""
 
     uid: Uid = Field(alias="u")
+
+
+class ActionRef(ButtonValue):
+    """An action other than a ban, asked for by command and awaiting its confirmation (a kick):
+    `{"a": action, "g": guid, "u": uid, "y": reason}`."""
+
+    action: ModerationAction = Field(alias="a")
+    guid: Guid = Field(alias="g")
+    uid: Uid = Field(alias="u")
+    reason: str | None = Field(None, alias="y", max_length=MAX_REASON_LENGTH)
+
+    @model_validator(mode="after")
+    def _asked_for(self) -> Self:
+        # Only what a command asks for; the rest is heard of or done by the bot itself. A
+        # temporary action (a ban) carries its duration in a BanConfirmRef instead.
+        spec = ACTIONS[self.action]
+        if not spec.command or spec.temporary:
+            raise ValueError("not an action this button can confirm")
+        return self
 
 
 class HistoryRef(ButtonValue):

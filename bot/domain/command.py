@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.domain.actions import COMMAND_VERBS
 from bot.domain.duration import looks_like_duration, parse_duration
 from bot.domain.errors import QueryTooLong
 from bot.domain.ids import validate_guid, validate_uid
-from bot.domain.moderation import validate_reason
+from bot.domain.moderation import ModerationAction, validate_reason
 from bot.domain.search import MAX_QUERY_LENGTH, normalise_query
 
 HELP_WORDS = {"help", "-h", "--help", "?", "usage"}
@@ -37,6 +38,17 @@ class BanUser:
 
 
 @dataclass(frozen=True)
+class ModerateUser:
+    """`/banned <guid> <verb> <uid> [<reason…>]` for an action other than a ban (a kick): asks
+    for confirmation before anything changes."""
+
+    action: ModerationAction
+    guid: str
+    uid: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class ShowHistory:
     """`/banned <guid> history <uid>`: what the bot knows of this user in this group."""
 
@@ -52,7 +64,7 @@ class FindUser:
     uid: str
 
 
-Request = ShowHelp | ListBanned | BanUser | ShowHistory | FindUser
+Request = ShowHelp | ListBanned | BanUser | ModerateUser | ShowHistory | FindUser
 
 
 def parse_command(text: str | None) -> Request:
@@ -64,8 +76,12 @@ def parse_command(text: str | None) -> Request:
         return FindUser(uid=validate_uid(words[1]))
     guid = validate_guid(words[0])
     verb = words[1].lower() if len(words) > 1 else ""
-    if verb == "ban" and len(words) >= 3:
-        return _ban(guid, words[2:])
+    spec = COMMAND_VERBS.get(verb)
+    if spec is not None and len(words) >= 3:
+        if spec.temporary:
+            return _ban(guid, words[2:])
+        reason = validate_reason(" ".join(words[3:]))
+        return ModerateUser(spec.action, guid, validate_uid(words[2]), reason)
     if verb == "history" and len(words) == 3:
         return ShowHistory(guid=guid, uid=validate_uid(words[2]))
     query = normalise_query(" ".join(words[1:])) or None

@@ -6,11 +6,15 @@ or automatic expiry, and the `PendingExpiry` of a temporary ban. Plain values: t
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from bot.domain.errors import ReasonTooLong
+
+if TYPE_CHECKING:
+    from bot.domain.evidence import UserCard
 
 MAX_REASON_LENGTH = 500
 HISTORY_PAGE_SIZE = 20
@@ -75,6 +79,8 @@ class HistoryPage:
 
     events: list[ModerationEvent]
     before: int | None
+    # What the moderator was shown before confirming, by event id (the bot's own actions).
+    evidence: dict[int, UserCard] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
+from bot.domain.actions import Role
 from bot.settings import Settings
 
 
@@ -57,6 +58,10 @@ class Permissions:
         """Ban/unban: only people MODERATOR_USER_IDS names (themselves or by a user group).
         Unset means nobody."""
         return self._listed(user_id, self._moderators)
+
+    def may(self, role: Role, user_id: str | None) -> bool:
+        """Whether this Slack user holds `role` (an action's `who`, in bot.domain.actions)."""
+        return role is Role.MODERATOR and self.can_act(user_id)
 
     def _listed(self, user_id: str | None, allowlist: Iterable[str]) -> bool:
         if not user_id or is_user_group(user_id):

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from bot.cometchat import errors as cc
+from bot.domain.actions import ACTIONS
 from bot.slack.message import Message
 from bot.slack.text import code
 from bot.slack.wording import UNCERTAIN, Attempt, Outcome, Wording, text
@@ -32,7 +33,7 @@ def _user_not_found(error: cc.UserNotFound) -> Message:
 def _user_not_found_then(_error: cc.UserNotFound, attempt: Attempt) -> Message:
     return Message(
         text=f":mag: There is no user {code(attempt.uid)} in this CometChat app (or the user is "
-        f"deactivated). Nobody was {'banned' if attempt.action == 'ban' else 'unbanned'}."
+        f"deactivated). {ACTIONS[attempt.action].nobody}"
     )
 
 
@@ -50,9 +51,17 @@ def _not_banned(_error: cc.NotBanned, attempt: Attempt) -> Message:
     )
 
 
+def _not_a_member(_error: cc.NotAMember, attempt: Attempt) -> Message:
+    return Message(
+        text=f":information_source: {code(attempt.uid)} is not a member of {code(attempt.guid)}: "
+        f"they may have left, or been removed already. {ACTIONS[attempt.action].nobody}"
+    )
+
+
 def _unconfirmed(_error: cc.CometChatError, attempt: Attempt) -> Message:
     return Message(
-        text=f":hourglass: CometChat did not confirm the {attempt.action} of {code(attempt.uid)} "
+        text=f":hourglass: CometChat did not confirm the {ACTIONS[attempt.action].verb} of "
+        f"{code(attempt.uid)} "
         f"in {code(attempt.guid)}: it may or may not have happened. Check the list before "
         "trying again."
     )
@@ -105,6 +114,12 @@ COMETCHAT_ERRORS: dict[type[BaseException], Wording[Any]] = {
         logging.INFO,
         outcome=Outcome("not_banned", "the user was not banned"),
         moderation=_not_banned,
+    ),
+    cc.NotAMember: Wording(
+        _refused,
+        logging.INFO,
+        outcome=Outcome("not_a_member", "the user was not a member of the group"),
+        moderation=_not_a_member,
     ),
     cc.AuthRejected: Wording(
         text(

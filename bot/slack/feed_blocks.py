@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.domain.actions import ACTIONS, HEARD
 from bot.domain.button_values import PageCursor
 from bot.domain.member_events import EventGroup, MemberEvent, Person, Trigger
 from bot.slack import kit
@@ -20,17 +21,13 @@ UNBAN_BLOCK_PREFIX = "feed_unban_"
 MAX_LISTED = 10  # members shown one per block; the rest are counted (Slack allows 50 blocks)
 NAME_LIMIT = 100
 
-_ICONS = {
-    Trigger.BANNED: ":no_entry:",
-    Trigger.UNBANNED: ":white_check_mark:",
-    Trigger.KICKED: ":boot:",
-    Trigger.SCOPE_CHANGED: ":arrows_counterclockwise:",
-}
-_PAST = {
-    Trigger.BANNED: "banned",
-    Trigger.UNBANNED: "unbanned",
-    Trigger.KICKED: "kicked",
-}
+
+def _icon(trigger: Trigger) -> str:
+    return ACTIONS[HEARD[trigger]].feed_icon
+
+
+def _past(trigger: Trigger) -> str:
+    return ACTIONS[HEARD[trigger]].past
 
 
 def render_feed_event(
@@ -50,7 +47,7 @@ def render_feed_event(
     headline = _single(event, targets[0]) if single else _headline(event, where)
 
     blocks: list[Json] = [
-        kit.section(EVENT_BLOCK_ID, f"{_ICONS[event.trigger]} {headline}"),
+        kit.section(EVENT_BLOCK_ID, f"{_icon(event.trigger)} {headline}"),
         kit.context(META_BLOCK_ID, _meta(event, at)),
     ]
     for index, person in enumerate(targets[:MAX_LISTED]):
@@ -96,14 +93,14 @@ def _single(event: MemberEvent, person: Person) -> str:
     where = f"*{_name(event.group.display_name)}* {code(event.group.guid)}"
     if event.trigger is Trigger.SCOPE_CHANGED:
         return f"Scope of {_who(person)} in {where} changed: {_scopes(person)}"
-    return f"{_who(person)} was *{_PAST[event.trigger]}* from {where}"
+    return f"{_who(person)} was *{_past(event.trigger)}* from {where}"
 
 
 def _headline(event: MemberEvent, where: str) -> str:
     named, unnamed = len(event.targets), event.unnamed
     if event.trigger is Trigger.SCOPE_CHANGED:
         return f"Scope changed for *{_count(named, 'member')}* of {where}"
-    verb = _PAST[event.trigger]
+    verb = _past(event.trigger)
     if named == 0:
         # The onBehalfOf bug: CometChat named the moderator, not whoever was acted on.
         return f"A user CometChat did not name was *{verb}* from {where}"
@@ -153,4 +150,4 @@ def _fallback(event: MemberEvent) -> str:
     if event.trigger is Trigger.SCOPE_CHANGED:
         whose = who.removesuffix(" was").removesuffix(" were")
         return truncate(f"Scope changed for {whose} in {group}{by}", 3000)
-    return truncate(f"{who} {_PAST[event.trigger]} from {group}{by}", 3000)
+    return truncate(f"{who} {_past(event.trigger)} from {group}{by}", 3000)

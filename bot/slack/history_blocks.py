@@ -7,13 +7,16 @@ even one that looks like a Slack id), and an automatic expiry nobody.
 
 from __future__ import annotations
 
+from bot.domain.actions import ACTIONS
 from bot.domain.button_values import HistoryRef
 from bot.domain.duration import describe_duration
-from bot.domain.moderation import EventSource, HistoryPage, ModerationAction, ModerationEvent
+from bot.domain.evidence import UserCard
+from bot.domain.moderation import EventSource, HistoryPage, ModerationEvent
 from bot.slack import kit
 from bot.slack.kit import Json
 from bot.slack.message import Message
 from bot.slack.text import code, date_token, escape, mention
+from bot.slack.user_card_blocks import card_summary
 
 ACTION_HISTORY = "banned_history"  # a list row's "History": value is a HistoryRef
 ACTION_HISTORY_OLDER = "banned_history_older"  # the next (older) 20 events
@@ -24,20 +27,6 @@ NAME_LIMIT = 100
 # Header, intro, one section per event and the Older row stay well under Slack's 50 blocks.
 MAX_EVENTS_SHOWN = 40
 
-_ICONS = {
-    ModerationAction.BAN: ":no_entry_sign:",
-    ModerationAction.UNBAN: ":unlock:",
-    ModerationAction.KICK: ":boot:",
-    ModerationAction.SCOPE_CHANGE: ":busts_in_silhouette:",
-    ModerationAction.EXPIRE: ":hourglass_flowing_sand:",
-}
-_VERBS = {
-    ModerationAction.BAN: "Banned",
-    ModerationAction.UNBAN: "Unbanned",
-    ModerationAction.KICK: "Kicked",
-    ModerationAction.SCOPE_CHANGE: "Scope changed",
-    ModerationAction.EXPIRE: "Unbanned automatically",
-}
 SOURCE_WORDS = {
     EventSource.BUTTON: "with a button in Slack",
     EventSource.COMMAND: "with `/banned`",
@@ -64,7 +53,10 @@ def render_history(ref: HistoryRef, page: HistoryPage) -> Message:
         return Message(text=text, blocks=tuple(blocks))
     order = "older events, newest first" if ref.before is not None else "newest first"
     blocks.append(kit.context("history_intro", f"{where} · {order}"))
-    blocks.extend(kit.section(f"history_event_{i}", event_text(e)) for i, e in enumerate(events))
+    blocks.extend(
+        kit.section(f"history_event_{i}", event_text(e, page.evidence.get(e.id or 0)))
+        for i, e in enumerate(events)
+    )
     if before is not None:
         older = HistoryRef(guid=ref.guid, uid=ref.uid, before=before).encode()
         blocks.append(
@@ -75,28 +67,35 @@ def render_history(ref: HistoryRef, page: HistoryPage) -> Message:
     return Message(text=f"Moderation history of {where}: {count}{more}.", blocks=tuple(blocks))
 
 
-def event_text(event: ModerationEvent) -> str:
-    """What, who, when and how on the first line; the ban's end and the reason below it."""
-    first = f"{_ICONS[event.action]} {_what(event)}"
+def event_text(event: ModerationEvent, card: UserCard | None = None) -> str:
+    """What, who, when and how on the first line; the ban's end and the reason below it; then
+    who the moderator was shown before confirming, if that was kept."""
+    first = f"{ACTIONS[event.action].icon} {_what(event)}"
     actor = event_actor(event)
     if actor:
         first += f" by {actor}"
     first += f" · {date_token(int(event.at.timestamp()))} · {SOURCE_WORDS[event.source]}"
     lines = [first]
-    if event.action is ModerationAction.BAN and event.ends_at is not None:
+    if ACTIONS[event.action].temporary and event.ends_at is not None:
         lines.append(f"Until {date_token(int(event.ends_at.timestamp()))}")
     if event.reason.strip():
         lines.append(f"Reason: {escape(event.reason)}")
+    if card is not None:
+        summary = card_summary(card)
+        if sum(len(line) + 1 for line in lines) + len(summary) > kit.SECTION_TEXT:
+            summary = card_summary(card, messages=0)  # a long reason leaves room for no more
+        lines.append(summary)
     return "\n".join(lines)
 
 
 def _what(event: ModerationEvent) -> str:
     """The action in mrkdwn: the verb in bold, what CometChat sent (a scope) as code."""
-    if event.action is ModerationAction.BAN and event.ends_at is not None:
-        return f"*Banned* for {describe_duration(event.ends_at - event.at)}"
-    if event.action is ModerationAction.SCOPE_CHANGE and event.scope:
-        return f"*Scope changed* to {code(event.scope)}"
-    return f"*{_VERBS[event.action]}*"
+    spec = ACTIONS[event.action]
+    if spec.temporary and event.ends_at is not None:
+        return f"*{spec.headline}* for {describe_duration(event.ends_at - event.at)}"
+    if event.scope:  # only a scope change carries one
+        return f"*{spec.headline}* to {code(event.scope)}"
+    return f"*{spec.headline}*"
 
 
 def event_actor(event: ModerationEvent) -> str:

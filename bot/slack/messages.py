@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from bot.domain.moderation import ModerationAction
 from bot.slack.bot_error_words import BOT_ERRORS
 from bot.slack.cometchat_error_words import COMETCHAT_ERRORS
 from bot.slack.message import Message
@@ -68,9 +69,9 @@ def explain(error: BaseException, *, ref: str = "") -> Message:
 
 
 def explain_moderation(
-    error: BaseException, *, action: str, guid: str, uid: str, ref: str = ""
+    error: BaseException, *, action: ModerationAction, guid: str, uid: str, ref: str = ""
 ) -> Message:
-    """A ban/unban that did not happen, worded with the user and group it was about."""
+    """An action that did not happen, worded with the user and group it was about."""
     wording = wording_for(error)
     if wording is not None and wording.moderation is not None:
         return wording.moderation(error, Attempt(action, guid, uid))

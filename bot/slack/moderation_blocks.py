@@ -1,4 +1,5 @@
-"""Moderation in Block Kit: Unban buttons, the ban modal, results and the audit line. Pure.
+"""Moderation in Block Kit: Unban buttons, the ban modal, other actions' confirmations, results
+and the audit line. Pure. Each action's words and icons are its row in `bot.domain.actions`.
 
 The buttons carry `bot.domain.button_values` models. `ACTION_UNBAN` is shared with the live
 feed: a feed message's Unban button carries no cursor, and the handler then reports the result
@@ -12,18 +13,21 @@ from datetime import datetime, timedelta
 from pydantic import ValidationError
 
 from bot.cometchat.models import BannedUser, Group
+from bot.domain.actions import ACTIONS
 from bot.domain.audit import AuditEntry
-from bot.domain.button_values import BanConfirmRef, BanRef, PageCursor, UnbanRef
+from bot.domain.button_values import ActionRef, BanConfirmRef, BanRef, PageCursor, UnbanRef
 from bot.domain.duration import PERMANENT, describe_duration
 from bot.domain.errors import InvalidGuid, InvalidUid
+from bot.domain.evidence import UserCard
 from bot.domain.ids import MAX_GUID_LENGTH
-from bot.domain.moderation import MAX_REASON_LENGTH, ModerationEvent
+from bot.domain.moderation import MAX_REASON_LENGTH, ModerationAction, ModerationEvent
 from bot.slack import kit
 from bot.slack.banned_page import UserExtras
 from bot.slack.kit import Json
 from bot.slack.message import Message
 from bot.slack.messages import OUTCOME_WORDS
 from bot.slack.text import code, date_token, escape, mention, truncate
+from bot.slack.user_card_blocks import card_blocks
 
 ACTION_UNBAN = "banned_unban"  # also used by the live feed's buttons
 ACTION_BAN_OPEN = "banned_ban_open"  # "Ban a user" under the list: opens the ban modal
@@ -31,6 +35,8 @@ ACTION_BAN_CONFIRM = "banned_ban_confirm"  # the confirm-protected button of `/b
 ACTION_BAN_CANCEL = "banned_ban_cancel"
 VIEW_BAN = "banned_ban_modal"  # callback_id of the ban modal (step 1: which user?)
 VIEW_BAN_CONFIRM = "banned_ban_modal_confirm"  # step 2: are you sure?
+ACTION_ACT_CONFIRM = "banned_act_confirm"  # the confirm-protected button of another action
+ACTION_ACT_CANCEL = "banned_act_cancel"
 
 
 # -- the list: Unban under each user, "Ban a user" under the page ------------------------------
@@ -65,14 +71,16 @@ def unban_button(
     except (ValidationError, InvalidUid, InvalidGuid):
         # A uid CometChat should never issue: better no button than one that cannot work.
         return None
+    unban = ACTIONS[ModerationAction.UNBAN]
     who = f"{plain(name, 80)} ({plain(uid, 100)})"
     confirm = confirm_dialog(
-        "Unban this user?",
-        f"Unban {who} from {plain(group_name, 80)}? They will be able to rejoin the group at once.",
-        "Unban",
+        f"{unban.button} this user?",
+        f"{unban.button} {who} from {plain(group_name, 80)}? {unban.consequence}",
+        unban.button,
     )
     # The name too: a screen reader reading out twenty "Unban" buttons says nothing.
-    return kit.button(ACTION_UNBAN, plain(f"Unban {name}", 75), value, confirm=confirm)
+    label = plain(f"{unban.button} {name}", 75)
+    return kit.button(ACTION_UNBAN, label, value, confirm=confirm if unban.confirm else None)
 
 
 def unban_extras(cursor: PageCursor, group: Group) -> UserExtras:
@@ -105,7 +113,7 @@ def with_notice(notice: Message, page: Message) -> Message:
 
 
 def done_notice(
-    action: str,
+    action: ModerationAction,
     guid: str,
     uid: str,
     *,
@@ -115,10 +123,11 @@ def done_notice(
 ) -> Message:
     """What was done, with what the moderator gave (how long, why) and, if the bot's history
     could not keep it, what that means."""
-    if action != "ban":
-        text = f":white_check_mark: Unbanned {code(uid)} from {code(guid)}."
+    spec = ACTIONS[action]
+    text = f"{spec.notice_icon} {spec.headline} {code(uid)} from {code(guid)}"
+    if not spec.temporary:
+        text += "."
     else:
-        text = f":no_entry_sign: Banned {code(uid)} from {code(guid)}"
         text += f" for {describe_duration(duration)}." if duration else " (permanent)."
     if reason:
         text += f" Reason: {escape(truncate(reason, MAX_REASON_LENGTH))}"
@@ -150,16 +159,22 @@ def replace_action_row(
 # -- banning: the command's confirmation, the modal --------------------------------------------
 
 
-def ban_confirmation(ref: BanConfirmRef) -> Message:
+def ban_confirmation(ref: BanConfirmRef, card: UserCard | None = None) -> Message:
     """`/banned <guid> ban <uid> [<duration>] [<reason…>]`: nothing happens until the
-    confirm-protected button is pressed. Message and dialog name user, group, duration, reason."""
+    confirm-protected button is pressed. Message and dialog name user, group, duration, reason;
+    the card, when read, shows who the user is."""
     text = _ban_question(ref)
     value = ref.encode()
     ban = kit.button(ACTION_BAN_CONFIRM, "Ban", value, style="danger", confirm=_ban_dialog(ref))
     cancel = kit.button(ACTION_BAN_CANCEL, "Cancel", value)
+    about = card_blocks(card) if card is not None else []
     return Message(
         text=text,
-        blocks=(kit.section("ban_question", text), kit.actions(BAN_BLOCK_ID, [ban, cancel])),
+        blocks=(
+            kit.section("ban_question", text),
+            *about,
+            kit.actions(BAN_BLOCK_ID, [ban, cancel]),
+        ),
     )
 
 
@@ -190,6 +205,47 @@ def _ban_dialog(ref: BanConfirmRef) -> Json:
         "Ban",
         style="danger",
     )
+
+
+def action_confirmation(ref: ActionRef, card: UserCard | None = None) -> Message:
+    """`/banned <guid> kick <uid> [<reason…>]` (and any other action but a ban): nothing happens
+    until the confirm-protected button is pressed. Message and dialog name user, group, reason."""
+    spec = ACTIONS[ref.action]
+    reason = escape(ref.reason) if ref.reason else "none given"
+    text = (
+        f":warning: {spec.button} {code(ref.uid)} from group {code(ref.guid)}?\n*Reason:* {reason}"
+    )
+    # The reason comes last: if the dialog's 300 characters run out, only it is cut.
+    why = f"Reason: {ref.reason}" if ref.reason else "No reason given."
+    dialog = confirm_dialog(
+        f"{spec.button} this user?",
+        f"{spec.button} {ref.uid} from {ref.guid}? {spec.consequence} {why}",
+        spec.button,
+        style="danger",
+    )
+    value = ref.encode()
+    act = kit.button(
+        ACTION_ACT_CONFIRM,
+        spec.button,
+        value,
+        style="danger",
+        confirm=dialog if spec.confirm else None,
+    )
+    cancel = kit.button(ACTION_ACT_CANCEL, "Cancel", value)
+    about = card_blocks(card) if card is not None else []
+    return Message(
+        text=text,
+        blocks=(
+            kit.section("act_question", text),
+            *about,
+            kit.actions("act_buttons", [act, cancel]),
+        ),
+    )
+
+
+def cancelled(action: ModerationAction) -> Message:
+    """The confirmation's Cancel: it takes the question's place."""
+    return Message(text=f":heavy_multiplication_x: Cancelled. {ACTIONS[action].nobody}")
 
 
 # The form's durations, written as the command takes them (bot.domain.duration parses them).
@@ -244,7 +300,7 @@ def ban_modal(ref: BanRef) -> Json:
     )
 
 
-def ban_confirm_modal(ref: BanConfirmRef) -> Json:
+def ban_confirm_modal(ref: BanConfirmRef, card: UserCard | None = None) -> Json:
     """Step 2: the confirmation, naming user, group, duration and reason; submitting it bans."""
     until = "unbanned" if ref.duration is None else "the ban ends"
     question = (
@@ -254,7 +310,7 @@ def ban_confirm_modal(ref: BanConfirmRef) -> Json:
     return kit.modal(
         VIEW_BAN_CONFIRM,
         "Ban a user",
-        [kit.section(None, question)],
+        [kit.section(None, question), *(card_blocks(card) if card is not None else [])],
         submit="Ban",
         close="Cancel",
         private_metadata=ref.encode(),
@@ -268,11 +324,10 @@ def render_audit(entry: AuditEntry) -> Message:
     """One line per attempt: who (in Slack), what, which user, which group, when, outcome."""
     who = mention(entry.actor)
     when = date_token(entry.at)
+    spec = ACTIONS[entry.action]
     if entry.ok:
-        verb = "banned" if entry.action == "ban" else "unbanned"
-        icon = ":no_entry_sign:" if entry.action == "ban" else ":unlock:"
-        text = f"{icon} {who} {verb} {code(entry.uid)} from group {code(entry.guid)}"
-        if entry.action == "ban":
+        text = f"{spec.icon} {who} {spec.past} {code(entry.uid)} from group {code(entry.guid)}"
+        if spec.temporary:
             minutes = timedelta(minutes=entry.minutes) if entry.minutes else None
             text += f" for {describe_duration(minutes)}" if minutes else " (permanent)"
         if entry.reason:
@@ -280,7 +335,7 @@ def render_audit(entry: AuditEntry) -> Message:
         return Message(text=f"{text} · {when}")
     why = OUTCOME_WORDS.get(entry.outcome, f"failed ({escape(entry.error or entry.outcome)})")
     return Message(
-        text=f":grey_question: {who} tried to {entry.action} {code(entry.uid)} "
+        text=f":grey_question: {who} tried to {spec.verb} {code(entry.uid)} "
         f"in group {code(entry.guid)} · {when} · not done: {why}"
     )
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from bot.domain.moderation import ModerationAction
 from bot.slack.message import Message
 
 E = TypeVar("E", bound=BaseException)
@@ -14,9 +15,9 @@ E = TypeVar("E", bound=BaseException)
 
 @dataclass(frozen=True)
 class Attempt:
-    """The ban or unban an error interrupted: its words name the user and the group."""
+    """The action an error interrupted: its words name the user and the group."""
 
-    action: str
+    action: ModerationAction
     guid: str
     uid: str
 

@@ -33,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bot.domain.evidence import UserCard
 from bot.domain.moderation import (
     HISTORY_PAGE_SIZE,
     EventSource,
@@ -42,6 +43,7 @@ from bot.domain.moderation import (
     PendingExpiry,
 )
 from bot.logs import kv
+from bot.store.evidence import cards_for, insert_card
 from bot.store.members import Apply, Backlog, MemberLocks, is_outage, lock_in_database
 from bot.store.tables import moderation_events, pending_expiries, webhook_deliveries
 
@@ -217,7 +219,8 @@ class ModerationStore:
         self, guid: str, uid: str, *, before: int | None = None, limit: int = HISTORY_PAGE_SIZE
     ) -> HistoryPage:
         """One user's events in one group, newest first, `limit` at a time; pass the page's
-        `before` to get the next (older) one."""
+        `before` to get the next (older) one. With each confirmed action, the card its moderator
+        was shown (one more query)."""
         e = moderation_events
         query = select(e).where(e.c.guid == guid, e.c.uid == uid)
         if before is not None:
@@ -226,9 +229,15 @@ class ModerationStore:
         query = query.order_by(e.c.id.desc()).limit(limit + 1)
         with self.engine.begin() as conn:
             rows = conn.execute(query).all()
-        events = [_event(row) for row in rows[:limit]]
+            events = [_event(row) for row in rows[:limit]]
+            cards = cards_for(conn, guid, uid, events)
         more = len(rows) > limit
-        return HistoryPage(events, events[-1].id if more and events else None)
+        return HistoryPage(events, events[-1].id if more and events else None, cards)
+
+    def keep_card(self, card: UserCard) -> int:
+        """Keep what a moderator is shown before confirming; its id."""
+        with self.engine.begin() as conn:
+            return insert_card(conn, card)
 
     # -- across groups (the Home tab, "where is this user banned?") ------------------------------
 
@@ -529,10 +538,14 @@ class MemberChange:
 
     def latest(self) -> ModerationEvent | None:
         """The latest ban, unban or expiry recorded for this member (its latest decision)."""
+        return self.latest_of(_STATE_ACTIONS)
+
+    def latest_of(self, actions: Sequence[str]) -> ModerationEvent | None:
+        """The latest of these actions (their values) recorded for this member."""
         e = moderation_events
         query = (
             select(e)
-            .where(e.c.guid == self.guid, e.c.uid == self.uid, e.c.action.in_(_STATE_ACTIONS))
+            .where(e.c.guid == self.guid, e.c.uid == self.uid, e.c.action.in_(actions))
             .order_by(e.c.id.desc())
             .limit(1)
         )

@@ -1,5 +1,6 @@
-"""What the history lets go of: events past the retention period (deleted a batch at a time, so
-no transaction holds the table for long), and a person's names and reasons on request."""
+"""What the history lets go of: events and kept user cards past the retention period (deleted a
+batch at a time, so no transaction holds a table for long), and a person's names, reasons and
+cards on request."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, and_, delete, func, select, update
 
-from bot.store.tables import moderation_events, recent_scans
+from bot.store.tables import evidence, moderation_events, recent_scans
 
 
 def purge_events_before(engine: Engine, cutoff: datetime, *, batch: int) -> int:
@@ -20,17 +21,27 @@ def purge_events_before(engine: Engine, cutoff: datetime, *, batch: int) -> int:
         return conn.execute(delete(e).where(e.c.id.in_(oldest))).rowcount
 
 
+def purge_cards_before(engine: Engine, cutoff: datetime, *, batch: int) -> int:
+    """Delete up to `batch` user cards taken before `cutoff`; the count deleted."""
+    x = evidence
+    oldest = select(x.c.id).where(x.c.taken_at < cutoff).limit(batch).scalar_subquery()
+    with engine.begin() as conn:
+        return conn.execute(delete(x).where(x.c.id.in_(oldest))).rowcount
+
+
 @dataclass(frozen=True)
 class Erased:
     events: int  # events about the person
     groups: int  # groups they were in
     names: int  # names blanked
     reasons: int  # reasons blanked
+    cards: int = 0  # user cards (their profile and messages, shown before a confirmation) deleted
 
 
 def erase_person(engine: Engine, uid: str) -> Erased:
-    """Blank the name and the reason of every event about `uid`, in one transaction. The events
-    stay (what happened, when, by whom), so every count made of them is unchanged."""
+    """Blank the name and the reason of every event about `uid`, and delete the user cards kept
+    about them, in one transaction. The events stay (what happened, when, by whom), so every
+    count made of them is unchanged."""
     e = moderation_events
     about = e.c.uid == uid
     with engine.begin() as conn:
@@ -48,4 +59,5 @@ def erase_person(engine: Engine, uid: str) -> Erased:
             .values(name="", reason="")
         )
         conn.execute(delete(recent_scans).where(recent_scans.c.uid == uid))
-    return Erased(events=events, groups=groups, names=names, reasons=reasons)
+        cards = conn.execute(delete(evidence).where(evidence.c.uid == uid)).rowcount
+    return Erased(events=events, groups=groups, names=names, reasons=reasons, cards=cards)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     TypeDecorator,
     UniqueConstraint,
 )
@@ -152,4 +153,17 @@ recent_scans = Table(
     # A uid scanned to the end and recorded: a lookup soon after answers from the history.
     Column("uid", String(ID_LENGTH), primary_key=True),
     Column("scanned_at", UtcDateTime(), nullable=False, index=True),
+)
+
+evidence = Table(
+    "evidence",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("guid", String(ID_LENGTH), nullable=False),
+    Column("uid", String(ID_LENGTH), nullable=False),
+    Column("taken_at", UtcDateTime(), nullable=False),
+    # The user card as JSON (profile, messages, what was missing): a snapshot, so it outlives
+    # messages deleted in the chat app afterwards.
+    Column("body", Text, nullable=False),
+    Index("ix_evidence_guid_uid_taken_at", "guid", "uid", "taken_at"),
 )

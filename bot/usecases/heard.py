@@ -7,7 +7,9 @@ import functools
 import logging
 from datetime import UTC, datetime, timedelta
 
-from bot.domain.member_events import MemberEvent, Trigger
+from bot.domain.actions import ACTIONS as TABLE
+from bot.domain.actions import HEARD
+from bot.domain.member_events import MemberEvent
 from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
 from bot.logs import kv
 from bot.store import MemberChange, ModerationStore
@@ -15,16 +17,14 @@ from bot.store.tables import NAME_LENGTH, SCOPE_LENGTH
 
 log = logging.getLogger("bot.history")
 
-ACTIONS = {
-    Trigger.BANNED: ModerationAction.BAN,
-    Trigger.UNBANNED: ModerationAction.UNBAN,
-    Trigger.KICKED: ModerationAction.KICK,
-    Trigger.SCOPE_CHANGED: ModerationAction.SCOPE_CHANGE,
-}
 # The bot's own ban, unban or expiry comes back by webhook a few seconds later; within this window
 # a heard ban or unban that the member's latest decision already says is that echo, not a second
 # event. A heard unban matches an expiry too: CometChat reports the bot's automatic unban so.
 ECHO_WINDOW = timedelta(minutes=10)
+# The echo of the bot's own kick: CometChat reports it within seconds; a second kick of the same
+# user (after they rejoined) takes longer than this.
+OWN_ECHO_WINDOW = timedelta(minutes=2)
+OWN_SOURCES = frozenset({EventSource.BUTTON, EventSource.COMMAND})
 SAME_STATE = {
     ModerationAction.BAN: frozenset({ModerationAction.BAN}),
     ModerationAction.UNBAN: frozenset({ModerationAction.UNBAN, ModerationAction.EXPIRE}),
@@ -41,7 +41,7 @@ def record_heard(store: ModerationStore, event: MemberEvent, at: int) -> int:
     recognised, in whichever process it lands. While the database is unavailable it waits, in
     order, to be stored (and checked) once the database is back.
     """
-    action = ACTIONS[event.trigger]
+    action = HEARD[event.trigger]
     when = datetime.fromtimestamp(at, UTC)
     recorded = 0
     for person in event.targets:
@@ -78,12 +78,31 @@ def record_heard(store: ModerationStore, event: MemberEvent, at: int) -> int:
 
 
 def _keep(member: MemberChange, *, heard: ModerationEvent) -> ModerationEvent | None:
-    same = SAME_STATE.get(heard.action)
-    if same is not None:
-        latest = member.latest()
-        if latest is not None and latest.action in same and heard.at - latest.at <= ECHO_WINDOW:
-            return None  # the echo of what is recorded already
+    if _is_echo(member, heard):
+        return None  # the echo of what is recorded already
     return member.record(heard)
+
+
+def _is_echo(member: MemberChange, heard: ModerationEvent) -> bool:
+    """A heard ban or unban is an echo when the member's latest decision says it already. An
+    action that decides no state but that the bot does too (a kick) is the echo of the bot's own
+    same action just before: the same action heard twice is two (a user kicked, rejoining, kicked
+    again), so only the bot's own counts, and only as long as CometChat takes to report it."""
+    if heard.action in SAME_STATE:
+        latest = member.latest()
+        return (
+            latest is not None
+            and latest.action in SAME_STATE[heard.action]
+            and heard.at - latest.at <= ECHO_WINDOW
+        )
+    if TABLE[heard.action].write is None:
+        return False
+    latest = member.latest_of([heard.action.value])
+    return (
+        latest is not None
+        and latest.source in OWN_SOURCES
+        and heard.at - latest.at <= OWN_ECHO_WINDOW
+    )
 
 
 def _scope(scope: str | None) -> str:

@@ -1,4 +1,5 @@
-"""Ban and unban: call CometChat, audit the attempt, and word what happened.
+"""Ban, unban, kick: call CometChat, audit the attempt, and word what happened. What each action
+calls, and how it is worded, is its row in `bot.domain.actions`.
 
 Listeners stay thin: they check nothing here (permissions are listener middleware, declared at
 registration) and only decide where the answer goes.
@@ -8,21 +9,29 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.cometchat import CometChatClient
-from bot.domain.audit import Action, AuditEntry, AuditSink
-from bot.domain.button_values import BanConfirmRef, PageCursor
-from bot.domain.command import BanUser
+from bot.cometchat import CometChatClient, CometChatError
+from bot.domain.actions import ACTIONS
+from bot.domain.audit import AuditEntry, AuditSink
+from bot.domain.button_values import ActionRef, BanConfirmRef, PageCursor
+from bot.domain.command import BanUser, ModerateUser
 from bot.domain.errors import HistoryUnavailable, NotAllowed
+from bot.domain.evidence import UserCard
 from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
 from bot.domain.permissions import Permissions
 from bot.logs import kv, request_id
 from bot.slack.message import Message
 from bot.slack.messages import explain_moderation, failure, outcome_of
-from bot.slack.moderation_blocks import ban_confirmation, done_notice, replace_action_row
+from bot.slack.moderation_blocks import (
+    action_confirmation,
+    ban_confirmation,
+    done_notice,
+    replace_action_row,
+)
 from bot.slack.payloads import new_ephemeral, replacing
 from bot.store import ModerationStore
 from bot.usecases.banned_list import BannedLists, refreshed_page
@@ -33,15 +42,19 @@ log = logging.getLogger("bot.moderation")
 
 @dataclass(frozen=True)
 class ModerationRequest:
-    """One ban or unban as a moderator asked for it. No duration: permanent."""
+    """One action as a moderator asked for it. No duration: permanent (or not temporary)."""
 
-    action: Action
+    action: ModerationAction
     guid: str
     uid: str
     actor: str  # the moderator's Slack user id
     source: EventSource = EventSource.BUTTON
     duration: timedelta | None = None
     reason: str = ""
+
+    def __post_init__(self) -> None:
+        # Callers may name the action by its value ("unban"); the history keeps the enum.
+        object.__setattr__(self, "action", ModerationAction(self.action))
 
 
 @dataclass(frozen=True)
@@ -51,7 +64,7 @@ class ActResult:
     recorded: bool = True  # False: done, but the bot's history could not keep it
 
     @property
-    def action(self) -> Action:
+    def action(self) -> ModerationAction:
         return self.request.action
 
     @property
@@ -77,7 +90,7 @@ class ActResult:
                 request.action,
                 request.guid,
                 request.uid,
-                duration=request.duration if request.action == "ban" else None,
+                duration=request.duration if ACTIONS[request.action].temporary else None,
                 reason=request.reason,
                 recorded=self.recorded,
             )
@@ -92,7 +105,7 @@ def ban_or_unban(
     history: ModerationStore,
     request: ModerationRequest,
 ) -> ActResult:
-    """Ban or unban once (writes are never retried), record it in the history, then audit the
+    """Do the action once (writes are never retried), record it in the history, then audit the
     attempt. Never raises.
 
     A temporary ban is refused, before CometChat is asked, when the history cannot be reached:
@@ -102,8 +115,11 @@ def ban_or_unban(
     started = time.perf_counter()
     error: Exception | None = None
     recorded = False
-    if request.action == "ban" and request.duration is not None and not _reachable(history):
+    spec = ACTIONS[request.action]
+    if spec.temporary and request.duration is not None and not _reachable(history):
         error = HistoryUnavailable()
+    elif spec.write is None:
+        error = NotAllowed(spec.permission)  # only heard of, never asked for
     else:
         error, recorded = _decide(cometchat, history, request)
     result = ActResult(request, error, recorded)
@@ -157,12 +173,12 @@ def _decide(
     decision about this user in flight finishes first, and this one lands after it. While the
     database is unavailable the write goes ahead and its record waits to be stored, in order
     (False: not stored yet). Never raises."""
-    write = cometchat.ban if request.action == "ban" else cometchat.unban
+    spec = ACTIONS[request.action]
     written = False
     try:
         with history.member(request.guid, request.uid) as member:
             try:
-                write(request.guid, request.uid)
+                spec.perform(cometchat, request.guid, request.uid)
             except Exception as exc:
                 return exc, False
             written = True
@@ -171,7 +187,7 @@ def _decide(
         log.warning(kv(event="history_not_recorded", error=type(exc).__name__), exc_info=exc)
         if not written:  # the store failed before the write: the moderator's word still goes
             try:
-                write(request.guid, request.uid)
+                spec.perform(cometchat, request.guid, request.uid)
             except Exception as write_error:
                 return write_error, False
         return None, False
@@ -181,16 +197,16 @@ def _decide(
 
 
 def _event(request: ModerationRequest, at: datetime) -> ModerationEvent:
-    ban = request.action == "ban"
+    temporary = ACTIONS[request.action].temporary
     return ModerationEvent(
         guid=request.guid,
         uid=request.uid,
-        action=ModerationAction.BAN if ban else ModerationAction.UNBAN,
+        action=request.action,
         source=request.source,
         at=at,
         actor=request.actor,
         reason=request.reason,
-        ends_at=at + request.duration if ban and request.duration else None,
+        ends_at=at + request.duration if temporary and request.duration else None,
     )
 
 
@@ -221,13 +237,42 @@ def outcome_payload(
     return new_ephemeral(notice)
 
 
-def confirm_ban(permissions: Permissions, request: BanUser, user: str | None) -> Message:
+# Who the action is about, read when the confirmation is drawn (bot.usecases.user_card).
+ReadCard = Callable[[str, str], UserCard]
+
+
+def confirm_ban(
+    permissions: Permissions, request: BanUser, user: str | None, card: ReadCard | None = None
+) -> Message:
     """`/banned <guid> ban <uid>`: nothing changes here; the button it returns is guarded by
-    `moderators_only` again when pressed."""
+    `moderators_only` again when pressed. An unknown user or group is said instead."""
     if not permissions.can_act(user):
-        return report_failure(NotAllowed("ban users"), event="refused")
+        return report_failure(NotAllowed(ACTIONS[ModerationAction.BAN].permission), event="refused")
+    try:
+        about = card(request.guid, request.uid) if card is not None else None
+    except CometChatError as exc:
+        return report_failure(exc, event="confirm")
     minutes = int(request.duration.total_seconds() // 60) if request.duration else None
     ref = BanConfirmRef(
         guid=request.guid, uid=request.uid, minutes=minutes, reason=request.reason or None
     )
-    return ban_confirmation(ref)
+    return ban_confirmation(ref, about)
+
+
+def confirm_action(
+    permissions: Permissions, request: ModerateUser, user: str | None, card: ReadCard | None = None
+) -> Message:
+    """`/banned <guid> <verb> <uid> [<reason…>]` for an action other than a ban: nothing changes
+    here; the button it returns is guarded by `moderators_only` again when pressed. An unknown
+    user or group is said instead."""
+    spec = ACTIONS[request.action]
+    if not permissions.may(spec.who, user):
+        return report_failure(NotAllowed(spec.permission), event="refused")
+    try:
+        about = card(request.guid, request.uid) if card is not None else None
+    except CometChatError as exc:
+        return report_failure(exc, event="confirm")
+    ref = ActionRef(
+        action=request.action, guid=request.guid, uid=request.uid, reason=request.reason or None
+    )
+    return action_confirmation(ref, about)

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from bot.logs import kv
 from bot.store import utc_now
-from bot.store.retention import purge_events_before
+from bot.store.retention import purge_cards_before, purge_events_before
 
 log = logging.getLogger("bot.retention")
 
@@ -46,6 +46,10 @@ class HistoryRetention:
             purged += deleted
             if deleted < self._batch:
                 break
-        if purged:
-            log.info(kv(event="history_purged", events=purged, before=cutoff.isoformat()))
+        # The user cards shown before confirmations go with the events they were kept for.
+        cards = purge_cards_before(self._engine, cutoff, batch=self._batch)
+        if purged or cards:
+            log.info(
+                kv(event="history_purged", events=purged, cards=cards, before=cutoff.isoformat())
+            )
         return purged

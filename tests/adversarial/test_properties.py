@@ -33,6 +33,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 import bot.listeners
 import bot.slack
 from bot.domain.button_values import BanRef, PageCursor
+from bot.domain.errors import BadCursor
 from bot.web.wsgi import MAX_BODY
 from tests.support import cometchat_spec as spec
 from tests.support import hostile
@@ -146,8 +147,10 @@ def test_any_command_text_is_answered_safely(http_app, text):
 @given(guid=hostile.legal_id, rest=st.sampled_from(["", " help", " ban ", " search "]))
 def test_legal_looking_group_ids_reach_cometchat_as_one_encoded_segment(app, guid, rest):
     mark = _mark(app)
-    reply = app.command(guid + rest + ("user-001" if rest == " ban " else ""))
-    check_reply(app, reply, mark, guid + rest, writes_allowed=False)
+    text = guid + rest + ("user-001" if rest == " ban " else "")
+    reply = app.command(text)
+    # The ban's confirmation reads who it is about: the uid, too, comes from the input.
+    check_reply(app, reply, mark, text, writes_allowed=False)
     if rest == "":
         paths = [r.path for r in app.cometchat.requests[mark:]]
         # Found in the cache or fetched: whichever, every route named exactly this group.
@@ -302,8 +305,20 @@ def test_the_ban_modal_takes_any_input_without_writing(app, uid, duration, reaso
     if response.body:
         assert_valid_ack(json.loads(response.body), where="ban modal step 1")
     app.settle()
-    # Step 1 only validates: whatever was typed, nothing is read or written upstream.
-    assert app.cometchat.requests[mark:] == []
+    # Step 1 validates, then reads who the ban is about for step 2: whatever was typed, nothing
+    # is written upstream, and what is read names only the typed user and the form's group.
+    named = {(uid or "").strip(), _form_guid(metadata)}
+    for rec in app.cometchat.requests[mark:]:
+        assert rec.method == "GET", f"{rec.method} {rec.path} from step 1"
+        found = spec.check_request(rec.method, rec.path, rec.query, rec.headers)
+        assert set(found.path_values.values()) <= named, rec.path
+
+
+def _form_guid(metadata: str) -> str:
+    try:
+        return BanRef.decode(metadata).guid
+    except BadCursor:
+        return ""
 
 
 @seed(HYPOTHESIS_SEED)

@@ -24,7 +24,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.cometchat import BannedPage, CometChatClient, CometChatError, Group, RetryPolicy
-from bot.cometchat.models import BannedUser, Pagination
+from bot.cometchat.models import BannedUser, ChatUser, GroupMessage, Pagination
 from tests.support import cometchat_spec as spec
 from tests.support.fakes.cometchat import API_KEY, FakeCometChat
 
@@ -152,6 +152,27 @@ DRIVERS: dict[str, list[Driver]] = {
             on_behalf_of=True,
         ),
     ],
+    "get_user": [
+        Driver("get-user", lambda c, _g, u: c.get_user(u), lambda _g, u: {"uid": u}),
+    ],
+    "recent_messages": [
+        Driver(
+            "user-list-group-messages",
+            lambda c, g, u: c.recent_messages(g, u, limit=5),
+            lambda g, _u: {"guid": g},
+        ),
+    ],
+    "kick": [
+        Driver(
+            "kick-group-member", lambda c, g, u: c.kick(g, u), lambda g, u: {"guid": g, "uid": u}
+        ),
+        Driver(
+            "kick-group-member",
+            lambda c, g, u: c.kick(g, u, on_behalf_of="mod-uid-1"),
+            lambda g, u: {"guid": g, "uid": u},
+            on_behalf_of=True,
+        ),
+    ],
 }
 
 # A well-formed answer per operation, so the route checks do not depend on the documented
@@ -162,6 +183,9 @@ WELL_FORMED: dict[str, Any] = {
     "list-groups": {"data": [spec.sample_answer("get-group")["data"]], "meta": {}},
     "ban-group-user": spec.sample_answer("ban-group-user"),
     "unban-group-user": spec.sample_answer("unban-group-user"),
+    "kick-group-member": spec.sample_answer("kick-group-member"),
+    "get-user": spec.sample_answer("get-user"),
+    "user-list-group-messages": spec.sample_answer("user-list-group-messages"),
 }
 
 # Public methods that make no request.
@@ -320,8 +344,30 @@ def assert_group_list_answer_parses(body: dict) -> None:
     assert body["data"]["0"]["guid"] in guids
 
 
+def assert_user_answer_parses(body: dict) -> None:
+    user = _answering(body).get_user("asked-uid")
+    assert isinstance(user, ChatUser)
+    assert (user.uid, user.display_name) == (body["data"]["uid"], body["data"]["name"])
+    assert (user.role, user.created_at) == (body["data"]["role"], body["data"]["createdAt"])
+
+
+def assert_messages_answer_parses(body: dict) -> None:
+    item = body["data"][0]
+    (message,) = _answering(body).recent_messages("g", item["sender"])
+    assert isinstance(message, GroupMessage)
+    assert (message.id, message.text, message.sent_at) == (
+        item["id"],
+        item["data"]["text"],
+        item["sentAt"],
+    )
+
+
+# Each write operation and the client method that makes it.
+WRITES = {"ban-group-user": "ban", "unban-group-user": "unban", "kick-group-member": "kick"}
+
+
 def assert_write_answer_accepted(operation_id: str, body: dict) -> None:
-    method = "ban" if operation_id == "ban-group-user" else "unban"
+    method = WRITES[operation_id]
     assert getattr(_answering(body), method)("cometchat-guid-1", "cometchat-uid-3") is None
 
 
@@ -348,6 +394,14 @@ def test_group_sample_parses_into_a_group():
     assert_group_answer_parses(spec.sample_answer("get-group"))
 
 
+def test_user_sample_parses_into_a_user():
+    assert_user_answer_parses(spec.sample_answer("get-user"))
+
+
+def test_messages_sample_parses_into_messages():
+    assert_messages_answer_parses(spec.sample_answer("user-list-group-messages"))
+
+
 def test_list_groups_sample_parses_into_groups():
     sample = spec.sample_answer("list-groups")
     assert_group_list_answer_parses(sample)
@@ -355,8 +409,8 @@ def test_list_groups_sample_parses_into_groups():
     assert isinstance(sample["data"], dict) and "meta" in sample["data"]
 
 
-@pytest.mark.parametrize("operation_id", ["ban-group-user", "unban-group-user"])
-def test_ban_and_unban_samples_are_accepted(operation_id):
+@pytest.mark.parametrize("operation_id", sorted(WRITES))
+def test_write_samples_are_accepted(operation_id):
     assert_write_answer_accepted(operation_id, spec.sample_answer(operation_id))
 
 
@@ -408,7 +462,20 @@ def test_every_field_the_models_read_is_in_the_contract():
         for path in spec.response_fields("list-groups")
         if path.startswith("data[].")
     }
+    user = {
+        path.removeprefix("data.")
+        for path in spec.response_fields("get-user")
+        if path.startswith("data.")
+    }
+    # A message's text is read from `data.text`, one level down: the model flattens it.
+    message = {
+        path.removeprefix("data[].").removeprefix("data.")
+        for path in spec.response_fields("user-list-group-messages")
+        if path.startswith("data[].")
+    }
     for model, described in [
+        (ChatUser, user),
+        (GroupMessage, message),
         (BannedUser, banned),
         (Pagination, pagination),
         (Group, group),
@@ -434,6 +501,10 @@ def test_the_fake_answers_only_with_documented_error_codes():
         lambda: client.ban("g-1", "user-001"),
         lambda: client.ban("g-1", "ghost-1"),
         lambda: client.unban("g-1", "never-banned"),
+        lambda: client.kick("g-1", "not-in-it"),
+        lambda: client.kick("g-1", "ghost-1"),
+        lambda: client.get_user("ghost-1"),
+        lambda: client.recent_messages("missing", "user-001"),
         lambda: stranger.get_group("g-1"),
     ]
     codes = set()
@@ -460,8 +531,13 @@ def test_fake_cometchat_answers_validate_against_the_contract_schemas():
     client.list_banned_users("g-1", page=1, per_page=2)
     client.ban("g-1", "newcomer")
     client.unban("g-1", "newcomer")
+    fake.add_member("g-1", "newcomer")
+    client.kick("g-1", "newcomer")
     client.list_groups()
-    assert len(fake.requests) == 5
+    client.get_user("newcomer")
+    fake.add_message("g-1", "newcomer", "hello")
+    client.recent_messages("g-1", "newcomer")
+    assert len(fake.requests) == 8
 
 
 def _validating(fake: FakeCometChat) -> httpx.MockTransport:

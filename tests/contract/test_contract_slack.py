@@ -282,6 +282,89 @@ def test_ban_modals_and_confirmation_are_valid_for_any_ids(guid, uid, page, minu
         assert_no_injected_markup(confirmation.to_dict())
 
 
+@seed(HYPOTHESIS_SEED)
+@given(guid=hostile.legal_id, uid=hostile.legal_id, reason=hostile.hostile_text)
+def test_other_actions_confirmations_are_valid_for_any_ids(guid, uid, reason):
+    from bot.domain.actions import COMMAND_VERBS
+    from bot.domain.button_values import ActionRef
+    from bot.slack.moderation_blocks import action_confirmation, cancelled
+
+    for spec in COMMAND_VERBS.values():
+        if spec.temporary:
+            continue  # a ban has its own confirmation, above
+        try:
+            ref = ActionRef(
+                action=spec.action, guid=guid, uid=uid, reason=validate_reason(reason) or None
+            )
+        except (ValueError, BotError):
+            return  # ids and reasons the bot refuses never reach a message
+        confirmation = action_confirmation(ref)
+        assert_valid_message(ephemeral(confirmation), where=f"{spec.verb}_confirmation")
+        assert_no_injected_markup(confirmation.to_dict())
+        assert_valid_message(ephemeral(cancelled(spec.action)), where=f"{spec.verb}_cancelled")
+
+
+@seed(HYPOTHESIS_SEED)
+@given(
+    uid=hostile.legal_id,
+    name=hostile.hostile_text,
+    texts=st.lists(hostile.hostile_text, max_size=5),
+    created=st.none() | st.integers(-(10**12), 10**17),
+    avatar=st.none() | hostile.hostile_text | st.just("https://example.com/a.png"),
+    missing=st.lists(
+        st.sampled_from(["their profile (x)", "their recent messages (y)"]), max_size=2, unique=True
+    ),
+)
+def test_a_user_card_is_valid_and_inert_for_anything_cometchat_sends(
+    uid, name, texts, created, avatar, missing
+):
+    from datetime import UTC, datetime
+
+    from bot.cometchat.models import ChatUser, GroupMessage
+    from bot.domain.evidence import UserCard
+    from bot.slack.message import Message
+    from bot.slack.user_card_blocks import card_blocks
+
+    user = ChatUser.model_validate(
+        {
+            "uid": uid,
+            "name": name,
+            "avatar": avatar,
+            "role": name,
+            "status": name,
+            "createdAt": created,
+        }
+    )
+    messages = tuple(
+        GroupMessage.model_validate({"id": str(i), "sender": uid, "text": t, "sentAt": created})
+        for i, t in enumerate(texts)
+    )
+    card = UserCard("g-1", uid, datetime.now(UTC), user, messages, tuple(missing))
+    message = Message(text="q", blocks=tuple(card_blocks(card)))
+    assert_valid_message(ephemeral(message), where="user_card")
+    assert_no_injected_markup(message.to_dict())
+    # As it is kept with the action and shown again in the history, under a long reason too.
+    from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
+    from bot.slack import kit
+    from bot.slack.history_blocks import event_text
+
+    for reason in ("", "<" * 500):
+        event = ModerationEvent(
+            guid="g-1",
+            uid=uid,
+            action=ModerationAction.KICK,
+            source=EventSource.COMMAND,
+            at=datetime.now(UTC),
+            actor="U0MOD",
+            reason=reason,
+        )
+        text = event_text(event, card)
+        assert len(text) <= kit.SECTION_TEXT
+        line = Message(text="h", blocks=(kit.section("history_event_0", text),))
+        assert_valid_message(ephemeral(line), where="history_with_card")
+        assert_no_injected_markup(line.to_dict(), mentions=["U0MOD"])
+
+
 @pytest.mark.parametrize("text", NASTY, ids=["markup", "huge", "control"])
 def test_picker_feed_rows_and_notices_are_valid_for_hostile_text(text):
     from bot.cometchat.models import Group

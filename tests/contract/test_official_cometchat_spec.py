@@ -22,9 +22,12 @@ from typing import Any
 import pytest
 
 from tests.contract.test_contract_cometchat import (
+    WRITES,
     assert_banned_answer_parses,
     assert_group_answer_parses,
     assert_group_list_answer_parses,
+    assert_messages_answer_parses,
+    assert_user_answer_parses,
     assert_write_answer_accepted,
 )
 from tests.support import cometchat_spec as contract
@@ -284,8 +287,18 @@ def test_official_list_groups_example_parses_into_groups():
     assert_group_list_answer_parses(ok_answer(found)["example"])
 
 
-@pytest.mark.parametrize("operation_id", ["ban-group-user", "unban-group-user"])
-def test_official_ban_and_unban_examples_are_accepted(operation_id):
+def test_official_user_example_parses_into_a_user():
+    found, _ = official_operation(contract.operation("get-user"))
+    assert_user_answer_parses(ok_answer(found)["example"])
+
+
+def test_official_messages_example_parses_into_messages():
+    found, _ = official_operation(contract.operation("user-list-group-messages"))
+    assert_messages_answer_parses(ok_answer(found)["example"])
+
+
+@pytest.mark.parametrize("operation_id", sorted(WRITES))
+def test_official_write_examples_are_accepted(operation_id):
     found, _ = official_operation(contract.operation(operation_id))
     assert_write_answer_accepted(operation_id, ok_answer(found)["example"])
 

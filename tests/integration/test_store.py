@@ -340,3 +340,49 @@ def test_a_heard_event_naming_several_members_keeps_each_whatever_happens_to_one
     assert record_heard(store, heard, 1_700_000_000) == 2
     kept = {uid for uid in ("member-1", "member-2", "member-3") if store.states_of(uid)}
     assert kept == {"member-1", "member-3"}
+
+
+# -- what the moderator was shown before confirming -------------------------------------------
+
+
+def _card(clock, uid="cometchat-uid-7", text="spam link"):
+    from bot.cometchat.models import ChatUser, GroupMessage
+    from bot.domain.evidence import UserCard
+
+    message = GroupMessage.model_validate({"id": "9", "sender": uid, "text": text, "sentAt": 17})
+    return UserCard(
+        GUID, uid, clock(), ChatUser(uid=uid, name="Mallory"), (message,), ("their role (x)",)
+    )
+
+
+def test_the_card_shown_before_a_confirmed_action_comes_back_with_it(store, clock):
+    older = store.keep_card(_card(clock, text="an older card"))
+    clock.advance(timedelta(minutes=5))
+    newer = store.keep_card(_card(clock))
+    assert newer > older
+    clock.advance(timedelta(minutes=2))
+    banned = store.record(ban(clock))
+
+    page = store.history(GUID, "cometchat-uid-7")
+
+    kept = page.evidence[banned.id]
+    assert kept.user is not None and kept.user.name == "Mallory"
+    assert [m.text for m in kept.messages or ()] == ["spam link"]  # the latest card, not the older
+    assert kept.missing == ("their role (x)",)
+    assert kept.read_at == clock() - timedelta(minutes=2)
+
+
+def test_a_card_is_not_matched_to_what_came_too_late_from_elsewhere_or_to_someone_else(
+    store, clock
+):
+    store.keep_card(_card(clock))
+    store.keep_card(_card(clock, uid="someone-else"))
+    heard = store.record(unban(clock))  # reported by webhook: no confirmation here
+    clock.advance(timedelta(hours=2))
+    late = store.record(ban(clock))  # the card is past the window
+    clock.advance(timedelta(minutes=1))
+    other = store.record(ban(clock, uid="third-user"))
+
+    assert store.history(GUID, "cometchat-uid-7").evidence == {}
+    assert store.history(GUID, "third-user").evidence == {}
+    assert heard.id and late.id and other.id

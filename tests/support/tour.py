@@ -1,7 +1,7 @@
 """A tour of every path the bot has, through the real app: what users and CometChat can make it do.
 
 `run_tour(h)` drives each feature (list, paging, search, picker, share, export, history,
-ban/unban with their modals and confirmations, the live feed's webhooks and buttons, refusals,
+ban/unban with their modals and confirmations, kick, the live feed's webhooks and buttons, refusals,
 and each kind of CometChat failure) and returns every step with everything that reached Slack
 during it. The Slack contract and no-secrets suites both walk it, so a path added here is
 checked by both.
@@ -184,6 +184,22 @@ def run_tour(h: Harness, *, webhook_password: str) -> list[Step]:
     cancel = clickable(confirm, mod.ACTION_BAN_CANCEL)
     if cancel:
         step("ban cancelled", lambda: h.click(mod.ACTION_BAN_CANCEL, cancel[0]["value"]))
+    fake.add_member(GUID, "member-1")
+    kick = first(
+        step("kick command", lambda: h.command(f"{GUID} kick member-1 <!channel> *flooding*"))
+    )
+    kick_button = clickable(kick, mod.ACTION_ACT_CONFIRM)
+    if kick_button:
+        value = kick_button[0]["value"]
+        step(
+            "kick by viewer (forged)",
+            lambda: h.click(mod.ACTION_ACT_CONFIRM, value, user_id=VIEWER),
+        )
+        step("kick confirmed", lambda: h.click(mod.ACTION_ACT_CONFIRM, value))
+        step("kick again (not a member)", lambda: h.click(mod.ACTION_ACT_CONFIRM, value))
+        step("kick cancelled", lambda: h.click(mod.ACTION_ACT_CANCEL, value))
+    step("kick unknown user", lambda: h.command(f"{GUID} kick ghost-1"))
+    step("kick by viewer", lambda: h.command(f"{GUID} kick member-1", user_id=VIEWER))
     opener = clickable(page1, mod.ACTION_BAN_OPEN)[0]
     opened = step("ban modal", lambda: h.click(mod.ACTION_BAN_OPEN, opener["value"]))
     views = [p for p in (opened.posts if opened else []) if p.path.startswith("/api/views.open")]
@@ -289,6 +305,11 @@ def run_tour(h: Harness, *, webhook_password: str) -> list[Step]:
         fake.interceptor = lambda _rec, answer=answer: answer
         step(f"cometchat {name}", lambda: h.command("empty-group"))
         step(f"cometchat {name} on unban", lambda: h.click(mod.ACTION_UNBAN, unban["value"]))
+        for button in kick_button[:1]:
+            step(
+                f"cometchat {name} on kick",
+                lambda b=button: h.click(mod.ACTION_ACT_CONFIRM, b["value"]),
+            )
         step(f"cometchat {name} on options", lambda: _options(h, ACTION_PICK_GROUP, "x"))
     fake.interceptor = None
     return steps

@@ -97,6 +97,7 @@ def test_an_unexpected_error_gets_a_reference_an_error_level_and_no_hint():
 OUTCOMES = {
     cc.AlreadyBanned: "already_banned",
     cc.NotBanned: "not_banned",
+    cc.NotAMember: "not_a_member",
     cc.UserNotFound: "user_not_found",
     cc.GroupNotFound: "group_not_found",
     cc.Unavailable: "uncertain",

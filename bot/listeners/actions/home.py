@@ -7,7 +7,7 @@ from __future__ import annotations
 from slack_bolt import App, BoltContext
 
 from bot.domain.button_values import UnbanRef
-from bot.domain.moderation import EventSource
+from bot.domain.moderation import EventSource, ModerationAction
 from bot.listeners.middleware import Click, button_value, moderators_only
 from bot.services import Services
 from bot.slack.home_blocks import ACTION_HOME_UNBAN
@@ -20,7 +20,7 @@ def handle_home_unban(click: Click[UnbanRef], services: Services) -> None:
     def work() -> None:
         services.home.hold_refresh(click.user)
         request = ModerationRequest(
-            "unban", ref.guid, ref.uid, actor=click.user, source=EventSource.BUTTON
+            ModerationAction.UNBAN, ref.guid, ref.uid, actor=click.user, source=EventSource.BUTTON
         )
         result = ban_or_unban(services.cometchat, services.audit, services.store, request)
         services.home.publish(click.user, notice=result.notice().text)

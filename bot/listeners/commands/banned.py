@@ -1,12 +1,19 @@
-"""`/banned …`: the first page of a group's banned users, a ban to confirm, a user's moderation
-history, where a user is banned, or the usage."""
+"""`/banned …`: the first page of a group's banned users, a ban (or kick) to confirm, a user's
+moderation history, where a user is banned, or the usage."""
 
 from __future__ import annotations
 
 from slack_bolt import Ack
 
 from bot.domain.button_values import HistoryRef, PageCursor
-from bot.domain.command import BanUser, FindUser, ListBanned, ShowHistory, parse_command
+from bot.domain.command import (
+    BanUser,
+    FindUser,
+    ListBanned,
+    ModerateUser,
+    ShowHistory,
+    parse_command,
+)
 from bot.domain.errors import BotError
 from bot.listeners.commands.answer import answer_in_time
 from bot.listeners.commands.where import handle_find_user
@@ -16,8 +23,9 @@ from bot.slack.payloads import ephemeral
 from bot.slack.picker import with_group_picker
 from bot.usecases.banned_list import offer_picker, show_page
 from bot.usecases.history import show_history
-from bot.usecases.moderate import confirm_ban
+from bot.usecases.moderate import confirm_action, confirm_ban
 from bot.usecases.report import report_failure
+from bot.usecases.user_card import card_reader
 
 
 def handle_banned(ack: Ack, command: dict, services: Services) -> None:
@@ -28,7 +36,12 @@ def handle_banned(ack: Ack, command: dict, services: Services) -> None:
         ack(**ephemeral(report_failure(exc, event="command")))
         return
     if isinstance(request, BanUser):
-        ack(**ephemeral(confirm_ban(services.permissions, request, user)))
+        card = card_reader(services.cometchat, services.store, budget=services.settings.ack_budget)
+        ack(**ephemeral(confirm_ban(services.permissions, request, user, card)))
+        return
+    if isinstance(request, ModerateUser):
+        card = card_reader(services.cometchat, services.store, budget=services.settings.ack_budget)
+        ack(**ephemeral(confirm_action(services.permissions, request, user, card)))
         return
     if isinstance(request, FindUser):
         handle_find_user(ack, command, services, request)

@@ -15,7 +15,7 @@ def register(app: App, services: Services) -> None:
 
     @app.view(VIEW_BAN, middleware=[form_value(BanRef), guard])
     def ban_uid(ack, view, context: BoltContext):  # Bolt injects by parameter name
-        handle_uid(ack, context["form"], view)
+        handle_uid(ack, context["form"], view, services)
 
     @app.view(VIEW_BAN_CONFIRM, middleware=[form_value(BanConfirmRef), guard])
     def ban_confirm(ack, context: BoltContext):

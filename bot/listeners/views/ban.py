@@ -8,13 +8,15 @@ from typing import Any
 
 from slack_bolt import Ack
 
+from bot.cometchat import GroupNotFound, UserNotFound
 from bot.domain.button_values import BanConfirmRef, BanRef
 from bot.domain.duration import PERMANENT, parse_duration
 from bot.domain.errors import InvalidUid, ReasonTooLong
 from bot.domain.ids import validate_uid
-from bot.domain.moderation import validate_reason
+from bot.domain.moderation import ModerationAction, validate_reason
 from bot.logs import kv
 from bot.services import Services
+from bot.slack.messages import explain
 from bot.slack.moderation_blocks import (
     BAN_DURATIONS,
     DURATION_ACTION_ID,
@@ -26,6 +28,7 @@ from bot.slack.moderation_blocks import (
     ban_confirm_modal,
 )
 from bot.usecases.moderate import ModerationRequest, ban_or_unban, outcome_payload
+from bot.usecases.user_card import read_and_keep
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +41,7 @@ BAD_DURATION = "Choose one of the durations in the list."
 LONG_REASON = "This reason is {length} characters long; at most {limit} are kept. Shorten it."
 
 
-def handle_uid(ack: Ack, form: BanRef | None, view: dict) -> None:
+def handle_uid(ack: Ack, form: BanRef | None, view: dict, services: Services) -> None:
     """Step 1 submitted: what is wrong is shown beside its field; if nothing is, step 2."""
     if form is None:
         ack(response_action="errors", errors={UID_BLOCK_ID: STALE_FORM})
@@ -74,7 +77,25 @@ def handle_uid(ack: Ack, form: BanRef | None, view: dict) -> None:
         minutes=None if duration is None else int(duration.total_seconds() // 60),
         reason=reason or None,
     )
-    ack(response_action="update", view=ban_confirm_modal(confirm))
+    try:
+        card = read_and_keep(
+            services.cometchat,
+            services.store,
+            form.guid,
+            uid,
+            budget=services.settings.ack_budget,
+        )
+    except (UserNotFound, GroupNotFound) as exc:
+        # Caught before anything is confirmed: said beside the field, in the usual words.
+        log.info(kv(event="ban_modal", outcome=type(exc).__name__))
+        ack(response_action="errors", errors={UID_BLOCK_ID: _plain(explain(exc).text)})
+        return
+    ack(response_action="update", view=ban_confirm_modal(confirm, card))
+
+
+def _plain(text: str) -> str:
+    """A worded error for a form field, which shows plain text: no emoji code, no backticks."""
+    return text.split(" ", 1)[1].replace("`", "") if text.startswith(":") else text
 
 
 def _typed(state: dict, block_id: str, action_id: str) -> str:
@@ -99,7 +120,12 @@ def handle_confirm(ack: Ack, form: BanConfirmRef | None, user: str, services: Se
 
     def work() -> dict[str, Any]:
         request = ModerationRequest(
-            "ban", form.guid, form.uid, actor=user, duration=form.duration, reason=form.reason or ""
+            ModerationAction.BAN,
+            form.guid,
+            form.uid,
+            actor=user,
+            duration=form.duration,
+            reason=form.reason or "",
         )
         result = ban_or_unban(services.cometchat, services.audit, services.store, request)
         return outcome_payload(services.lists, result, form.cursor)

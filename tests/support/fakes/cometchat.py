@@ -1,4 +1,5 @@
-"""A fake CometChat REST API v3: groups, banned users, ban/unban; records every request.
+"""A fake CometChat REST API v3: groups, their members and banned users, ban/unban/kick; records
+every request.
 
 `handle(request)` serves `httpx.MockTransport`; `serve()` runs the same logic as a real HTTP
 server on loopback for subprocess tests and benchmarks.
@@ -46,6 +47,9 @@ class FakeCometChat:
     api_key: str = API_KEY
     groups: dict[str, dict] = field(default_factory=dict)
     banned: dict[str, list[dict]] = field(default_factory=dict)
+    members: dict[str, set[str]] = field(default_factory=dict)  # uids in each group
+    users: dict[str, dict] = field(default_factory=dict)  # beyond those banned (GET /users/{uid})
+    messages: dict[str, list[dict]] = field(default_factory=dict)  # each group's, oldest first
     requests: list[Recorded] = field(default_factory=list)
     # A hook run before answering: return (status, body, headers) to override the answer.
     interceptor: Callable[[Recorded], tuple[int, object, dict] | None] | None = None
@@ -57,6 +61,39 @@ class FakeCometChat:
     def add_group(self, guid: str, name: str | None = None, banned: int = 0) -> None:
         self.groups[guid] = {"guid": guid, "name": name or f"Group {guid}", "type": "public"}
         self.banned[guid] = [make_user(i) for i in range(1, banned + 1)]
+        self.members[guid] = set()
+
+    def add_member(self, guid: str, uid: str) -> None:
+        self.members.setdefault(guid, set()).add(uid)
+
+    def add_message(self, guid: str, sender: str, text: str, *, kind: str = "text") -> dict:
+        sent = self.messages.setdefault(guid, [])
+        message = {
+            "id": str(len(sent) + 1),
+            "conversationId": f"group_{guid}",
+            "sender": sender,
+            "receiverType": "group",
+            "receiver": guid,
+            "category": "message",
+            "type": kind,
+            "data": {"text": text} if kind == "text" else {"url": "https://example.com/f"},
+            "sentAt": 1_700_000_000 + len(sent),
+            "updatedAt": 1_700_000_000 + len(sent),
+        }
+        sent.append(message)
+        return message
+
+    def _user(self, uid: str) -> dict | None:
+        """Anyone the fake knows of: added, banned somewhere or a member; `ghost…` is nobody."""
+        if uid.startswith("ghost"):
+            return None
+        if uid in self.users:
+            return self.users[uid]
+        for banned in self.banned.values():
+            for user in banned:
+                if user["uid"] == uid:
+                    return user
+        return make_user(0, uid=uid, name=f"Name of {uid}")
 
     # -- the API ---------------------------------------------------------------------------
 
@@ -79,6 +116,11 @@ class FakeCometChat:
                 groups = [g for g in groups if search in f"{g['guid']} {g['name']}".casefold()]
             chunk = groups[(page - 1) * per_page : page * per_page]
             return 200, {"data": chunk, "meta": {"pagination": {"total": len(groups)}}}, {}
+        if rec.method == "GET" and len(parts) == 4 and parts[1:3] == ["v3", "users"]:
+            found = self._user(unquote(parts[3]))
+            if found is None:
+                return 404, _error("ERR_UID_NOT_FOUND", f"{parts[3]} not found"), {}
+            return 200, {"data": found}, {}
         # ['', 'v3', 'groups', guid, ...]
         if len(parts) < 4 or parts[1] != "v3" or parts[2] != "groups":
             return 404, _error("ERR_API_NOT_FOUND", "no such route"), {}
@@ -116,11 +158,35 @@ class FakeCometChat:
                 if uid.startswith("ghost"):
                     return 404, _error("ERR_UID_NOT_FOUND", f"{uid} not found"), {}
                 banned.append(make_user(len(banned) + 1000, uid=uid, name=uid))
+                self.members.setdefault(guid, set()).discard(
+                    uid
+                )  # a ban removes them from the group
                 return 200, {"data": {"success": True, "message": "banned"}}, {}
             if not is_banned:
                 return 400, _error("ERR_NOT_A_BANNED_USER", f"{uid} is not banned"), {}
             self.banned[guid] = [u for u in banned if u["uid"] != uid]
             return 200, {"data": {"success": True, "message": "unbanned"}}, {}
+        if rec.method == "GET" and rest == ["messages"]:
+            sender = rec.query.get("sender", [""])[0]
+            kind = rec.query.get("type", [""])[0]
+            limit = int(rec.query.get("limit", ["10"])[0])
+            chosen = [
+                m
+                for m in self.messages.get(guid, [])
+                if (not sender or m["sender"] == sender) and (not kind or m["type"] == kind)
+            ]
+            # prepend: the newest `limit`, in the order they were sent.
+            page = chosen[-limit:] if rec.query.get("affix") == ["prepend"] else chosen[:limit]
+            meta = {"current": {"limit": limit, "count": len(page)}}
+            return 200, {"data": page, "meta": meta}, {}
+        if len(rest) == 2 and rest[0] == "members" and rec.method == "DELETE":
+            uid = unquote(rest[1])
+            if uid.startswith("ghost"):
+                return 404, _error("ERR_UID_NOT_FOUND", f"{uid} not found"), {}
+            if uid not in self.members.get(guid, set()):
+                return 400, _error("ERR_NOT_A_MEMBER", f"{uid} is not a member of {guid}"), {}
+            self.members[guid].discard(uid)
+            return 200, {"data": {"success": True, "message": "kicked"}}, {}
         return 404, _error("ERR_API_NOT_FOUND", "no such route"), {}
 
     def handle(self, request: httpx.Request) -> httpx.Response:

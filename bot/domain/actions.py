@@ -1,0 +1,138 @@
+"""Moderation actions as data: one row per `ModerationAction`, read by everything that words,
+draws, permits or performs one. A renderer or use case looks its action up here; none branches
+on the action's name. Adding an action CometChat supports is a row here, its client method and
+its tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.domain.member_events import Trigger
+from bot.domain.moderation import ModerationAction
+
+
+class Role(StrEnum):
+    """Who may ask the bot for an action."""
+
+    MODERATOR = "moderator"  # a Slack user on MODERATOR_USER_IDS
+    NOBODY = "nobody"  # the bot only hears of it (webhooks) or does it by itself (expiry)
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    action: ModerationAction
+    verb: str  # the imperative, lower case: "ban"; "tried to ban", "the ban of", the button
+    past: str  # "banned": "Nobody was banned", "@alice banned `u` from group `g`"
+    icon: str  # beside it in the history and the audit channel
+    notice_icon: str  # beside "Banned `u` from `g`" when the bot has just done it
+    feed_icon: str  # beside a webhook event in the live feed
+    # The CometChatClient method that does it, called (guid, uid); never retried. None: not
+    # something the bot does on request.
+    write: str | None = None
+    confirm: bool = True  # asks "are you sure?" before CometChat is called
+    who: Role = Role.NOBODY
+    temporary: bool = False  # may carry a duration, after which the bot undoes it
+    command: bool = False  # `/banned <guid> <verb> <uid> …` asks for it
+    consequence: str = ""  # what the confirmation says happens to the user, in plain text
+
+    def perform(self, client: object, guid: str, uid: str) -> None:
+        """Ask CometChat to do it: `client` is the CometChatClient (looked up on the instance, so
+        a test double's method is used; the domain imports no HTTP client)."""
+        if self.write is None:
+            raise ValueError(f"the bot does not {self.verb} on request")
+        getattr(client, self.write)(guid, uid)
+
+    @property
+    def headline(self) -> str:
+        """The past tense as a line starts it: "Banned", "Scope changed"."""
+        return self.past[:1].upper() + self.past[1:]
+
+    @property
+    def button(self) -> str:
+        """The imperative as a button says it: "Ban"."""
+        return self.verb[:1].upper() + self.verb[1:]
+
+    @property
+    def permission(self) -> str:
+        """What a refusal says the person may not do: "ban users"."""
+        return f"{self.verb} users"
+
+    @property
+    def nobody(self) -> str:
+        """The sentence closing an attempt that changed nothing: "Nobody was banned."."""
+        return f"Nobody was {self.past}."
+
+
+ACTIONS: dict[ModerationAction, ActionSpec] = {
+    spec.action: spec
+    for spec in (
+        ActionSpec(
+            ModerationAction.BAN,
+            verb="ban",
+            past="banned",
+            icon=":no_entry_sign:",
+            notice_icon=":no_entry_sign:",
+            feed_icon=":no_entry:",
+            write="ban",
+            who=Role.MODERATOR,
+            temporary=True,
+            command=True,
+            consequence="They will be removed from the group and cannot rejoin it.",
+        ),
+        ActionSpec(
+            ModerationAction.UNBAN,
+            verb="unban",
+            past="unbanned",
+            icon=":unlock:",
+            notice_icon=":white_check_mark:",
+            feed_icon=":white_check_mark:",
+            write="unban",
+            who=Role.MODERATOR,
+            consequence="They will be able to rejoin the group at once.",
+        ),
+        ActionSpec(
+            ModerationAction.KICK,
+            verb="kick",
+            past="kicked",
+            icon=":boot:",
+            notice_icon=":boot:",
+            feed_icon=":boot:",
+            write="kick",
+            who=Role.MODERATOR,
+            command=True,
+            consequence="They will be removed from the group, and may join it again.",
+        ),
+        ActionSpec(
+            ModerationAction.SCOPE_CHANGE,
+            verb="change the scope of",
+            past="scope changed",
+            icon=":busts_in_silhouette:",
+            notice_icon=":busts_in_silhouette:",
+            feed_icon=":arrows_counterclockwise:",
+            confirm=False,
+        ),
+        ActionSpec(
+            ModerationAction.EXPIRE,
+            verb="end the ban of",
+            past="unbanned automatically",
+            icon=":hourglass_flowing_sand:",
+            notice_icon=":hourglass:",
+            feed_icon=":hourglass:",
+            confirm=False,
+        ),
+    )
+}
+
+# The actions `/banned <guid> <verb> <uid> …` asks for, by verb.
+COMMAND_VERBS: dict[str, ActionSpec] = {s.verb: s for s in ACTIONS.values() if s.command}
+
+
+# What each of CometChat's group-member webhooks reports, as an action.
+HEARD: dict[Trigger, ModerationAction] = {
+    Trigger.BANNED: ModerationAction.BAN,
+    Trigger.UNBANNED: ModerationAction.UNBAN,
+    Trigger.KICKED: ModerationAction.KICK,
+    Trigger.SCOPE_CHANGED: ModerationAction.SCOPE_CHANGE,
+}
