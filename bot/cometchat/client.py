@@ -270,8 +270,7 @@ class CometChatClient:
     ) -> None:
         """`bulk`: one of many (a mass ban's undo): it waits its turn in the governor, so a run
         of unbans never spends the reserve."""
-        with self.governor.bulk_read() if bulk else nullcontext():
-            self._write("DELETE", guid, uid, on_behalf_of)
+        self._write("DELETE", guid, uid, on_behalf_of, bulk=bulk)
 
     def kick(self, guid: str, uid: str, *, on_behalf_of: str | None = None) -> None:
         """Remove a member from the group; unlike a ban, they may join it again."""
@@ -329,19 +328,10 @@ class CometChatClient:
         retried, like every write; it waits its turn in the governor like a bulk read, so a mass
         ban never spends the share of the minute's budget the reserve keeps for everyone else."""
         url = f"{self._base}/groups/{segment(guid)}/members"
-        headers = {"onBehalfOf": on_behalf_of} if on_behalf_of else None
-        try:
-            with self.governor.bulk_read():
-                response = self._http.post(url, json={"usersToBan": uids}, headers=headers)
-        except httpx.RequestError as exc:
-            raise errors.Unavailable(f"POST members: {type(exc).__name__}") from exc
-        self.governor.observe(response.headers)
-        if response.status_code >= 400:
-            failure = _error_from(response, guid=guid)
-            if isinstance(failure, errors.RateLimited):
-                self.governor.pause(failure.retry_after or 0.0)
-            raise failure
-        data = _json(response).get("data")
+        body = self._send(
+            "POST", url, "members", guid, "", on_behalf_of, json={"usersToBan": uids}, bulk=True
+        )
+        data = body.get("data")
         answers = data.get("usersToBan") if isinstance(data, dict) else None
         answers = answers if isinstance(answers, dict) else {}
         return {uid: BulkBanOutcome.from_entry(uid, answers.get(uid)) for uid in uids}
@@ -356,12 +346,29 @@ class CometChatClient:
         on_behalf_of: str | None,
         *,
         collection: str = "bannedusers",
+        bulk: bool = False,
     ) -> None:
         url = f"{self._base}/groups/{segment(guid)}/{collection}/{segment(uid)}"
+        self._send(method, url, collection, guid, uid, on_behalf_of, bulk=bulk)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        collection: str,
+        guid: str,
+        uid: str,
+        on_behalf_of: str | None,
+        *,
+        json: dict[str, Any] | None = None,
+        bulk: bool = False,
+    ) -> dict:
+        """One write, tried once; its answer's body. `bulk`: one of many, which waits its turn
+        in the governor (its answer is then read like a bulk read's, the slot given back)."""
+        headers = {"onBehalfOf": on_behalf_of} if on_behalf_of else None
         try:
-            response = self._http.request(
-                method, url, headers={"onBehalfOf": on_behalf_of} if on_behalf_of else None
-            )
+            with self.governor.bulk_read() if bulk else nullcontext():
+                response = self._http.request(method, url, headers=headers, json=json)
         except httpx.RequestError as exc:
             # Not retried: the write may have reached CometChat before the connection failed.
             raise errors.Unavailable(f"{method} {collection}: {type(exc).__name__}") from exc
@@ -371,7 +378,7 @@ class CometChatClient:
             if isinstance(failure, errors.RateLimited):
                 self.governor.pause(failure.retry_after or 0.0)
             raise failure
-        _json(response)
+        return _json(response)
 
     def _get(
         self,
