@@ -35,6 +35,7 @@ from tests.support.fakes.slack import (
     action_body,
     command_body,
     sign,
+    view_submission_body,
 )
 
 FORM = "application/x-www-form-urlencoded"
@@ -131,6 +132,14 @@ class Harness:
         ack = _json_body(response)
         posts = self.wait_after(mark, path, wait) if response.status == 200 else []
         return Reply(response.status, ack, posts, len(body))
+
+    def submit(
+        self, callback_id: str, metadata: str, values: dict, *, user_id: str = MODERATOR
+    ) -> dict[str, Any] | None:
+        """A modal submitted: its acknowledgement's JSON (None when acknowledged empty)."""
+        response = self.signed(view_submission_body(callback_id, metadata, values, user_id=user_id))
+        assert response.status == 200
+        return json.loads(response.body) if response.body else None
 
     def wait_after(self, mark: int, response_path: str, timeout: float) -> list[Received]:
         """Block until something for this request reached Slack; return what arrived since mark.

@@ -22,6 +22,7 @@ from bot.domain.massban import (
     parse_uids,
 )
 from bot.domain.moderation import EventSource, validate_reason
+from bot.listeners.views.ban import chosen_value, typed_value
 from bot.logs import kv
 from bot.services import Services
 from bot.slack.massban_blocks import (
@@ -62,17 +63,6 @@ LONG_REASON = "This reason is {length} characters long; at most {limit} are kept
 PROGRESS_AFTER = 3.0
 
 
-def _typed(state: dict, block_id: str, action_id: str) -> str:
-    value = ((state.get(block_id) or {}).get(action_id) or {}).get("value")
-    return value if isinstance(value, str) else ""
-
-
-def _chosen(state: dict, block_id: str, action_id: str) -> str | None:
-    option = ((state.get(block_id) or {}).get(action_id) or {}).get("selected_option") or {}
-    value = option.get("value")
-    return value if isinstance(value, str) else None
-
-
 def _whole(text: str, low: int, high: int) -> int | None:
     text = text.strip()
     if not (text.isascii() and text.isdigit() and len(text) <= 6):
@@ -85,17 +75,17 @@ def read_form(view: dict) -> tuple[Criteria, timedelta | None, str] | dict[str, 
     """The form's answers, or what is wrong with each field (shown beside it)."""
     state = (view.get("state") or {}).get("values") or {}
     errors: dict[str, str] = {}
-    pasted = parse_uids(_typed(state, UIDS_BLOCK_ID, UIDS_ACTION_ID))
+    pasted = parse_uids(typed_value(state, UIDS_BLOCK_ID, UIDS_ACTION_ID))
     if pasted.invalid:
         errors[UIDS_BLOCK_ID] = NOT_UIDS.format(pieces=", ".join(pasted.invalid[:5]))
     elif len(pasted.uids) > MAX_UIDS:
         errors[UIDS_BLOCK_ID] = TOO_MANY.format(count=len(pasted.uids), limit=MAX_UIDS)
     window = age = None
-    if raw := _typed(state, WINDOW_BLOCK_ID, WINDOW_ACTION_ID).strip():
+    if raw := typed_value(state, WINDOW_BLOCK_ID, WINDOW_ACTION_ID).strip():
         window = _whole(raw, 1, MAX_WINDOW_MINUTES)
         if window is None:
             errors[WINDOW_BLOCK_ID] = BAD_MINUTES
-    if raw := _typed(state, AGE_BLOCK_ID, AGE_ACTION_ID).strip():
+    if raw := typed_value(state, AGE_BLOCK_ID, AGE_ACTION_ID).strip():
         age = _whole(raw, 1, MAX_AGE_DAYS)
         if age is None:
             errors[AGE_BLOCK_ID] = BAD_DAYS
@@ -103,7 +93,7 @@ def read_form(view: dict) -> tuple[Criteria, timedelta | None, str] | dict[str, 
             errors[AGE_BLOCK_ID] = AGE_WITHOUT_WINDOW
     if not pasted.uids and window is None and not errors:
         errors[UIDS_BLOCK_ID] = NOBODY_ASKED
-    chosen = _chosen(state, MB_DURATION_BLOCK_ID, MB_DURATION_ACTION_ID) or PERMANENT
+    chosen = chosen_value(state, MB_DURATION_BLOCK_ID, MB_DURATION_ACTION_ID) or PERMANENT
     duration = None
     if chosen in BAN_DURATIONS:
         duration = parse_duration(chosen)
@@ -111,7 +101,7 @@ def read_form(view: dict) -> tuple[Criteria, timedelta | None, str] | dict[str, 
         errors[MB_DURATION_BLOCK_ID] = BAD_DURATION
     reason = ""
     try:
-        reason = validate_reason(_typed(state, MB_REASON_BLOCK_ID, MB_REASON_ACTION_ID))
+        reason = validate_reason(typed_value(state, MB_REASON_BLOCK_ID, MB_REASON_ACTION_ID))
     except ReasonTooLong as exc:
         errors[MB_REASON_BLOCK_ID] = LONG_REASON.format(length=exc.length, limit=exc.limit)
     if errors:
