@@ -336,6 +336,25 @@ class CometChatClient:
         answers = answers if isinstance(answers, dict) else {}
         return {uid: BulkBanOutcome.from_entry(uid, answers.get(uid)) for uid in uids}
 
+    def scope_permissions(self, guid: str, scope: str) -> dict[str, Any]:
+        """What members of `scope` may do in the group: permission id -> value. The document
+        shows each permission's `defaultValue` only; an answer's `value` is read first."""
+        body = self._get(f"/groups/{segment(guid)}/scopes/{segment(scope)}/permissions", guid=guid)
+        data = body.get("data")
+        if not isinstance(data, list):
+            raise errors.UnexpectedResponse(f"permissions of {guid!r}: no data list")
+        found: dict[str, Any] = {}
+        for item in data:
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                found[item["id"]] = item.get("value", item.get("defaultValue"))
+        return found
+
+    def set_scope_permissions(self, guid: str, scope: str, permissions: dict[str, Any]) -> None:
+        """Set these permissions of `scope` in the group (the others are left as they are).
+        Never retried, like every write."""
+        url = f"{self._base}/groups/{segment(guid)}/scopes/{segment(scope)}/permissions"
+        self._send("PUT", url, "permissions", guid, "", None, json={"permissions": permissions})
+
     # -- plumbing ---------------------------------------------------------------------------
 
     def _write(

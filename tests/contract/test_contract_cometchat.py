@@ -185,6 +185,20 @@ DRIVERS: dict[str, list[Driver]] = {
             on_behalf_of=True,
         ),
     ],
+    "scope_permissions": [
+        Driver(
+            "list-scope-permissions",
+            lambda c, g, u: c.scope_permissions(g, u),
+            lambda g, u: {"guid": g, "scope": u},
+        ),
+    ],
+    "set_scope_permissions": [
+        Driver(
+            "set-scope-permissions",
+            lambda c, g, u: c.set_scope_permissions(g, u, {"sendMessage": "deny"}),
+            lambda g, u: {"guid": g, "scope": u},
+        ),
+    ],
     "kick": [
         Driver(
             "kick-group-member", lambda c, g, u: c.kick(g, u), lambda g, u: {"guid": g, "uid": u}
@@ -211,6 +225,8 @@ WELL_FORMED: dict[str, Any] = {
     "user-list-group-messages": spec.sample_answer("user-list-group-messages"),
     "list-group-members": spec.sample_answer("list-group-members"),
     "add-group-members": spec.sample_answer("add-group-members"),
+    "list-scope-permissions": spec.sample_answer("list-scope-permissions"),
+    "set-scope-permissions": spec.sample_answer("set-scope-permissions"),
 }
 
 # Public methods that make no request.
@@ -571,7 +587,10 @@ def test_fake_cometchat_answers_validate_against_the_contract_schemas():
     )
     outcomes = client.ban_many("g-1", ["raider", "ghost-1"])
     assert (outcomes["raider"].success, outcomes["ghost-1"].code) == (True, "ERR_UID_NOT_FOUND")
-    assert len(fake.requests) == 10
+    assert client.scope_permissions("g-1", "participant")["sendMessage"] == "allow"
+    client.set_scope_permissions("g-1", "participant", {"sendMessage": "deny"})
+    assert client.scope_permissions("g-1", "participant")["sendMessage"] == "deny"
+    assert len(fake.requests) == 13
 
 
 def _validating(fake: FakeCometChat) -> httpx.MockTransport:

@@ -59,6 +59,8 @@ class FakeCometChat:
     joined: dict[str, dict[str, dict]] = field(default_factory=dict)
     # A bulk ban refuses these users with (code, message), as CometChat answers per user.
     refuse_ban: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Each group's scope permissions, by guid then scope (participant: everything allowed).
+    permissions: dict[str, dict[str, dict]] = field(default_factory=dict)
     # The spec does not declare searchKey on GET bannedusers: by default the fake ignores it
     # (the cautious reading); set True to play a server that filters by name or uid.
     banned_search: bool = False
@@ -182,6 +184,22 @@ class FakeCometChat:
                 }
             }
             return 200, {"data": chunk, "meta": meta}, {}
+        if len(rest) == 3 and rest[0] == "scopes" and rest[2] == "permissions":
+            scope = unquote(rest[1])
+            held = self.permissions.setdefault(guid, {}).setdefault(
+                scope, {"sendMessage": "allow", "addReaction": "allow"}
+            )
+            if rec.method == "GET":
+                items = [
+                    {"id": key, "type": "scope", "dataType": "string", "defaultValue": value}
+                    for key, value in held.items()
+                ]
+                return 200, {"data": items, "meta": {"pagination": {"total": len(items)}}}, {}
+            if rec.method == "PUT":
+                asked = json.loads(rec.body or b"{}").get("permissions") or {}
+                held.update(asked)
+                answer = {key: {"success": True, "message": "mapped"} for key in asked}
+                return 200, {"data": {**answer, "permissions": dict(held)}}, {}
         if rec.method == "GET" and rest == ["members"]:
             page = int(rec.query.get("page", ["1"])[0])
             per_page = int(rec.query.get("perPage", ["100"])[0])
@@ -297,7 +315,7 @@ class FakeCometChat:
                 self.end_headers()
                 self.wfile.write(raw)
 
-            do_GET = do_POST = do_DELETE = _any
+            do_GET = do_POST = do_PUT = do_DELETE = _any
 
             def log_message(self, *args) -> None:
                 pass
