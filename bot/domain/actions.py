@@ -40,6 +40,10 @@ class ActionSpec:
     # (guid, uids) with one answer per user, and the action each user's own case records.
     bulk: str | None = None
     each: ModerationAction | None = None
+    # For an action on a whole group: the CometChatClient method setting its participants'
+    # permissions, called (guid, scope, {permission: value}), and the permissions it denies.
+    scope_write: str | None = None
+    denies: tuple[str, ...] = ()
 
     def perform(self, client: object, guid: str, uid: str) -> None:
         """Ask CometChat to do it: `client` is the CometChatClient (looked up on the instance, so
@@ -60,8 +64,8 @@ class ActionSpec:
 
     @property
     def permission(self) -> str:
-        """What a refusal says the person may not do: "ban users"."""
-        return f"{self.verb} users"
+        """What a refusal says the person may not do: "ban users", "lock down groups"."""
+        return f"{self.verb} {'groups' if self.scope_write else 'users'}"
 
     @property
     def nobody(self) -> str:
@@ -138,6 +142,31 @@ ACTIONS: dict[ModerationAction, ActionSpec] = {
             bulk="ban_many",
             each=ModerationAction.BAN,
             consequence="They will be removed from the group and cannot rejoin it.",
+        ),
+        ActionSpec(
+            ModerationAction.LOCKDOWN,
+            verb="lock down",
+            past="locked down",
+            icon=":lock:",
+            notice_icon=":lock:",
+            feed_icon=":lock:",
+            who=Role.MODERATOR,
+            temporary=True,
+            scope_write="set_scope_permissions",
+            denies=("sendMessage",),
+            consequence="Participants cannot send messages; moderators and admins still can.",
+        ),
+        ActionSpec(
+            ModerationAction.LOCKDOWN_END,
+            verb="lift the lockdown of",
+            past="lockdown lifted",
+            icon=":key:",
+            notice_icon=":key:",
+            feed_icon=":key:",
+            who=Role.MODERATOR,
+            confirm=False,
+            scope_write="set_scope_permissions",
+            consequence="Participants' permissions are put back as they were.",
         ),
     )
 }

@@ -142,3 +142,9 @@ class MassUndoRef(ButtonValue):
 
     guid: Guid = Field(alias="g")
     case: int = Field(alias="k", ge=1)
+
+
+class LockdownRef(ButtonValue):
+    """*Lift lockdown* under a lockdown's notice: its group."""
+
+    guid: Guid = Field(alias="g")

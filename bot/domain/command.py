@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from bot.domain.actions import COMMAND_VERBS
 from bot.domain.duration import looks_like_duration, parse_duration
-from bot.domain.errors import QueryTooLong
+from bot.domain.errors import BadDuration, BadLockdownDuration, QueryTooLong
 from bot.domain.ids import validate_guid, validate_uid
 from bot.domain.moderation import ModerationAction, validate_reason
 from bot.domain.search import MAX_QUERY_LENGTH, normalise_query
@@ -57,6 +57,16 @@ class MassBan:
 
 
 @dataclass(frozen=True)
+class LockDown:
+    """`/banned <guid> lockdown <duration> [<reason…>]`: participants may not send messages
+    until the duration is over (or a moderator lifts it)."""
+
+    guid: str
+    duration: timedelta
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class ShowHistory:
     """`/banned <guid> history <uid>`: what the bot knows of this user in this group."""
 
@@ -72,7 +82,9 @@ class FindUser:
     uid: str
 
 
-Request = ShowHelp | ListBanned | BanUser | ModerateUser | MassBan | ShowHistory | FindUser
+Request = (
+    ShowHelp | ListBanned | BanUser | ModerateUser | MassBan | LockDown | ShowHistory | FindUser
+)
 
 
 def parse_command(text: str | None) -> Request:
@@ -92,6 +104,14 @@ def parse_command(text: str | None) -> Request:
         return ModerateUser(spec.action, guid, validate_uid(words[2]), reason)
     if verb == "massban" and len(words) == 2:
         return MassBan(guid=guid)
+    if verb == "lockdown" and len(words) >= 3:
+        try:
+            duration = parse_duration(words[2])
+        except BadDuration:
+            duration = None
+        if duration is None:  # a lockdown always ends: `permanent` is no length for one
+            raise BadLockdownDuration(words[2])
+        return LockDown(guid=guid, duration=duration, reason=validate_reason(" ".join(words[3:])))
     if verb == "history" and len(words) == 3:
         return ShowHistory(guid=guid, uid=validate_uid(words[2]))
     query = normalise_query(" ".join(words[1:])) or None

@@ -151,3 +151,16 @@ class UndoRefused(BotError):
         super().__init__(why)
         self.why = why
         self.hours = hours
+
+
+class LockdownNeedsHistory(HistoryUnavailable):
+    """A lockdown, or its lifting, asked for while the bot's database cannot be reached: what
+    the participants were allowed is kept there, and nothing could lift it on time."""
+
+
+class BadLockdownDuration(BotError):
+    """`/banned <guid> lockdown <duration>` with no usable duration (a lockdown always ends)."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text

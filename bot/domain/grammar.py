@@ -80,6 +80,14 @@ FORMS: tuple[CommandForm, ...] = (
         hint=False,
     ),
     CommandForm(
+        "<group-guid> lockdown <duration> [<reason…>]",
+        "stops the group's participants sending messages for that long (moderators only; "
+        "moderators and admins still can); its answer has a button to lift it sooner.",
+        "moderators: participants may not send messages for a while (see "
+        "[Raid response](#raid-response))",
+        hint=False,
+    ),
+    CommandForm(
         "<group-guid> history <uid>",
         "shows what the bot knows of a user in the group (bans, unbans, kicks, newest first); "
         "so does each row's History button.",
@@ -128,7 +136,7 @@ def actions_table() -> str:
     ]
     for spec in ACTIONS.values():
         asked = f"`{typed(action_syntax(spec))}`" if spec.command else "–"
-        method = spec.write or spec.bulk
+        method = spec.write or spec.bulk or spec.scope_write
         call = f"`{method}`" if method is not None else "–"
         rows.append(
             f"| `{spec.action.value}` | {asked} | {_WHO[spec.who]} | "

@@ -27,6 +27,8 @@ class ModerationAction(StrEnum):
     SCOPE_CHANGE = "scope_change"
     EXPIRE = "expire"
     MASS_BAN = "mass_ban"  # the case of a mass ban; each of its users has a BAN of their own
+    LOCKDOWN = "lock_down"  # a group's participants may not send messages for a while
+    LOCKDOWN_END = "lockdown_end"  # their permissions put back as they were
 
 
 class EventSource(StrEnum):

@@ -9,6 +9,7 @@ from bot.domain.duration import ACCEPTED_FORMS
 from bot.domain.errors import (
     BadCursor,
     BadDuration,
+    BadLockdownDuration,
     BotError,
     ExportFailed,
     ExportRunning,
@@ -20,6 +21,7 @@ from bot.domain.errors import (
     InvalidGuid,
     InvalidUid,
     JobQueueFull,
+    LockdownNeedsHistory,
     MassActionNeedsHistory,
     NotAllowed,
     QueryTooLong,
@@ -174,6 +176,13 @@ def _export_timed_out_hint(error: ExportTimedOut) -> str:
     )
 
 
+def _bad_lockdown_duration(error: BadLockdownDuration) -> Message:
+    return Message(
+        text=f":x: {code(truncate(error.text, 40))} is no length for a lockdown: use a number and "
+        "a unit (m, h, d or w), from 1 minute to 365 days, e.g. `30m`. Nothing was changed."
+    )
+
+
 def _undo_refused(error: UndoRefused) -> Message:
     if error.why == "too_late":
         why = f"it is more than {error.hours} hours old; unban its users one by one instead"
@@ -265,4 +274,15 @@ BOT_ERRORS: dict[type[BaseException], Wording[Any]] = {
         outcome=Outcome("no_database", "the bot's database was unavailable, so nothing was done"),
     ),
     UndoRefused: Wording(_undo_refused, logging.INFO),
+    BadLockdownDuration: Wording(_bad_lockdown_duration, logging.INFO),
+    LockdownNeedsHistory: Wording(
+        text(
+            ":warning: A lockdown needs the bot's database (to lift it on time, and to put back "
+            "exactly what participants were allowed), and it cannot be reached right now. "
+            "Nothing was changed."
+        ),
+        logging.WARNING,
+        hint=_history_unavailable_hint,
+        outcome=Outcome("no_database", "the bot's database was unavailable, so nothing was done"),
+    ),
 }

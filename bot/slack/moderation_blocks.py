@@ -340,10 +340,15 @@ def render_audit(entry: AuditEntry) -> Message:
     who = mention(entry.actor)
     when = date_token(entry.at)
     spec = ACTIONS[entry.action]
-    # An action on many users names how many, and its case, instead of one uid.
+    # An action on many users names how many, and its case, instead of one uid; one on the
+    # group as a whole (a lockdown) names the group alone.
+    whole = not entry.uid and entry.count is None
     whom = code(entry.uid) if entry.count is None else f"{entry.count} user{_s(entry.count)}"
+    where = f"group {code(entry.guid)}" if whole else f"{whom} in group {code(entry.guid)}"
     if entry.ok:
         text = f"{spec.icon} {who} {spec.past} {whom} from group {code(entry.guid)}"
+        if whole:
+            text = f"{spec.icon} {spec.headline}: group {code(entry.guid)}, by {who}"
         if entry.case is not None:
             text += f" (case {case_ref(entry.case)})"
         if spec.temporary:
@@ -364,8 +369,7 @@ def render_audit(entry: AuditEntry) -> Message:
         return Message(text=line)
     why = OUTCOME_WORDS.get(entry.outcome, f"failed ({escape(entry.error or entry.outcome)})")
     return Message(
-        text=f":grey_question: {who} tried to {spec.verb} {whom} "
-        f"in group {code(entry.guid)} · {when} · not done: {why}"
+        text=f":grey_question: {who} tried to {spec.verb} {where} · {when} · not done: {why}"
     )
 
 

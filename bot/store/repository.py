@@ -32,6 +32,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from bot.domain.evidence import UserCard
 from bot.domain.moderation import (
@@ -44,6 +45,7 @@ from bot.domain.moderation import (
 )
 from bot.logs import kv
 from bot.store.evidence import cards_for, insert_card
+from bot.store.lockdowns import Lockdown, Lockdowns
 from bot.store.mass import MassActions
 from bot.store.members import Apply, Backlog, MemberLocks, is_outage, lock_in_database
 from bot.store.tables import moderation_events, pending_expiries, webhook_deliveries
@@ -76,6 +78,7 @@ class ModerationStore:
         self._locks = MemberLocks()
         self._backlog = Backlog()
         self.mass = MassActions(engine, clock)  # mass actions' drafts and their users
+        self.lockdowns = Lockdowns(engine, clock)  # groups locked down
 
     def on_record(self, callback: Callable[[ModerationEvent], None]) -> None:
         """Call `callback` with each event once it is stored (by `record` or `finish_expiry`),
@@ -235,6 +238,27 @@ class ModerationStore:
             cards = cards_for(conn, guid, uid, events)
         more = len(rows) > limit
         return HistoryPage(events, events[-1].id if more and events else None, cards)
+
+    def lock_down(self, lockdown: Lockdown, event: ModerationEvent) -> ModerationEvent | None:
+        """Keep a lockdown and its record in one transaction; None if the group has one."""
+        try:
+            with self.engine.begin() as conn:
+                self.lockdowns.begin(conn, lockdown)
+                kept = self._insert_event(conn, event)
+        except IntegrityError:
+            return None  # the group's primary key: it is locked down already
+        self._announce(kept)
+        return kept
+
+    def end_lockdown(self, guid: str, claim: str, event: ModerationEvent) -> ModerationEvent | None:
+        """The lockdown's row goes and its end is recorded, in one transaction, if `claim` still
+        holds it; None (nothing recorded) otherwise."""
+        with self.engine.begin() as conn:
+            if not self.lockdowns.finish(conn, guid, claim):
+                return None
+            kept = self._insert_event(conn, event)
+        self._announce(kept)
+        return kept
 
     def keep_card(self, card: UserCard) -> int:
         """Keep what a moderator is shown before confirming; its id."""

@@ -208,3 +208,19 @@ mass_action_users = Table(
     Column("ban_id", BigInteger().with_variant(Integer(), "sqlite"), nullable=True),
     Index("ix_mass_action_users_uid", "uid"),
 )
+
+# A group locked down: what its participants' permissions were before, to put back exactly when
+# it ends (by itself, claimed like an expiry so one process does it, or lifted by a moderator).
+lockdowns = Table(
+    "lockdowns",
+    metadata,
+    Column("guid", String(ID_LENGTH), primary_key=True),
+    Column("scope", String(SCOPE_LENGTH), nullable=False),
+    Column("previous", Text, nullable=False),  # JSON: permission id -> value before
+    Column("actor", String(ID_LENGTH), nullable=False),
+    Column("reason", String(MAX_REASON_LENGTH), nullable=False, default=""),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("ends_at", UtcDateTime(), nullable=False, index=True),
+    Column("claim", String(36), nullable=True),
+    Column("claimed_until", UtcDateTime(), nullable=True),
+)

@@ -28,8 +28,8 @@ def test_every_action_has_its_row_and_every_trigger_its_action():
 
 def test_what_the_bot_may_be_asked_for_has_a_client_call_and_a_moderator():
     for spec in ACTIONS.values():
-        if spec.write is not None or spec.bulk is not None:
-            for method in (spec.write, spec.bulk):
+        if spec.write is not None or spec.bulk is not None or spec.scope_write is not None:
+            for method in (spec.write, spec.bulk, spec.scope_write):
                 assert method is None or callable(getattr(CometChatClient, method, None)), method
             assert spec.who is Role.MODERATOR and spec.consequence
             assert (spec.bulk is None) is (spec.each is None)

@@ -30,6 +30,7 @@ WARNINGS = {
     domain.HistoryUnavailable,
     domain.HistoryUnreadable,
     domain.MassActionNeedsHistory,
+    domain.LockdownNeedsHistory,
     cc.CometChatError,
     cc.Rejected,
     cc.AuthRejected,
@@ -41,6 +42,7 @@ WARNINGS = {
 WITH_HINTS = {
     domain.HistoryUnavailable,
     domain.MassActionNeedsHistory,
+    domain.LockdownNeedsHistory,
     domain.HistoryUnreadable,
     domain.ExportFailed,
     domain.JobQueueFull,
@@ -106,6 +108,7 @@ OUTCOMES = {
     cc.UnexpectedResponse: "uncertain",
     domain.HistoryUnavailable: "no_database",
     domain.MassActionNeedsHistory: "no_database",
+    domain.LockdownNeedsHistory: "no_database",
 }
 
 

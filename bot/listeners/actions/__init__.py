@@ -10,6 +10,7 @@ from bot.listeners.actions import (
     find_user,
     history,
     home,
+    lockdown,
     mass_undo,
     massban,
     picker,
@@ -46,6 +47,7 @@ def register(app: App, services: Services) -> None:
     ban_unban.register(app, services)  # Unban / Ban, each behind moderators_only
     massban.register(app, services)  # Mass ban…, behind moderators_only
     mass_undo.register(app, services)  # a mass ban's Undo, behind moderators_only
+    lockdown.register(app, services)  # Lift lockdown, behind moderators_only
     export.register(app, services)  # Export CSV, behind viewers_only
     picker.register(app, services)  # the group picker, behind viewers_only
     history.register(app, services)  # History and Older, behind viewers_only

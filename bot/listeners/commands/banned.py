@@ -11,6 +11,7 @@ from bot.domain.command import (
     BanUser,
     FindUser,
     ListBanned,
+    LockDown,
     MassBan,
     ModerateUser,
     ShowHistory,
@@ -26,6 +27,7 @@ from bot.slack.payloads import ephemeral
 from bot.slack.picker import with_group_picker
 from bot.usecases.banned_list import offer_picker, show_page
 from bot.usecases.history import show_history
+from bot.usecases.lockdown import lockdown_payload
 from bot.usecases.massban import open_massban_form
 from bot.usecases.moderate import confirm_action, confirm_ban
 from bot.usecases.report import report_failure
@@ -60,6 +62,19 @@ def handle_banned(ack: Ack, command: dict, services: Services) -> None:
         )
         open_massban_form(
             services.slack_api, services.responder, trigger_id=command.get("trigger_id"), ref=form
+        )
+        return
+    if isinstance(request, LockDown):
+        if not services.permissions.can_act(user):
+            spec = ACTIONS[ModerationAction.LOCKDOWN]
+            ack(**ephemeral(report_failure(NotAllowed(spec.permission), event="refused")))
+            return
+        ack()
+        services.responder.run_then_post(
+            lambda: lockdown_payload(
+                services.cometchat, services.store, services.audit, request, user or ""
+            ),
+            command.get("response_url") or "",
         )
         return
     if isinstance(request, FindUser):

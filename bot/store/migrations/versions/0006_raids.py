@@ -1,4 +1,4 @@
-"""Mass actions: a previewed mass ban, its users and what became of each
+"""Raids: a previewed mass ban, its users and what became of each; lockdowns
 
 Revision ID: 0006
 Revises: 0008
@@ -60,8 +60,27 @@ def upgrade() -> None:
     with op.batch_alter_table("mass_action_users", schema=None) as batch_op:
         batch_op.create_index("ix_mass_action_users_uid", ["uid"], unique=False)
 
+    op.create_table(
+        "lockdowns",
+        sa.Column("guid", sa.String(length=100), nullable=False),
+        sa.Column("scope", sa.String(length=40), nullable=False),
+        sa.Column("previous", sa.Text(), nullable=False),
+        sa.Column("actor", sa.String(length=100), nullable=False),
+        sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("claim", sa.String(length=36), nullable=True),
+        sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("guid", name=op.f("pk_lockdowns")),
+    )
+    with op.batch_alter_table("lockdowns", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_lockdowns_ends_at"), ["ends_at"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("lockdowns", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_lockdowns_ends_at"))
+    op.drop_table("lockdowns")
     with op.batch_alter_table("mass_action_users", schema=None) as batch_op:
         batch_op.drop_index("ix_mass_action_users_uid")
     op.drop_table("mass_action_users")
