@@ -6,6 +6,7 @@ the audit trail. The entries are in `bot_error_words` and `cometchat_error_words
 
 from __future__ import annotations
 
+import html
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -76,6 +77,15 @@ def explain_moderation(
     if wording is not None and wording.moderation is not None:
         return wording.moderation(error, Attempt(action, guid, uid))
     return explain(error, ref=ref)
+
+
+def as_plain_text(message: Message) -> str:
+    """A worded message where only plain text shows (a form field's error, a workflow step's
+    error): without its leading emoji code and backticks, and with `&lt;` read back as `<`."""
+    text = message.text
+    if text.startswith(":") and " " in text:
+        text = text.split(" ", 1)[1]
+    return html.unescape(text.replace("`", ""))
 
 
 def operator_hint(error: BaseException) -> str | None:
