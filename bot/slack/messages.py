@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,11 +82,12 @@ def explain_moderation(
 
 def as_plain_text(message: Message) -> str:
     """A worded message where only plain text shows (a form field's error, a workflow step's
-    error): without its leading emoji code and backticks, and with `&lt;` read back as `<`."""
-    text = message.text
-    if text.startswith(":") and " " in text:
-        text = text.split(" ", 1)[1]
+    error): without the emoji code opening each line and backticks, `&lt;` read back as `<`."""
+    text = _LINE_ICON.sub("", message.text)
     return html.unescape(text.replace("`", ""))
+
+
+_LINE_ICON = re.compile(r"^:[a-z0-9_+-]+: ", re.MULTILINE)
 
 
 def operator_hint(error: BaseException) -> str | None:

@@ -201,3 +201,27 @@ def test_an_unsigned_step_event_is_refused_and_answered_nowhere(app):
     assert response.status == 401
     app.settle()
     assert app.slack.step_answers() == [] and app.cometchat.requests == []
+
+
+def test_a_ban_the_history_cannot_keep_completes_without_a_case_number_and_says_so():
+    """The database is down: a permanent ban still goes ahead (the moderator's word), and the
+    step says its case could not be recorded rather than inventing a number."""
+    fake = FakeCometChat()
+    fake.add_group(GUID, "Hiking Group")
+    # Nothing listens on port 1: every connection is refused at once, as in a database outage.
+    with harness(fake, database_url="postgres://bot@127.0.0.1:1/banned") as app:
+        outputs = _outputs(_run(app, STEP_BAN, _ban_inputs(duration="", reason="")))
+        refused = _error(_run(app, STEP_BAN, _ban_inputs("other"), execution_id="Fx2"))
+
+    assert "case_number" not in outputs and "case" not in outputs
+    assert outputs["summary"].startswith("Banned newbie from cometchat-guid-1 (permanent).")
+    assert "history could not be recorded" in outputs["summary"]
+    assert ":warning:" not in outputs["summary"]
+    # A temporary ban nobody could end is refused before CometChat is asked.
+    assert "A temporary ban needs the bot's database" in refused
+    assert "Nobody was banned" in refused
+    assert _writes_of(fake) == [("POST", f"/v3/groups/{GUID}/bannedusers/newbie")]
+
+
+def _writes_of(fake: FakeCometChat) -> list[tuple[str, str]]:
+    return [(r.method, r.path) for r in fake.requests if r.method in ("POST", "DELETE")]
