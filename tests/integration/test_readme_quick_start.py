@@ -235,7 +235,10 @@ def test_make_run_with_an_app_token_connects_over_socket_mode_and_answers(clone,
         filled_env(clone, cometchat_url, slack, SLACK_APP_TOKEN=APP_TOKEN)
 
         with Started("make run", clone) as run:
-            socket_mode.wait_connected(timeout=60)
+            try:
+                socket_mode.wait_connected(timeout=90)
+            except AssertionError as failed:
+                raise AssertionError(f"{failed}; make run said:\n{run.output}") from None
             form = dict(
                 httpx.QueryParams(command_body(GUID, slack.url + "/response/socket").decode())
             )
