@@ -4,7 +4,6 @@ TEST_DATABASE_URL is set), and a PostgreSQL that is not there for the outage cas
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,11 +27,10 @@ from bot.slack.moderation_blocks import (
 )
 from tests.conftest import GUID
 from tests.support.fakes.cometchat import FakeCometChat
-from tests.support.fakes.slack import Received, view_submission_body
+from tests.support.fakes.slack import Received
 from tests.support.harness import MODERATOR, Harness, harness
 from tests.support.slack_limits import (
     assert_no_injected_markup,
-    assert_valid_ack,
     assert_valid_message,
     assert_valid_slack_post,
 )
@@ -123,14 +121,10 @@ def _form_values(uid: str, duration: str | None, reason: str | None) -> dict[str
     return values
 
 
-def _submit(app: Harness, callback_id: str, metadata: str, values: dict) -> dict[str, Any] | None:
-    response = app.signed(view_submission_body(callback_id, metadata, values, user_id=MODERATOR))
-    assert response.status == 200
-    if not response.body:
-        return None
-    ack = json.loads(response.body)
-    assert_valid_ack(ack, where=callback_id)
-    return ack
+def _submit(
+    app: Harness, callback_id: str, metadata: str, values: dict, *, user_id: str = MODERATOR
+) -> dict[str, Any] | None:
+    return app.submit_view(callback_id, metadata, values, user_id=user_id)
 
 
 def _answer_at(app: Harness, response_url: str) -> Received:

@@ -29,9 +29,9 @@ from bot.slack.moderation_blocks import (
 from bot.slack.picker import ACTION_PICK_GROUP
 from tests.conftest import GUID
 from tests.support.fakes.cometchat import FakeCometChat
-from tests.support.fakes.slack import Received, global_shortcut_body, view_submission_body
+from tests.support.fakes.slack import Received, global_shortcut_body
 from tests.support.harness import MODERATOR, Harness, harness
-from tests.support.slack_limits import assert_valid_ack, assert_valid_slack_post, assert_valid_view
+from tests.support.slack_limits import assert_valid_slack_post, assert_valid_view
 
 OUTSIDER = "U0NOBODY"
 
@@ -84,18 +84,6 @@ def _values(guid: str | None, uid: str, duration: str, reason: str) -> dict[str,
     return values
 
 
-def _submit(
-    app: Harness, callback_id: str, metadata: str, values: dict, *, user_id: str = MODERATOR
-) -> dict[str, Any] | None:
-    response = app.signed(view_submission_body(callback_id, metadata, values, user_id=user_id))
-    assert response.status == 200
-    if not response.body:
-        return None
-    ack = json.loads(response.body)
-    assert_valid_ack(ack, where=callback_id)
-    return ack
-
-
 def _writes(app: Harness) -> list[tuple[str, str]]:
     return [(r.method, r.path) for r in app.cometchat.requests if r.method in ("POST", "DELETE")]
 
@@ -134,7 +122,9 @@ def test_the_forms_group_menu_loads_the_apps_groups(app):
 
 def test_a_submitted_form_is_confirmed_then_bans_and_tells_the_moderator_in_a_dm(app):
     view = _view(_shortcut(app))
-    step1 = _submit(app, VIEW_BAN_ANYWHERE, "", _values(GUID, " newbie ", "24h", "spamming links"))
+    step1 = app.submit_view(
+        VIEW_BAN_ANYWHERE, "", _values(GUID, " newbie ", "24h", "spamming links")
+    )
 
     assert step1 is not None and step1["response_action"] == "update"
     confirm = step1["view"]
@@ -144,7 +134,7 @@ def test_a_submitted_form_is_confirmed_then_bans_and_tells_the_moderator_in_a_dm
     assert view["callback_id"] == VIEW_BAN_ANYWHERE
 
     mark = len(app.slack.received)
-    assert _submit(app, VIEW_BAN_CONFIRM, confirm["private_metadata"], {}) is None
+    assert app.submit_view(VIEW_BAN_CONFIRM, confirm["private_metadata"], {}) is None
     (posted,) = app.slack.wait_for(1, path_prefix="/api/chat.postMessage")
 
     assert _writes(app) == [("POST", f"/v3/groups/{GUID}/bannedusers/newbie")]
@@ -161,7 +151,7 @@ def test_a_submitted_form_is_confirmed_then_bans_and_tells_the_moderator_in_a_dm
 
 def test_a_form_without_a_group_is_sent_back_and_bans_nobody(app):
     _shortcut(app)
-    ack = _submit(app, VIEW_BAN_ANYWHERE, "", _values(None, "newbie", "1h", ""))
+    ack = app.submit_view(VIEW_BAN_ANYWHERE, "", _values(None, "newbie", "1h", ""))
 
     assert ack is not None and ack["response_action"] == "errors"
     assert list(ack["errors"]) == [GROUP_BLOCK_ID]
@@ -169,7 +159,7 @@ def test_a_form_without_a_group_is_sent_back_and_bans_nobody(app):
 
 
 def test_an_unknown_user_is_said_beside_the_uid_before_anything_is_confirmed(app):
-    ack = _submit(app, VIEW_BAN_ANYWHERE, "", _values(GUID, "ghost-1", "permanent", ""))
+    ack = app.submit_view(VIEW_BAN_ANYWHERE, "", _values(GUID, "ghost-1", "permanent", ""))
 
     assert ack is not None and ack["response_action"] == "errors"
     assert "ghost-1" in ack["errors"][UID_BLOCK_ID]
@@ -182,5 +172,5 @@ def test_someone_who_is_not_a_moderator_is_told_so_and_gets_no_form(app):
     assert view["callback_id"] == VIEW_NOTICE
     assert "not allowed to ban users" in view["blocks"][0]["text"]["text"]
     # A hand-made submission of the form is refused all the same.
-    _submit(app, VIEW_BAN_ANYWHERE, "", _values(GUID, "newbie", "1h", ""), user_id=OUTSIDER)
+    app.submit_view(VIEW_BAN_ANYWHERE, "", _values(GUID, "newbie", "1h", ""), user_id=OUTSIDER)
     assert app.cometchat.requests == [] and app.services.store.history(GUID, "newbie").events == []

@@ -359,6 +359,32 @@ def function_executed_body(
 ) -> bytes:
     """The Events API's `function_executed` (JSON), as Slack POSTs it when a workflow reaches
     one of the app's steps. The workflow's person travels only in `inputs` (a user_context)."""
+    event = {
+        "type": "function_executed",
+        "function": {
+            "id": "Fn0STEP",
+            "callback_id": callback_id,
+            "title": callback_id,
+            "description": "",
+            "type": "app",
+            "input_parameters": [],
+            "output_parameters": [],
+            "app_id": "A0APP",
+            "date_created": 1_700_000_000,
+            "date_updated": 1_700_000_000,
+            "date_deleted": 0,
+        },
+        "inputs": inputs,
+        "function_execution_id": execution_id,
+        "workflow_execution_id": "Wx0FLOW",
+        "event_ts": "1700000000.000300",
+        "bot_access_token": token,
+    }
+    return event_callback_body(event, event_id=event_id)
+
+
+def event_callback_body(event: dict, *, event_id: str) -> bytes:
+    """An Events API delivery (JSON) of `event`, from the bot's own team."""
     payload = {
         "token": "deprecated",
         "team_id": "T0TEAM",
@@ -366,27 +392,7 @@ def function_executed_body(
         "type": "event_callback",
         "event_id": event_id,
         "event_time": 1_700_000_000,
-        "event": {
-            "type": "function_executed",
-            "function": {
-                "id": "Fn0STEP",
-                "callback_id": callback_id,
-                "title": callback_id,
-                "description": "",
-                "type": "app",
-                "input_parameters": [],
-                "output_parameters": [],
-                "app_id": "A0APP",
-                "date_created": 1_700_000_000,
-                "date_updated": 1_700_000_000,
-                "date_deleted": 0,
-            },
-            "inputs": inputs,
-            "function_execution_id": execution_id,
-            "workflow_execution_id": "Wx0FLOW",
-            "event_ts": "1700000000.000300",
-            "bot_access_token": token,
-        },
+        "event": event,
         "authorizations": [{"team_id": "T0TEAM", "user_id": "U0BOT", "is_bot": True}],
     }
     return json.dumps(payload).encode()
@@ -394,23 +400,14 @@ def function_executed_body(
 
 def home_opened_body(user_id: str, *, tab: str = "home", event_id: str = "Ev0HOME") -> bytes:
     """The Events API's `app_home_opened`, as Slack POSTs it (JSON)."""
-    payload = {
-        "token": "deprecated",
-        "team_id": "T0TEAM",
-        "api_app_id": "A0APP",
-        "type": "event_callback",
-        "event_id": event_id,
-        "event_time": 1_700_000_000,
-        "event": {
-            "type": "app_home_opened",
-            "user": user_id,
-            "channel": "D0HOME",
-            "tab": tab,
-            "event_ts": "1700000000.000100",
-        },
-        "authorizations": [{"team_id": "T0TEAM", "user_id": "U0BOT", "is_bot": True}],
+    event = {
+        "type": "app_home_opened",
+        "user": user_id,
+        "channel": "D0HOME",
+        "tab": tab,
+        "event_ts": "1700000000.000100",
     }
-    return json.dumps(payload).encode()
+    return event_callback_body(event, event_id=event_id)
 
 
 def home_click_body(action: dict, *, user_id: str = "U0MOD") -> bytes:
