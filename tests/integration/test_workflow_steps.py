@@ -123,8 +123,10 @@ def test_is_this_user_banned_answers_from_the_history(app):
     _run(app, STEP_UNBAN, {"group_id": GUID, "user_id": "newbie", "moderator": _who()}, "Fx3")
     reads = len(app.cometchat.requests)
 
-    outputs = _outputs(_run(app, STEP_IS_BANNED, {"user_id": "newbie", "moderator": _who()}))
-    nobody = _outputs(_run(app, STEP_IS_BANNED, {"user_id": "stranger", "moderator": _who()}))
+    outputs = _outputs(_run(app, STEP_IS_BANNED, {"user_id": "newbie", "moderator": _who()}, "Fx4"))
+    nobody = _outputs(
+        _run(app, STEP_IS_BANNED, {"user_id": "stranger", "moderator": _who()}, "Fx5")
+    )
 
     assert (outputs["banned"], outputs["groups"]) == (True, [OTHER_GUID])
     assert (nobody["banned"], nobody["groups"]) == (False, [])
@@ -225,3 +227,16 @@ def test_a_ban_the_history_cannot_keep_completes_without_a_case_number_and_says_
 
 def _writes_of(fake: FakeCometChat) -> list[tuple[str, str]]:
     return [(r.method, r.path) for r in fake.requests if r.method in ("POST", "DELETE")]
+
+
+def test_a_delivery_slack_sends_again_runs_the_step_once(app):
+    """Slack delivers an event again when it thinks the acknowledgement was late: the same
+    execution is banned once and answered once."""
+    first = _outputs(_run(app, STEP_BAN, _ban_inputs(), execution_id="Fx0AGAIN"))
+    app.signed_json(function_executed_body(STEP_BAN, _ban_inputs(), execution_id="Fx0AGAIN"))
+    app.settle()
+
+    assert len(app.slack.step_answers()) == 1
+    assert _writes(app) == [("POST", f"/v3/groups/{GUID}/bannedusers/newbie")]
+    (event,) = app.services.store.history(GUID, "newbie").events
+    assert first["case_number"] == event.id

@@ -49,6 +49,7 @@ class StepFailed(Exception):
 def run_step(
     name: str,
     step: Step,
+    execution_id: str | None,
     inputs: dict[str, Any],
     complete: Complete,
     fail: Fail,
@@ -58,6 +59,9 @@ def run_step(
     take longer), then answer Slack with its outputs or its worded error."""
 
     def work() -> None:
+        if execution_id and not _first_run(services, execution_id):
+            log.info(kv(event=name, outcome="repeat", execution=execution_id))
+            return
         try:
             outputs = step(inputs, services)
         except StepFailed as failed:
@@ -74,6 +78,17 @@ def run_step(
     except Exception as exc:  # the job queue is full: say so now rather than never
         words = as_plain_text(report_failure(exc, event=name))
         _answer(name, "failed", lambda: fail(words))
+
+
+def _first_run(services: Services, execution_id: str) -> bool:
+    try:
+        # Slack delivers an event again when its acknowledgement is late, at once and after a
+        # minute: within the deliveries' window (two minutes, shared with the webhooks), an
+        # execution already run by any process is not run again.
+        return services.store.first_delivery(f"step:{execution_id}")
+    except Exception as exc:  # a step run twice beats a step never answered
+        log.warning(kv(event="step_dedupe_failed", error=type(exc).__name__))
+        return True
 
 
 def _answer(name: str, outcome: str, call: Callable[[], object]) -> None:
