@@ -37,6 +37,7 @@ class EventSource(StrEnum):
     WEBHOOK = "webhook"
     EXPIRY = "expiry"
     SCAN = "scan"  # what a scan of every group's banned list found (or no longer found)
+    WORKFLOW = "workflow"  # a Workflow Builder step, run for the workflow's moderator
 
 
 def validate_reason(text: str) -> str:

@@ -21,8 +21,10 @@ from slack_bolt import Ack, BoltContext, BoltResponse
 
 from bot.domain.button_values import BanRef, ButtonValue
 from bot.domain.errors import BadCursor, BotError, ForeignWorkspace, NotAllowed
+from bot.listeners.common import open_modal
 from bot.logs import bind_request, kv, new_request_id
 from bot.services import Services
+from bot.slack.moderation_blocks import notice_modal
 from bot.slack.payloads import ephemeral, new_ephemeral
 from bot.slack.workspace import actor_of
 from bot.usecases.report import report_failure
@@ -42,6 +44,11 @@ def _what(body: dict) -> dict[str, object]:
     view = body.get("view")
     if body.get("type") == "view_submission" and isinstance(view, dict):
         return {"view": view.get("callback_id")}
+    if body.get("type") == "shortcut":
+        return {"shortcut": body.get("callback_id")}
+    event = body.get("event")
+    if isinstance(event, dict) and event.get("type") == "function_executed":
+        return {"step": (event.get("function") or {}).get("callback_id")}
     if body.get("type") == "block_suggestion":
         return {"action_id": body.get("action_id")}
     return {"type": body.get("type")}
@@ -61,6 +68,14 @@ def _refuse(error: BotError, ack: Ack, body: dict, services: Services, **fields:
     if body.get("type") == "block_suggestion":
         return ack(options=[])  # a menu's type-ahead: an empty menu, and no response_url to use
     response = ack()
+    trigger_id = body.get("trigger_id")
+    if body.get("type") == "shortcut" and isinstance(trigger_id, str) and trigger_id:
+        # A global shortcut has no conversation to answer in: the refusal opens as a modal.
+        view = notice_modal(message)
+        services.responder.submit(
+            lambda: open_modal(services.slack_api, trigger_id, view, event="refused")
+        )
+        return response
     response_url = body.get("response_url")
     if isinstance(response_url, str) and response_url:
         services.responder.run_then_post(lambda: new_ephemeral(message), response_url)

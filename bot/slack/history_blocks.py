@@ -33,6 +33,7 @@ SOURCE_WORDS = {
     EventSource.WEBHOOK: "reported by CometChat",
     EventSource.EXPIRY: "when the ban ran out",
     EventSource.SCAN: "seen by a scan of every group",
+    EventSource.WORKFLOW: "by a step of a Slack workflow",
 }
 
 

@@ -6,7 +6,9 @@ the audit trail. The entries are in `bot_error_words` and `cometchat_error_words
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,6 +78,16 @@ def explain_moderation(
     if wording is not None and wording.moderation is not None:
         return wording.moderation(error, Attempt(action, guid, uid))
     return explain(error, ref=ref)
+
+
+def as_plain_text(message: Message) -> str:
+    """A worded message where only plain text shows (a form field's error, a workflow step's
+    error): without the emoji code opening each line and backticks, `&lt;` read back as `<`."""
+    text = _LINE_ICON.sub("", message.text)
+    return html.unescape(text.replace("`", ""))
+
+
+_LINE_ICON = re.compile(r"^:[a-z0-9_+-]+: ", re.MULTILINE)
 
 
 def operator_hint(error: BaseException) -> str | None:

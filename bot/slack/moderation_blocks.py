@@ -34,6 +34,7 @@ from bot.slack.banned_page import UserExtras
 from bot.slack.kit import Json
 from bot.slack.message import Message
 from bot.slack.messages import OUTCOME_WORDS
+from bot.slack.picker import ACTION_PICK_GROUP
 from bot.slack.text import case_ref, code, date_token, escape, mention, truncate
 from bot.slack.user_card_blocks import card_blocks
 
@@ -45,6 +46,9 @@ ACTION_BAN_CONFIRM = "banned_ban_confirm"  # the confirm-protected button of `/b
 ACTION_BAN_CANCEL = "banned_ban_cancel"
 VIEW_BAN = "banned_ban_modal"  # callback_id of the ban modal (step 1: which user?)
 VIEW_BAN_CONFIRM = "banned_ban_modal_confirm"  # step 2: are you sure?
+SHORTCUT_BAN = "banned_ban_shortcut"  # the global shortcut "Ban a CometChat user…"
+VIEW_BAN_ANYWHERE = "banned_ban_anywhere_modal"  # its step 1: the form with a group to choose
+VIEW_NOTICE = "banned_notice_modal"  # a modal that only says something (a refusal)
 ACTION_ACT_CONFIRM = "banned_act_confirm"  # the confirm-protected button of another action
 ACTION_ACT_CANCEL = "banned_act_cancel"
 
@@ -59,6 +63,7 @@ DURATION_BLOCK_ID = "ban_duration"
 DURATION_ACTION_ID = "duration"
 REASON_BLOCK_ID = "ban_reason"
 REASON_ACTION_ID = "reason"
+GROUP_BLOCK_ID = "ban_group"  # the shortcut's form: the group, chosen with the group picker
 
 
 def plain(value: str, limit: int) -> str:
@@ -273,8 +278,8 @@ BAN_DURATIONS = {
 }
 
 
-def ban_modal(ref: BanRef) -> Json:
-    """Step 1: which user, for how long, why? Checked on submit, before CometChat is asked."""
+def _ban_fields() -> list[Json]:
+    """The form's questions: which user, for how long, why. Checked on submit."""
     uid = kit.plain_text_input(
         UID_ACTION_ID, placeholder="e.g. user-001", max_length=MAX_GUID_LENGTH
     )
@@ -288,31 +293,54 @@ def ban_modal(ref: BanRef) -> Json:
         max_length=MAX_REASON_LENGTH,
         multiline=True,
     )
+    return [
+        kit.input_block(UID_BLOCK_ID, "CometChat user id (uid)", uid),
+        kit.input_block(
+            DURATION_BLOCK_ID,
+            "Duration",
+            duration,
+            hint="A temporary ban ends by itself: the bot unbans the user when it is over.",
+        ),
+        kit.input_block(
+            REASON_BLOCK_ID,
+            "Reason",
+            reason,
+            hint=f"Kept with the ban, and shown on the list and in the user's history "
+            f"(at most {MAX_REASON_LENGTH} characters).",
+            optional=True,
+        ),
+    ]
+
+
+def ban_modal(ref: BanRef) -> Json:
+    """Step 1: which user, for how long, why? Checked on submit, before CometChat is asked."""
     return kit.modal(
         VIEW_BAN,
         "Ban a user",
-        [
-            kit.section(None, f"Ban a user from group {code(ref.guid)}."),
-            kit.input_block(UID_BLOCK_ID, "CometChat user id (uid)", uid),
-            kit.input_block(
-                DURATION_BLOCK_ID,
-                "Duration",
-                duration,
-                hint="A temporary ban ends by itself: the bot unbans the user when it is over.",
-            ),
-            kit.input_block(
-                REASON_BLOCK_ID,
-                "Reason",
-                reason,
-                hint=f"Kept with the ban, and shown on the list and in the user's history "
-                f"(at most {MAX_REASON_LENGTH} characters).",
-                optional=True,
-            ),
-        ],
+        [kit.section(None, f"Ban a user from group {code(ref.guid)}."), *_ban_fields()],
         submit="Next",
         close="Cancel",
         private_metadata=ref.encode(),
     )
+
+
+def ban_anywhere_modal() -> Json:
+    """The global shortcut's step 1: the list's form, with the group to choose first (the
+    group picker's type-ahead). Step 2 is the list's confirmation."""
+    group = kit.external_select(ACTION_PICK_GROUP, "Type a group's name or id", min_query_length=0)
+    return kit.modal(
+        VIEW_BAN_ANYWHERE,
+        "Ban a user",
+        [kit.input_block(GROUP_BLOCK_ID, "CometChat group", group), *_ban_fields()],
+        submit="Next",
+        close="Cancel",
+    )
+
+
+def notice_modal(notice: Message) -> Json:
+    """A modal that only says something (why a shortcut was refused): there is no message to
+    answer beside."""
+    return kit.modal(VIEW_NOTICE, "Banned", [kit.section(None, notice.text)], close="Close")
 
 
 def ban_confirm_modal(ref: BanConfirmRef, card: UserCard | None = None) -> Json:

@@ -198,6 +198,9 @@ WEB_API: dict[str, tuple[set[str], tuple[str, ...]]] = {
     "files.getUploadURLExternal": ({"files:write"}, ("filename", "length")),
     "files.completeUploadExternal": ({"files:write"}, ("files",)),
     "auth.test": (set(), ()),
+    # A workflow step's answer: the token the function_executed event carried, no scope.
+    "functions.completeSuccess": (set(), ("function_execution_id", "outputs")),
+    "functions.completeError": (set(), ("function_execution_id", "error")),
 }
 
 

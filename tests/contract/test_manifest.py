@@ -1,6 +1,7 @@
-"""The operator's documents stay true: manifest.yml, app.json, .env.example, the Python pin.
+"""The operator's documents stay true: manifest.yml (and manifest.workflows.yml, the same app
+with its Workflow Builder steps), app.json, .env.example, the Python pin.
 
-manifest.yml is validated against Slack's published manifest schema (MIT), copied into the
+Both manifests are validated against Slack's published manifest schema (MIT), copied into the
 repository with its license (`spec/slack/`, see spec/README.md); nothing is fetched.
 """
 
@@ -17,6 +18,23 @@ import pytest
 import yaml
 
 from bot.settings import Settings
+from bot.slack.moderation_blocks import SHORTCUT_BAN
+from bot.slack.workflow_steps import (
+    IN_DURATION,
+    IN_GROUP,
+    IN_MODERATOR,
+    IN_REASON,
+    IN_USER,
+    OUT_BANNED,
+    OUT_CASE,
+    OUT_CASE_NUMBER,
+    OUT_GROUPS,
+    OUT_SUMMARY,
+    STEP_BAN,
+    STEP_IS_BANNED,
+    STEP_UNBAN,
+    STEPS,
+)
 from bot.web.wsgi import SLACK_PATH
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +64,11 @@ REQUIRED_FOR_DEPLOY = {"COMETCHAT_APP_ID"}  # empty only makes sense with COMETC
 @pytest.fixture(scope="module")
 def manifest() -> dict:
     return yaml.safe_load((ROOT / "manifest.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def workflows_manifest() -> dict:
+    return yaml.safe_load((ROOT / "manifest.workflows.yml").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -193,3 +216,80 @@ def test_heroku_migrates_its_postgres_before_each_release():
     assert any(addon["plan"].startswith("heroku-postgresql") for addon in app["addons"])
     assert re.search(r"^release: python -m bot migrate$", procfile, re.MULTILINE)
     assert "var/" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+# -- entry points: the shortcut, and the Workflow Builder steps' manifest ---------------------
+
+
+def test_the_global_shortcut_is_the_one_the_app_listens_for(manifest):
+    (shortcut,) = manifest["features"]["shortcuts"]
+
+    assert (shortcut["type"], shortcut["callback_id"]) == ("global", SHORTCUT_BAN)
+    assert shortcut["name"] == "Ban a CometChat user…"
+
+
+def test_the_default_manifest_installs_on_any_workspace(manifest):
+    """Custom steps need an org-ready app; the default manifest stays a plain workspace app."""
+    assert "functions" not in manifest
+    assert manifest["settings"]["org_deploy_enabled"] is False
+    assert "function_runtime" not in manifest["settings"]
+
+
+def test_the_workflows_manifest_is_valid_against_slacks_schema(workflows_manifest, validator):
+    assert _errors(validator, workflows_manifest) == []
+
+
+def test_the_schema_check_would_catch_a_broken_step(workflows_manifest, validator):
+    broken = json.loads(json.dumps(workflows_manifest))
+    del broken["functions"][STEP_BAN]["title"]
+    del broken["functions"][STEP_UNBAN]["input_parameters"][IN_USER]["type"]
+
+    errors = _errors(validator, broken)
+
+    assert any(e.startswith(f"functions/{STEP_BAN}") for e in errors)
+    assert any(e.startswith(f"functions/{STEP_UNBAN}/input_parameters/{IN_USER}") for e in errors)
+
+
+def test_the_workflows_manifest_is_the_default_plus_steps_and_org_settings(
+    manifest, workflows_manifest
+):
+    """Everything else is the same app: a change to one manifest is made to both."""
+    plain = json.loads(json.dumps(workflows_manifest))
+    plain.pop("functions")
+    settings = plain["settings"]
+    assert (settings.pop("org_deploy_enabled"), settings.pop("function_runtime")) == (
+        True,
+        "remote",
+    )
+    settings["org_deploy_enabled"] = False
+
+    assert plain == manifest
+
+
+def test_the_steps_declared_are_the_ones_the_app_runs(workflows_manifest):
+    functions = workflows_manifest["functions"]
+
+    assert set(functions) == set(STEPS)
+    inputs = {name: set(f["input_parameters"]) for name, f in functions.items()}
+    assert inputs == {
+        STEP_BAN: {IN_GROUP, IN_USER, IN_DURATION, IN_REASON, IN_MODERATOR},
+        STEP_UNBAN: {IN_GROUP, IN_USER, IN_MODERATOR},
+        STEP_IS_BANNED: {IN_USER, IN_MODERATOR},
+    }
+    for name, function in functions.items():
+        moderator = function["input_parameters"][IN_MODERATOR]
+        # Slack fills a user_context itself; a builder cannot type another person's id into it.
+        assert (moderator["type"], moderator["is_required"]) == ("slack#/types/user_context", True)
+        outputs = function["output_parameters"]
+        if name == STEP_IS_BANNED:
+            assert set(outputs) == {OUT_BANNED, OUT_GROUPS, OUT_SUMMARY}
+            assert "history" in outputs[OUT_GROUPS]["description"]
+        else:
+            assert set(outputs) == {OUT_CASE_NUMBER, OUT_CASE, OUT_SUMMARY}
+            assert outputs[OUT_CASE_NUMBER]["type"] == "integer"
+
+
+def test_the_readme_says_which_manifest_to_use():
+    readme = (ROOT / "README.md").read_text()
+
+    assert "manifest.workflows.yml" in readme

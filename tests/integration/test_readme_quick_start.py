@@ -120,16 +120,7 @@ class Started(WebProcess):
         self.env = user_environment(clone.parent)
 
     def __enter__(self) -> Started:
-        self.process = subprocess.Popen(
-            self.command,
-            cwd=self.cwd,
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,  # its own process group, as in a terminal
-        )
-        self._start_reading()
+        self.start(start_new_session=True)  # its own process group, as in a terminal
         return self
 
     def __exit__(self, *exc: object) -> None:

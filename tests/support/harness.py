@@ -37,6 +37,7 @@ from tests.support.fakes.slack import (
     sign,
     view_submission_body,
 )
+from tests.support.slack_limits import assert_valid_ack
 
 FORM = "application/x-www-form-urlencoded"
 MODERATOR = "U0MOD"
@@ -133,13 +134,18 @@ class Harness:
         posts = self.wait_after(mark, path, wait) if response.status == 200 else []
         return Reply(response.status, ack, posts, len(body))
 
-    def submit(
+    def submit_view(
         self, callback_id: str, metadata: str, values: dict, *, user_id: str = MODERATOR
     ) -> dict[str, Any] | None:
-        """A modal submitted: its acknowledgement's JSON (None when acknowledged empty)."""
-        response = self.signed(view_submission_body(callback_id, metadata, values, user_id=user_id))
+        """A modal's submission, signed: its ack's JSON, checked against Slack's limits (None
+        when acknowledged empty, which closes the modal)."""
+        body = view_submission_body(callback_id, metadata, values, user_id=user_id)
+        response = self.signed(body)
         assert response.status == 200
-        return json.loads(response.body) if response.body else None
+        ack = _json_body(response)
+        if ack is not None:
+            assert_valid_ack(ack, where=callback_id)
+        return ack
 
     def wait_after(self, mark: int, response_path: str, timeout: float) -> list[Received]:
         """Block until something for this request reached Slack; return what arrived since mark.

@@ -225,6 +225,50 @@ def run_tour(h: Harness, *, webhook_password: str) -> list[Step]:
             meta = answer.ack["view"]["private_metadata"]
             step("ban modal, confirm", lambda: _submit(h, mod.VIEW_BAN_CONFIRM, meta, {}))
 
+    # -- Slack's own entry points: the global shortcut, the Workflow Builder steps --------------
+    from bot.slack import workflow_steps as wf
+    from tests.support.fakes.slack import function_executed_body, global_shortcut_body
+
+    def shortcut(user: str) -> Reply:
+        response = h.signed(global_shortcut_body(mod.SHORTCUT_BAN, user_id=user))
+        return Reply(response.status, None)
+
+    step("ban shortcut", lambda: shortcut(MODERATOR))
+    step("ban shortcut, refused", lambda: shortcut(OUTSIDER))
+    chosen = {"text": {"type": "plain_text", "text": GUID}, "value": GUID}
+    anywhere = {
+        mod.GROUP_BLOCK_ID: {
+            ACTION_PICK_GROUP: {"type": "external_select", "selected_option": chosen}
+        },
+        mod.UID_BLOCK_ID: {mod.UID_ACTION_ID: {"type": "plain_text_input", "value": "anywhere-1"}},
+        mod.REASON_BLOCK_ID: {
+            mod.REASON_ACTION_ID: {"type": "plain_text_input", "value": "<!here>"}
+        },
+    }
+    form = step("ban shortcut, form", lambda: _submit(h, mod.VIEW_BAN_ANYWHERE, "", anywhere))
+    if form and form.ack and form.ack.get("view"):
+        meta = form.ack["view"]["private_metadata"]
+        step("ban shortcut, confirm", lambda: _submit(h, mod.VIEW_BAN_CONFIRM, meta, {}))
+
+    executions = iter(range(1, 100))
+
+    def run_step(name: str, inputs: dict[str, Any]) -> Reply:
+        execution = f"Fx{next(executions)}"  # each a new run: a repeat is not run again
+        response = h.signed_json(function_executed_body(name, inputs, execution_id=execution))
+        return Reply(response.status, None)
+
+    def who(user: str) -> dict[str, str]:
+        return {"id": user, "secret": "from-slack"}
+
+    flow = {wf.IN_GROUP: GUID, wf.IN_USER: "flow-1", wf.IN_REASON: "<!channel> spam"}
+    step("step: ban", lambda: run_step(wf.STEP_BAN, {**flow, wf.IN_MODERATOR: who(MODERATOR)}))
+    step(
+        "step: is banned",
+        lambda: run_step(wf.STEP_IS_BANNED, {**flow, wf.IN_MODERATOR: who(MODERATOR)}),
+    )
+    step("step: unban", lambda: run_step(wf.STEP_UNBAN, {**flow, wf.IN_MODERATOR: who(MODERATOR)}))
+    step("step: refused", lambda: run_step(wf.STEP_BAN, {**flow, wf.IN_MODERATOR: who(OUTSIDER)}))
+
     # -- history -------------------------------------------------------------------------------
     from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
     from bot.slack.history_blocks import ACTION_HISTORY, ACTION_HISTORY_OLDER

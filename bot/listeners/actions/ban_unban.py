@@ -8,19 +8,17 @@ replaced by the outcome, or the clicker gets a new ephemeral message.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from pydantic import ValidationError
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.domain.actions import ACTIONS
 from bot.domain.button_values import ActionRef, BanConfirmRef, BanRef, UnbanRef
 from bot.domain.moderation import EventSource, ModerationAction
+from bot.listeners.common import open_modal
 from bot.listeners.middleware import Click, button_value, moderators_only
-from bot.logs import kv
 from bot.services import Services
 from bot.slack.message import Message
 from bot.slack.moderation_blocks import (
@@ -35,8 +33,6 @@ from bot.slack.moderation_blocks import (
 )
 from bot.slack.payloads import new_ephemeral, replacing
 from bot.usecases.moderate import ModerationRequest, ban_or_unban, outcome_payload
-
-log = logging.getLogger(__name__)
 
 _BAN = ACTIONS[ModerationAction.BAN].permission
 # Unban buttons sit beside Ban: a refusal names both.
@@ -128,22 +124,15 @@ def handle_ban_open(click: Click[BanRef], client: WebClient, services: Services)
     except ValidationError:
         meta = ref
 
-    def open_modal() -> None:
-        try:
-            client.views_open(trigger_id=click.trigger_id, view=ban_modal(meta))
-        except SlackApiError as exc:
-            log.warning(
-                kv(event="ban_open", outcome="views_open_failed", error=exc.response.get("error"))
-            )
-            if response_url:
-                text = ":warning: Slack would not open the ban form. Please try again."
-                services.responder.post(response_url, new_ephemeral(Message(text=text)))
-            return
-        log.info(kv(event="ban_open", outcome="modal_opened", guid=ref.guid))
+    def open_form() -> None:
+        opened = open_modal(client, click.trigger_id or "", ban_modal(meta), event="ban_open")
+        if not opened and response_url:
+            text = ":warning: Slack would not open the ban form. Please try again."
+            services.responder.post(response_url, new_ephemeral(Message(text=text)))
 
     # Off the request path, so the acknowledgement never waits on the Web API; the trigger_id
     # is good for 3 s from the click, and this starts at once.
-    services.responder.submit(open_modal)
+    services.responder.submit(open_form)
 
 
 def register(app: App, services: Services) -> None:

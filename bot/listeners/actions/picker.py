@@ -8,16 +8,14 @@ from __future__ import annotations
 import logging
 
 from slack_bolt import Ack, App
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.domain.button_values import PageCursor
 from bot.domain.errors import BotError
 from bot.domain.ids import validate_guid
+from bot.listeners.common import send_to_dm
 from bot.listeners.middleware import viewers_only
 from bot.logs import kv
 from bot.services import Services
-from bot.slack.message import Message
 from bot.slack.payloads import new_ephemeral, replacing
 from bot.slack.picker import ACTION_PICK_GROUP
 from bot.usecases.banned_list import offer_picker, show_page
@@ -30,22 +28,6 @@ def register(app: App, services: Services) -> None:
     @app.action(ACTION_PICK_GROUP, middleware=[viewers_only(services)])
     def pick_group(ack, body, action):  # Bolt injects by parameter name
         handle_pick(ack, body, action, services)
-
-
-def send_to_dm(api: WebClient, user: str, message: Message) -> None:
-    """Post `message` in `user`'s DM with the bot; a Slack refusal is logged with a hint."""
-    try:
-        channel = api.conversations_open(users=user)["channel"]["id"]
-        api.chat_postMessage(channel=channel, **message.to_dict())
-    except SlackApiError as exc:
-        log.warning(
-            kv(
-                event="group_pick",
-                outcome="dm_refused",
-                error=exc.response.get("error"),
-                hint="the app needs im:write and chat:write, and its Messages tab enabled",
-            )
-        )
 
 
 def handle_pick(ack: Ack, body: dict, action: dict, services: Services) -> None:

@@ -1,6 +1,6 @@
-"""The ban modal's two steps, and the mass ban form's. `form_value` decodes the modal's
-metadata first (and puts back the channel the modal was opened from), so `moderators_only`
-checks the right conversation."""
+"""The ban modal's two steps (the shortcut's form is a step 1 with a group to choose), and
+the mass ban form's. `form_value` decodes the modal's metadata first (and puts back the channel
+the modal was opened from), so `moderators_only` checks the right conversation."""
 
 from slack_bolt import App, BoltContext
 
@@ -9,10 +9,10 @@ from bot.domain.button_values import BanConfirmRef, BanRef, MassBanRef
 from bot.domain.moderation import ModerationAction
 from bot.listeners.middleware import form_value, moderators_only
 from bot.listeners.views import massban
-from bot.listeners.views.ban import handle_confirm, handle_uid
+from bot.listeners.views.ban import handle_anywhere, handle_confirm, handle_uid
 from bot.services import Services
 from bot.slack.massban_blocks import VIEW_MASSBAN, VIEW_MASSBAN_CONFIRM
-from bot.slack.moderation_blocks import VIEW_BAN, VIEW_BAN_CONFIRM
+from bot.slack.moderation_blocks import VIEW_BAN, VIEW_BAN_ANYWHERE, VIEW_BAN_CONFIRM
 
 
 def register(app: App, services: Services) -> None:
@@ -21,6 +21,11 @@ def register(app: App, services: Services) -> None:
     @app.view(VIEW_BAN, middleware=[form_value(BanRef), guard])
     def ban_uid(ack, view, context: BoltContext):  # Bolt injects by parameter name
         handle_uid(ack, context["form"], view, services)
+
+    # The global shortcut's form: the group is chosen in it, so there is no metadata to decode.
+    @app.view(VIEW_BAN_ANYWHERE, middleware=[guard])
+    def ban_anywhere(ack, view):
+        handle_anywhere(ack, view, services)
 
     @app.view(VIEW_BAN_CONFIRM, middleware=[form_value(BanConfirmRef), guard])
     def ban_confirm(ack, context: BoltContext):

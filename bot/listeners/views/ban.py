@@ -1,33 +1,36 @@
 """The ban modal: step 1 asks for the uid, the duration and the reason (checked here), step 2
-confirms and bans."""
+confirms and bans. The global shortcut's step 1 also asks for the group; it then goes the same
+way."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from slack_bolt import Ack
 
 from bot.cometchat import GroupNotFound, UserNotFound
 from bot.domain.button_values import BanConfirmRef, BanRef
 from bot.domain.duration import PERMANENT, parse_duration
-from bot.domain.errors import InvalidUid, ReasonTooLong
-from bot.domain.ids import validate_uid
+from bot.domain.errors import InvalidGuid, InvalidUid, ReasonTooLong
+from bot.domain.ids import validate_guid, validate_uid
 from bot.domain.moderation import ModerationAction, validate_reason
+from bot.listeners.common import send_to_dm
 from bot.logs import kv
 from bot.services import Services
-from bot.slack.messages import explain
+from bot.slack.messages import as_plain_text, explain
 from bot.slack.moderation_blocks import (
     BAN_DURATIONS,
     DURATION_ACTION_ID,
     DURATION_BLOCK_ID,
+    GROUP_BLOCK_ID,
     REASON_ACTION_ID,
     REASON_BLOCK_ID,
     UID_ACTION_ID,
     UID_BLOCK_ID,
     ban_confirm_modal,
 )
-from bot.usecases.moderate import ModerationRequest, ban_or_unban, outcome_payload
+from bot.slack.picker import ACTION_PICK_GROUP
+from bot.usecases.moderate import ActResult, ModerationRequest, ban_or_unban, outcome_payload
 from bot.usecases.user_card import read_and_keep
 
 log = logging.getLogger(__name__)
@@ -38,6 +41,7 @@ BAD_UID = (
     "(at most 100 characters)."
 )
 BAD_DURATION = "Choose one of the durations in the list."
+BAD_GROUP = "Choose a group in the list: type part of its name or id."
 LONG_REASON = "This reason is {length} characters long; at most {limit} are kept. Shorten it."
 
 
@@ -88,14 +92,21 @@ def handle_uid(ack: Ack, form: BanRef | None, view: dict, services: Services) ->
     except (UserNotFound, GroupNotFound) as exc:
         # Caught before anything is confirmed: said beside the field, in the usual words.
         log.info(kv(event="ban_modal", outcome=type(exc).__name__))
-        ack(response_action="errors", errors={UID_BLOCK_ID: _plain(explain(exc).text)})
+        ack(response_action="errors", errors={UID_BLOCK_ID: as_plain_text(explain(exc))})
         return
     ack(response_action="update", view=ban_confirm_modal(confirm, card))
 
 
-def _plain(text: str) -> str:
-    """A worded error for a form field, which shows plain text: no emoji code, no backticks."""
-    return text.split(" ", 1)[1].replace("`", "") if text.startswith(":") else text
+def handle_anywhere(ack: Ack, view: dict, services: Services) -> None:
+    """The shortcut's step 1: the group chosen, the rest is the list's form. Nothing to answer
+    in but the moderator's DM with the bot (no list, no response_url)."""
+    state = (view.get("state") or {}).get("values") or {}
+    try:
+        guid = validate_guid(chosen_value(state, GROUP_BLOCK_ID, ACTION_PICK_GROUP) or "")
+    except InvalidGuid:
+        ack(response_action="errors", errors={GROUP_BLOCK_ID: BAD_GROUP})
+        return
+    handle_uid(ack, BanRef(guid=guid), view, services)
 
 
 def typed_value(state: dict, block_id: str, action_id: str) -> str:
@@ -118,7 +129,7 @@ def handle_confirm(ack: Ack, form: BanConfirmRef | None, user: str, services: Se
         log.warning(kv(event="ban_modal", outcome="BadCursor"))
         return
 
-    def work() -> dict[str, Any]:
+    def ban() -> ActResult:
         request = ModerationRequest(
             ModerationAction.BAN,
             form.guid,
@@ -127,11 +138,14 @@ def handle_confirm(ack: Ack, form: BanConfirmRef | None, user: str, services: Se
             duration=form.duration,
             reason=form.reason or "",
         )
-        result = ban_or_unban(services.cometchat, services.audit, services.store, request)
-        return outcome_payload(services.lists, result, form.cursor)
+        return ban_or_unban(services.cometchat, services.audit, services.store, request)
 
     if form.response_url:
-        services.responder.run_then_post(work, form.response_url)
+        cursor = form.cursor
+        services.responder.run_then_post(
+            lambda: outcome_payload(services.lists, ban(), cursor), form.response_url
+        )
     else:
-        # Nowhere to answer (the list's link was not kept): still ban, audit and log.
-        services.responder.submit(work)
+        # No list to answer in (the shortcut's form, or the list's link was not kept): the
+        # outcome goes to the moderator's DM with the bot.
+        services.responder.submit(lambda: send_to_dm(services.slack_api, user, ban().notice()))

@@ -143,6 +143,10 @@ class FakeSlack:
         """File bytes POSTed to upload URLs (`.raw`), in arrival order."""
         return [r for r in self.received if r.path.startswith("/upload/")]
 
+    def step_answers(self) -> list[Received]:
+        """Workflow steps' answers (functions.completeSuccess / completeError), in order."""
+        return [r for r in self.received if r.path.startswith("/api/functions.complete")]
+
     def responses(self) -> list[dict]:
         return [r.body for r in self.received if r.path.startswith("/response/")]
 
@@ -324,8 +328,63 @@ def view_submission_body(
     return urlencode({"payload": json.dumps(payload)}).encode()
 
 
-def home_opened_body(user_id: str, *, tab: str = "home", event_id: str = "Ev0HOME") -> bytes:
-    """The Events API's `app_home_opened`, as Slack POSTs it (JSON)."""
+def global_shortcut_body(callback_id: str, *, user_id: str = "U0MOD") -> bytes:
+    """A global shortcut, chosen from Slack's shortcuts menu: no channel, no response_url."""
+    payload = {
+        "type": "shortcut",
+        "token": "deprecated",
+        "action_ts": "1700000000.000200",
+        "team": {"id": "T0TEAM", "domain": "example"},
+        "user": {"id": user_id, "username": "mod", "team_id": "T0TEAM"},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": "123.456.shortcut",
+    }
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+# The bot token a function_executed event carries, for that step's answer only; a secret too
+# (test_no_secrets looks for its marker).
+STEP_TOKEN = "xwfp-1-LEAKMARKSTEP-4444"
+
+
+def function_executed_body(
+    callback_id: str,
+    inputs: dict,
+    *,
+    execution_id: str = "Fx0EXEC",
+    event_id: str = "Ev0STEP",
+    token: str = STEP_TOKEN,
+) -> bytes:
+    """The Events API's `function_executed` (JSON), as Slack POSTs it when a workflow reaches
+    one of the app's steps. The workflow's person travels only in `inputs` (a user_context)."""
+    event = {
+        "type": "function_executed",
+        "function": {
+            "id": "Fn0STEP",
+            "callback_id": callback_id,
+            "title": callback_id,
+            "description": "",
+            "type": "app",
+            "input_parameters": [],
+            "output_parameters": [],
+            "app_id": "A0APP",
+            "date_created": 1_700_000_000,
+            "date_updated": 1_700_000_000,
+            "date_deleted": 0,
+        },
+        "inputs": inputs,
+        "function_execution_id": execution_id,
+        "workflow_execution_id": "Wx0FLOW",
+        "event_ts": "1700000000.000300",
+        "bot_access_token": token,
+    }
+    return event_callback_body(event, event_id=event_id)
+
+
+def event_callback_body(event: dict, *, event_id: str) -> bytes:
+    """An Events API delivery (JSON) of `event`, from the bot's own team."""
     payload = {
         "token": "deprecated",
         "team_id": "T0TEAM",
@@ -333,16 +392,22 @@ def home_opened_body(user_id: str, *, tab: str = "home", event_id: str = "Ev0HOM
         "type": "event_callback",
         "event_id": event_id,
         "event_time": 1_700_000_000,
-        "event": {
-            "type": "app_home_opened",
-            "user": user_id,
-            "channel": "D0HOME",
-            "tab": tab,
-            "event_ts": "1700000000.000100",
-        },
+        "event": event,
         "authorizations": [{"team_id": "T0TEAM", "user_id": "U0BOT", "is_bot": True}],
     }
     return json.dumps(payload).encode()
+
+
+def home_opened_body(user_id: str, *, tab: str = "home", event_id: str = "Ev0HOME") -> bytes:
+    """The Events API's `app_home_opened`, as Slack POSTs it (JSON)."""
+    event = {
+        "type": "app_home_opened",
+        "user": user_id,
+        "channel": "D0HOME",
+        "tab": tab,
+        "event_ts": "1700000000.000100",
+    }
+    return event_callback_body(event, event_id=event_id)
 
 
 def home_click_body(action: dict, *, user_id: str = "U0MOD") -> bytes:
