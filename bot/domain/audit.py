@@ -20,6 +20,7 @@ class AuditEntry:
     error: str | None = None  # CometChat's error code or the exception's class, for the log
     minutes: int | None = None  # a temporary ban's length
     reason: str = ""  # what the moderator gave
+    case: int | None = None  # the event recorded for it, when it was
 
     @property
     def ok(self) -> bool:

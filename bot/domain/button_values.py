@@ -128,3 +128,12 @@ class HistoryRef(ButtonValue):
     guid: Guid = Field(alias="g")
     uid: Uid = Field(alias="u")
     before: int | None = Field(None, alias="b", ge=1)
+
+
+class CaseRef(ButtonValue):
+    """One case (a recorded event) to show or edit: `{"n": number}`; the edit form also keeps
+    where it was opened from (a view submission carries neither channel nor response_url)."""
+
+    number: int = Field(alias="n", ge=1, le=2**63 - 1)
+    response_url: str | None = Field(None, alias="r", max_length=1000)
+    channel_id: str | None = Field(None, alias="ch", max_length=30)

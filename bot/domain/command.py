@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.domain.actions import COMMAND_VERBS
+from bot.domain.cases import parse_case_number
 from bot.domain.duration import looks_like_duration, parse_duration
 from bot.domain.errors import QueryTooLong
 from bot.domain.ids import validate_guid, validate_uid
@@ -64,7 +65,14 @@ class FindUser:
     uid: str
 
 
-Request = ShowHelp | ListBanned | BanUser | ModerateUser | ShowHistory | FindUser
+@dataclass(frozen=True)
+class ShowCase:
+    """`/banned case <n>`: one recorded event, its evidence and its edits."""
+
+    number: int
+
+
+Request = ShowHelp | ListBanned | BanUser | ModerateUser | ShowHistory | FindUser | ShowCase
 
 
 def parse_command(text: str | None) -> Request:
@@ -74,6 +82,9 @@ def parse_command(text: str | None) -> Request:
     if len(words) == 2 and words[0].lower() == "user":
         # Exactly two words: `/banned user <text…>` with more is still a search in group `user`.
         return FindUser(uid=validate_uid(words[1]))
+    if len(words) == 2 and words[0].lower() == "case":
+        # As `user`: exactly two words, so a search in a group named `case` still works.
+        return ShowCase(number=parse_case_number(words[1]))
     guid = validate_guid(words[0])
     verb = words[1].lower() if len(words) > 1 else ""
     spec = COMMAND_VERBS.get(verb)

@@ -136,3 +136,31 @@ class HistoryUnavailable(BotError):
 
 class HistoryUnreadable(BotError):
     """A user's moderation history could not be read: the bot's database failed the query."""
+
+
+class BadCaseNumber(BotError):
+    """`/banned case <n>` with something that is not a case number."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text
+
+
+class UnknownCase(BotError):
+    """No recorded event has this number (never, or let go of by the retention period)."""
+
+    def __init__(self, number: int):
+        super().__init__(number)
+        self.number = number
+
+
+class CaseClosed(BotError):
+    """A ban's length cannot change any more: it has ended, or a later decision replaced it."""
+
+    def __init__(self, number: int):
+        super().__init__(number)
+        self.number = number
+
+
+class EndPassed(BotError):
+    """A new length that would have ended the ban already: "End now" says that plainly."""

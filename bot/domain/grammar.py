@@ -80,6 +80,15 @@ FORMS: tuple[CommandForm, ...] = (
         "[History](#moderating))",
     ),
     CommandForm(
+        "case <number>",
+        "shows one case (every recorded event has a number, `#1042`): who, what, when, why, "
+        "how long, what the moderator was shown and its edits; moderators can edit it there "
+        "(its reason, and a ban's length: longer, shorter, permanent or ended now). So does "
+        "each history line's Case button.",
+        "one case: the event, its evidence and its edits; moderators can correct the reason "
+        "or a ban's length there (see [Cases](#cases))",
+    ),
+    CommandForm(
         "user <uid>",
         "shows every group a user is banned from: the bot's history at once, then a scan of "
         "every group, whose result follows.",

@@ -12,7 +12,7 @@ from bot.slack import kit
 from bot.slack.history_blocks import ACTION_HISTORY, actor_of
 from bot.slack.kit import Json
 from bot.slack.message import Message
-from bot.slack.text import code, date_token, escape, plausible_epoch, truncate
+from bot.slack.text import case_ref, code, date_token, escape, plausible_epoch, truncate
 
 ACTION_PREVIOUS = "banned_page_previous"
 ACTION_NEXT = "banned_page_next"
@@ -120,6 +120,8 @@ def known_ban_line(ban: ModerationEvent) -> str:
     actor = actor_of(ban)
     by = f" by {actor}" if actor else ""
     parts = [f"Banned{by} {date_token(int(ban.at.timestamp()), '{ago}')}"]
+    if ban.id is not None:
+        parts.insert(0, f"Case {case_ref(ban.id)}")
     if ban.reason:
         parts.append(escape(truncate(" ".join(ban.reason.split()), REASON_LIMIT)))
     if ban.ends_at is not None:

@@ -7,9 +7,12 @@ from typing import Any
 
 from bot.domain.duration import ACCEPTED_FORMS
 from bot.domain.errors import (
+    BadCaseNumber,
     BadCursor,
     BadDuration,
     BotError,
+    CaseClosed,
+    EndPassed,
     ExportFailed,
     ExportRunning,
     ExportsBusy,
@@ -25,10 +28,11 @@ from bot.domain.errors import (
     ReasonTooLong,
     ScanRunning,
     ScansBusy,
+    UnknownCase,
 )
 from bot.domain.ids import MAX_GUID_LENGTH
 from bot.slack.message import Message
-from bot.slack.text import code, escape, truncate
+from bot.slack.text import case_ref, code, escape, truncate
 from bot.slack.usage import usage
 from bot.slack.wording import Outcome, Wording, text
 
@@ -172,6 +176,27 @@ def _export_timed_out_hint(error: ExportTimedOut) -> str:
     )
 
 
+def _bad_case_number(error: BadCaseNumber) -> Message:
+    return Message(
+        text=f":x: {code(truncate(error.text, 30))} is not a case number: type the number "
+        "shown beside an event, like `/banned case 1042`. Nothing was looked up."
+    )
+
+
+def _unknown_case(error: UnknownCase) -> Message:
+    return Message(
+        text=f":grey_question: There is no case {case_ref(error.number)}: no event the bot "
+        "recorded has that number (or it is older than the history keeps). Nothing was changed."
+    )
+
+
+def _case_closed(error: CaseClosed) -> Message:
+    return Message(
+        text=f":hourglass: The ban of case {case_ref(error.number)} has already ended or was "
+        "replaced by a later decision, so its length can no longer change. Nothing was changed."
+    )
+
+
 # A missing scope, a queue at its bound, a list too long for the budget: the operator's, so
 # WARNING; what a user typed or clicked is theirs, so INFO.
 BOT_ERRORS: dict[type[BaseException], Wording[Any]] = {
@@ -205,6 +230,16 @@ BOT_ERRORS: dict[type[BaseException], Wording[Any]] = {
         logging.INFO,
     ),
     NotAllowed: Wording(_not_allowed, logging.INFO),
+    BadCaseNumber: Wording(_bad_case_number, logging.INFO),
+    UnknownCase: Wording(_unknown_case, logging.INFO),
+    CaseClosed: Wording(_case_closed, logging.INFO),
+    EndPassed: Wording(
+        text(
+            ":x: With that length the ban would already be over: choose *End now* to lift "
+            "it. Nothing was changed."
+        ),
+        logging.INFO,
+    ),
     ForeignWorkspace: Wording(
         text(
             ":wave: Sorry, this bot only serves people of the Slack workspace it is "

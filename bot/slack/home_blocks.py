@@ -18,7 +18,7 @@ from bot.slack.history_blocks import event_text
 from bot.slack.kit import Json
 from bot.slack.message import Message
 from bot.slack.picker import with_group_picker
-from bot.slack.text import code, date_token, escape, truncate
+from bot.slack.text import case_ref, code, date_token, escape, truncate
 
 ACTION_HOME_UNBAN = "banned_home_unban"  # value: an UnbanRef without a cursor
 # Handled by the "where is this user banned?" lookup: Enter in the input sends its uid.
@@ -106,6 +106,8 @@ def _ending(home: HomeSnapshot) -> list[Json]:
     for i, ban in enumerate(shown):
         ends = ban.ends_at or home.now
         text = f"{_who(ban)}\nEnds {date_token(int(ends.timestamp()))}"
+        if ban.id is not None:
+            text = f"{case_ref(ban.id)} {text}"
         if ban.reason.strip():
             text += f" · Reason: {escape(ban.reason)}"
         accessory = None

@@ -24,9 +24,9 @@ from bot.domain.moderation import MAX_REASON_LENGTH, ModerationAction, Moderatio
 from bot.slack import kit
 from bot.slack.banned_page import UserExtras
 from bot.slack.kit import Json
-from bot.slack.message import Message
+from bot.slack.message import Message, case_message
 from bot.slack.messages import OUTCOME_WORDS
-from bot.slack.text import code, date_token, escape, mention, truncate
+from bot.slack.text import case_ref, code, date_token, escape, mention, truncate
 from bot.slack.user_card_blocks import card_blocks
 
 ACTION_UNBAN = "banned_unban"  # also used by the live feed's buttons
@@ -332,6 +332,8 @@ def render_audit(entry: AuditEntry) -> Message:
             text += f" for {describe_duration(minutes)}" if minutes else " (permanent)"
         if entry.reason:
             text += f" · {escape(truncate(' '.join(entry.reason.split()), MAX_REASON_LENGTH))}"
+        if entry.case is not None:
+            return case_message(f"{text} · {when} · case {case_ref(entry.case)}", entry.case)
         return Message(text=f"{text} · {when}")
     why = OUTCOME_WORDS.get(entry.outcome, f"failed ({escape(entry.error or entry.outcome)})")
     return Message(
@@ -341,7 +343,13 @@ def render_audit(entry: AuditEntry) -> Message:
 
 
 def render_expiry(
-    guid: str, uid: str, ban: ModerationEvent | None, *, ended_at: datetime, already: bool
+    guid: str,
+    uid: str,
+    ban: ModerationEvent | None,
+    *,
+    ended_at: datetime,
+    already: bool,
+    case: int | None = None,
 ) -> Message:
     """A temporary ban that ended by itself, for the audit channel and the feed: "unbanned
     automatically after 24 h; banned by @alice: spamming links". `already`: CometChat said the
@@ -360,4 +368,6 @@ def render_expiry(
         text += f"; banned by {by}"
         if ban.reason:
             text += f": {escape(truncate(' '.join(ban.reason.split()), MAX_REASON_LENGTH))}"
+    if case is not None:
+        return case_message(f"{text} · {when} · case {case_ref(case)}", case)
     return Message(text=f"{text} · {when}")

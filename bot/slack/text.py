@@ -59,3 +59,8 @@ _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
 def mention(user_id: str) -> str:
     """A Slack user mention, only for something shaped like a user id (never `<!channel>`)."""
     return f"<@{user_id}>" if _SLACK_USER_ID.fullmatch(user_id) else code(user_id)
+
+
+def case_ref(event_id: int) -> str:
+    """A recorded event as moderators name it: its case number, `#1042`."""
+    return f"#{event_id}"

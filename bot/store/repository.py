@@ -33,6 +33,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bot.domain.cases import Case, CaseEdit
+from bot.domain.errors import UnknownCase
 from bot.domain.evidence import UserCard
 from bot.domain.moderation import (
     HISTORY_PAGE_SIZE,
@@ -43,6 +45,7 @@ from bot.domain.moderation import (
     PendingExpiry,
 )
 from bot.logs import kv
+from bot.store.cases import Keep, apply_edit, insert_edit, read_case
 from bot.store.evidence import cards_for, insert_card
 from bot.store.members import Apply, Backlog, MemberLocks, is_outage, lock_in_database
 from bot.store.tables import moderation_events, pending_expiries, webhook_deliveries
@@ -191,6 +194,17 @@ class ModerationStore:
             ).first()
         return _event(row) if row is not None else None
 
+    def case(self, number: int) -> Case:
+        """The recorded event numbered `number`, with its evidence and edits; UnknownCase if
+        there is none."""
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(moderation_events).where(moderation_events.c.id == number)
+            ).first()
+            if row is None:
+                raise UnknownCase(number)
+            return read_case(conn, _event(row))
+
     def latest_bans(self, guid: str, uids: Sequence[str]) -> dict[str, ModerationEvent]:
         """The most recent ban recorded for each of `uids` in `guid`, in one query (a page of
         the list). Users never seen banned are absent.
@@ -233,6 +247,11 @@ class ModerationStore:
             cards = cards_for(conn, guid, uid, events)
         more = len(rows) > limit
         return HistoryPage(events, events[-1].id if more and events else None, cards)
+
+    def note_case_edit(self, edit: CaseEdit) -> CaseEdit:
+        """Keep an edit that was made by other means (a ban ended now, by an unban)."""
+        with self.engine.begin() as conn:
+            return insert_edit(conn, edit)
 
     def keep_card(self, card: UserCard) -> int:
         """Keep what a moderator is shown before confirming; its id."""
@@ -575,6 +594,47 @@ class MemberChange:
             ModerationAction.EXPIRE.value,
         )
 
+    def edit_case(
+        self,
+        number: int,
+        *,
+        actor: str,
+        at: datetime,
+        reason: str | None,
+        ends_at: datetime | Keep | None,
+    ) -> list[CaseEdit]:
+        """Correct case `number` of this member (bot.store.cases.apply_edit), in one
+        transaction, its pending expiry moved with it; the edits made."""
+
+        def work(conn: Connection) -> list[CaseEdit]:
+            row = conn.execute(
+                select(moderation_events).where(
+                    moderation_events.c.id == number,
+                    moderation_events.c.guid == self.guid,
+                    moderation_events.c.uid == self.uid,
+                )
+            ).first()
+            if row is None:
+                raise UnknownCase(number)
+            return apply_edit(
+                conn,
+                _event(row),
+                actor=actor,
+                at=at,
+                reason=reason,
+                ends_at=ends_at,
+                move_expiry=_move_expiry,
+            )
+
+        edits = self._write(
+            work,
+            lambda change: change.edit_case(
+                number, actor=actor, at=at, reason=reason, ends_at=ends_at
+            ),
+            "case_edit",
+        )
+        return edits or []
+
     def retry_expiry(self, expiry: PendingExpiry, at: datetime) -> None:
         # Not worth keeping in the backlog: the claim's lease ends and the expiry is due again.
         self._read(lambda conn: _retry(conn, expiry, at))
@@ -654,6 +714,16 @@ def _upsert_expiry(
             set_={k: statement.excluded[k] for k in values if k not in ("guid", "uid")},
         )
     )
+
+
+def _move_expiry(conn: Connection, ban: ModerationEvent, ends_at: datetime | None) -> None:
+    """A ban's end corrected: its pending expiry follows. Replacing the row drops any claim on
+    it, so an expiry claimed for the old end finds its claim gone (under the member's lock)
+    and sends nothing."""
+    if ends_at is None:
+        _delete_expiry(conn, ban.guid, ban.uid)
+    else:
+        _upsert_expiry(conn, ban.guid, ban.uid, ends_at, ban.id)
 
 
 def _delete_expiry(conn: Connection, guid: str, uid: str) -> int:

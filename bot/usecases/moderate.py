@@ -62,6 +62,7 @@ class ActResult:
     request: ModerationRequest
     error: Exception | None = None
     recorded: bool = True  # False: done, but the bot's history could not keep it
+    case: int | None = None  # the event recorded for it (its case number)
 
     @property
     def action(self) -> ModerationAction:
@@ -115,14 +116,15 @@ def ban_or_unban(
     started = time.perf_counter()
     error: Exception | None = None
     recorded = False
+    case: int | None = None
     spec = ACTIONS[request.action]
     if spec.temporary and request.duration is not None and not _reachable(history):
         error = HistoryUnavailable()
     elif spec.write is None:
         error = NotAllowed(spec.permission)  # only heard of, never asked for
     else:
-        error, recorded = _decide(cometchat, history, request)
-    result = ActResult(request, error, recorded)
+        error, recorded, case = _decide(cometchat, history, request)
+    result = ActResult(request, error, recorded, case)
     audit.record(
         AuditEntry(
             actor=request.actor,
@@ -134,6 +136,7 @@ def ban_or_unban(
             error=(getattr(error, "code", None) or type(error).__name__) if error else None,
             minutes=int(request.duration.total_seconds() // 60) if request.duration else None,
             reason=request.reason,
+            case=case,
         )
     )
     failed = failure(error) if error is not None else None
@@ -168,32 +171,34 @@ def _reachable(history: ModerationStore) -> bool:
 
 def _decide(
     cometchat: CometChatClient, history: ModerationStore, request: ModerationRequest
-) -> tuple[Exception | None, bool]:
+) -> tuple[Exception | None, bool, int | None]:
     """CometChat's write and its record, under the member's lock: an expiry's unban or another
     decision about this user in flight finishes first, and this one lands after it. While the
     database is unavailable the write goes ahead and its record waits to be stored, in order
-    (False: not stored yet). Never raises."""
+    (False: not stored yet), with the stored event's id. Never raises."""
     spec = ACTIONS[request.action]
     written = False
+    kept: ModerationEvent | None = None
     try:
         with history.member(request.guid, request.uid) as member:
             try:
                 spec.perform(cometchat, request.guid, request.uid)
             except Exception as exc:
-                return exc, False
+                return exc, False, None
             written = True
-            member.record(_event(request, datetime.now(UTC)))
+            kept = member.record(_event(request, datetime.now(UTC)))
     except Exception as exc:
         log.warning(kv(event="history_not_recorded", error=type(exc).__name__), exc_info=exc)
         if not written:  # the store failed before the write: the moderator's word still goes
             try:
                 spec.perform(cometchat, request.guid, request.uid)
             except Exception as write_error:
-                return write_error, False
-        return None, False
+                return write_error, False, None
+        return None, False, None
     if member.queued:
         log.warning(kv(event="history_not_recorded", hint="stored when the database is back"))
-    return None, not member.queued
+        return None, False, None
+    return None, True, kept.id if kept is not None else None
 
 
 def _event(request: ModerationRequest, at: datetime) -> ModerationEvent:

@@ -252,6 +252,59 @@ def run_tour(h: Harness, *, webhook_password: str) -> list[Step]:
     for row in (clickable(page1, ACTION_HISTORY) or clickable(viewer_page, ACTION_HISTORY))[:1]:
         step("history button", lambda row=row: h.click(ACTION_HISTORY, row["value"]))
 
+    # -- cases: the view, its edit form, refusals ----------------------------------------------
+    from bot.slack.case_blocks import (
+        ACTION_CASE_EDIT,
+        EDIT_LENGTH_ACTION_ID,
+        EDIT_LENGTH_BLOCK_ID,
+        EDIT_REASON_ACTION_ID,
+        EDIT_REASON_BLOCK_ID,
+        VIEW_CASE_EDIT,
+    )
+    from bot.slack.history_blocks import ACTION_CASE
+
+    for line in clickable(history, ACTION_CASE)[:2]:
+        step("case button", lambda line=line: h.click(ACTION_CASE, line["value"]))
+        step(
+            "case button, viewer",
+            lambda line=line: h.click(ACTION_CASE, line["value"], user_id=VIEWER),
+        )
+    newest = h.services.store.history(GUID, "tour-regular").events[0]
+    case = first(step("case command", lambda: h.command(f"case {newest.id}")))
+    step("case command, unknown", lambda: h.command("case 987654321"))
+    step("case command, malformed", lambda: h.command("case <!channel>"))
+    step("case, refused", lambda: h.command(f"case {newest.id}", user_id=OUTSIDER))
+    for edit in clickable(case, ACTION_CASE_EDIT)[:1]:
+        opened = step("case edit form", lambda edit=edit: h.click(ACTION_CASE_EDIT, edit["value"]))
+        step(
+            "case edit form, viewer",
+            lambda edit=edit: h.click(ACTION_CASE_EDIT, edit["value"], user_id=VIEWER),
+        )
+        views = [
+            p for p in (opened.posts if opened else []) if p.path.startswith("/api/views.open")
+        ]
+        for posted in views[:1]:
+            meta = _json(posted.body["view"])["private_metadata"]
+            fields = {
+                EDIT_REASON_BLOCK_ID: {
+                    EDIT_REASON_ACTION_ID: {"type": "plain_text_input", "value": "<!here> *x*"}
+                },
+                EDIT_LENGTH_BLOCK_ID: {
+                    EDIT_LENGTH_ACTION_ID: {
+                        "type": "static_select",
+                        "selected_option": {"value": "permanent"},
+                    }
+                },
+            }
+            step("case edit, saved", lambda m=meta, f=fields: _submit(h, VIEW_CASE_EDIT, m, f))
+            step("case edit, stale form", lambda f=fields: _submit(h, VIEW_CASE_EDIT, "{}", f))
+            long = {
+                EDIT_REASON_BLOCK_ID: {
+                    EDIT_REASON_ACTION_ID: {"type": "plain_text_input", "value": "x" * 600}
+                }
+            }
+            step("case edit, long reason", lambda m=meta, f=long: _submit(h, VIEW_CASE_EDIT, m, f))
+
     # -- the Home tab (after the history, so it has events to show) ----------------------------
     from tests.support.fakes.slack import home_opened_body
 

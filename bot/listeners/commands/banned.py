@@ -11,6 +11,7 @@ from bot.domain.command import (
     FindUser,
     ListBanned,
     ModerateUser,
+    ShowCase,
     ShowHistory,
     parse_command,
 )
@@ -22,6 +23,7 @@ from bot.slack.messages import usage
 from bot.slack.payloads import ephemeral
 from bot.slack.picker import with_group_picker
 from bot.usecases.banned_list import offer_picker, show_page
+from bot.usecases.cases import show_case
 from bot.usecases.history import show_history
 from bot.usecases.moderate import confirm_action, confirm_ban
 from bot.usecases.report import report_failure
@@ -50,6 +52,15 @@ def handle_banned(ack: Ack, command: dict, services: Services) -> None:
         ref = HistoryRef(guid=request.guid, uid=request.uid)
         answer_in_time(
             ack, command, services, lambda: show_history(services.store, ref, event="command")
+        )
+        return
+    if isinstance(request, ShowCase):
+        moderate = services.permissions.can_act(user)  # its Edit button only for moderators
+        answer_in_time(
+            ack,
+            command,
+            services,
+            lambda: show_case(services.store, request.number, moderate=moderate, event="command"),
         )
         return
     if not isinstance(request, ListBanned):
