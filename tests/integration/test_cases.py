@@ -48,11 +48,12 @@ from tests.integration.test_one_truth import (  # noqa: F401 (fixtures)
     on,
     when_logged,
 )
-from tests.integration.test_webhooks_http import start  # noqa: F401 (fixtures)
+from tests.integration.test_webhooks_http import feed, start  # noqa: F401 (fixtures)
 from tests.support.fakes.slack import action_body, command_body, sign, view_submission_body
 from tests.support.harness import FORM, MODERATOR
 from tests.support.slack_limits import assert_valid_message
 from tests.support.slack_messages import buttons
+from tests.support.webhook_payloads import event, user
 
 MEMBER = "member-7"
 BANNED = "user-001"  # banned in the fake's group
@@ -160,6 +161,16 @@ def test_a_ban_on_the_list_names_its_case(live_app, slack):
     ban = _ban(live_app.services.store, uid="user-003")
     listed = json.dumps(_ask(live_app, slack, GUID), ensure_ascii=False)
     assert f"Case #{ban.id} · Banned by" in listed
+
+
+def test_a_feed_post_names_the_case_the_history_recorded(feed):  # noqa: F811
+    mallory, andrew = user("cometchat-uid-7", "Mallory"), user("cometchat-uid-1", "Andrew")
+    assert feed.deliver(event("group_member_kicked", members=[mallory], by=andrew)).is_success
+    (post,) = feed.posts(1)
+    (kept,) = feed.services.store.history(GUID, "cometchat-uid-7").events
+    meta = [b for b in post.body["blocks"] if b["block_id"] == "feed_meta"]
+    assert meta[0]["elements"][0]["text"].startswith(f"Case #{kept.id} · By")
+    assert case_of(post.body) == kept.id
 
 
 @pytest.mark.parametrize(
