@@ -304,15 +304,17 @@ def test_a_reason_too_long_is_said_beside_the_field(live_app, slack):
 # -- an edit racing the expiry, on each database ----------------------------------------------
 
 
-def _submit_live(feed, number: int, length: str):
-    meta = CaseRef(number=number, response_url=feed.slack.url + "/response/edit").encode()
+def _submit_live(process, number: int, length: str):
+    meta = CaseRef(number=number, response_url=process.slack.url + "/response/edit").encode()
     raw = view_submission_body(VIEW_CASE_EDIT, meta, _form("spam", length), user_id=MODERATOR)
-    return feed.http.post("/slack/events", content=raw, headers={"content-type": FORM, **sign(raw)})
+    return process.http.post(
+        "/slack/events", content=raw, headers={"content-type": FORM, **sign(raw)}
+    )
 
 
 def test_an_edit_made_while_the_expiry_unbans_waits_and_finds_the_ban_over(live, cometchat):  # noqa: F811
-    feed, _url = live
-    store = feed.services.store
+    process, _url = live
+    store = process.services.store
     ban = ended_ban(store)
     delete_arrived, release, edit_waits = (threading.Event() for _ in range(3))
 
@@ -322,19 +324,19 @@ def test_an_edit_made_while_the_expiry_unbans_waits_and_finds_the_ban_over(live,
 
     cometchat.interceptor = on("DELETE", BANNED, hold_delete)
     outcomes: list = []
-    expiry = threading.Thread(target=lambda: outcomes.extend(feed.services.expiries.run_once()))
+    expiry = threading.Thread(target=lambda: outcomes.extend(process.services.expiries.run_once()))
     with when_logged("event=member_busy", edit_waits):
         expiry.start()
         assert delete_arrived.wait(10)  # the expiry's unban is in flight, the member locked
-        assert _submit_live(feed, ban.id, "30d").status_code == 200
+        assert _submit_live(process, ban.id, "30d").status_code == 200
         assert edit_waits.wait(10)  # the edit queues behind it
         release.set()
         expiry.join(10)
-    (answer,) = feed.slack.wait_for(1, path_prefix="/response/edit")
+    (answer,) = process.slack.wait_for(1, path_prefix="/response/edit")
 
     assert [o.status for o in outcomes] == [ExpiryStatus.UNBANNED]
     assert "already ended or was replaced" in answer.body["text"]
-    assert actions(feed, BANNED) == [EXPIRE, BAN]  # one end, and no second
+    assert actions(process, BANNED) == [EXPIRE, BAN]  # one end, and no second
     assert store.event(ban.id).ends_at == ban.ends_at
     assert store.pending_expiry(GUID, BANNED) is None
     assert not banned(cometchat, BANNED)
@@ -342,15 +344,15 @@ def test_an_edit_made_while_the_expiry_unbans_waits_and_finds_the_ban_over(live,
 
 
 def test_an_edit_before_the_expiry_runs_moves_it_exactly_once(live, cometchat):  # noqa: F811
-    feed, _url = live
-    store = feed.services.store
+    process, _url = live
+    store = process.services.store
     ban = ended_ban(store)  # due already
-    assert _submit_live(feed, ban.id, "30d").status_code == 200
-    (answer,) = feed.slack.wait_for(1, path_prefix="/response/edit")
+    assert _submit_live(process, ban.id, "30d").status_code == 200
+    (answer,) = process.slack.wait_for(1, path_prefix="/response/edit")
     assert "edited" in answer.body["text"]
     assert store.pending_expiry(GUID, BANNED) == ban.at + timedelta(days=30)
 
-    assert feed.services.expiries.run_once() == []  # no longer due
+    assert process.services.expiries.run_once() == []  # no longer due
     assert banned(cometchat, BANNED)
-    assert actions(feed, BANNED) == [BAN]
+    assert actions(process, BANNED) == [BAN]
     assert [e.field.value for e in store.case(ban.id).edits] == ["ends_at"]
