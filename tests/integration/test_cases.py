@@ -159,8 +159,11 @@ def test_a_kick_is_a_case_shown_in_history_audit_and_the_case_view(live_app, sla
 
 def test_a_ban_on_the_list_names_its_case(live_app, slack):
     ban = _ban(live_app.services.store, uid="user-003")
-    listed = json.dumps(_ask(live_app, slack, GUID), ensure_ascii=False)
-    assert f"Case #{ban.id} · Banned by" in listed
+    page = _ask(live_app, slack, GUID)
+    assert f"Case #{ban.id} · Banned by" in json.dumps(page, ensure_ascii=False)
+    (case,) = buttons(page, ACTION_CASE)  # only the user the history knows banned has one
+    view = _click(live_app, slack, ACTION_CASE, case["value"], "case")
+    assert f"Case #{ban.id}" in view["text"] and "user-003" in view["text"]
 
 
 def test_a_feed_post_names_the_case_the_history_recorded(feed):  # noqa: F811
