@@ -29,13 +29,15 @@ class ActionSpec:
     notice_icon: str  # beside "Banned `u` from `g`" when the bot has just done it
     feed_icon: str  # beside a webhook event in the live feed
     # The CometChatClient method that does it, called (guid, uid); never retried. None: not
-    # something the bot does on request.
+    # something the bot does on request, or (asked for by command) only recorded.
     write: str | None = None
     confirm: bool = True  # asks "are you sure?" before CometChat is called
     who: Role = Role.NOBODY
     temporary: bool = False  # may carry a duration, after which the bot undoes it
     command: bool = False  # `/banned <guid> <verb> <uid> …` asks for it
     consequence: str = ""  # what the confirmation says happens to the user, in plain text
+    argument: str = "[<reason…>]"  # what the command takes after the uid
+    reason_label: str = "Reason"  # what the history calls the text kept with it
 
     def perform(self, client: object, guid: str, uid: str) -> None:
         """Ask CometChat to do it: `client` is the CometChatClient (looked up on the instance, so
@@ -58,6 +60,11 @@ class ActionSpec:
     def permission(self) -> str:
         """What a refusal says the person may not do: "ban users"."""
         return f"{self.verb} users"
+
+    @property
+    def records_only(self) -> bool:
+        """Asked for by command, and only recorded: nothing is asked of CometChat."""
+        return self.command and self.write is None
 
     @property
     def nobody(self) -> str:
@@ -112,6 +119,19 @@ ACTIONS: dict[ModerationAction, ActionSpec] = {
             notice_icon=":busts_in_silhouette:",
             feed_icon=":arrows_counterclockwise:",
             confirm=False,
+        ),
+        ActionSpec(
+            ModerationAction.NOTE,
+            verb="note",
+            past="noted",
+            icon=":memo:",
+            notice_icon=":memo:",
+            feed_icon=":memo:",
+            confirm=False,
+            who=Role.MODERATOR,
+            command=True,
+            argument="<text…>",
+            reason_label="Note",
         ),
         ActionSpec(
             ModerationAction.EXPIRE,

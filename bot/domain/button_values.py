@@ -117,7 +117,7 @@ class ActionRef(ButtonValue):
         # Only what a command asks for; the rest is heard of or done by the bot itself. A
         # temporary action (a ban) carries its duration in a BanConfirmRef instead.
         spec = ACTIONS[self.action]
-        if not spec.command or spec.temporary:
+        if not spec.command or spec.temporary or not spec.confirm:
             raise ValueError("not an action this button can confirm")
         return self
 

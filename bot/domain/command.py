@@ -8,7 +8,7 @@ from datetime import timedelta
 from bot.domain.actions import COMMAND_VERBS
 from bot.domain.cases import parse_case_number
 from bot.domain.duration import looks_like_duration, parse_duration
-from bot.domain.errors import QueryTooLong
+from bot.domain.errors import NothingToRecord, QueryTooLong
 from bot.domain.ids import validate_guid, validate_uid
 from bot.domain.moderation import ModerationAction, validate_reason
 from bot.domain.search import MAX_QUERY_LENGTH, normalise_query
@@ -40,8 +40,8 @@ class BanUser:
 
 @dataclass(frozen=True)
 class ModerateUser:
-    """`/banned <guid> <verb> <uid> [<reason…>]` for an action other than a ban (a kick): asks
-    for confirmation before anything changes."""
+    """`/banned <guid> <verb> <uid> [<reason…>]` for an action other than a ban: a kick asks
+    for confirmation before anything changes; a note (`<text…>`) is only recorded."""
 
     action: ModerationAction
     guid: str
@@ -91,8 +91,11 @@ def parse_command(text: str | None) -> Request:
     if spec is not None and len(words) >= 3:
         if spec.temporary:
             return _ban(guid, words[2:])
+        uid = validate_uid(words[2])
         reason = validate_reason(" ".join(words[3:]))
-        return ModerateUser(spec.action, guid, validate_uid(words[2]), reason)
+        if spec.records_only and not reason:
+            raise NothingToRecord(spec.verb)  # a note is its text
+        return ModerateUser(spec.action, guid, uid, reason)
     if verb == "history" and len(words) == 3:
         return ShowHistory(guid=guid, uid=validate_uid(words[2]))
     query = normalise_query(" ".join(words[1:])) or None

@@ -164,3 +164,11 @@ class CaseClosed(BotError):
 
 class EndPassed(BotError):
     """A new length that would have ended the ban already: "End now" says that plainly."""
+
+
+class NothingToRecord(BotError):
+    """`/banned <guid> note <uid>` without the text to keep."""
+
+    def __init__(self, verb: str):
+        super().__init__(verb)
+        self.verb = verb

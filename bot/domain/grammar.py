@@ -34,7 +34,7 @@ def typed(words: str) -> str:
 def action_syntax(spec: ActionSpec) -> str:
     """The form an action's command takes: what the parser (bot.domain.command) reads."""
     duration = " [<duration>]" if spec.temporary else ""
-    return f"<group-guid> {spec.verb} <uid>{duration} [<reason…>]"
+    return f"<group-guid> {spec.verb} <uid>{duration} {spec.argument}"
 
 
 FORMS: tuple[CommandForm, ...] = (
@@ -71,6 +71,14 @@ FORMS: tuple[CommandForm, ...] = (
         "may join it again.",
         "moderators: remove a user from the group (they may join again), after a confirmation "
         "(see [Moderating](#moderating))",
+    ),
+    CommandForm(
+        "<group-guid> note <uid> <text…>",
+        "adds a note to the user's history in the group (moderators only): a warning given, "
+        "something to remember. Nothing is asked of CometChat; the note is a case like any "
+        "other.",
+        "moderators: a note in the user's history, a case of its own; CometChat is not called "
+        "(see [Cases](#cases))",
     ),
     CommandForm(
         "<group-guid> history <uid>",

@@ -24,6 +24,7 @@ from bot.domain.errors import (
     InvalidUid,
     JobQueueFull,
     NotAllowed,
+    NothingToRecord,
     QueryTooLong,
     ReasonTooLong,
     ScanRunning,
@@ -197,6 +198,14 @@ def _case_closed(error: CaseClosed) -> Message:
     )
 
 
+def _nothing_to_record(error: NothingToRecord) -> Message:
+    return usage(
+        f":x: Nothing to {escape(error.verb)}: write the text after the user id, like "
+        f"`/banned &lt;group-guid&gt; {escape(error.verb)} &lt;uid&gt; warned in DM`. "
+        "Nothing was recorded."
+    )
+
+
 # A missing scope, a queue at its bound, a list too long for the budget: the operator's, so
 # WARNING; what a user typed or clicked is theirs, so INFO.
 BOT_ERRORS: dict[type[BaseException], Wording[Any]] = {
@@ -231,6 +240,7 @@ BOT_ERRORS: dict[type[BaseException], Wording[Any]] = {
     ),
     NotAllowed: Wording(_not_allowed, logging.INFO),
     BadCaseNumber: Wording(_bad_case_number, logging.INFO),
+    NothingToRecord: Wording(_nothing_to_record, logging.INFO),
     UnknownCase: Wording(_unknown_case, logging.INFO),
     CaseClosed: Wording(_case_closed, logging.INFO),
     EndPassed: Wording(

@@ -9,7 +9,7 @@ from bot.domain.actions import ACTIONS
 from bot.domain.button_values import CaseRef, HistoryRef
 from bot.domain.cases import MAX_EDITS_SHOWN, Case, CaseEdit, DurationChoice, EditedField
 from bot.domain.duration import describe_duration
-from bot.domain.moderation import MAX_REASON_LENGTH
+from bot.domain.moderation import MAX_REASON_LENGTH, ModerationEvent
 from bot.slack import kit
 from bot.slack.history_blocks import ACTION_HISTORY, SOURCE_WORDS, event_actor
 from bot.slack.kit import Json
@@ -54,7 +54,7 @@ def render_case(case: Case, *, moderate: bool) -> Message:
     if spec.temporary:
         facts.append(_length(event.at, event.ends_at, still=case.open_ban))
     reason = escape(event.reason) if event.reason.strip() else "_none given_"
-    facts.append(f"*Reason:* {reason}")
+    facts.append(f"*{spec.reason_label}:* {reason}")
     blocks: list[Json] = [
         kit.header("case_header", f"Case {case_ref(number)}"),
         kit.section("case_event", "\n".join(facts)),
@@ -128,7 +128,9 @@ def case_edit_modal(case: Case, ref: CaseRef) -> Json:
             f"Case {case_ref(case.number)}: {ACTIONS[event.action].past} {code(event.uid)} "
             f"in group {code(event.guid)}, {date_token(int(event.at.timestamp()))}.",
         ),
-        kit.input_block(EDIT_REASON_BLOCK_ID, "Reason", reason, optional=True),
+        kit.input_block(
+            EDIT_REASON_BLOCK_ID, ACTIONS[event.action].reason_label, reason, optional=True
+        ),
     ]
     if case.open_ban:
         options = [kit.option(value, label) for value, label in LENGTH_CHOICES.items()]
@@ -168,3 +170,15 @@ def edited_notice(case: Case, edits: list[CaseEdit]) -> Message:
         return Message(text=f":information_source: Case {case_ref(case.number)}: nothing changed.")
     changes = "; ".join(_change(edit) for edit in edits)
     return Message(text=f":pencil2: Case {case_ref(case.number)} edited: {changes}")
+
+
+def recorded_notice(event: ModerationEvent, *, stored: bool) -> Message:
+    """What a moderator is told once an action that is only recorded (a note) is kept."""
+    spec = ACTIONS[event.action]
+    text = f"{spec.notice_icon} {spec.headline} on {code(event.uid)} in group {code(event.guid)}"
+    if stored and event.id is not None:
+        text += f" · case {case_ref(event.id)}"
+    text += f"\n{spec.reason_label}: {escape(truncate(event.reason, MAX_REASON_LENGTH))}"
+    if not stored:
+        text += "\n:warning: The bot's database is unavailable: it is kept once it is back."
+    return Message(text=text)

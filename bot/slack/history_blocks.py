@@ -84,7 +84,7 @@ def event_text(event: ModerationEvent, card: UserCard | None = None) -> str:
     if ACTIONS[event.action].temporary and event.ends_at is not None:
         lines.append(f"Until {date_token(int(event.ends_at.timestamp()))}")
     if event.reason.strip():
-        lines.append(f"Reason: {escape(event.reason)}")
+        lines.append(f"{ACTIONS[event.action].reason_label}: {escape(event.reason)}")
     if card is not None:
         summary = card_summary(card)
         if sum(len(line) + 1 for line in lines) + len(summary) > kit.SECTION_TEXT:

@@ -304,6 +304,50 @@ def test_a_reason_too_long_is_said_beside_the_field(live_app, slack):
     assert store.event(ban.id) == ban
 
 
+# -- notes ---------------------------------------------------------------------------------
+
+
+def test_a_note_is_kept_in_the_history_as_a_case_without_asking_cometchat(
+    live_app, slack, cometchat
+):
+    asked_before = len(cometchat.requests)
+    answer = _ask(live_app, slack, f"{GUID} note {MEMBER} warned in DM <!channel> *twice*")
+
+    (note,) = live_app.services.store.history(GUID, MEMBER).events
+    assert (note.action, note.actor, note.reason) == (
+        ModerationAction.NOTE,
+        MOD,
+        "warned in DM <!channel> *twice*",
+    )
+    assert answer["text"].startswith(
+        f":memo: Noted on `{MEMBER}` in group `{GUID}` · case #{note.id}"
+    )
+    assert "&lt;!channel&gt;" in answer["text"] and "<!channel>" not in answer["text"]
+    assert len(cometchat.requests) == asked_before  # no CometChat call at all
+
+    history = _ask(live_app, slack, f"{GUID} history {MEMBER}")
+    line = history["blocks"][2]["text"]["text"]
+    assert line.startswith(f"#{note.id} :memo: *Noted* by <@{MOD}>")
+    assert "Note: warned in DM" in line
+    view = _ask(live_app, slack, f"case {note.id}", user=VIEWER)
+    assert "*Note:* warned in DM" in json.dumps(view)
+
+
+@pytest.mark.parametrize(
+    ("typed", "user", "says"),
+    [
+        (f"{GUID} note {MEMBER}", MOD, "Nothing to note"),
+        (f"{GUID} note {MEMBER} " + "x" * 501, MOD, "501 characters"),
+        (f"{GUID} note {MEMBER} hello", VIEWER, "not allowed to note users"),
+        (f"{GUID} note bad/uid hello", MOD, "not a valid CometChat user id"),
+    ],
+)
+def test_a_note_refused_is_said_and_nothing_is_kept(live_app, slack, typed, user, says):
+    answer = _ask(live_app, slack, typed, user=user)
+    assert says in answer["text"]
+    assert live_app.services.store.recent_events() == []
+
+
 # -- an edit racing the expiry, on each database ----------------------------------------------
 
 

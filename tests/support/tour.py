@@ -200,6 +200,9 @@ def run_tour(h: Harness, *, webhook_password: str) -> list[Step]:
         step("kick cancelled", lambda: h.click(mod.ACTION_ACT_CANCEL, value))
     step("kick unknown user", lambda: h.command(f"{GUID} kick ghost-1"))
     step("kick by viewer", lambda: h.command(f"{GUID} kick member-1", user_id=VIEWER))
+    step("note", lambda: h.command(f"{GUID} note member-1 <!channel> *warned* <@U0123ABCD>"))
+    step("note, no text", lambda: h.command(f"{GUID} note member-1"))
+    step("note by viewer", lambda: h.command(f"{GUID} note member-1 hi", user_id=VIEWER))
     opener = clickable(page1, mod.ACTION_BAN_OPEN)[0]
     opened = step("ban modal", lambda: h.click(mod.ACTION_BAN_OPEN, opener["value"]))
     views = [p for p in (opened.posts if opened else []) if p.path.startswith("/api/views.open")]

@@ -1,10 +1,11 @@
-"""`/banned …`: the first page of a group's banned users, a ban (or kick) to confirm, a user's
-moderation history, where a user is banned, or the usage."""
+"""`/banned …`: the first page of a group's banned users, a ban (or kick) to confirm, a note to
+keep, a user's moderation history, a case, where a user is banned, or the usage."""
 
 from __future__ import annotations
 
 from slack_bolt import Ack
 
+from bot.domain.actions import ACTIONS
 from bot.domain.button_values import HistoryRef, PageCursor
 from bot.domain.command import (
     BanUser,
@@ -26,6 +27,7 @@ from bot.usecases.banned_list import offer_picker, show_page
 from bot.usecases.cases import show_case
 from bot.usecases.history import show_history
 from bot.usecases.moderate import confirm_action, confirm_ban
+from bot.usecases.notes import record_only
 from bot.usecases.report import report_failure
 from bot.usecases.user_card import card_reader
 
@@ -40,6 +42,14 @@ def handle_banned(ack: Ack, command: dict, services: Services) -> None:
     if isinstance(request, BanUser):
         card = card_reader(services.cometchat, services.store, budget=services.settings.ack_budget)
         ack(**ephemeral(confirm_ban(services.permissions, request, user, card)))
+        return
+    if isinstance(request, ModerateUser) and ACTIONS[request.action].records_only:
+        answer_in_time(
+            ack,
+            command,
+            services,
+            lambda: record_only(services.store, services.permissions, request, user),
+        )
         return
     if isinstance(request, ModerateUser):
         card = card_reader(services.cometchat, services.store, budget=services.settings.ack_budget)
