@@ -172,3 +172,7 @@ class NothingToRecord(BotError):
     def __init__(self, verb: str):
         super().__init__(verb)
         self.verb = verb
+
+
+class NotACasePost(BotError):
+    """ "Open case" used on a message that is not one of the bot's posts about a case."""

@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands, events, options, views
+from bot.listeners import actions, commands, events, options, shortcuts, views
 from bot.services import Services
 
 
@@ -12,3 +12,4 @@ def register(app: App, services: Services) -> None:
     views.register(app, services)
     options.register(app, services)
     events.register(app, services)
+    shortcuts.register(app, services)

@@ -23,6 +23,7 @@ from bot.domain.errors import (
     InvalidGuid,
     InvalidUid,
     JobQueueFull,
+    NotACasePost,
     NotAllowed,
     NothingToRecord,
     QueryTooLong,
@@ -241,6 +242,14 @@ BOT_ERRORS: dict[type[BaseException], Wording[Any]] = {
     NotAllowed: Wording(_not_allowed, logging.INFO),
     BadCaseNumber: Wording(_bad_case_number, logging.INFO),
     NothingToRecord: Wording(_nothing_to_record, logging.INFO),
+    NotACasePost: Wording(
+        text(
+            ":grey_question: That message is not about a case. *Open case* works on the "
+            "bot's own posts in the audit channel and the moderation feed; or type "
+            "`/banned case &lt;number&gt;`."
+        ),
+        logging.INFO,
+    ),
     UnknownCase: Wording(_unknown_case, logging.INFO),
     CaseClosed: Wording(_case_closed, logging.INFO),
     EndPassed: Wording(

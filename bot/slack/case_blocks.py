@@ -20,6 +20,7 @@ from bot.slack.user_card_blocks import card_blocks
 
 ACTION_CASE_EDIT = "banned_case_edit"  # the case view's "Edit": value is a CaseRef
 VIEW_CASE_EDIT = "banned_case_edit_modal"  # callback_id of the form correcting a case
+SHORTCUT_OPEN_CASE = "banned_open_case"  # the message shortcut (manifest.yml's callback_id)
 EDIT_REASON_BLOCK_ID = "case_reason"
 EDIT_REASON_ACTION_ID = "reason"
 EDIT_LENGTH_BLOCK_ID = "case_length"

@@ -193,3 +193,10 @@ def test_heroku_migrates_its_postgres_before_each_release():
     assert any(addon["plan"].startswith("heroku-postgresql") for addon in app["addons"])
     assert re.search(r"^release: python -m bot migrate$", procfile, re.MULTILINE)
     assert "var/" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+def test_the_open_case_shortcut_is_the_one_the_app_listens_for(manifest):
+    from bot.slack.case_blocks import SHORTCUT_OPEN_CASE
+
+    (shortcut,) = manifest["features"]["shortcuts"]
+    assert (shortcut["type"], shortcut["callback_id"]) == ("message", SHORTCUT_OPEN_CASE)

@@ -20,6 +20,7 @@ from bot.slack.case_blocks import (
     EDIT_LENGTH_BLOCK_ID,
     EDIT_REASON_ACTION_ID,
     EDIT_REASON_BLOCK_ID,
+    SHORTCUT_OPEN_CASE,
     VIEW_CASE_EDIT,
 )
 from bot.slack.history_blocks import ACTION_CASE
@@ -49,7 +50,13 @@ from tests.integration.test_one_truth import (  # noqa: F401 (fixtures)
     when_logged,
 )
 from tests.integration.test_webhooks_http import feed, start  # noqa: F401 (fixtures)
-from tests.support.fakes.slack import action_body, command_body, sign, view_submission_body
+from tests.support.fakes.slack import (
+    action_body,
+    command_body,
+    message_shortcut_body,
+    sign,
+    view_submission_body,
+)
 from tests.support.harness import FORM, MODERATOR
 from tests.support.slack_limits import assert_valid_message
 from tests.support.slack_messages import buttons
@@ -302,6 +309,40 @@ def test_a_reason_too_long_is_said_beside_the_field(live_app, slack):
     errors = _submit(live_app, slack, ban.id, "x" * 501, None).json()
     assert "501 characters" in errors["errors"][EDIT_REASON_BLOCK_ID]
     assert store.event(ban.id) == ban
+
+
+# -- the "Open case" message shortcut --------------------------------------------------------
+
+
+def _open_case(live_app, slack, message: dict, name: str, user: str = MOD) -> dict:
+    url = f"{slack.url}/response/{name}"
+    body = message_shortcut_body(SHORTCUT_OPEN_CASE, message, url, user_id=user)
+    assert live_app.post(body).status_code == 200
+    (answer,) = slack.wait_for(1, path_prefix=f"/response/{name}")
+    return answer.body
+
+
+def test_open_case_on_an_audit_post_shows_the_case_it_is_about(live_app, slack, cometchat):
+    (button,) = buttons(_ask(live_app, slack, f"{GUID} kick {MEMBER} flooding"), ACTION_ACT_CONFIRM)
+    _click(live_app, slack, ACTION_ACT_CONFIRM, button["value"], "kick")
+    (kept,) = live_app.services.store.history(GUID, MEMBER).events
+    (audit,) = slack.wait_for(1, path_prefix="/api/chat.postMessage")
+    # The post as Slack hands it back with the shortcut: its text and its metadata.
+    posted = {"type": "message", "ts": "1.2", "bot_id": "B0BOT", **audit.body}
+
+    view = _open_case(live_app, slack, posted, "open", user=VIEWER)
+
+    assert view["response_type"] == "ephemeral"
+    assert view["text"].startswith(f"Case #{kept.id}: kicked `{MEMBER}`")
+    assert buttons(view, ACTION_CASE_EDIT) == []  # a viewer reads
+
+
+def test_open_case_on_a_message_about_no_case_says_so(live_app, slack):
+    plain = {"type": "message", "ts": "1.2", "user": VIEWER, "text": "case #12 is odd"}
+    answer = _open_case(live_app, slack, plain, "plain")
+    assert "not about a case" in answer["text"]
+    forged = {**plain, "metadata": {"event_type": "banned_case", "event_payload": {"case": 99}}}
+    assert "There is no case #99" in _open_case(live_app, slack, forged, "forged")["text"]
 
 
 # -- notes ---------------------------------------------------------------------------------

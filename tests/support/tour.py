@@ -308,6 +308,26 @@ def run_tour(h: Harness, *, webhook_password: str) -> list[Step]:
             }
             step("case edit, long reason", lambda m=meta, f=long: _submit(h, VIEW_CASE_EDIT, m, f))
 
+    from bot.slack.case_blocks import SHORTCUT_OPEN_CASE
+
+    audit_posts = [
+        p.body
+        for st in steps
+        for p in st.sent
+        if p.path == "/api/chat.postMessage" and p.body.get("channel") == AUDIT_CHANNEL
+    ]
+    for post in audit_posts[-1:]:
+        message = {"type": "message", "ts": "1.2", "bot_id": "B0BOT", **post}
+        step("open case shortcut", lambda m=message: h.shortcut(SHORTCUT_OPEN_CASE, m))
+    step(
+        "open case shortcut, no case",
+        lambda: h.shortcut(SHORTCUT_OPEN_CASE, {"type": "message", "ts": "1.3", "text": "hi"}),
+    )
+    step(
+        "open case shortcut, refused",
+        lambda: h.shortcut(SHORTCUT_OPEN_CASE, {"type": "message", "ts": "1.3"}, user_id=OUTSIDER),
+    )
+
     # -- the Home tab (after the history, so it has events to show) ----------------------------
     from tests.support.fakes.slack import home_opened_body
 
