@@ -137,3 +137,10 @@ class CaseRef(ButtonValue):
     number: int = Field(alias="n", ge=1, le=2**63 - 1)
     response_url: str | None = Field(None, alias="r", max_length=1000)
     channel_id: str | None = Field(None, alias="ch", max_length=30)
+
+
+class HistoryExportRef(ButtonValue):
+    """The Home tab's "Export history": `{}` for every group and everything kept."""
+
+    guid: Guid | None = Field(None, alias="g")
+    days: int | None = Field(None, alias="d", ge=1, le=36_500)

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from bot.domain.actions import COMMAND_VERBS
 from bot.domain.cases import parse_case_number
-from bot.domain.duration import looks_like_duration, parse_duration
-from bot.domain.errors import NothingToRecord, QueryTooLong
+from bot.domain.duration import looks_like_duration, parse_duration, parse_export_days
+from bot.domain.errors import BadExportDays, NothingToRecord, QueryTooLong
 from bot.domain.ids import validate_guid, validate_uid
 from bot.domain.moderation import ModerationAction, validate_reason
 from bot.domain.search import MAX_QUERY_LENGTH, normalise_query
@@ -72,7 +72,24 @@ class ShowCase:
     number: int
 
 
-Request = ShowHelp | ListBanned | BanUser | ModerateUser | ShowHistory | FindUser | ShowCase
+@dataclass(frozen=True)
+class ExportHistory:
+    """`/banned history export [<guid>] [<days>]`: the moderation history as a CSV file."""
+
+    guid: str | None = None  # None: every group
+    days: int | None = None  # None: everything kept
+
+
+Request = (
+    ShowHelp
+    | ListBanned
+    | BanUser
+    | ModerateUser
+    | ShowHistory
+    | FindUser
+    | ShowCase
+    | ExportHistory
+)
 
 
 def parse_command(text: str | None) -> Request:
@@ -85,6 +102,8 @@ def parse_command(text: str | None) -> Request:
     if len(words) == 2 and words[0].lower() == "case":
         # As `user`: exactly two words, so a search in a group named `case` still works.
         return ShowCase(number=parse_case_number(words[1]))
+    if len(words) in (2, 3, 4) and [w.lower() for w in words[:2]] == ["history", "export"]:
+        return _export_history(words[2:])
     guid = validate_guid(words[0])
     verb = words[1].lower() if len(words) > 1 else ""
     spec = COMMAND_VERBS.get(verb)
@@ -114,3 +133,14 @@ def _ban(guid: str, words: list[str]) -> BanUser:
         duration = parse_duration(rest[0])
         rest = rest[1:]
     return BanUser(guid=guid, uid=uid, duration=duration, reason=validate_reason(" ".join(rest)))
+
+
+def _export_history(words: list[str]) -> ExportHistory:
+    """`[<guid>] [<days>]`: a last word of digits is the days (a guid of digits alone needs the
+    days after it)."""
+    days = None
+    if words and words[-1].isascii() and words[-1].isdigit():
+        days = parse_export_days(words.pop())
+    if len(words) > 1:
+        raise BadExportDays(words[-1])
+    return ExportHistory(guid=validate_guid(words[0]) if words else None, days=days)

@@ -176,3 +176,11 @@ class NothingToRecord(BotError):
 
 class NotACasePost(BotError):
     """ "Open case" used on a message that is not one of the bot's posts about a case."""
+
+
+class BadExportDays(BotError):
+    """`/banned history export [<guid>] [<days>]` with days that are not a whole number from 1."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text

@@ -97,6 +97,13 @@ FORMS: tuple[CommandForm, ...] = (
         "or a ban's length there (see [Cases](#cases))",
     ),
     CommandForm(
+        "history export [<group-guid>] [<days>]",
+        "sends you the moderation history as a CSV file in a direct message: every group, or "
+        "one; everything kept, or the last days. So does the Home tab's Export history.",
+        "the moderation history as CSV in your DM (case, time, group, user, action, actor, "
+        "source, reason, duration, end; see [Cases](#cases))",
+    ),
+    CommandForm(
         "user <uid>",
         "shows every group a user is banned from: the bot's history at once, then a scan of "
         "every group, whose result follows.",

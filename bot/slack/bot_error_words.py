@@ -10,6 +10,7 @@ from bot.domain.errors import (
     BadCaseNumber,
     BadCursor,
     BadDuration,
+    BadExportDays,
     BotError,
     CaseClosed,
     EndPassed,
@@ -185,6 +186,14 @@ def _bad_case_number(error: BadCaseNumber) -> Message:
     )
 
 
+def _bad_export_days(error: BadExportDays) -> Message:
+    return Message(
+        text=f":x: {code(truncate(error.text, 30))} is not a number of days: type "
+        "`/banned history export [&lt;group-guid&gt;] [&lt;days&gt;]`, like "
+        "`/banned history export 30`. Nothing was exported."
+    )
+
+
 def _unknown_case(error: UnknownCase) -> Message:
     return Message(
         text=f":grey_question: There is no case {case_ref(error.number)}: no event the bot "
@@ -241,6 +250,7 @@ BOT_ERRORS: dict[type[BaseException], Wording[Any]] = {
     ),
     NotAllowed: Wording(_not_allowed, logging.INFO),
     BadCaseNumber: Wording(_bad_case_number, logging.INFO),
+    BadExportDays: Wording(_bad_export_days, logging.INFO),
     NothingToRecord: Wording(_nothing_to_record, logging.INFO),
     NotACasePost: Wording(
         text(

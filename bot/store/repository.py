@@ -267,6 +267,30 @@ class ModerationStore:
             rows = conn.execute(select(e).order_by(e.c.id.desc()).limit(limit)).all()
         return [_event(row) for row in rows]
 
+    def history_batches(
+        self, *, guid: str | None = None, since: datetime | None = None, batch: int = 1000
+    ) -> Iterator[list[ModerationEvent]]:
+        """Every event (of `guid`, from `since`, when given), oldest first, `batch` at a time:
+        each batch one short read (keyset on the id), so an export of a long history holds
+        neither a transaction nor the whole history."""
+        e = moderation_events
+        after = 0
+        while True:
+            query = select(e).where(e.c.id > after)
+            if guid is not None:
+                query = query.where(e.c.guid == guid)
+            if since is not None:
+                query = query.where(e.c.at >= since)
+            with self.engine.begin() as conn:
+                rows = conn.execute(query.order_by(e.c.id).limit(batch)).all()
+            if not rows:
+                return
+            events = [_event(row) for row in rows]
+            yield events
+            after = events[-1].id or after
+            if len(rows) < batch:
+                return
+
     def bans_ending(self, start: datetime, end: datetime) -> list[ModerationEvent]:
         """The bans whose pending end falls in [start, end), soonest first: each is the ban event
         that set it, with its `ends_at` as it stands."""

@@ -340,6 +340,17 @@ def run_tour(h: Harness, *, webhook_password: str) -> list[Step]:
     step("home tab", lambda: open_home(MODERATOR))
     step("home tab, viewer", lambda: open_home(VIEWER))
     step("home tab, refused", lambda: open_home(OUTSIDER))
+    step("history export", lambda: h.command(f"history export {GUID} 30"))
+    h.settle()
+    step("history export, bad days", lambda: h.command("history export 0"))
+    from bot.domain.button_values import HistoryExportRef
+    from bot.slack.home_blocks import ACTION_HOME_EXPORT_HISTORY
+
+    step(
+        "home export history",
+        lambda: h.click(ACTION_HOME_EXPORT_HISTORY, HistoryExportRef().encode()),
+    )
+    h.settle()
 
     # -- the live feed -------------------------------------------------------------------------
     for trigger in TRIGGERS:

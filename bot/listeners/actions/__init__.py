@@ -4,7 +4,16 @@
 from slack_bolt import App, BoltContext
 
 from bot.domain.button_values import PageCursor
-from bot.listeners.actions import ban_unban, cases, export, find_user, history, home, picker
+from bot.listeners.actions import (
+    ban_unban,
+    cases,
+    export,
+    find_user,
+    history,
+    history_export,
+    home,
+    picker,
+)
 from bot.listeners.actions.open_list import handle_open_list
 from bot.listeners.actions.paging import handle_page_click
 from bot.listeners.actions.share import handle_share
@@ -41,3 +50,4 @@ def register(app: App, services: Services) -> None:
     find_user.register(app, services)  # the Home tab's "find a user", behind viewers_only
     home.register(app, services)  # the Home tab's Unban now, behind moderators_only
     cases.register(app, services)  # Case (viewers) and its Edit (moderators)
+    history_export.register(app, services)  # the Home tab's Export history, behind viewers_only

@@ -9,6 +9,7 @@ from bot.domain.actions import ACTIONS
 from bot.domain.button_values import HistoryRef, PageCursor
 from bot.domain.command import (
     BanUser,
+    ExportHistory,
     FindUser,
     ListBanned,
     ModerateUser,
@@ -18,6 +19,7 @@ from bot.domain.command import (
 )
 from bot.domain.errors import BotError
 from bot.listeners.commands.answer import answer_in_time
+from bot.listeners.commands.history_export import handle_history_export_command
 from bot.listeners.commands.where import handle_find_user
 from bot.services import Services
 from bot.slack.messages import usage
@@ -63,6 +65,9 @@ def handle_banned(ack: Ack, command: dict, services: Services) -> None:
         answer_in_time(
             ack, command, services, lambda: show_history(services.store, ref, event="command")
         )
+        return
+    if isinstance(request, ExportHistory):
+        handle_history_export_command(ack, command, request, services)
         return
     if isinstance(request, ShowCase):
         moderate = services.permissions.can_act(user)  # its Edit button only for moderators
