@@ -301,21 +301,16 @@ def export_history_to_dm(
 ) -> Delivered:
     """The moderation history as a CSV file in the requester's DM with the bot (as
     `export_to_dm`: the DM opened first, the file spooled, then streamed to Slack)."""
-    channel_id = files.open_dm(user_id)
-    filename = export_filename(guid or "all-groups").replace("banned-", "history-", 1)
-    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, mode="w+b") as spool:
-        stats = write_history_csv(
-            store, spool, guid=guid, since=since, budget=budget, progress=progress
-        )
-        file_id = files.upload(
-            spool,
-            stats.size,
-            filename=filename,
-            title=title,
-            channel_id=channel_id,
-            comment=comment(stats),
-        )
-    return Delivered(stats=stats, filename=filename, file_id=file_id, channel_id=channel_id)
+    return _spool_to_dm(
+        files,
+        lambda out: write_history_csv(
+            store, out, guid=guid, since=since, budget=budget, progress=progress
+        ),
+        filename=export_filename(guid or "all-groups", prefix="history"),
+        title=title,
+        user_id=user_id,
+        comment=comment,
+    )
 
 
 def _write_rows(out: IO[bytes], rows: list) -> int:
@@ -326,9 +321,9 @@ def _write_rows(out: IO[bytes], rows: list) -> int:
     return len(data)
 
 
-def export_filename(guid: str, now: datetime | None = None) -> str:
+def export_filename(guid: str, now: datetime | None = None, *, prefix: str = "banned") -> str:
     stamp = (now or datetime.now(tz=UTC)).strftime("%Y%m%d-%H%M%S")
-    return f"banned-{_FILENAME_UNSAFE.sub('_', guid)}-{stamp}.csv"
+    return f"{prefix}-{_FILENAME_UNSAFE.sub('_', guid)}-{stamp}.csv"
 
 
 class SlackFiles:
@@ -414,10 +409,30 @@ def export_to_dm(
     The DM is opened first so a missing scope fails before thousands of users are read.
     Raises CometChat errors, ExportFailed and ExportTimedOut (then nothing was uploaded).
     """
+    return _spool_to_dm(
+        files,
+        lambda out: write_banned_csv(cometchat, guid, out, budget=budget, progress=progress),
+        filename=export_filename(guid),
+        title=title,
+        user_id=user_id,
+        comment=comment,
+    )
+
+
+def _spool_to_dm(
+    files: SlackFiles,
+    write: Callable[[IO[bytes]], CsvStats],
+    *,
+    filename: str,
+    title: str,
+    user_id: str,
+    comment: Callable[[CsvStats], str],
+) -> Delivered:
+    """Open the requester's DM (first: a missing scope fails before anything is read), `write`
+    the CSV to a spool, then stream it to Slack and share it there."""
     channel_id = files.open_dm(user_id)
-    filename = export_filename(guid)
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, mode="w+b") as spool:
-        stats = write_banned_csv(cometchat, guid, spool, budget=budget, progress=progress)
+        stats = write(spool)
         file_id = files.upload(
             spool,
             stats.size,

@@ -33,6 +33,7 @@ from tests.conftest import GUID
 
 # The moderation suite's settings (a moderator, an audit channel), its check that everything
 # sent to Slack is valid, and its helpers; the one-truth suite's live process on each database.
+from tests.integration.test_kick import MEMBER, _ask
 from tests.integration.test_moderation_e2e import (  # noqa: F401 (fixtures)
     AUDIT,
     MOD,
@@ -52,7 +53,6 @@ from tests.integration.test_one_truth import (  # noqa: F401 (fixtures)
 from tests.integration.test_webhooks_http import feed, start  # noqa: F401 (fixtures)
 from tests.support.fakes.slack import (
     action_body,
-    command_body,
     message_shortcut_body,
     sign,
     view_submission_body,
@@ -62,7 +62,6 @@ from tests.support.slack_limits import assert_valid_message
 from tests.support.slack_messages import buttons
 from tests.support.webhook_payloads import event, user
 
-MEMBER = "member-7"
 BANNED = "user-001"  # banned in the fake's group
 BAN, UNBAN, EXPIRE, KICK = (
     ModerationAction.BAN,
@@ -74,15 +73,8 @@ BAN, UNBAN, EXPIRE, KICK = (
 
 @pytest.fixture
 def cometchat(cometchat):
-    cometchat.add_member(GUID, MEMBER)
+    cometchat.add_member(GUID, MEMBER)  # as the kick suite's
     return cometchat
-
-
-def _ask(live_app, slack, text: str, user: str = MOD) -> dict:
-    response = live_app.post(command_body(text, slack.url + "/response/cmd", user_id=user))
-    assert response.status_code == 200
-    assert_valid_message(response.json(), where="ack")
-    return response.json()
 
 
 def _ban(store: ModerationStore, *, hours: int | None = 24, uid: str = BANNED) -> ModerationEvent:
@@ -229,8 +221,8 @@ def test_a_moderator_opens_the_form_corrects_the_reason_and_lengthens_the_ban(li
     case = store.case(ban.id)
     assert [(e.field.value, e.actor) for e in case.edits] == [("reason", MOD), ("ends_at", MOD)]
     assert case.edits[0].before == "spam" and case.edits[0].after == "spamming links"
-    audit = [p for p in slack.received if p.path == "/api/chat.postMessage"]
-    (line,) = [p for p in audit if ":pencil2:" in p.body["text"]]
+    (line,) = slack.wait_for(1, path_prefix="/api/chat.postMessage")  # posted in the background
+    assert ":pencil2:" in line.body["text"]
     assert line.body["channel"] == AUDIT and case_of(line.body) == ban.id
     assert "spamming links" in line.body["text"]
 

@@ -23,55 +23,43 @@ from tests.support.slack_limits import assert_valid_message, assert_valid_slack_
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
+def _event(guid: str, uid: str, action: str, source: str, ago: timedelta, **kw) -> ModerationEvent:
+    return ModerationEvent(
+        guid=guid,
+        uid=uid,
+        action=ModerationAction(action),
+        source=EventSource(source),
+        at=NOW - ago,
+        actor=kw.pop("actor", "U0MOD"),
+        **kw,
+    )
+
+
 def _events(store) -> list[ModerationEvent]:
     """A ban for 7 days with a hostile reason, a permanent one, a note, an old unban, another
     group's kick."""
     made = [
-        ModerationEvent(
-            guid=GUID,
-            uid="u-1",
-            action=ModerationAction.BAN,
-            source=EventSource.COMMAND,
-            at=NOW - timedelta(days=1),
-            actor="U0MOD",
+        _event(
+            GUID,
+            "u-1",
+            "ban",
+            "command",
+            timedelta(days=1),
             reason='=HYPERLINK("http://evil","x"), said "hi"',
             ends_at=NOW + timedelta(days=6),
         ),
-        ModerationEvent(
-            guid=GUID,
-            uid="u-2",
-            action=ModerationAction.BAN,
-            source=EventSource.WEBHOOK,
-            at=NOW - timedelta(hours=2),
+        _event(
+            GUID,
+            "u-2",
+            "ban",
+            "webhook",
+            timedelta(hours=2),
             actor="cometchat-admin",
             reason="+1 spam\nagain",
         ),
-        ModerationEvent(
-            guid=GUID,
-            uid="u-2",
-            action=ModerationAction.NOTE,
-            source=EventSource.COMMAND,
-            at=NOW - timedelta(hours=1),
-            actor="U0MOD",
-            reason="@everyone warned",
-        ),
-        ModerationEvent(
-            guid=GUID,
-            uid="u-3",
-            action=ModerationAction.UNBAN,
-            source=EventSource.BUTTON,
-            at=NOW - timedelta(days=40),
-            actor="U0MOD",
-        ),
-        ModerationEvent(
-            guid="other-group",
-            uid="u-4",
-            action=ModerationAction.KICK,
-            source=EventSource.COMMAND,
-            at=NOW - timedelta(minutes=5),
-            actor="U0MOD",
-            reason="-flood",
-        ),
+        _event(GUID, "u-2", "note", "command", timedelta(hours=1), reason="@everyone warned"),
+        _event(GUID, "u-3", "unban", "button", timedelta(days=40)),
+        _event("other-group", "u-4", "kick", "command", timedelta(minutes=5), reason="-flood"),
     ]
     return [store.record(e) for e in made]
 
