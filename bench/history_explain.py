@@ -92,6 +92,7 @@ def queries(engine: Engine) -> dict[str, Callable[[], Any]]:
         "/banned user: states_of(uid) (the scan's)": lambda: store.states_of(UID),
         "/banned user: recent scan of uid": lambda: scans.last_scan(UID),
         "History button: history(guid, uid)": lambda: store.history(GUID, UID),
+        "Next read ahead: last_event_id(guid)": lambda: store.last_event_id(GUID),
     }
 
 

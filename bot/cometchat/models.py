@@ -46,29 +46,6 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
 
 
-class BannedUser(_Model):
-    uid: Annotated[str, Field(min_length=1)]
-    name: LenientStr = None
-    avatar: LenientStr = None
-    link: LenientStr = None
-    status: LenientStr = None
-    role: LenientStr = None
-    scope: LenientStr = None
-    created_at: LenientInt = Field(None, alias="createdAt")
-    updated_at: LenientInt = Field(None, alias="updatedAt")
-    joined_at: LenientInt = Field(None, alias="joinedAt")
-    banned_at: LenientInt = Field(None, alias="bannedAt")
-    conversation_id: LenientStr = Field(None, alias="conversationId")
-    # Private (email, phone…): kept for completeness, never rendered into Slack.
-    metadata: Annotated[dict[str, Any], BeforeValidator(_lenient_dict)] = Field(
-        default_factory=dict
-    )
-
-    @property
-    def display_name(self) -> str:
-        return (self.name or "").strip() or self.uid
-
-
 class ChatUser(_Model):
     """A CometChat user as `GET /users/{uid}` describes them (every field but `uid` optional)."""
 
@@ -83,6 +60,20 @@ class ChatUser(_Model):
     @property
     def display_name(self) -> str:
         return (self.name or "").strip() or self.uid
+
+
+class BannedUser(ChatUser):
+    """A user on a group's banned list: the user, and what the list adds about the ban."""
+
+    scope: LenientStr = None
+    updated_at: LenientInt = Field(None, alias="updatedAt")
+    joined_at: LenientInt = Field(None, alias="joinedAt")
+    banned_at: LenientInt = Field(None, alias="bannedAt")
+    conversation_id: LenientStr = Field(None, alias="conversationId")
+    # Private (email, phone…): kept for completeness, never rendered into Slack.
+    metadata: Annotated[dict[str, Any], BeforeValidator(_lenient_dict)] = Field(
+        default_factory=dict
+    )
 
 
 class GroupMessage(_Model):

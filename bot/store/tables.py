@@ -84,6 +84,8 @@ moderation_events = Table(
     Index("ix_moderation_events_uid_id", "uid", "id"),
     # The Home tab's counts per day, and the retention purge: a range of times.
     Index("ix_moderation_events_at", "at"),
+    # A group's last event: the freshness mark of a page read ahead (one index probe).
+    Index("ix_moderation_events_guid_id", "guid", "id"),
 )
 
 pending_expiries = Table(

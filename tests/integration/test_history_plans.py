@@ -56,3 +56,13 @@ def test_each_lookup_reads_an_index_of_the_history(seeded, lookup):
     assert scanned, json.dumps(plan)
     for table, how in scanned.items():
         assert "Seq Scan" not in how, f"{lookup} reads all of {table}: {json.dumps(plan)}"
+
+
+def test_a_groups_last_event_is_one_probe_of_its_own_index(seeded):
+    # The freshness mark of a page read ahead, asked at every Next click.
+    store = ModerationStore(seeded)
+    (statement, parameters), *_ = captured(seeded, lambda: store.last_event_id("g45"))
+    with seeded.connect() as conn:
+        (plan,) = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters).scalar()
+    used = {n.get("Index Name") for n in _plan_nodes(plan["Plan"])}
+    assert "ix_moderation_events_guid_id" in used, json.dumps(plan)

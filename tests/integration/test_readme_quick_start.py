@@ -120,16 +120,7 @@ class Started(WebProcess):
         self.env = user_environment(clone.parent)
 
     def __enter__(self) -> Started:
-        self.process = subprocess.Popen(
-            self.command,
-            cwd=self.cwd,
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,  # its own process group, as in a terminal
-        )
-        self._start_reading()
+        self.start(start_new_session=True)  # its own process group, as in a terminal
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -235,7 +226,10 @@ def test_make_run_with_an_app_token_connects_over_socket_mode_and_answers(clone,
         filled_env(clone, cometchat_url, slack, SLACK_APP_TOKEN=APP_TOKEN)
 
         with Started("make run", clone) as run:
-            socket_mode.wait_connected(timeout=60)
+            try:
+                socket_mode.wait_connected(timeout=90)
+            except AssertionError as failed:
+                raise AssertionError(f"{failed}; make run said:\n{run.output}") from None
             form = dict(
                 httpx.QueryParams(command_body(GUID, slack.url + "/response/socket").decode())
             )

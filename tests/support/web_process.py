@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bot.web import server
 from tests.support.fakes.cometchat import API_KEY, FakeCometChat
@@ -73,6 +74,12 @@ class WebProcess:
         self._reader: threading.Thread | None = None
 
     def __enter__(self) -> WebProcess:
+        self.start()
+        self.wait_for_line("event=listening")
+        return self
+
+    def start(self, **popen: Any) -> None:
+        """Launch the command; its output is read line by line from then on."""
         self.process = subprocess.Popen(
             self.command,
             cwd=self.cwd,
@@ -80,12 +87,8 @@ class WebProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            **popen,
         )
-        self._start_reading()
-        self.wait_for_line("event=listening")
-        return self
-
-    def _start_reading(self) -> None:
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
