@@ -1,7 +1,7 @@
 """Cases: each correction of a recorded event (its reason, a ban's end), who made it and when
 
 Revision ID: 0005
-Revises: 0004
+Revises: 0008
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0004"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
