@@ -29,7 +29,7 @@ class ActionSpec:
     notice_icon: str  # beside "Banned `u` from `g`" when the bot has just done it
     feed_icon: str  # beside a webhook event in the live feed
     # The CometChatClient method that does it, called (guid, uid); never retried. None: not
-    # something the bot does on request.
+    # something the bot does on request, or (asked for by command) only recorded.
     write: str | None = None
     confirm: bool = True  # asks "are you sure?" before CometChat is called
     who: Role = Role.NOBODY
@@ -44,6 +44,8 @@ class ActionSpec:
     # permissions, called (guid, scope, {permission: value}), and the permissions it denies.
     scope_write: str | None = None
     denies: tuple[str, ...] = ()
+    argument: str = "[<reason…>]"  # what the command takes after the uid
+    reason_label: str = "Reason"  # what the history calls the text kept with it
 
     def perform(self, client: object, guid: str, uid: str) -> None:
         """Ask CometChat to do it: `client` is the CometChatClient (looked up on the instance, so
@@ -66,6 +68,11 @@ class ActionSpec:
     def permission(self) -> str:
         """What a refusal says the person may not do: "ban users", "lock down groups"."""
         return f"{self.verb} {'groups' if self.scope_write else 'users'}"
+
+    @property
+    def records_only(self) -> bool:
+        """Asked for by command, and only recorded: nothing is asked of CometChat."""
+        return self.command and self.write is None
 
     @property
     def nobody(self) -> str:
@@ -120,6 +127,19 @@ ACTIONS: dict[ModerationAction, ActionSpec] = {
             notice_icon=":busts_in_silhouette:",
             feed_icon=":arrows_counterclockwise:",
             confirm=False,
+        ),
+        ActionSpec(
+            ModerationAction.NOTE,
+            verb="note",
+            past="noted",
+            icon=":memo:",
+            notice_icon=":memo:",
+            feed_icon=":memo:",
+            confirm=False,
+            who=Role.MODERATOR,
+            command=True,
+            argument="<text…>",
+            reason_label="Note",
         ),
         ActionSpec(
             ModerationAction.EXPIRE,

@@ -21,7 +21,7 @@ class AuditEntry:
     minutes: int | None = None  # a temporary ban's length
     reason: str = ""  # what the moderator gave
     count: int | None = None  # an action on many users: how many it reached (uid is empty)
-    case: int | None = None  # the case number of such an action
+    case: int | None = None  # the event recorded for it (an action on many users: its own)
 
     @property
     def ok(self) -> bool:

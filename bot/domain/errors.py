@@ -164,3 +164,51 @@ class BadLockdownDuration(BotError):
     def __init__(self, text: str):
         super().__init__(text)
         self.text = text
+
+
+class BadCaseNumber(BotError):
+    """`/banned case <n>` with something that is not a case number."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text
+
+
+class UnknownCase(BotError):
+    """No recorded event has this number (never, or let go of by the retention period)."""
+
+    def __init__(self, number: int):
+        super().__init__(number)
+        self.number = number
+
+
+class CaseClosed(BotError):
+    """A ban's length cannot change any more: it has ended, or a later decision replaced it."""
+
+    def __init__(self, number: int):
+        super().__init__(number)
+        self.number = number
+
+
+class EndPassed(BotError):
+    """A new length that would have ended the ban already: "End now" says that plainly."""
+
+
+class NothingToRecord(BotError):
+    """`/banned <guid> note <uid>` without the text to keep."""
+
+    def __init__(self, verb: str):
+        super().__init__(verb)
+        self.verb = verb
+
+
+class NotACasePost(BotError):
+    """ "Open case" used on a message that is not one of the bot's posts about a case."""
+
+
+class BadExportDays(BotError):
+    """`/banned history export [<guid>] [<days>]` with days that are not a whole number from 1."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text

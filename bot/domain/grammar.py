@@ -34,7 +34,7 @@ def typed(words: str) -> str:
 def action_syntax(spec: ActionSpec) -> str:
     """The form an action's command takes: what the parser (bot.domain.command) reads."""
     duration = " [<duration>]" if spec.temporary else ""
-    return f"<group-guid> {spec.verb} <uid>{duration} [<reason…>]"
+    return f"<group-guid> {spec.verb} <uid>{duration} {spec.argument}"
 
 
 FORMS: tuple[CommandForm, ...] = (
@@ -73,6 +73,14 @@ FORMS: tuple[CommandForm, ...] = (
         "(see [Moderating](#moderating))",
     ),
     CommandForm(
+        "<group-guid> note <uid> <text…>",
+        "adds a note to the user's history in the group (moderators only): a warning given, "
+        "something to remember. Nothing is asked of CometChat; the note is a case like any "
+        "other.",
+        "moderators: a note in the user's history, a case of its own; CometChat is not called "
+        "(see [Cases](#cases))",
+    ),
+    CommandForm(
         "<group-guid> massban",
         "opens the mass ban form (moderators only): pasted uids and/or everyone who joined in "
         "the last minutes, previewed before anything is banned.",
@@ -93,6 +101,22 @@ FORMS: tuple[CommandForm, ...] = (
         "so does each row's History button.",
         "what the bot knows of that user in that group, newest first, 20 at a time (see "
         "[History](#moderating))",
+    ),
+    CommandForm(
+        "case <number>",
+        "shows one case (every recorded event has a number, `#1042`): who, what, when, why, "
+        "how long, what the moderator was shown and its edits; moderators can edit it there "
+        "(its reason, and a ban's length: longer, shorter, permanent or ended now). So does "
+        "each history line's Case button.",
+        "one case: the event, its evidence and its edits; moderators can correct the reason "
+        "or a ban's length there (see [Cases](#cases))",
+    ),
+    CommandForm(
+        "history export [<group-guid>] [<days>]",
+        "sends you the moderation history as a CSV file in a direct message: every group, or "
+        "one; everything kept, or the last days. So does the Home tab's Export history.",
+        "the moderation history as CSV in your DM (case, time, group, user, action, actor, "
+        "source, reason, duration, end; see [Cases](#cases))",
     ),
     CommandForm(
         "user <uid>",

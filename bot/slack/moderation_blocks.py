@@ -32,7 +32,7 @@ from bot.domain.moderation import MAX_REASON_LENGTH, ModerationAction, Moderatio
 from bot.slack import kit
 from bot.slack.banned_page import UserExtras
 from bot.slack.kit import Json
-from bot.slack.message import Message
+from bot.slack.message import Message, case_message
 from bot.slack.messages import OUTCOME_WORDS
 from bot.slack.picker import ACTION_PICK_GROUP
 from bot.slack.text import case_ref, code, date_token, escape, mention, truncate
@@ -377,24 +377,24 @@ def render_audit(entry: AuditEntry) -> Message:
         text = f"{spec.icon} {who} {spec.past} {whom} from group {code(entry.guid)}"
         if whole:
             text = f"{spec.icon} {spec.headline}: group {code(entry.guid)}, by {who}"
-        if entry.case is not None:
-            text += f" (case {case_ref(entry.case)})"
         if spec.temporary:
             minutes = timedelta(minutes=entry.minutes) if entry.minutes else None
             text += f" for {describe_duration(minutes)}" if minutes else " (permanent)"
         if entry.reason:
             text += f" · {escape(truncate(' '.join(entry.reason.split()), MAX_REASON_LENGTH))}"
         line = f"{text} · {when}"
-        if entry.case is not None and spec.each is not None and entry.count:
+        if entry.case is None:
+            return Message(text=line)
+        line += f" · case {case_ref(entry.case)}"
+        message = case_message(line, entry.case)
+        if spec.each is not None and entry.count:
             # An action on many users can be undone from its line for a while.
-            return Message(
-                text=line,
-                blocks=(
-                    kit.section("audit_line", line),
-                    undo_row(entry.guid, entry.case, entry.count),
-                ),
+            blocks = (
+                kit.section("audit_line", line),
+                undo_row(entry.guid, entry.case, entry.count),
             )
-        return Message(text=line)
+            return Message(text=line, blocks=blocks, metadata=message.metadata)
+        return message
     why = OUTCOME_WORDS.get(entry.outcome, f"failed ({escape(entry.error or entry.outcome)})")
     return Message(
         text=f":grey_question: {who} tried to {spec.verb} {where} · {when} · not done: {why}"
@@ -402,7 +402,13 @@ def render_audit(entry: AuditEntry) -> Message:
 
 
 def render_expiry(
-    guid: str, uid: str, ban: ModerationEvent | None, *, ended_at: datetime, already: bool
+    guid: str,
+    uid: str,
+    ban: ModerationEvent | None,
+    *,
+    ended_at: datetime,
+    already: bool,
+    case: int | None = None,
 ) -> Message:
     """A temporary ban that ended by itself, for the audit channel and the feed: "unbanned
     automatically after 24 h; banned by @alice: spamming links". `already`: CometChat said the
@@ -421,6 +427,8 @@ def render_expiry(
         text += f"; banned by {by}"
         if ban.reason:
             text += f": {escape(truncate(' '.join(ban.reason.split()), MAX_REASON_LENGTH))}"
+    if case is not None:
+        return case_message(f"{text} · {when} · case {case_ref(case)}", case)
     return Message(text=f"{text} · {when}")
 
 

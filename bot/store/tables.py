@@ -224,3 +224,23 @@ lockdowns = Table(
     Column("claim", String(36), nullable=True),
     Column("claimed_until", UtcDateTime(), nullable=True),
 )
+
+case_edits = Table(
+    "case_edits",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    # The case (event) corrected: its edits go with it when the retention period lets it go.
+    Column(
+        "event_id",
+        BigId,
+        ForeignKey("moderation_events.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("actor", String(ID_LENGTH), nullable=False),  # the moderator's Slack user id
+    Column("at", UtcDateTime(), nullable=False),
+    Column("field", String(20), nullable=False),
+    # A reason, or a ban's end as ISO 8601 UTC; "" for none (no reason, a permanent ban).
+    Column("before", String(MAX_REASON_LENGTH), nullable=False, default=""),
+    Column("after", String(MAX_REASON_LENGTH), nullable=False, default=""),
+)

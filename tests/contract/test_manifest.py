@@ -222,9 +222,9 @@ def test_heroku_migrates_its_postgres_before_each_release():
 
 
 def test_the_global_shortcut_is_the_one_the_app_listens_for(manifest):
-    (shortcut,) = manifest["features"]["shortcuts"]
+    (shortcut,) = [s for s in manifest["features"]["shortcuts"] if s["type"] == "global"]
 
-    assert (shortcut["type"], shortcut["callback_id"]) == ("global", SHORTCUT_BAN)
+    assert shortcut["callback_id"] == SHORTCUT_BAN
     assert shortcut["name"] == "Ban a CometChat user…"
 
 
@@ -293,3 +293,10 @@ def test_the_readme_says_which_manifest_to_use():
     readme = (ROOT / "README.md").read_text()
 
     assert "manifest.workflows.yml" in readme
+
+
+def test_the_open_case_shortcut_is_the_one_the_app_listens_for(manifest):
+    from bot.slack.case_blocks import SHORTCUT_OPEN_CASE
+
+    (shortcut,) = [s for s in manifest["features"]["shortcuts"] if s["type"] == "message"]
+    assert shortcut["callback_id"] == SHORTCUT_OPEN_CASE

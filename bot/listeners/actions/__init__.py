@@ -6,9 +6,11 @@ from slack_bolt import App, BoltContext
 from bot.domain.button_values import PageCursor
 from bot.listeners.actions import (
     ban_unban,
+    cases,
     export,
     find_user,
     history,
+    history_export,
     home,
     lockdown,
     mass_undo,
@@ -53,3 +55,5 @@ def register(app: App, services: Services) -> None:
     history.register(app, services)  # History and Older, behind viewers_only
     find_user.register(app, services)  # the Home tab's "find a user", behind viewers_only
     home.register(app, services)  # the Home tab's Unban now, behind moderators_only
+    cases.register(app, services)  # Case (viewers) and its Edit (moderators)
+    history_export.register(app, services)  # the Home tab's Export history, behind viewers_only

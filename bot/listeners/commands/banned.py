@@ -1,5 +1,5 @@
-"""`/banned …`: the first page of a group's banned users, a ban (or kick) to confirm, a user's
-moderation history, where a user is banned, or the usage."""
+"""`/banned …`: the first page of a group's banned users, a ban (or kick) to confirm, a note to
+keep, a user's moderation history, a case, where a user is banned, or the usage."""
 
 from __future__ import annotations
 
@@ -9,27 +9,32 @@ from bot.domain.actions import ACTIONS
 from bot.domain.button_values import HistoryRef, MassBanRef, PageCursor
 from bot.domain.command import (
     BanUser,
+    ExportHistory,
     FindUser,
     ListBanned,
     LockDown,
     MassBan,
     ModerateUser,
+    ShowCase,
     ShowHistory,
     parse_command,
 )
 from bot.domain.errors import BotError, NotAllowed
 from bot.domain.moderation import ModerationAction
 from bot.listeners.commands.answer import answer_in_time
+from bot.listeners.commands.history_export import handle_history_export_command
 from bot.listeners.commands.where import handle_find_user
 from bot.services import Services
 from bot.slack.messages import usage
 from bot.slack.payloads import ephemeral
 from bot.slack.picker import with_group_picker
 from bot.usecases.banned_list import offer_picker, show_page
+from bot.usecases.cases import show_case
 from bot.usecases.history import show_history
 from bot.usecases.lockdown import lockdown_payload
 from bot.usecases.massban import open_massban_form
 from bot.usecases.moderate import confirm_action, confirm_ban
+from bot.usecases.notes import record_only
 from bot.usecases.report import report_failure
 from bot.usecases.user_card import card_reader
 
@@ -44,6 +49,14 @@ def handle_banned(ack: Ack, command: dict, services: Services) -> None:
     if isinstance(request, BanUser):
         card = card_reader(services.cometchat, services.store, budget=services.settings.ack_budget)
         ack(**ephemeral(confirm_ban(services.permissions, request, user, card)))
+        return
+    if isinstance(request, ModerateUser) and ACTIONS[request.action].records_only:
+        answer_in_time(
+            ack,
+            command,
+            services,
+            lambda: record_only(services.store, services.permissions, request, user),
+        )
         return
     if isinstance(request, ModerateUser):
         card = card_reader(services.cometchat, services.store, budget=services.settings.ack_budget)
@@ -84,6 +97,18 @@ def handle_banned(ack: Ack, command: dict, services: Services) -> None:
         ref = HistoryRef(guid=request.guid, uid=request.uid)
         answer_in_time(
             ack, command, services, lambda: show_history(services.store, ref, event="command")
+        )
+        return
+    if isinstance(request, ExportHistory):
+        handle_history_export_command(ack, command, request, services)
+        return
+    if isinstance(request, ShowCase):
+        moderate = services.permissions.can_act(user)  # its Edit button only for moderators
+        answer_in_time(
+            ack,
+            command,
+            services,
+            lambda: show_case(services.store, request.number, moderate=moderate, event="command"),
         )
         return
     if not isinstance(request, ListBanned):

@@ -1,7 +1,7 @@
 """Raids: a previewed mass ban, its users and what became of each; lockdowns
 
 Revision ID: 0006
-Revises: 0008
+Revises: 0005
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0008"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
