@@ -111,11 +111,12 @@ def code_spans(text: str) -> list[str]:
 
 
 def named_routes(text: str) -> set[str]:
-    """The paths of the bot's own URLs, and every other absolute path outside a file path."""
+    """The paths of the bot's own URLs, and every other absolute path outside a file path (a
+    path's tail after `…` names no route by itself)."""
     own = re.findall(
         r"https://(?:YOUR-HOST|<your-host>|[\w<>-]+\.herokuapp\.com)(/[^\s`)>*]*)", text
     )
-    bare = re.findall(r"(?<![\w.:/~<>$-])(/[a-z][\w.-]*(?:/[^\s`),;*]*)?)", text)
+    bare = re.findall(r"(?<![\w.:/~<>$…-])(/[a-z][\w.-]*(?:/[^\s`),;*]*)?)", text)
     paths = {p.rstrip(".") for p in [*own, *bare]}
     return {p for p in paths if not p.startswith(COMMAND + "/") and p != COMMAND}
 
