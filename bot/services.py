@@ -40,6 +40,7 @@ from bot.usecases.banned_list import BannedLists
 from bot.usecases.expiry import ExpiryAnnouncer, ExpiryLoop, ExpiryScheduler
 from bot.usecases.export import MAX_EXPORTS_AT_ONCE, ExportSlots
 from bot.usecases.home import HomeTab
+from bot.usecases.lockdown import lift_due
 from bot.usecases.read_ahead import PagesAhead
 from bot.usecases.retention import HistoryRetention
 from bot.usecases.where import ScanSlots
@@ -156,6 +157,7 @@ def build_services(
     )
     store.on_record(home.event_recorded)
     leases = WorkLeases(store.engine)
+    audit = build_audit_trail(settings.audit_channel_id, client=slack_api, submit=responder.submit)
     return Services(
         settings=settings,
         cometchat=cometchat,
@@ -174,9 +176,7 @@ def build_services(
         slack_api=slack_api,
         # Leases in the shared database: every worker and dyno counts the same slots.
         exports=ExportSlots(leases, MAX_EXPORTS_AT_ONCE, budget=settings.export_time_budget),
-        audit=build_audit_trail(
-            settings.audit_channel_id, client=slack_api, submit=responder.submit
-        ),
+        audit=audit,
         store=store,
         scans=ScanSlots(
             leases,
@@ -188,7 +188,10 @@ def build_services(
             report=ExpiryAnnouncer(
                 slack_api, [settings.audit_channel_id, settings.feed_channel_id]
             ),
-            chores=[HistoryRetention(store.engine, settings.history_retention_days).purge],
+            chores=[
+                HistoryRetention(store.engine, settings.history_retention_days).purge,
+                lift_due(cometchat, store, audit),  # lockdowns whose time is over
+            ],
         ),
         home=home,
         user_groups=groups,

@@ -328,6 +328,13 @@ class Settings(DatabaseSettings):
         "everyone only looks (no Unban or Ban buttons).",
         json_schema_extra=doc("permissions", example="U0123ABCD"),
     )
+    protected_uids: IdList = Field(
+        default_factory=frozenset,
+        description="Comma-separated CometChat uids a mass ban never picks, whether pasted or "
+        "among a raid's joiners (the app's own bots, staff accounts). A group's admins and "
+        "moderators are never picked either.",
+        json_schema_extra=doc("permissions", example="support-bot,owner-1"),
+    )
     audit_channel_id: str = Field(
         "",
         description="Channel id (C…) for the moderation audit trail (every ban, unban and kick "

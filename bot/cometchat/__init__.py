@@ -15,17 +15,27 @@ from bot.cometchat.errors import (
     UnexpectedResponse,
     UserNotFound,
 )
-from bot.cometchat.models import BannedPage, BannedUser, ChatUser, Group, GroupMessage
+from bot.cometchat.models import (
+    BannedPage,
+    BannedUser,
+    BulkBanOutcome,
+    ChatUser,
+    Group,
+    GroupMember,
+    GroupMessage,
+)
 
 __all__ = [
     "AlreadyBanned",
     "AuthRejected",
     "BannedPage",
     "BannedUser",
+    "BulkBanOutcome",
     "ChatUser",
     "CometChatClient",
     "CometChatError",
     "Group",
+    "GroupMember",
     "GroupMessage",
     "GroupNotFound",
     "NotAMember",

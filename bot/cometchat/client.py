@@ -35,7 +35,14 @@ from pydantic import SecretStr, ValidationError
 
 from bot.cometchat import errors
 from bot.cometchat.governor import BulkGovernor
-from bot.cometchat.models import BannedPage, ChatUser, Group, GroupMessage
+from bot.cometchat.models import (
+    BannedPage,
+    BulkBanOutcome,
+    ChatUser,
+    Group,
+    GroupMember,
+    GroupMessage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -258,12 +265,95 @@ class CometChatClient:
     def ban(self, guid: str, uid: str, *, on_behalf_of: str | None = None) -> None:
         self._write("POST", guid, uid, on_behalf_of)
 
-    def unban(self, guid: str, uid: str, *, on_behalf_of: str | None = None) -> None:
-        self._write("DELETE", guid, uid, on_behalf_of)
+    def unban(
+        self, guid: str, uid: str, *, on_behalf_of: str | None = None, bulk: bool = False
+    ) -> None:
+        """`bulk`: one of many (a mass ban's undo): it waits its turn in the governor, so a run
+        of unbans never spends the reserve."""
+        self._write("DELETE", guid, uid, on_behalf_of, bulk=bulk)
 
     def kick(self, guid: str, uid: str, *, on_behalf_of: str | None = None) -> None:
         """Remove a member from the group; unlike a ban, they may join it again."""
         self._write("DELETE", guid, uid, on_behalf_of, collection="members")
+
+    def list_members(
+        self, guid: str, *, page: int = 1, per_page: int = 1000, bulk: bool = True
+    ) -> tuple[list[GroupMember], bool]:
+        """One page of the group's members, and whether another follows. `bulk`: part of a
+        whole-list read (a mass ban's preview), which the governor may hold back."""
+        body = self._get(
+            f"/groups/{segment(guid)}/members",
+            params={"page": page, "perPage": per_page},
+            guid=guid,
+            bulk=bulk,
+        )
+        data = body.get("data")
+        if not isinstance(data, list):
+            raise errors.UnexpectedResponse(f"members of {guid!r}: no data list")
+        members = []
+        for item in data:
+            if isinstance(item, dict) and isinstance(item.get("uid"), str) and item["uid"]:
+                try:
+                    members.append(GroupMember.model_validate(item))
+                except ValidationError:
+                    continue  # one odd entry costs only itself
+        pagination = (
+            (body.get("meta") or {}).get("pagination")
+            if isinstance(body.get("meta"), dict)
+            else None
+        )
+        more = len(data) >= per_page
+        if isinstance(pagination, dict):
+            current, total = pagination.get("current_page"), pagination.get("total_pages")
+            if isinstance(current, int) and isinstance(total, int):
+                more = current < total
+        return members, more
+
+    def all_members(
+        self, guid: str, *, per_page: int = 1000, max_pages: int = 100
+    ) -> list[GroupMember]:
+        """Every member of the group, page after page (bulk reads, inside the governor)."""
+        found: list[GroupMember] = []
+        for page in range(1, max_pages + 1):
+            members, more = self.list_members(guid, page=page, per_page=per_page)
+            found.extend(members)
+            if not more or not members:
+                break
+        return found
+
+    def ban_many(
+        self, guid: str, uids: list[str], *, on_behalf_of: str | None = None
+    ) -> dict[str, BulkBanOutcome]:
+        """Ban several users with one request (`usersToBan`); CometChat answers per user. Never
+        retried, like every write; it waits its turn in the governor like a bulk read, so a mass
+        ban never spends the share of the minute's budget the reserve keeps for everyone else."""
+        url = f"{self._base}/groups/{segment(guid)}/members"
+        body = self._send(
+            "POST", url, "members", guid, "", on_behalf_of, json={"usersToBan": uids}, bulk=True
+        )
+        data = body.get("data")
+        answers = data.get("usersToBan") if isinstance(data, dict) else None
+        answers = answers if isinstance(answers, dict) else {}
+        return {uid: BulkBanOutcome.from_entry(uid, answers.get(uid)) for uid in uids}
+
+    def scope_permissions(self, guid: str, scope: str) -> dict[str, Any]:
+        """What members of `scope` may do in the group: permission id -> value. The document
+        shows each permission's `defaultValue` only; an answer's `value` is read first."""
+        body = self._get(f"/groups/{segment(guid)}/scopes/{segment(scope)}/permissions", guid=guid)
+        data = body.get("data")
+        if not isinstance(data, list):
+            raise errors.UnexpectedResponse(f"permissions of {guid!r}: no data list")
+        found: dict[str, Any] = {}
+        for item in data:
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                found[item["id"]] = item.get("value", item.get("defaultValue"))
+        return found
+
+    def set_scope_permissions(self, guid: str, scope: str, permissions: dict[str, Any]) -> None:
+        """Set these permissions of `scope` in the group (the others are left as they are).
+        Never retried, like every write."""
+        url = f"{self._base}/groups/{segment(guid)}/scopes/{segment(scope)}/permissions"
+        self._send("PUT", url, "permissions", guid, "", None, json={"permissions": permissions})
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -275,12 +365,29 @@ class CometChatClient:
         on_behalf_of: str | None,
         *,
         collection: str = "bannedusers",
+        bulk: bool = False,
     ) -> None:
         url = f"{self._base}/groups/{segment(guid)}/{collection}/{segment(uid)}"
+        self._send(method, url, collection, guid, uid, on_behalf_of, bulk=bulk)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        collection: str,
+        guid: str,
+        uid: str,
+        on_behalf_of: str | None,
+        *,
+        json: dict[str, Any] | None = None,
+        bulk: bool = False,
+    ) -> dict:
+        """One write, tried once; its answer's body. `bulk`: one of many, which waits its turn
+        in the governor (its answer is then read like a bulk read's, the slot given back)."""
+        headers = {"onBehalfOf": on_behalf_of} if on_behalf_of else None
         try:
-            response = self._http.request(
-                method, url, headers={"onBehalfOf": on_behalf_of} if on_behalf_of else None
-            )
+            with self.governor.bulk_read() if bulk else nullcontext():
+                response = self._http.request(method, url, headers=headers, json=json)
         except httpx.RequestError as exc:
             # Not retried: the write may have reached CometChat before the connection failed.
             raise errors.Unavailable(f"{method} {collection}: {type(exc).__name__}") from exc
@@ -290,7 +397,7 @@ class CometChatClient:
             if isinstance(failure, errors.RateLimited):
                 self.governor.pause(failure.retry_after or 0.0)
             raise failure
-        _json(response)
+        return _json(response)
 
     def _get(
         self,

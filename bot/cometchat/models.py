@@ -198,3 +198,39 @@ class Group(_Model):
     @property
     def display_name(self) -> str:
         return (self.name or "").strip() or self.guid
+
+
+class GroupMember(_Model):
+    """One member of a group (`GET /groups/{guid}/members`): when they joined it and when their
+    account was made (unix seconds), and their scope in it."""
+
+    uid: Annotated[str, Field(min_length=1)]
+    name: LenientStr = None
+    scope: LenientStr = None
+    joined_at: LenientInt = Field(None, alias="joinedAt")
+    created_at: LenientInt = Field(None, alias="createdAt")
+
+
+class BulkBanOutcome(_Model):
+    """CometChat's answer for one user of a bulk ban (`data.usersToBan.<uid>`). The document
+    shows only `success: true`; a refusal's code and message are read when they are there."""
+
+    uid: str
+    success: bool = False
+    code: str | None = None
+    message: str = ""
+
+    @classmethod
+    def from_entry(cls, uid: str, entry: Any) -> BulkBanOutcome:
+        if not isinstance(entry, dict):
+            return cls(uid=uid, message="no answer for this user")
+        found = entry.get("error")
+        error: dict[str, Any] = found if isinstance(found, dict) else {}
+        code = error.get("code") or entry.get("code")
+        message = error.get("message") or entry.get("message") or ""
+        return cls(
+            uid=uid,
+            success=entry.get("success") is True,
+            code=code if isinstance(code, str) else None,
+            message=message[:300] if isinstance(message, str) else "",
+        )

@@ -29,13 +29,23 @@ class ActionSpec:
     notice_icon: str  # beside "Banned `u` from `g`" when the bot has just done it
     feed_icon: str  # beside a webhook event in the live feed
     # The CometChatClient method that does it, called (guid, uid); never retried. None: not
-    # something the bot does on request.
+    # something the bot does on request, or (asked for by command) only recorded.
     write: str | None = None
     confirm: bool = True  # asks "are you sure?" before CometChat is called
     who: Role = Role.NOBODY
     temporary: bool = False  # may carry a duration, after which the bot undoes it
     command: bool = False  # `/banned <guid> <verb> <uid> …` asks for it
     consequence: str = ""  # what the confirmation says happens to the user, in plain text
+    # For an action on many users at once: the CometChatClient method that does it, called
+    # (guid, uids) with one answer per user, and the action each user's own case records.
+    bulk: str | None = None
+    each: ModerationAction | None = None
+    # For an action on a whole group: the CometChatClient method setting its participants'
+    # permissions, called (guid, scope, {permission: value}), and the permissions it denies.
+    scope_write: str | None = None
+    denies: tuple[str, ...] = ()
+    argument: str = "[<reason…>]"  # what the command takes after the uid
+    reason_label: str = "Reason"  # what the history calls the text kept with it
 
     def perform(self, client: object, guid: str, uid: str) -> None:
         """Ask CometChat to do it: `client` is the CometChatClient (looked up on the instance, so
@@ -56,8 +66,13 @@ class ActionSpec:
 
     @property
     def permission(self) -> str:
-        """What a refusal says the person may not do: "ban users"."""
-        return f"{self.verb} users"
+        """What a refusal says the person may not do: "ban users", "lock down groups"."""
+        return f"{self.verb} {'groups' if self.scope_write else 'users'}"
+
+    @property
+    def records_only(self) -> bool:
+        """Asked for by command, and only recorded: nothing is asked of CometChat."""
+        return self.command and self.write is None
 
     @property
     def nobody(self) -> str:
@@ -114,6 +129,19 @@ ACTIONS: dict[ModerationAction, ActionSpec] = {
             confirm=False,
         ),
         ActionSpec(
+            ModerationAction.NOTE,
+            verb="note",
+            past="noted",
+            icon=":memo:",
+            notice_icon=":memo:",
+            feed_icon=":memo:",
+            confirm=False,
+            who=Role.MODERATOR,
+            command=True,
+            argument="<text…>",
+            reason_label="Note",
+        ),
+        ActionSpec(
             ModerationAction.EXPIRE,
             verb="end the ban of",
             past="unbanned automatically",
@@ -121,6 +149,44 @@ ACTIONS: dict[ModerationAction, ActionSpec] = {
             notice_icon=":hourglass:",
             feed_icon=":hourglass:",
             confirm=False,
+        ),
+        ActionSpec(
+            ModerationAction.MASS_BAN,
+            verb="mass ban",
+            past="mass banned",
+            icon=":rotating_light:",
+            notice_icon=":rotating_light:",
+            feed_icon=":rotating_light:",
+            who=Role.MODERATOR,
+            temporary=True,
+            bulk="ban_many",
+            each=ModerationAction.BAN,
+            consequence="They will be removed from the group and cannot rejoin it.",
+        ),
+        ActionSpec(
+            ModerationAction.LOCKDOWN,
+            verb="lock down",
+            past="locked down",
+            icon=":lock:",
+            notice_icon=":lock:",
+            feed_icon=":lock:",
+            who=Role.MODERATOR,
+            temporary=True,
+            scope_write="set_scope_permissions",
+            denies=("sendMessage",),
+            consequence="Participants cannot send messages; moderators and admins still can.",
+        ),
+        ActionSpec(
+            ModerationAction.LOCKDOWN_END,
+            verb="lift the lockdown of",
+            past="lockdown lifted",
+            icon=":key:",
+            notice_icon=":key:",
+            feed_icon=":key:",
+            who=Role.MODERATOR,
+            confirm=False,
+            scope_write="set_scope_permissions",
+            consequence="Participants' permissions are put back as they were.",
         ),
     )
 }

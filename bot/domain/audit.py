@@ -20,6 +20,8 @@ class AuditEntry:
     error: str | None = None  # CometChat's error code or the exception's class, for the log
     minutes: int | None = None  # a temporary ban's length
     reason: str = ""  # what the moderator gave
+    count: int | None = None  # an action on many users: how many it reached (uid is empty)
+    case: int | None = None  # the event recorded for it (an action on many users: its own)
 
     @property
     def ok(self) -> bool:

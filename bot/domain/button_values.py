@@ -117,7 +117,7 @@ class ActionRef(ButtonValue):
         # Only what a command asks for; the rest is heard of or done by the bot itself. A
         # temporary action (a ban) carries its duration in a BanConfirmRef instead.
         spec = ACTIONS[self.action]
-        if not spec.command or spec.temporary:
+        if not spec.command or spec.temporary or not spec.confirm:
             raise ValueError("not an action this button can confirm")
         return self
 
@@ -128,3 +128,39 @@ class HistoryRef(ButtonValue):
     guid: Guid = Field(alias="g")
     uid: Uid = Field(alias="u")
     before: int | None = Field(None, alias="b", ge=1)
+
+
+class MassBanRef(BanRef):
+    """A mass ban in the making: the form's metadata (group, list page, where to answer), then
+    the preview's, which adds the stored plan to run when confirmed."""
+
+    plan: int | None = Field(None, alias="m", ge=1)
+
+
+class MassUndoRef(ButtonValue):
+    """*Undo* under a mass ban's report or audit line: its group and its case number."""
+
+    guid: Guid = Field(alias="g")
+    case: int = Field(alias="k", ge=1)
+
+
+class LockdownRef(ButtonValue):
+    """*Lift lockdown* under a lockdown's notice: its group."""
+
+    guid: Guid = Field(alias="g")
+
+
+class CaseRef(ButtonValue):
+    """One case (a recorded event) to show or edit: `{"n": number}`; the edit form also keeps
+    where it was opened from (a view submission carries neither channel nor response_url)."""
+
+    number: int = Field(alias="n", ge=1, le=2**63 - 1)
+    response_url: str | None = Field(None, alias="r", max_length=1000)
+    channel_id: str | None = Field(None, alias="ch", max_length=30)
+
+
+class HistoryExportRef(ButtonValue):
+    """The Home tab's "Export history": `{}` for every group and everything kept."""
+
+    guid: Guid | None = Field(None, alias="g")
+    days: int | None = Field(None, alias="d", ge=1, le=36_500)

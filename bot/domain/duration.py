@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from bot.domain.errors import BadDuration
+from bot.domain.errors import BadDuration, BadExportDays
 
 PERMANENT = "permanent"
 MIN_DURATION = timedelta(minutes=1)
@@ -57,3 +57,15 @@ def describe_duration(duration: timedelta | None) -> str:
     if minutes % 60 == 0:
         return f"{minutes // 60} h"
     return f"{minutes} min"
+
+
+MAX_EXPORT_DAYS = 36_500  # a hundred years: "everything", said in days
+
+
+def parse_export_days(text: str) -> int:
+    """How many days back a history export reaches: a whole number from 1; BadExportDays
+    otherwise."""
+    word = text.strip()
+    if not (word.isascii() and word.isdigit()) or not 1 <= int(word) <= MAX_EXPORT_DAYS:
+        raise BadExportDays(text)
+    return int(word)

@@ -136,3 +136,79 @@ class HistoryUnavailable(BotError):
 
 class HistoryUnreadable(BotError):
     """A user's moderation history could not be read: the bot's database failed the query."""
+
+
+class MassActionNeedsHistory(HistoryUnavailable):
+    """A mass ban, or its undo, asked for while the bot's database cannot be reached: its users
+    are listed there, and nothing could end or undo it."""
+
+
+class UndoRefused(BotError):
+    """A mass action that cannot be undone (any more): `why` is "too_late", "done" or
+    "unknown"."""
+
+    def __init__(self, why: str, *, hours: int = 24):
+        super().__init__(why)
+        self.why = why
+        self.hours = hours
+
+
+class LockdownNeedsHistory(HistoryUnavailable):
+    """A lockdown, or its lifting, asked for while the bot's database cannot be reached: what
+    the participants were allowed is kept there, and nothing could lift it on time."""
+
+
+class BadLockdownDuration(BotError):
+    """`/banned <guid> lockdown <duration>` with no usable duration (a lockdown always ends)."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text
+
+
+class BadCaseNumber(BotError):
+    """`/banned case <n>` with something that is not a case number."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text
+
+
+class UnknownCase(BotError):
+    """No recorded event has this number (never, or let go of by the retention period)."""
+
+    def __init__(self, number: int):
+        super().__init__(number)
+        self.number = number
+
+
+class CaseClosed(BotError):
+    """A ban's length cannot change any more: it has ended, or a later decision replaced it."""
+
+    def __init__(self, number: int):
+        super().__init__(number)
+        self.number = number
+
+
+class EndPassed(BotError):
+    """A new length that would have ended the ban already: "End now" says that plainly."""
+
+
+class NothingToRecord(BotError):
+    """`/banned <guid> note <uid>` without the text to keep."""
+
+    def __init__(self, verb: str):
+        super().__init__(verb)
+        self.verb = verb
+
+
+class NotACasePost(BotError):
+    """ "Open case" used on a message that is not one of the bot's posts about a case."""
+
+
+class BadExportDays(BotError):
+    """`/banned history export [<guid>] [<days>]` with days that are not a whole number from 1."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text

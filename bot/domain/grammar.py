@@ -34,7 +34,7 @@ def typed(words: str) -> str:
 def action_syntax(spec: ActionSpec) -> str:
     """The form an action's command takes: what the parser (bot.domain.command) reads."""
     duration = " [<duration>]" if spec.temporary else ""
-    return f"<group-guid> {spec.verb} <uid>{duration} [<reason…>]"
+    return f"<group-guid> {spec.verb} <uid>{duration} {spec.argument}"
 
 
 FORMS: tuple[CommandForm, ...] = (
@@ -73,11 +73,50 @@ FORMS: tuple[CommandForm, ...] = (
         "(see [Moderating](#moderating))",
     ),
     CommandForm(
+        "<group-guid> note <uid> <text…>",
+        "adds a note to the user's history in the group (moderators only): a warning given, "
+        "something to remember. Nothing is asked of CometChat; the note is a case like any "
+        "other.",
+        "moderators: a note in the user's history, a case of its own; CometChat is not called "
+        "(see [Cases](#cases))",
+    ),
+    CommandForm(
+        "<group-guid> massban",
+        "opens the mass ban form (moderators only): pasted uids and/or everyone who joined in "
+        "the last minutes, previewed before anything is banned.",
+        "moderators: ban many users at once, previewed first (see [Raid response](#raid-response))",
+        hint=False,
+    ),
+    CommandForm(
+        "<group-guid> lockdown <duration> [<reason…>]",
+        "stops the group's participants sending messages for that long (moderators only; "
+        "moderators and admins still can); its answer has a button to lift it sooner.",
+        "moderators: participants may not send messages for a while (see "
+        "[Raid response](#raid-response))",
+        hint=False,
+    ),
+    CommandForm(
         "<group-guid> history <uid>",
         "shows what the bot knows of a user in the group (bans, unbans, kicks, newest first); "
         "so does each row's History button.",
         "what the bot knows of that user in that group, newest first, 20 at a time (see "
         "[History](#moderating))",
+    ),
+    CommandForm(
+        "case <number>",
+        "shows one case (every recorded event has a number, `#1042`): who, what, when, why, "
+        "how long, what the moderator was shown and its edits; moderators can edit it there "
+        "(its reason, and a ban's length: longer, shorter, permanent or ended now). So does "
+        "each history line's Case button.",
+        "one case: the event, its evidence and its edits; moderators can correct the reason "
+        "or a ban's length there (see [Cases](#cases))",
+    ),
+    CommandForm(
+        "history export [<group-guid>] [<days>]",
+        "sends you the moderation history as a CSV file in a direct message: every group, or "
+        "one; everything kept, or the last days. So does the Home tab's Export history.",
+        "the moderation history as CSV in your DM (case, time, group, user, action, actor, "
+        "source, reason, duration, end; see [Cases](#cases))",
     ),
     CommandForm(
         "user <uid>",
@@ -121,10 +160,11 @@ def actions_table() -> str:
     ]
     for spec in ACTIONS.values():
         asked = f"`{typed(action_syntax(spec))}`" if spec.command else "–"
-        call = f"`{spec.write}`" if spec.write is not None else "–"
+        method = spec.write or spec.bulk or spec.scope_write
+        call = f"`{method}`" if method is not None else "–"
         rows.append(
             f"| `{spec.action.value}` | {asked} | {_WHO[spec.who]} | "
-            f"{'yes' if spec.confirm and spec.write else 'no'} | "
+            f"{'yes' if spec.confirm and method else 'no'} | "
             f"{'yes' if spec.temporary else 'no'} | {call} | {spec.icon} {spec.headline} |"
         )
     return "\n".join(rows)

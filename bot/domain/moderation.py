@@ -1,6 +1,6 @@
-"""What the bot remembers of moderation: one `ModerationEvent` per ban, unban, kick, scope change
-or automatic expiry, and the `PendingExpiry` of a temporary ban. Plain values: the store
-(bot.store) keeps them, renderers and use cases read them.
+"""What the bot remembers of moderation: one `ModerationEvent` per ban, unban, kick, scope change,
+automatic expiry or moderator's note, and the `PendingExpiry` of a temporary ban. Plain values:
+the store (bot.store) keeps them, renderers and use cases read them.
 """
 
 from __future__ import annotations
@@ -26,6 +26,10 @@ class ModerationAction(StrEnum):
     KICK = "kick"
     SCOPE_CHANGE = "scope_change"
     EXPIRE = "expire"
+    NOTE = "note"
+    MASS_BAN = "mass_ban"  # the case of a mass ban; each of its users has a BAN of their own
+    LOCKDOWN = "lock_down"  # a group's participants may not send messages for a while
+    LOCKDOWN_END = "lockdown_end"  # their permissions put back as they were
 
 
 class EventSource(StrEnum):

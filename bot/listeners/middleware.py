@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 
 from slack_bolt import Ack, BoltContext, BoltResponse
 
-from bot.domain.button_values import BanRef, ButtonValue
+from bot.domain.button_values import BanRef, ButtonValue, CaseRef
 from bot.domain.errors import BadCursor, BotError, ForeignWorkspace, NotAllowed
 from bot.listeners.common import open_modal
 from bot.logs import bind_request, kv, new_request_id
@@ -184,7 +184,7 @@ def button_value(
     return middleware
 
 
-def form_value(model: type[BanRef]) -> Callable:
+def form_value(model: type[BanRef] | type[CaseRef]) -> Callable:
     """For a modal's submission: decode its `private_metadata` once into `context["form"]`
     (None when it does not decode: the handler says the form is out of date). A view
     submission carries no channel and no response_url, so those of the list the modal was
@@ -193,7 +193,9 @@ def form_value(model: type[BanRef]) -> Callable:
 
     def middleware(body: dict, context: BoltContext, next: Callable[[], Any]) -> Any:
         try:
-            ref: BanRef | None = model.decode((body.get("view") or {}).get("private_metadata"))
+            ref: BanRef | CaseRef | None = model.decode(
+                (body.get("view") or {}).get("private_metadata")
+            )
         except BadCursor:
             ref = None
         if ref is not None:
@@ -205,3 +207,24 @@ def form_value(model: type[BanRef]) -> Callable:
         return next()
 
     return middleware
+
+
+def moderators_only_in_form(services: Services, action: str, block_id: str) -> Callable:
+    """For a modal's submission (after `form_value`): someone who may not do `action` is told
+    so beside the form's field `block_id`, in the usual words, and nothing happens."""
+
+    def middleware(ack: Ack, context: BoltContext, next: Callable[[], Any]) -> Any:
+        if services.permissions.can_act(context.user_id) and services.permissions.can_view(
+            context.user_id, context.channel_id
+        ):
+            return next()
+        words = report_failure(NotAllowed(action), event="refused", action=action).text
+        return ack(response_action="errors", errors={block_id: plain_words(words)})
+
+    return middleware
+
+
+def plain_words(text: str) -> str:
+    """Worded Slack text for a form field, which shows plain text: no leading emoji code, no
+    backticks."""
+    return text.split(" ", 1)[1].replace("`", "") if text.startswith(":") else text

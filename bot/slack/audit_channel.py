@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain.audit import AuditEntry
 from bot.logs import kv
+from bot.slack.message import Message
 from bot.slack.moderation_blocks import render_audit
 
 log = logging.getLogger("bot.audit")
@@ -72,20 +73,37 @@ class AuditTrail:
         except Exception:  # shutting down: post inline rather than lose the entry
             self.post(entry)
 
+    def announce(self, message: Message, *, what: str) -> None:
+        """Post `message` (not an attempt: a case's correction) to the audit channel in the
+        background; logged either way. Never raises."""
+        log.info(kv(event="audit", what=what, channel=self._channel or None))
+        if not self.posts_to_slack:
+            return
+        if self._submit is None:
+            self._post(message, what)
+            return
+        try:
+            self._submit(lambda: self._post(message, what))
+        except Exception:  # shutting down: post inline rather than lose it
+            self._post(message, what)
+
     def post(self, entry: AuditEntry) -> bool:
         """Post one entry to the audit channel; True on success. Never raises."""
+        return self._post(render_audit(entry), entry.uid)
+
+    def _post(self, message: Message, about: str) -> bool:
         if self._client is None or not self._channel:
             return False
         try:
-            self._client.chat_postMessage(channel=self._channel, **render_audit(entry).to_dict())
+            self._client.chat_postMessage(channel=self._channel, **message.to_dict())
         except SlackApiError as exc:
             code = exc.response.get("error") if exc.response is not None else None
             log.warning(
-                kv(event="audit_post_failed", error=code, hint=_HINTS.get(str(code)), uid=entry.uid)
+                kv(event="audit_post_failed", error=code, hint=_HINTS.get(str(code)), uid=about)
             )
             return False
         except Exception as exc:
-            log.warning(kv(event="audit_post_failed", error=type(exc).__name__, uid=entry.uid))
+            log.warning(kv(event="audit_post_failed", error=type(exc).__name__, uid=about))
             return False
         return True
 

@@ -9,10 +9,10 @@ from bot.domain.button_values import HistoryRef, PageCursor
 from bot.domain.errors import InvalidUid
 from bot.domain.moderation import ModerationEvent
 from bot.slack import kit
-from bot.slack.history_blocks import ACTION_HISTORY, actor_of
+from bot.slack.history_blocks import ACTION_HISTORY, actor_of, case_button
 from bot.slack.kit import Json
 from bot.slack.message import Message
-from bot.slack.text import code, date_token, escape, plausible_epoch, truncate
+from bot.slack.text import case_ref, code, date_token, escape, plausible_epoch, truncate
 
 ACTION_PREVIOUS = "banned_page_previous"
 ACTION_NEXT = "banned_page_next"
@@ -48,9 +48,13 @@ def render_banned_page(
         # (the cursor caps per_page at MAX_PAGE_SIZE).
         shown = page.users[: cursor.per_page]
         for index, user in enumerate(shown):
-            blocks.append(_user_section(user, index, (known or {}).get(user.uid)))
+            ban = (known or {}).get(user.uid)
+            blocks.append(_user_section(user, index, ban))
             extras = user_extras(user) if user_extras else []
             buttons = [*extras, *_history_button(cursor.guid, user)]
+            case = case_button(ban) if ban is not None else None
+            if case is not None:
+                buttons.append(case)
             if buttons:
                 blocks.append(kit.actions(None, buttons))
         if len(shown) < len(page.users):
@@ -120,6 +124,8 @@ def known_ban_line(ban: ModerationEvent) -> str:
     actor = actor_of(ban)
     by = f" by {actor}" if actor else ""
     parts = [f"Banned{by} {date_token(int(ban.at.timestamp()), '{ago}')}"]
+    if ban.id is not None:
+        parts.insert(0, f"Case {case_ref(ban.id)}")
     if ban.reason:
         parts.append(escape(truncate(" ".join(ban.reason.split()), REASON_LIMIT)))
     if ban.ends_at is not None:

@@ -7,9 +7,14 @@ from typing import Any
 
 from bot.domain.duration import ACCEPTED_FORMS
 from bot.domain.errors import (
+    BadCaseNumber,
     BadCursor,
     BadDuration,
+    BadExportDays,
+    BadLockdownDuration,
     BotError,
+    CaseClosed,
+    EndPassed,
     ExportFailed,
     ExportRunning,
     ExportsBusy,
@@ -20,15 +25,21 @@ from bot.domain.errors import (
     InvalidGuid,
     InvalidUid,
     JobQueueFull,
+    LockdownNeedsHistory,
+    MassActionNeedsHistory,
+    NotACasePost,
     NotAllowed,
+    NothingToRecord,
     QueryTooLong,
     ReasonTooLong,
     ScanRunning,
     ScansBusy,
+    UndoRefused,
+    UnknownCase,
 )
 from bot.domain.ids import MAX_GUID_LENGTH
 from bot.slack.message import Message
-from bot.slack.text import code, escape, truncate
+from bot.slack.text import case_ref, code, escape, truncate
 from bot.slack.usage import usage
 from bot.slack.wording import Outcome, Wording, text
 
@@ -172,6 +183,60 @@ def _export_timed_out_hint(error: ExportTimedOut) -> str:
     )
 
 
+def _bad_lockdown_duration(error: BadLockdownDuration) -> Message:
+    return Message(
+        text=f":x: {code(truncate(error.text, 40))} is no length for a lockdown: use a number and "
+        "a unit (m, h, d or w), from 1 minute to 365 days, e.g. `30m`. Nothing was changed."
+    )
+
+
+def _undo_refused(error: UndoRefused) -> Message:
+    if error.why == "too_late":
+        why = f"it is more than {error.hours} hours old; unban its users one by one instead"
+    elif error.why == "done":
+        why = "it has already been undone"
+    else:
+        why = "the bot has no record of it"
+    return Message(text=f":x: This mass ban cannot be undone: {why}. Nobody was unbanned.")
+
+
+def _bad_case_number(error: BadCaseNumber) -> Message:
+    return Message(
+        text=f":x: {code(truncate(error.text, 30))} is not a case number: type the number "
+        "shown beside an event, like `/banned case 1042`. Nothing was looked up."
+    )
+
+
+def _bad_export_days(error: BadExportDays) -> Message:
+    return Message(
+        text=f":x: {code(truncate(error.text, 30))} is not a number of days: type "
+        "`/banned history export [&lt;group-guid&gt;] [&lt;days&gt;]`, like "
+        "`/banned history export 30`. Nothing was exported."
+    )
+
+
+def _unknown_case(error: UnknownCase) -> Message:
+    return Message(
+        text=f":grey_question: There is no case {case_ref(error.number)}: no event the bot "
+        "recorded has that number (or it is older than the history keeps). Nothing was changed."
+    )
+
+
+def _case_closed(error: CaseClosed) -> Message:
+    return Message(
+        text=f":hourglass: The ban of case {case_ref(error.number)} has already ended or was "
+        "replaced by a later decision, so its length can no longer change. Nothing was changed."
+    )
+
+
+def _nothing_to_record(error: NothingToRecord) -> Message:
+    return usage(
+        f":x: Nothing to {escape(error.verb)}: write the text after the user id, like "
+        f"`/banned &lt;group-guid&gt; {escape(error.verb)} &lt;uid&gt; warned in DM`. "
+        "Nothing was recorded."
+    )
+
+
 # A missing scope, a queue at its bound, a list too long for the budget: the operator's, so
 # WARNING; what a user typed or clicked is theirs, so INFO.
 BOT_ERRORS: dict[type[BaseException], Wording[Any]] = {
@@ -205,6 +270,26 @@ BOT_ERRORS: dict[type[BaseException], Wording[Any]] = {
         logging.INFO,
     ),
     NotAllowed: Wording(_not_allowed, logging.INFO),
+    BadCaseNumber: Wording(_bad_case_number, logging.INFO),
+    BadExportDays: Wording(_bad_export_days, logging.INFO),
+    NothingToRecord: Wording(_nothing_to_record, logging.INFO),
+    NotACasePost: Wording(
+        text(
+            ":grey_question: That message is not about a case. *Open case* works on the "
+            "bot's own posts in the audit channel and the moderation feed; or type "
+            "`/banned case &lt;number&gt;`."
+        ),
+        logging.INFO,
+    ),
+    UnknownCase: Wording(_unknown_case, logging.INFO),
+    CaseClosed: Wording(_case_closed, logging.INFO),
+    EndPassed: Wording(
+        text(
+            ":x: With that length the ban would already be over: choose *End now* to lift "
+            "it. Nothing was changed."
+        ),
+        logging.INFO,
+    ),
     ForeignWorkspace: Wording(
         text(
             ":wave: Sorry, this bot only serves people of the Slack workspace it is "
@@ -243,4 +328,25 @@ BOT_ERRORS: dict[type[BaseException], Wording[Any]] = {
         logging.INFO,
     ),
     ExportTimedOut: Wording(_export_timed_out, logging.WARNING, hint=_export_timed_out_hint),
+    MassActionNeedsHistory: Wording(
+        text(
+            ":warning: A mass ban, and its undo, need the bot's database (where its users are "
+            "listed), and it cannot be reached right now. Nothing was done."
+        ),
+        logging.WARNING,
+        hint=_history_unavailable_hint,
+        outcome=Outcome("no_database", "the bot's database was unavailable, so nothing was done"),
+    ),
+    UndoRefused: Wording(_undo_refused, logging.INFO),
+    BadLockdownDuration: Wording(_bad_lockdown_duration, logging.INFO),
+    LockdownNeedsHistory: Wording(
+        text(
+            ":warning: A lockdown needs the bot's database (to lift it on time, and to put back "
+            "exactly what participants were allowed), and it cannot be reached right now. "
+            "Nothing was changed."
+        ),
+        logging.WARNING,
+        hint=_history_unavailable_hint,
+        outcome=Outcome("no_database", "the bot's database was unavailable, so nothing was done"),
+    ),
 }

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
+
 from bot.domain.actions import ACTIONS, HEARD
 from bot.domain.button_values import PageCursor
 from bot.domain.member_events import EventGroup, MemberEvent, Person, Trigger
 from bot.slack import kit
 from bot.slack.kit import Json
-from bot.slack.message import Message
+from bot.slack.message import Message, case_message
 from bot.slack.moderation_blocks import unban_button
-from bot.slack.text import code, date_token, escape, truncate
+from bot.slack.text import case_ref, code, date_token, escape, truncate
 
 ACTION_OPEN_LIST = "feed_open_list"
 EVENT_BLOCK_ID = "feed_event"
@@ -36,9 +39,13 @@ def render_feed_event(
     at: int,
     page_size: int = 10,
     can_unban: bool = False,
+    cases: Mapping[str, int] | None = None,
 ) -> Message:
     """`at` is the event's time (epoch seconds). `can_unban` (someone is on the moderator list)
-    adds, for a ban, an Unban button under each user CometChat named."""
+    adds, for a ban, an Unban button under each user CometChat named. `cases`: the case number
+    the history gave each user, by uid (shown beside them; a post about one case carries it in
+    its metadata too)."""
+    cases = cases or {}
     group = event.group
     targets = event.targets
     unban = can_unban and event.trigger is Trigger.BANNED
@@ -46,13 +53,18 @@ def render_feed_event(
     single = len(targets) == 1 and not event.unnamed
     headline = _single(event, targets[0]) if single else _headline(event, where)
 
+    meta = _meta(event, at)
+    if single and targets[0].uid in cases:
+        meta = f"Case {case_ref(cases[targets[0].uid])} · {meta}"
     blocks: list[Json] = [
         kit.section(EVENT_BLOCK_ID, f"{_icon(event.trigger)} {headline}"),
-        kit.context(META_BLOCK_ID, _meta(event, at)),
+        kit.context(META_BLOCK_ID, meta),
     ]
     for index, person in enumerate(targets[:MAX_LISTED]):
         if not single:
             line = _member_line(event.trigger, person)
+            if person.uid in cases:
+                line = f"{line} · case {case_ref(cases[person.uid])}"
             blocks.append(kit.section(f"{MEMBER_BLOCK_PREFIX}{index}", line))
         button = _unban_button(group, person) if unban else None
         if button is not None:
@@ -65,6 +77,10 @@ def render_feed_event(
     cursor = PageCursor(guid=group.guid, page=1, per_page=page_size)
     open_list = kit.button(ACTION_OPEN_LIST, "View banned list", cursor.encode())
     blocks.append(kit.actions(ACTIONS_BLOCK_ID, [open_list]))
+    numbers = set(cases.values())
+    if len(numbers) == 1:  # one case: the "Open case" shortcut finds it in the metadata
+        (number,) = numbers
+        return replace(case_message(_fallback(event), number), blocks=tuple(blocks))
     return Message(text=_fallback(event), blocks=tuple(blocks))
 
 

@@ -8,18 +8,19 @@ even one that looks like a Slack id), and an automatic expiry nobody.
 from __future__ import annotations
 
 from bot.domain.actions import ACTIONS
-from bot.domain.button_values import HistoryRef
+from bot.domain.button_values import CaseRef, HistoryRef
 from bot.domain.duration import describe_duration
 from bot.domain.evidence import UserCard
 from bot.domain.moderation import EventSource, HistoryPage, ModerationEvent
 from bot.slack import kit
 from bot.slack.kit import Json
 from bot.slack.message import Message
-from bot.slack.text import code, date_token, escape, mention
+from bot.slack.text import case_ref, code, date_token, escape, mention
 from bot.slack.user_card_blocks import card_summary
 
 ACTION_HISTORY = "banned_history"  # a list row's "History": value is a HistoryRef
 ACTION_HISTORY_OLDER = "banned_history_older"  # the next (older) 20 events
+ACTION_CASE = "banned_case"  # a history line's "Case": value is a CaseRef
 
 HEADER_BLOCK_ID = "history_header"
 OLDER_BLOCK_ID = "history_older"
@@ -55,7 +56,9 @@ def render_history(ref: HistoryRef, page: HistoryPage) -> Message:
     order = "older events, newest first" if ref.before is not None else "newest first"
     blocks.append(kit.context("history_intro", f"{where} · {order}"))
     blocks.extend(
-        kit.section(f"history_event_{i}", event_text(e, page.evidence.get(e.id or 0)))
+        kit.section(
+            f"history_event_{i}", event_text(e, page.evidence.get(e.id or 0)), case_button(e)
+        )
         for i, e in enumerate(events)
     )
     if before is not None:
@@ -72,6 +75,8 @@ def event_text(event: ModerationEvent, card: UserCard | None = None) -> str:
     """What, who, when and how on the first line; the ban's end and the reason below it; then
     who the moderator was shown before confirming, if that was kept."""
     first = f"{ACTIONS[event.action].icon} {_what(event)}"
+    if event.id is not None:
+        first = f"{case_ref(event.id)} {first}"
     actor = event_actor(event)
     if actor:
         first += f" by {actor}"
@@ -80,13 +85,20 @@ def event_text(event: ModerationEvent, card: UserCard | None = None) -> str:
     if ACTIONS[event.action].temporary and event.ends_at is not None:
         lines.append(f"Until {date_token(int(event.ends_at.timestamp()))}")
     if event.reason.strip():
-        lines.append(f"Reason: {escape(event.reason)}")
+        lines.append(f"{ACTIONS[event.action].reason_label}: {escape(event.reason)}")
     if card is not None:
         summary = card_summary(card)
         if sum(len(line) + 1 for line in lines) + len(summary) > kit.SECTION_TEXT:
             summary = card_summary(card, messages=0)  # a long reason leaves room for no more
         lines.append(summary)
     return "\n".join(lines)
+
+
+def case_button(event: ModerationEvent) -> Json | None:
+    """The "Case #n" button opening an event's case view (none for an unsaved event)."""
+    if event.id is None or event.id < 1:
+        return None
+    return kit.button(ACTION_CASE, f"Case {case_ref(event.id)}", CaseRef(number=event.id).encode())
 
 
 def _what(event: ModerationEvent) -> str:

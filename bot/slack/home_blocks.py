@@ -11,16 +11,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from bot.charts import DailyCounts
-from bot.domain.button_values import UnbanRef
+from bot.domain.button_values import HistoryExportRef, UnbanRef
 from bot.domain.moderation import ModerationEvent
 from bot.slack import kit
 from bot.slack.history_blocks import event_text
 from bot.slack.kit import Json
 from bot.slack.message import Message
 from bot.slack.picker import with_group_picker
-from bot.slack.text import code, date_token, escape, truncate
+from bot.slack.text import case_ref, code, date_token, escape, truncate
 
 ACTION_HOME_UNBAN = "banned_home_unban"  # value: an UnbanRef without a cursor
+ACTION_HOME_EXPORT_HISTORY = "banned_home_export_history"  # value: a HistoryExportRef
 # Handled by the "where is this user banned?" lookup: Enter in the input sends its uid.
 ACTION_FIND_USER = "banned_home_find_user"
 
@@ -72,6 +73,15 @@ def render_home(home: HomeSnapshot) -> Json:
     blocks.extend(_chart(home))
     blocks.append(kit.divider("home_div_recent"))
     blocks.extend(_recent(home))
+    export = kit.button(ACTION_HOME_EXPORT_HISTORY, "Export history", HistoryExportRef().encode())
+    blocks.append(kit.actions("home_history_tools", [export]))
+    blocks.append(
+        kit.context(
+            "home_history_tools_note",
+            "The whole moderation history as CSV, sent to you in a DM; "
+            "`/banned history export [group] [days]` narrows it.",
+        )
+    )
     return kit.home(blocks)
 
 
@@ -106,6 +116,8 @@ def _ending(home: HomeSnapshot) -> list[Json]:
     for i, ban in enumerate(shown):
         ends = ban.ends_at or home.now
         text = f"{_who(ban)}\nEnds {date_token(int(ends.timestamp()))}"
+        if ban.id is not None:
+            text = f"{case_ref(ban.id)} {text}"
         if ban.reason.strip():
             text += f" · Reason: {escape(ban.reason)}"
         accessory = None

@@ -193,8 +193,11 @@ def plain_text_input(
     placeholder: str | None = None,
     max_length: int | None = None,
     multiline: bool | None = None,
+    initial: str | None = None,
 ) -> Json:
     element: Json = {"type": "plain_text_input", "action_id": action_id}
+    if initial is not None:
+        element["initial_value"] = initial
     if placeholder is not None:
         element["placeholder"] = plain(placeholder, PLACEHOLDER)
     if max_length is not None:

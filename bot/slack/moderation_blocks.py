@@ -15,7 +15,15 @@ from pydantic import ValidationError
 from bot.cometchat.models import BannedUser, Group
 from bot.domain.actions import ACTIONS
 from bot.domain.audit import AuditEntry
-from bot.domain.button_values import ActionRef, BanConfirmRef, BanRef, PageCursor, UnbanRef
+from bot.domain.button_values import (
+    ActionRef,
+    BanConfirmRef,
+    BanRef,
+    MassBanRef,
+    MassUndoRef,
+    PageCursor,
+    UnbanRef,
+)
 from bot.domain.duration import PERMANENT, describe_duration
 from bot.domain.errors import InvalidGuid, InvalidUid
 from bot.domain.evidence import UserCard
@@ -24,14 +32,16 @@ from bot.domain.moderation import MAX_REASON_LENGTH, ModerationAction, Moderatio
 from bot.slack import kit
 from bot.slack.banned_page import UserExtras
 from bot.slack.kit import Json
-from bot.slack.message import Message
+from bot.slack.message import Message, case_message
 from bot.slack.messages import OUTCOME_WORDS
 from bot.slack.picker import ACTION_PICK_GROUP
-from bot.slack.text import code, date_token, escape, mention, truncate
+from bot.slack.text import case_ref, code, date_token, escape, mention, truncate
 from bot.slack.user_card_blocks import card_blocks
 
 ACTION_UNBAN = "banned_unban"  # also used by the live feed's buttons
 ACTION_BAN_OPEN = "banned_ban_open"  # "Ban a user" under the list: opens the ban modal
+ACTION_MASSBAN_OPEN = "banned_massban_open"  # "Mass ban…" beside it: opens the mass ban form
+ACTION_MASS_UNDO = "banned_mass_undo"  # "Undo" under a mass action's report or audit line
 ACTION_BAN_CONFIRM = "banned_ban_confirm"  # the confirm-protected button of `/banned <g> ban <u>`
 ACTION_BAN_CANCEL = "banned_ban_cancel"
 VIEW_BAN = "banned_ban_modal"  # callback_id of the ban modal (step 1: which user?)
@@ -106,8 +116,13 @@ def unban_extras(cursor: PageCursor, group: Group) -> UserExtras:
 
 def ban_row(cursor: PageCursor) -> Json:
     value = BanRef(guid=cursor.guid, cursor=cursor).encode()
+    mass = MassBanRef(guid=cursor.guid, cursor=cursor).encode()
     return kit.actions(
-        BAN_BLOCK_ID, [kit.button(ACTION_BAN_OPEN, "Ban a user…", value, style="danger")]
+        BAN_BLOCK_ID,
+        [
+            kit.button(ACTION_BAN_OPEN, "Ban a user…", value, style="danger"),
+            kit.button(ACTION_MASSBAN_OPEN, "Mass ban…", mass),
+        ],
     )
 
 
@@ -353,23 +368,47 @@ def render_audit(entry: AuditEntry) -> Message:
     who = mention(entry.actor)
     when = date_token(entry.at)
     spec = ACTIONS[entry.action]
+    # An action on many users names how many, and its case, instead of one uid; one on the
+    # group as a whole (a lockdown) names the group alone.
+    whole = not entry.uid and entry.count is None
+    whom = code(entry.uid) if entry.count is None else f"{entry.count} user{_s(entry.count)}"
+    where = f"group {code(entry.guid)}" if whole else f"{whom} in group {code(entry.guid)}"
     if entry.ok:
-        text = f"{spec.icon} {who} {spec.past} {code(entry.uid)} from group {code(entry.guid)}"
+        text = f"{spec.icon} {who} {spec.past} {whom} from group {code(entry.guid)}"
+        if whole:
+            text = f"{spec.icon} {spec.headline}: group {code(entry.guid)}, by {who}"
         if spec.temporary:
             minutes = timedelta(minutes=entry.minutes) if entry.minutes else None
             text += f" for {describe_duration(minutes)}" if minutes else " (permanent)"
         if entry.reason:
             text += f" · {escape(truncate(' '.join(entry.reason.split()), MAX_REASON_LENGTH))}"
-        return Message(text=f"{text} · {when}")
+        line = f"{text} · {when}"
+        if entry.case is None:
+            return Message(text=line)
+        line += f" · case {case_ref(entry.case)}"
+        message = case_message(line, entry.case)
+        if spec.each is not None and entry.count:
+            # An action on many users can be undone from its line for a while.
+            blocks = (
+                kit.section("audit_line", line),
+                undo_row(entry.guid, entry.case, entry.count),
+            )
+            return Message(text=line, blocks=blocks, metadata=message.metadata)
+        return message
     why = OUTCOME_WORDS.get(entry.outcome, f"failed ({escape(entry.error or entry.outcome)})")
     return Message(
-        text=f":grey_question: {who} tried to {spec.verb} {code(entry.uid)} "
-        f"in group {code(entry.guid)} · {when} · not done: {why}"
+        text=f":grey_question: {who} tried to {spec.verb} {where} · {when} · not done: {why}"
     )
 
 
 def render_expiry(
-    guid: str, uid: str, ban: ModerationEvent | None, *, ended_at: datetime, already: bool
+    guid: str,
+    uid: str,
+    ban: ModerationEvent | None,
+    *,
+    ended_at: datetime,
+    already: bool,
+    case: int | None = None,
 ) -> Message:
     """A temporary ban that ended by itself, for the audit channel and the feed: "unbanned
     automatically after 24 h; banned by @alice: spamming links". `already`: CometChat said the
@@ -388,4 +427,22 @@ def render_expiry(
         text += f"; banned by {by}"
         if ban.reason:
             text += f": {escape(truncate(' '.join(ban.reason.split()), MAX_REASON_LENGTH))}"
+    if case is not None:
+        return case_message(f"{text} · {when} · case {case_ref(case)}", case)
     return Message(text=f"{text} · {when}")
+
+
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"
+
+
+def undo_row(guid: str, case: int, count: int) -> Json:
+    """*Undo* of a mass action, behind Slack's confirmation dialog."""
+    value = MassUndoRef(guid=guid, case=case).encode()
+    dialog = confirm_dialog(
+        "Undo the mass ban?",
+        f"Unban the {count} users mass ban {case_ref(case)} banned in {plain(guid, 100)}? "
+        "Anyone banned again since, by anyone, stays banned.",
+        "Unban them",
+    )
+    return kit.actions("mass_undo", [kit.button(ACTION_MASS_UNDO, "Undo", value, confirm=dialog)])

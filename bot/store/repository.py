@@ -32,7 +32,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
+from bot.domain.cases import Case, CaseEdit
+from bot.domain.errors import UnknownCase
 from bot.domain.evidence import UserCard
 from bot.domain.moderation import (
     HISTORY_PAGE_SIZE,
@@ -43,7 +46,10 @@ from bot.domain.moderation import (
     PendingExpiry,
 )
 from bot.logs import kv
+from bot.store.cases import Keep, apply_edit, insert_edit, read_case
 from bot.store.evidence import cards_for, insert_card
+from bot.store.lockdowns import Lockdown, Lockdowns
+from bot.store.mass import MassActions
 from bot.store.members import Apply, Backlog, MemberLocks, is_outage, lock_in_database
 from bot.store.tables import moderation_events, pending_expiries, webhook_deliveries
 
@@ -74,6 +80,8 @@ class ModerationStore:
         self._recorded: list[Callable[[ModerationEvent], None]] = []
         self._locks = MemberLocks()
         self._backlog = Backlog()
+        self.mass = MassActions(engine, clock)  # mass actions' drafts and their users
+        self.lockdowns = Lockdowns(engine, clock)  # groups locked down
 
     def on_record(self, callback: Callable[[ModerationEvent], None]) -> None:
         """Call `callback` with each event once it is stored (by `record` or `finish_expiry`),
@@ -191,6 +199,17 @@ class ModerationStore:
             ).first()
         return _event(row) if row is not None else None
 
+    def case(self, number: int) -> Case:
+        """The recorded event numbered `number`, with its evidence and edits; UnknownCase if
+        there is none."""
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(moderation_events).where(moderation_events.c.id == number)
+            ).first()
+            if row is None:
+                raise UnknownCase(number)
+            return read_case(conn, _event(row))
+
     def latest_bans(self, guid: str, uids: Sequence[str]) -> dict[str, ModerationEvent]:
         """The most recent ban recorded for each of `uids` in `guid`, in one query (a page of
         the list). Users never seen banned are absent.
@@ -234,6 +253,32 @@ class ModerationStore:
         more = len(rows) > limit
         return HistoryPage(events, events[-1].id if more and events else None, cards)
 
+    def lock_down(self, lockdown: Lockdown, event: ModerationEvent) -> ModerationEvent | None:
+        """Keep a lockdown and its record in one transaction; None if the group has one."""
+        try:
+            with self.engine.begin() as conn:
+                self.lockdowns.begin(conn, lockdown)
+                kept = self._insert_event(conn, event)
+        except IntegrityError:
+            return None  # the group's primary key: it is locked down already
+        self._announce(kept)
+        return kept
+
+    def end_lockdown(self, guid: str, claim: str, event: ModerationEvent) -> ModerationEvent | None:
+        """The lockdown's row goes and its end is recorded, in one transaction, if `claim` still
+        holds it; None (nothing recorded) otherwise."""
+        with self.engine.begin() as conn:
+            if not self.lockdowns.finish(conn, guid, claim):
+                return None
+            kept = self._insert_event(conn, event)
+        self._announce(kept)
+        return kept
+
+    def note_case_edit(self, edit: CaseEdit) -> CaseEdit:
+        """Keep an edit that was made by other means (a ban ended now, by an unban)."""
+        with self.engine.begin() as conn:
+            return insert_edit(conn, edit)
+
     def keep_card(self, card: UserCard) -> int:
         """Keep what a moderator is shown before confirming; its id."""
         with self.engine.begin() as conn:
@@ -247,6 +292,30 @@ class ModerationStore:
         with self.engine.begin() as conn:
             rows = conn.execute(select(e).order_by(e.c.id.desc()).limit(limit)).all()
         return [_event(row) for row in rows]
+
+    def history_batches(
+        self, *, guid: str | None = None, since: datetime | None = None, batch: int = 1000
+    ) -> Iterator[list[ModerationEvent]]:
+        """Every event (of `guid`, from `since`, when given), oldest first, `batch` at a time:
+        each batch one short read (keyset on the id), so an export of a long history holds
+        neither a transaction nor the whole history."""
+        e = moderation_events
+        after = 0
+        while True:
+            query = select(e).where(e.c.id > after)
+            if guid is not None:
+                query = query.where(e.c.guid == guid)
+            if since is not None:
+                query = query.where(e.c.at >= since)
+            with self.engine.begin() as conn:
+                rows = conn.execute(query.order_by(e.c.id).limit(batch)).all()
+            if not rows:
+                return
+            events = [_event(row) for row in rows]
+            yield events
+            after = events[-1].id or after
+            if len(rows) < batch:
+                return
 
     def bans_ending(self, start: datetime, end: datetime) -> list[ModerationEvent]:
         """The bans whose pending end falls in [start, end), soonest first: each is the ban event
@@ -575,6 +644,47 @@ class MemberChange:
             ModerationAction.EXPIRE.value,
         )
 
+    def edit_case(
+        self,
+        number: int,
+        *,
+        actor: str,
+        at: datetime,
+        reason: str | None,
+        ends_at: datetime | Keep | None,
+    ) -> list[CaseEdit]:
+        """Correct case `number` of this member (bot.store.cases.apply_edit), in one
+        transaction, its pending expiry moved with it; the edits made."""
+
+        def work(conn: Connection) -> list[CaseEdit]:
+            row = conn.execute(
+                select(moderation_events).where(
+                    moderation_events.c.id == number,
+                    moderation_events.c.guid == self.guid,
+                    moderation_events.c.uid == self.uid,
+                )
+            ).first()
+            if row is None:
+                raise UnknownCase(number)
+            return apply_edit(
+                conn,
+                _event(row),
+                actor=actor,
+                at=at,
+                reason=reason,
+                ends_at=ends_at,
+                move_expiry=_move_expiry,
+            )
+
+        edits = self._write(
+            work,
+            lambda change: change.edit_case(
+                number, actor=actor, at=at, reason=reason, ends_at=ends_at
+            ),
+            "case_edit",
+        )
+        return edits or []
+
     def retry_expiry(self, expiry: PendingExpiry, at: datetime) -> None:
         # Not worth keeping in the backlog: the claim's lease ends and the expiry is due again.
         self._read(lambda conn: _retry(conn, expiry, at))
@@ -654,6 +764,16 @@ def _upsert_expiry(
             set_={k: statement.excluded[k] for k in values if k not in ("guid", "uid")},
         )
     )
+
+
+def _move_expiry(conn: Connection, ban: ModerationEvent, ends_at: datetime | None) -> None:
+    """A ban's end corrected: its pending expiry follows. Replacing the row drops any claim on
+    it, so an expiry claimed for the old end finds its claim gone (under the member's lock)
+    and sends nothing."""
+    if ends_at is None:
+        _delete_expiry(conn, ban.guid, ban.uid)
+    else:
+        _upsert_expiry(conn, ban.guid, ban.uid, ends_at, ban.id)
 
 
 def _delete_expiry(conn: Connection, guid: str, uid: str) -> int:

@@ -9,16 +9,28 @@ from datetime import datetime
 
 from sqlalchemy import Engine, and_, delete, func, select, update
 
-from bot.store.tables import evidence, moderation_events, recent_scans
+from bot.store.tables import (
+    case_edits,
+    evidence,
+    mass_action_users,
+    moderation_events,
+    recent_scans,
+)
 
 
 def purge_events_before(engine: Engine, cutoff: datetime, *, batch: int) -> int:
-    """Delete up to `batch` events older than `cutoff` (a range of the `at` index); the count
-    deleted. A pending expiry whose ban goes loses only its link to it (ON DELETE SET NULL)."""
+    """Delete up to `batch` events older than `cutoff` (a range of the `at` index), with their
+    edits; the count deleted. A pending expiry whose ban goes loses only its link to it (ON
+    DELETE SET NULL)."""
     e = moderation_events
-    oldest = select(e.c.id).where(e.c.at < cutoff).limit(batch).scalar_subquery()
+    oldest = select(e.c.id).where(e.c.at < cutoff).limit(batch)
     with engine.begin() as conn:
-        return conn.execute(delete(e).where(e.c.id.in_(oldest))).rowcount
+        ids = list(conn.execute(oldest).scalars())
+        if not ids:
+            return 0
+        # Explicitly, not by ON DELETE CASCADE alone: SQLite enforces no foreign keys here.
+        conn.execute(delete(case_edits).where(case_edits.c.event_id.in_(ids)))
+        return conn.execute(delete(e).where(e.c.id.in_(ids))).rowcount
 
 
 def purge_cards_before(engine: Engine, cutoff: datetime, *, batch: int) -> int:
@@ -58,6 +70,17 @@ def erase_person(engine: Engine, uid: str) -> Erased:
             .where(and_(about, (e.c.name != "") | (e.c.reason != "")))
             .values(name="", reason="")
         )
+        # A corrected reason is a reason too: its before and after go with it.
+        conn.execute(
+            update(case_edits)
+            .where(case_edits.c.event_id.in_(select(e.c.id).where(about)))
+            .where(case_edits.c.field == "reason")
+            .values(before="", after="")
+        )
         conn.execute(delete(recent_scans).where(recent_scans.c.uid == uid))
         cards = conn.execute(delete(evidence).where(evidence.c.uid == uid)).rowcount
+        # A mass action keeps who it reached; their name there goes too (the uid stays, as in
+        # the events, so an undo still finds them).
+        m = mass_action_users
+        conn.execute(update(m).where(m.c.uid == uid, m.c.name != "").values(name=""))
     return Erased(events=events, groups=groups, names=names, reasons=reasons, cards=cards)

@@ -169,3 +169,78 @@ evidence = Table(
     Column("body", Text, nullable=False),
     Index("ix_evidence_guid_uid_taken_at", "guid", "uid", "taken_at"),
 )
+
+# A mass action (a mass ban): drafted when its preview is drawn, run once when confirmed. Its
+# case is a moderation event of its own (`case_id`); each user's ban is another (`ban_id`).
+mass_actions = Table(
+    "mass_actions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("guid", String(ID_LENGTH), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("actor", String(ID_LENGTH), nullable=False),
+    Column("reason", String(MAX_REASON_LENGTH), nullable=False, default=""),
+    Column("minutes", Integer, nullable=True),  # None: permanent
+    # "previewed", "running" (taken by one confirm, in every process), "done"; "undoing",
+    # "undone" (taken by one undo).
+    Column("status", String(20), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False, index=True),
+    Column("case_id", BigInteger().with_variant(Integer(), "sqlite"), nullable=True),
+)
+
+mass_action_users = Table(
+    "mass_action_users",
+    metadata,
+    Column(
+        "mass_id",
+        BigId,
+        ForeignKey("mass_actions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("uid", String(ID_LENGTH), primary_key=True),
+    Column("position", Integer, nullable=False),  # the preview's order
+    Column("name", String(NAME_LENGTH), nullable=False, default=""),
+    Column("joined_at", UtcDateTime(), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=True),
+    # What became of them: "" until sent, then banned / already_banned / failed; undone.
+    Column("outcome", String(20), nullable=False, default=""),
+    Column("detail", String(300), nullable=False, default=""),
+    Column("ban_id", BigInteger().with_variant(Integer(), "sqlite"), nullable=True),
+    Index("ix_mass_action_users_uid", "uid"),
+)
+
+# A group locked down: what its participants' permissions were before, to put back exactly when
+# it ends (by itself, claimed like an expiry so one process does it, or lifted by a moderator).
+lockdowns = Table(
+    "lockdowns",
+    metadata,
+    Column("guid", String(ID_LENGTH), primary_key=True),
+    Column("scope", String(SCOPE_LENGTH), nullable=False),
+    Column("previous", Text, nullable=False),  # JSON: permission id -> value before
+    Column("actor", String(ID_LENGTH), nullable=False),
+    Column("reason", String(MAX_REASON_LENGTH), nullable=False, default=""),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("ends_at", UtcDateTime(), nullable=False, index=True),
+    Column("claim", String(36), nullable=True),
+    Column("claimed_until", UtcDateTime(), nullable=True),
+)
+
+case_edits = Table(
+    "case_edits",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    # The case (event) corrected: its edits go with it when the retention period lets it go.
+    Column(
+        "event_id",
+        BigId,
+        ForeignKey("moderation_events.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("actor", String(ID_LENGTH), nullable=False),  # the moderator's Slack user id
+    Column("at", UtcDateTime(), nullable=False),
+    Column("field", String(20), nullable=False),
+    # A reason, or a ban's end as ISO 8601 UTC; "" for none (no reason, a permanent ban).
+    Column("before", String(MAX_REASON_LENGTH), nullable=False, default=""),
+    Column("after", String(MAX_REASON_LENGTH), nullable=False, default=""),
+)

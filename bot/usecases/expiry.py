@@ -256,6 +256,7 @@ class ExpiryAnnouncer:
                 outcome.ban,
                 ended_at=outcome.event.at if outcome.event else expiry.ends_at,
                 already=outcome.status is ExpiryStatus.NOT_BANNED,
+                case=outcome.event.id if outcome.event else None,
             )
             for channel in self._channels:
                 try:

@@ -41,9 +41,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.cometchat import BannedUser, CometChatClient
+from bot.domain.actions import ACTIONS
+from bot.domain.duration import describe_duration
 from bot.domain.errors import ExportFailed, ExportRunning, ExportsBusy, ExportTimedOut
+from bot.domain.moderation import ModerationEvent
 from bot.domain.slots import LeaseBook, UserSlots
 from bot.slack.text import plausible_epoch
+from bot.store import ModerationStore
 
 EXPORT_PER_PAGE = 100  # CometChat's default page size for banned users (no maximum documented)
 MAX_EXPORT_PAGES = 1000  # 100,000 users: a bound in case a server never reports the last page
@@ -75,6 +79,36 @@ COLUMNS: tuple[tuple[str, Callable[[BannedUser], Any]], ...] = (
     ("bannedAtUtc", lambda u: iso_utc(u.banned_at)),
 )
 HEADER = tuple(name for name, _ in COLUMNS)
+
+# The moderation history's export: one row per case, oldest first.
+HISTORY_BATCH = 1000  # events read per query
+MAX_HISTORY_ROWS = 1_000_000  # a bound, as for a banned list: the file says when it was reached
+
+
+def _iso(moment: datetime | None) -> str:
+    return "" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _duration(event: ModerationEvent) -> str:
+    """How long a ban was given for ("7 days", "permanent"); empty for what has no length."""
+    if not ACTIONS[event.action].temporary:
+        return ""
+    return describe_duration(event.ends_at - event.at if event.ends_at else None)
+
+
+HISTORY_COLUMNS: tuple[tuple[str, Callable[[ModerationEvent], Any]], ...] = (
+    ("case", lambda e: e.id),
+    ("time_utc", lambda e: _iso(e.at)),
+    ("group", lambda e: e.guid),
+    ("user", lambda e: e.uid),
+    ("action", lambda e: e.action.value),
+    ("actor", lambda e: e.actor),
+    ("source", lambda e: e.source.value),
+    ("reason", lambda e: e.reason),
+    ("duration", _duration),
+    ("end_utc", lambda e: _iso(e.ends_at)),
+)
+HISTORY_HEADER = tuple(name for name, _ in HISTORY_COLUMNS)
 
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -218,6 +252,67 @@ def write_banned_csv(
     return CsvStats(rows=len(seen), pages=pages, size=size, complete=complete)
 
 
+def write_history_csv(
+    store: ModerationStore,
+    out: IO[bytes],
+    *,
+    guid: str | None = None,
+    since: datetime | None = None,
+    batch: int = HISTORY_BATCH,
+    max_rows: int = MAX_HISTORY_ROWS,
+    budget: Budget | None = None,
+    progress: Progress | None = None,
+) -> CsvStats:
+    """Write the moderation history (of `guid`, from `since`) to `out` as UTF-8 CSV, oldest
+    first, a batch of events at a time: only one batch is in memory. Every cell goes through
+    the formula guard (reasons, notes and names are anyone's text). Raises ExportTimedOut when
+    `budget` runs out before the end."""
+    size = _write_rows(out, [HISTORY_HEADER])
+    rows = batches = 0
+    complete = True
+    if budget is not None:
+        budget.check(pages=0, rows=0)
+    for events in store.history_batches(guid=guid, since=since, batch=batch):
+        batches += 1
+        kept = events[: max_rows - rows]
+        size += _write_rows(out, [[cell(value(e)) for _, value in HISTORY_COLUMNS] for e in kept])
+        rows += len(kept)
+        if progress is not None:
+            progress(rows, None)
+        if rows >= max_rows:
+            complete = False
+            break
+        if budget is not None:
+            budget.check(pages=batches, rows=rows)
+    return CsvStats(rows=rows, pages=batches, size=size, complete=complete)
+
+
+def export_history_to_dm(
+    store: ModerationStore,
+    files: SlackFiles,
+    *,
+    guid: str | None,
+    since: datetime | None,
+    title: str,
+    user_id: str,
+    comment: Callable[[CsvStats], str],
+    budget: Budget | None = None,
+    progress: Progress | None = None,
+) -> Delivered:
+    """The moderation history as a CSV file in the requester's DM with the bot (as
+    `export_to_dm`: the DM opened first, the file spooled, then streamed to Slack)."""
+    return _spool_to_dm(
+        files,
+        lambda out: write_history_csv(
+            store, out, guid=guid, since=since, budget=budget, progress=progress
+        ),
+        filename=export_filename(guid or "all-groups", prefix="history"),
+        title=title,
+        user_id=user_id,
+        comment=comment,
+    )
+
+
 def _write_rows(out: IO[bytes], rows: list) -> int:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerows(rows)  # RFC 4180 line ends
@@ -226,9 +321,9 @@ def _write_rows(out: IO[bytes], rows: list) -> int:
     return len(data)
 
 
-def export_filename(guid: str, now: datetime | None = None) -> str:
+def export_filename(guid: str, now: datetime | None = None, *, prefix: str = "banned") -> str:
     stamp = (now or datetime.now(tz=UTC)).strftime("%Y%m%d-%H%M%S")
-    return f"banned-{_FILENAME_UNSAFE.sub('_', guid)}-{stamp}.csv"
+    return f"{prefix}-{_FILENAME_UNSAFE.sub('_', guid)}-{stamp}.csv"
 
 
 class SlackFiles:
@@ -314,10 +409,30 @@ def export_to_dm(
     The DM is opened first so a missing scope fails before thousands of users are read.
     Raises CometChat errors, ExportFailed and ExportTimedOut (then nothing was uploaded).
     """
+    return _spool_to_dm(
+        files,
+        lambda out: write_banned_csv(cometchat, guid, out, budget=budget, progress=progress),
+        filename=export_filename(guid),
+        title=title,
+        user_id=user_id,
+        comment=comment,
+    )
+
+
+def _spool_to_dm(
+    files: SlackFiles,
+    write: Callable[[IO[bytes]], CsvStats],
+    *,
+    filename: str,
+    title: str,
+    user_id: str,
+    comment: Callable[[CsvStats], str],
+) -> Delivered:
+    """Open the requester's DM (first: a missing scope fails before anything is read), `write`
+    the CSV to a spool, then stream it to Slack and share it there."""
     channel_id = files.open_dm(user_id)
-    filename = export_filename(guid)
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, mode="w+b") as spool:
-        stats = write_banned_csv(cometchat, guid, spool, budget=budget, progress=progress)
+        stats = write(spool)
         file_id = files.upload(
             spool,
             stats.size,

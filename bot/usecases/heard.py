@@ -32,9 +32,19 @@ SAME_STATE = {
 
 
 def record_heard(store: ModerationStore, event: MemberEvent, at: int) -> int:
-    """Record each user the event names; returns how many were new. Never raises: the feed
-    goes on without its history. Each user is recorded on their own, so a failure on one costs
-    only that one.
+    """Record each user the event names (`heard_cases`); returns how many were new."""
+    new: list[str] = []
+    heard_cases(store, event, at, new=new)
+    return len(new)
+
+
+def heard_cases(
+    store: ModerationStore, event: MemberEvent, at: int, *, new: list[str] | None = None
+) -> dict[str, int]:
+    """Record each user the event names; returns the case number of each, by uid (the record
+    made, or for an echo the bot's own record it repeats), and adds those newly recorded to
+    `new`. Never raises: the feed goes on without its history. Each user is recorded on their
+    own, so a failure on one costs only that one.
 
     Each goes through the member's lock, like the bot's own changes: an echo that arrives while
     the bot is still sending or recording what caused it waits for that record, and is then
@@ -43,7 +53,7 @@ def record_heard(store: ModerationStore, event: MemberEvent, at: int) -> int:
     """
     action = HEARD[event.trigger]
     when = datetime.fromtimestamp(at, UTC)
-    recorded = 0
+    cases: dict[str, int] = {}
     for person in event.targets:
         heard = ModerationEvent(
             guid=event.group.guid,
@@ -73,14 +83,33 @@ def record_heard(store: ModerationStore, event: MemberEvent, at: int) -> int:
                 )
             )
             continue
-        recorded += kept is not None
-    return recorded
+        if kept is None:
+            continue  # waits for the database: no number yet
+        case, fresh = kept
+        if fresh and new is not None:
+            new.append(person.uid)
+        if case is not None and case.id is not None:
+            cases[person.uid] = case.id
+    return cases
 
 
-def _keep(member: MemberChange, *, heard: ModerationEvent) -> ModerationEvent | None:
-    if _is_echo(member, heard):
-        return None  # the echo of what is recorded already
-    return member.record(heard)
+def _keep(member: MemberChange, *, heard: ModerationEvent) -> tuple[ModerationEvent | None, bool]:
+    """The case the heard event is (the new record, or the one it echoes) and whether it is new."""
+    echoed = _echoed(member, heard)
+    if echoed is not None:
+        return echoed, False  # the echo of what is recorded already
+    return member.record(heard), True
+
+
+def _echoed(member: MemberChange, heard: ModerationEvent) -> ModerationEvent | None:
+    """The recorded event `heard` repeats, if it is an echo."""
+    if heard.action in SAME_STATE:
+        latest = member.latest()
+    elif TABLE[heard.action].write is not None:
+        latest = member.latest_of([heard.action.value])
+    else:
+        return None
+    return latest if latest is not None and _is_echo(member, heard) else None
 
 
 def _is_echo(member: MemberChange, heard: ModerationEvent) -> bool:

@@ -136,6 +136,7 @@ def ban_or_unban(
             error=(getattr(error, "code", None) or type(error).__name__) if error else None,
             minutes=int(request.duration.total_seconds() // 60) if request.duration else None,
             reason=request.reason,
+            case=case,
         )
     )
     failed = failure(error) if error is not None else None
@@ -177,6 +178,7 @@ def _decide(
     (False: not stored yet, and no case number). Never raises."""
     spec = ACTIONS[request.action]
     written = False
+    kept: ModerationEvent | None = None
     try:
         with history.member(request.guid, request.uid) as member:
             try:
@@ -184,7 +186,7 @@ def _decide(
             except Exception as exc:
                 return exc, False, None
             written = True
-            stored = member.record(_event(request, datetime.now(UTC)))
+            kept = member.record(_event(request, datetime.now(UTC)))
     except Exception as exc:
         log.warning(kv(event="history_not_recorded", error=type(exc).__name__), exc_info=exc)
         if not written:  # the store failed before the write: the moderator's word still goes
@@ -196,7 +198,7 @@ def _decide(
     if member.queued:
         log.warning(kv(event="history_not_recorded", hint="stored when the database is back"))
         return None, False, None
-    return None, True, stored.id if stored is not None else None
+    return None, True, kept.id if kept is not None else None
 
 
 def _event(request: ModerationRequest, at: datetime) -> ModerationEvent:

@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 from bot.domain.member_events import Trigger
 from bot.logs import kv
 from bot.services import Services
-from bot.usecases.heard import record_heard
+from bot.usecases.heard import heard_cases
 from bot.webhooks.auth import BasicAuth
 from bot.webhooks.dedupe import StoredSeenEvents
 from bot.webhooks.endpoint import WEBHOOK_PATH, WebhookEndpoint
@@ -72,7 +72,7 @@ def create_webhook_endpoint(
         triggers=triggers,
         page_size=settings.page_size,
         can_unban=services.permissions.has_moderators,
-        remember=lambda event, at: record_heard(services.store, event, at),
+        remember=lambda event, at: heard_cases(services.store, event, at),
     )
     if settings.viewer_channel_ids and channel not in settings.viewer_channel_ids:
         # The feed's buttons are checked like any other click: refused outside those channels.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from enum import StrEnum
 from typing import Any
@@ -124,12 +124,15 @@ class Feed:
         return Accepted.QUEUED
 
     def _handle(self, event: MemberEvent, received_at: float, *, post: bool) -> None:
+        cases: object = None
         if self._remember is not None:
-            self._remember(event, event_time(event, received_at))
+            cases = self._remember(event, event_time(event, received_at))
         if post:
-            self.publish(event, received_at)
+            self.publish(event, received_at, cases=cases if isinstance(cases, Mapping) else None)
 
-    def publish(self, event: MemberEvent, received_at: float) -> bool:
+    def publish(
+        self, event: MemberEvent, received_at: float, *, cases: Mapping[str, int] | None = None
+    ) -> bool:
         """Post one event to the feed channel. Logs one line; never raises."""
         started = time.perf_counter()
         fields: dict[str, Any] = {
@@ -145,6 +148,7 @@ class Feed:
                 at=event_time(event, received_at),
                 page_size=self._page_size,
                 can_unban=self._can_unban,
+                cases=cases,
             )
             self._client.chat_postMessage(
                 channel=self._channel,

@@ -162,6 +162,43 @@ DRIVERS: dict[str, list[Driver]] = {
             lambda g, _u: {"guid": g},
         ),
     ],
+    "list_members": [
+        Driver(
+            "list-group-members",
+            lambda c, g, _u: c.list_members(g, page=2, per_page=1000),
+            lambda g, _u: {"guid": g},
+        ),
+    ],
+    "all_members": [
+        Driver("list-group-members", lambda c, g, _u: c.all_members(g), lambda g, _u: {"guid": g}),
+    ],
+    "ban_many": [
+        Driver(
+            "add-group-members",
+            lambda c, g, u: c.ban_many(g, [u, "sample-uid-2"]),
+            lambda g, _u: {"guid": g},
+        ),
+        Driver(
+            "add-group-members",
+            lambda c, g, u: c.ban_many(g, [u], on_behalf_of="mod-uid-1"),
+            lambda g, _u: {"guid": g},
+            on_behalf_of=True,
+        ),
+    ],
+    "scope_permissions": [
+        Driver(
+            "list-scope-permissions",
+            lambda c, g, u: c.scope_permissions(g, u),
+            lambda g, u: {"guid": g, "scope": u},
+        ),
+    ],
+    "set_scope_permissions": [
+        Driver(
+            "set-scope-permissions",
+            lambda c, g, u: c.set_scope_permissions(g, u, {"sendMessage": "deny"}),
+            lambda g, u: {"guid": g, "scope": u},
+        ),
+    ],
     "kick": [
         Driver(
             "kick-group-member", lambda c, g, u: c.kick(g, u), lambda g, u: {"guid": g, "uid": u}
@@ -186,6 +223,10 @@ WELL_FORMED: dict[str, Any] = {
     "kick-group-member": spec.sample_answer("kick-group-member"),
     "get-user": spec.sample_answer("get-user"),
     "user-list-group-messages": spec.sample_answer("user-list-group-messages"),
+    "list-group-members": spec.sample_answer("list-group-members"),
+    "add-group-members": spec.sample_answer("add-group-members"),
+    "list-scope-permissions": spec.sample_answer("list-scope-permissions"),
+    "set-scope-permissions": spec.sample_answer("set-scope-permissions"),
 }
 
 # Public methods that make no request.
@@ -537,7 +578,19 @@ def test_fake_cometchat_answers_validate_against_the_contract_schemas():
     client.get_user("newcomer")
     fake.add_message("g-1", "newcomer", "hello")
     client.recent_messages("g-1", "newcomer")
-    assert len(fake.requests) == 8
+    fake.add_member("g-1", "raider", joined_at=1_700_000_500, created_at=1_700_000_400)
+    (member,) = client.all_members("g-1")
+    assert (member.uid, member.joined_at, member.created_at) == (
+        "raider",
+        1_700_000_500,
+        1_700_000_400,
+    )
+    outcomes = client.ban_many("g-1", ["raider", "ghost-1"])
+    assert (outcomes["raider"].success, outcomes["ghost-1"].code) == (True, "ERR_UID_NOT_FOUND")
+    assert client.scope_permissions("g-1", "participant")["sendMessage"] == "allow"
+    client.set_scope_permissions("g-1", "participant", {"sendMessage": "deny"})
+    assert client.scope_permissions("g-1", "participant")["sendMessage"] == "deny"
+    assert len(fake.requests) == 13
 
 
 def _validating(fake: FakeCometChat) -> httpx.MockTransport:

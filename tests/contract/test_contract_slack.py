@@ -293,8 +293,8 @@ def test_other_actions_confirmations_are_valid_for_any_ids(guid, uid, reason):
     from bot.slack.moderation_blocks import action_confirmation, cancelled
 
     for spec in COMMAND_VERBS.values():
-        if spec.temporary:
-            continue  # a ban has its own confirmation, above
+        if spec.temporary or not spec.confirm:
+            continue  # a ban has its own confirmation, above; a note has none
         try:
             ref = ActionRef(
                 action=spec.action, guid=guid, uid=uid, reason=validate_reason(reason) or None

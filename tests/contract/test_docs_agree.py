@@ -117,6 +117,7 @@ def test_each_action_form_parses_into_its_action(verb):
         .replace("<uid>", "u-1")
         .replace("[<duration>]", "2h")
         .replace("[<reason…>]", "spam links")
+        .replace("<text…>", "spam links")
     )
     request = parse_command(filled)
     assert isinstance(request, BanUser | ModerateUser)

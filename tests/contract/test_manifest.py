@@ -223,9 +223,9 @@ def test_heroku_migrates_its_postgres_before_each_release():
 
 
 def test_the_global_shortcut_is_the_one_the_app_listens_for(manifest):
-    (shortcut,) = manifest["features"]["shortcuts"]
+    (shortcut,) = [s for s in manifest["features"]["shortcuts"] if s["type"] == "global"]
 
-    assert (shortcut["type"], shortcut["callback_id"]) == ("global", SHORTCUT_BAN)
+    assert shortcut["callback_id"] == SHORTCUT_BAN
     assert shortcut["name"] == "Ban a CometChat user…"
 
 
@@ -293,3 +293,10 @@ def test_the_steps_declared_are_the_ones_the_app_runs(workflows_manifest):
 def test_the_docs_say_which_manifest_to_use():
     for doc in ("README.md", "docs/operations.md"):
         assert "manifest.workflows.yml" in (ROOT / doc).read_text(), doc
+
+
+def test_the_open_case_shortcut_is_the_one_the_app_listens_for(manifest):
+    from bot.slack.case_blocks import SHORTCUT_OPEN_CASE
+
+    (shortcut,) = [s for s in manifest["features"]["shortcuts"] if s["type"] == "message"]
+    assert shortcut["callback_id"] == SHORTCUT_OPEN_CASE

@@ -99,7 +99,8 @@ def test_kick_shows_in_the_user_s_history(live_app, slack, cometchat):
         b["text"]["text"] for b in history["blocks"] if b["block_id"].startswith("history_event_")
     ]
     (line,) = lines
-    assert line.startswith(f":boot: *Kicked* by <@{MOD}> · <!date^")
+    (kept,) = live_app.services.store.history(GUID, MEMBER).events
+    assert line.startswith(f"#{kept.id} :boot: *Kicked* by <@{MOD}> · <!date^")
     assert "with `/banned`" in line
 
 

@@ -10,12 +10,16 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from bot.__main__ import main as python_m_bot
+from bot.domain.massban import Member
 from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
 from bot.settings import ConfigError
 from bot.store import ModerationStore
+from bot.store.cases import KEEP
 from bot.store.scans import RecentScans
+from bot.store.tables import case_edits
 from bot.usecases.expiry import ExpiryLoop, ExpiryScheduler
 from bot.usecases.retention import HistoryRetention
 from tests.conftest import make_settings
@@ -203,3 +207,62 @@ def test_forget_keeps_other_users_events_in_the_same_group_whole(engines, forget
     forget(UID)
     assert store.event(theirs.id) == theirs
     assert store.event(mine.id) == replace(mine, name="", reason="")
+
+
+# -- a case's edits -------------------------------------------------------------------------------
+
+
+def _edit_reason(store: ModerationStore, number: int, reason: str, clock) -> None:
+    kept = store.event(number)
+    with store.member(kept.guid, kept.uid) as member:
+        member.edit_case(number, actor="UALICE", at=clock(), reason=reason, ends_at=KEEP)
+
+
+def test_an_events_edits_go_with_it_when_the_retention_lets_it_go(engine, store, clock):
+    old = store.record(event(clock, reason="spam", ago=timedelta(days=401)))
+    kept = store.record(event(clock, uid="kept-1", reason="spam"))
+    _edit_reason(store, old.id, "spamming links", clock)
+    _edit_reason(store, kept.id, "flooding", clock)
+
+    assert HistoryRetention(engine, 400, clock=clock).purge() == 1
+
+    [edit] = store.case(kept.id).edits
+    assert edit.after == "flooding"
+    with engine.begin() as conn:
+        assert conn.execute(select(func.count()).select_from(case_edits)).scalar_one() == 1
+
+
+def test_forget_blanks_the_corrected_reasons_too(engines, forget, clock):
+    store = ModerationStore(engines(), clock=clock)
+    ban = store.record(event(clock, reason="spamming <links>"))
+    _edit_reason(store, ban.id, "spam and abuse", clock)
+    other = store.record(event(clock, uid="bystander", reason="their own"))
+    _edit_reason(store, other.id, "their own, corrected", clock)
+
+    status, _out, _err = forget(UID)
+
+    assert status == 0
+    [edit] = store.case(ban.id).edits
+    assert (edit.before, edit.after, edit.actor) == ("", "", "UALICE")  # who and when stay
+    [theirs] = store.case(other.id).edits
+    assert theirs.after == "their own, corrected"
+
+
+def test_forget_also_blanks_the_name_a_mass_action_kept_and_keeps_its_list(engines, forget, clock):
+    store = ModerationStore(engines(), clock=clock)
+    store.record(event(clock, reason="raid"))
+    plan = store.mass.draft(
+        guid="g1",
+        action=ModerationAction.MASS_BAN.value,
+        actor="UALICE",
+        reason="raid",
+        minutes=None,
+        users=[Member(UID, name="Name of troll"), Member("bystander", name="Their name")],
+    )
+
+    status, _out, _err = forget(UID)
+
+    assert status == 0
+    kept = store.mass.load(plan)
+    assert kept is not None
+    assert [(u.uid, u.name) for u in kept.users] == [(UID, ""), ("bystander", "Their name")]

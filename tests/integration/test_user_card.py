@@ -217,7 +217,8 @@ def test_what_was_shown_is_kept_with_the_kick_even_once_the_messages_are_gone(
         ack if ack.get("blocks") else slack.wait_for(1, path_prefix="/response/history")[0].body
     )
     (line,) = [b["text"]["text"] for b in history["blocks"] if b["block_id"] == "history_event_0"]
-    assert line.startswith(":boot: *Kicked*")
+    (kick,) = live_app.services.store.history(GUID, UID).events
+    assert line.startswith(f"#{kick.id} :boot: *Kicked*")  # its case number first
     assert "_Shown before confirming (<!date^" in line and "*&lt;!channel&gt; Mallory*" in line
     kept = [row for row in line.split("\n") if row.startswith("   • ")]
     assert len(kept) == 5 and "spam link 6" in kept[0] and "spam link 2" in kept[-1]

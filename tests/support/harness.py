@@ -147,6 +147,19 @@ class Harness:
             assert_valid_ack(ack, where=callback_id)
         return ack
 
+    def shortcut(
+        self, callback_id: str, message: dict[str, Any], *, user_id: str = MODERATOR
+    ) -> Reply:
+        """A message shortcut used on `message`; its answer comes through response_url."""
+        from tests.support.fakes.slack import message_shortcut_body
+
+        url, path = self.new_response_url()
+        mark = len(self.slack.received)
+        body = message_shortcut_body(callback_id, message, url, user_id=user_id)
+        response = self.signed(body)
+        posts = self.wait_after(mark, path, 5.0) if response.status == 200 else []
+        return Reply(response.status, _json_body(response), posts, len(body))
+
     def wait_after(self, mark: int, response_path: str, timeout: float) -> list[Received]:
         """Block until something for this request reached Slack; return what arrived since mark.
 

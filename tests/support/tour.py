@@ -200,6 +200,9 @@ def run_tour(h: Harness, *, webhook_password: str) -> list[Step]:
         step("kick cancelled", lambda: h.click(mod.ACTION_ACT_CANCEL, value))
     step("kick unknown user", lambda: h.command(f"{GUID} kick ghost-1"))
     step("kick by viewer", lambda: h.command(f"{GUID} kick member-1", user_id=VIEWER))
+    step("note", lambda: h.command(f"{GUID} note member-1 <!channel> *warned* <@U0123ABCD>"))
+    step("note, no text", lambda: h.command(f"{GUID} note member-1"))
+    step("note by viewer", lambda: h.command(f"{GUID} note member-1 hi", user_id=VIEWER))
     opener = clickable(page1, mod.ACTION_BAN_OPEN)[0]
     opened = step("ban modal", lambda: h.click(mod.ACTION_BAN_OPEN, opener["value"]))
     views = [p for p in (opened.posts if opened else []) if p.path.startswith("/api/views.open")]
@@ -296,6 +299,79 @@ def run_tour(h: Harness, *, webhook_password: str) -> list[Step]:
     for row in (clickable(page1, ACTION_HISTORY) or clickable(viewer_page, ACTION_HISTORY))[:1]:
         step("history button", lambda row=row: h.click(ACTION_HISTORY, row["value"]))
 
+    # -- cases: the view, its edit form, refusals ----------------------------------------------
+    from bot.slack.case_blocks import (
+        ACTION_CASE_EDIT,
+        EDIT_LENGTH_ACTION_ID,
+        EDIT_LENGTH_BLOCK_ID,
+        EDIT_REASON_ACTION_ID,
+        EDIT_REASON_BLOCK_ID,
+        VIEW_CASE_EDIT,
+    )
+    from bot.slack.history_blocks import ACTION_CASE
+
+    for line in clickable(history, ACTION_CASE)[:2]:
+        step("case button", lambda line=line: h.click(ACTION_CASE, line["value"]))
+        step(
+            "case button, viewer",
+            lambda line=line: h.click(ACTION_CASE, line["value"], user_id=VIEWER),
+        )
+    newest = h.services.store.history(GUID, "tour-regular").events[0]
+    case = first(step("case command", lambda: h.command(f"case {newest.id}")))
+    step("case command, unknown", lambda: h.command("case 987654321"))
+    step("case command, malformed", lambda: h.command("case <!channel>"))
+    step("case, refused", lambda: h.command(f"case {newest.id}", user_id=OUTSIDER))
+    for edit in clickable(case, ACTION_CASE_EDIT)[:1]:
+        opened = step("case edit form", lambda edit=edit: h.click(ACTION_CASE_EDIT, edit["value"]))
+        step(
+            "case edit form, viewer",
+            lambda edit=edit: h.click(ACTION_CASE_EDIT, edit["value"], user_id=VIEWER),
+        )
+        views = [
+            p for p in (opened.posts if opened else []) if p.path.startswith("/api/views.open")
+        ]
+        for posted in views[:1]:
+            meta = _json(posted.body["view"])["private_metadata"]
+            fields = {
+                EDIT_REASON_BLOCK_ID: {
+                    EDIT_REASON_ACTION_ID: {"type": "plain_text_input", "value": "<!here> *x*"}
+                },
+                EDIT_LENGTH_BLOCK_ID: {
+                    EDIT_LENGTH_ACTION_ID: {
+                        "type": "static_select",
+                        "selected_option": {"value": "permanent"},
+                    }
+                },
+            }
+            step("case edit, saved", lambda m=meta, f=fields: _submit(h, VIEW_CASE_EDIT, m, f))
+            step("case edit, stale form", lambda f=fields: _submit(h, VIEW_CASE_EDIT, "{}", f))
+            long = {
+                EDIT_REASON_BLOCK_ID: {
+                    EDIT_REASON_ACTION_ID: {"type": "plain_text_input", "value": "x" * 600}
+                }
+            }
+            step("case edit, long reason", lambda m=meta, f=long: _submit(h, VIEW_CASE_EDIT, m, f))
+
+    from bot.slack.case_blocks import SHORTCUT_OPEN_CASE
+
+    audit_posts = [
+        p.body
+        for st in steps
+        for p in st.sent
+        if p.path == "/api/chat.postMessage" and p.body.get("channel") == AUDIT_CHANNEL
+    ]
+    for post in audit_posts[-1:]:
+        message = {"type": "message", "ts": "1.2", "bot_id": "B0BOT", **post}
+        step("open case shortcut", lambda m=message: h.shortcut(SHORTCUT_OPEN_CASE, m))
+    step(
+        "open case shortcut, no case",
+        lambda: h.shortcut(SHORTCUT_OPEN_CASE, {"type": "message", "ts": "1.3", "text": "hi"}),
+    )
+    step(
+        "open case shortcut, refused",
+        lambda: h.shortcut(SHORTCUT_OPEN_CASE, {"type": "message", "ts": "1.3"}, user_id=OUTSIDER),
+    )
+
     # -- the Home tab (after the history, so it has events to show) ----------------------------
     from tests.support.fakes.slack import home_opened_body
 
@@ -308,6 +384,17 @@ def run_tour(h: Harness, *, webhook_password: str) -> list[Step]:
     step("home tab", lambda: open_home(MODERATOR))
     step("home tab, viewer", lambda: open_home(VIEWER))
     step("home tab, refused", lambda: open_home(OUTSIDER))
+    step("history export", lambda: h.command(f"history export {GUID} 30"))
+    h.settle()
+    step("history export, bad days", lambda: h.command("history export 0"))
+    from bot.domain.button_values import HistoryExportRef
+    from bot.slack.home_blocks import ACTION_HOME_EXPORT_HISTORY
+
+    step(
+        "home export history",
+        lambda: h.click(ACTION_HOME_EXPORT_HISTORY, HistoryExportRef().encode()),
+    )
+    h.settle()
 
     # -- the live feed -------------------------------------------------------------------------
     for trigger in TRIGGERS:

@@ -28,12 +28,16 @@ def test_every_action_has_its_row_and_every_trigger_its_action():
 
 def test_what_the_bot_may_be_asked_for_has_a_client_call_and_a_moderator():
     for spec in ACTIONS.values():
-        if spec.write is not None:
-            assert callable(getattr(CometChatClient, spec.write, None)), spec.write
+        if spec.write is not None or spec.bulk is not None or spec.scope_write is not None:
+            for method in (spec.write, spec.bulk, spec.scope_write):
+                assert method is None or callable(getattr(CometChatClient, method, None)), method
             assert spec.who is Role.MODERATOR and spec.consequence
+            assert (spec.bulk is None) is (spec.each is None)
+        elif spec.command:  # only recorded: nothing to confirm, nothing asked of CometChat
+            assert spec.records_only and spec.who is Role.MODERATOR and not spec.confirm
         else:
-            assert spec.who is Role.NOBODY and not spec.command
-    assert set(COMMAND_VERBS) == {"ban", "kick"}
+            assert spec.who is Role.NOBODY
+    assert set(COMMAND_VERBS) == {"ban", "kick", "note"}
 
 
 def test_words_are_distinct_per_action():

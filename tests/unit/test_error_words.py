@@ -29,6 +29,8 @@ WARNINGS = {
     domain.ExportTimedOut,
     domain.HistoryUnavailable,
     domain.HistoryUnreadable,
+    domain.MassActionNeedsHistory,
+    domain.LockdownNeedsHistory,
     cc.CometChatError,
     cc.Rejected,
     cc.AuthRejected,
@@ -39,6 +41,8 @@ WARNINGS = {
 }
 WITH_HINTS = {
     domain.HistoryUnavailable,
+    domain.MassActionNeedsHistory,
+    domain.LockdownNeedsHistory,
     domain.HistoryUnreadable,
     domain.ExportFailed,
     domain.JobQueueFull,
@@ -103,6 +107,8 @@ OUTCOMES = {
     cc.Unavailable: "uncertain",
     cc.UnexpectedResponse: "uncertain",
     domain.HistoryUnavailable: "no_database",
+    domain.MassActionNeedsHistory: "no_database",
+    domain.LockdownNeedsHistory: "no_database",
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.domain.button_values import HistoryRef
+from bot.domain.button_values import CaseRef, HistoryRef
 from bot.domain.moderation import (
     MAX_REASON_LENGTH,
     EventSource,
@@ -12,7 +12,12 @@ from bot.domain.moderation import (
     ModerationAction,
     ModerationEvent,
 )
-from bot.slack.history_blocks import ACTION_HISTORY_OLDER, MAX_EVENTS_SHOWN, render_history
+from bot.slack.history_blocks import (
+    ACTION_CASE,
+    ACTION_HISTORY_OLDER,
+    MAX_EVENTS_SHOWN,
+    render_history,
+)
 from bot.slack.text import date_token
 from tests.support.slack_limits import assert_no_injected_markup, assert_valid_message
 from tests.support.slack_messages import buttons
@@ -114,7 +119,15 @@ def test_older_button_carries_the_cursor_only_when_more_exist():
     with_more = render(events, before=11)
     (older,) = buttons(with_more, ACTION_HISTORY_OLDER)
     assert HistoryRef.decode(older["value"]) == HistoryRef(guid=GUID, uid=UID, before=11)
-    assert buttons(render(events, before=None)) == []
+    assert buttons(render(events, before=None), ACTION_HISTORY_OLDER) == []
+
+
+def test_each_line_names_its_case_and_has_a_case_button():
+    events = [event(n) for n in range(30, 27, -1)]
+    message = render(events, before=None)
+    numbers = [CaseRef.decode(b["value"]).number for b in buttons(message, ACTION_CASE)]
+    assert numbers == [30, 29, 28]
+    assert [text.split(" ", 1)[0] for text in event_texts(message)] == ["#30", "#29", "#28"]
 
 
 def test_an_unknown_user_gets_a_plain_answer_not_an_error():

@@ -4,7 +4,19 @@
 from slack_bolt import App, BoltContext
 
 from bot.domain.button_values import PageCursor
-from bot.listeners.actions import ban_unban, export, find_user, history, home, picker
+from bot.listeners.actions import (
+    ban_unban,
+    cases,
+    export,
+    find_user,
+    history,
+    history_export,
+    home,
+    lockdown,
+    mass_undo,
+    massban,
+    picker,
+)
 from bot.listeners.actions.open_list import handle_open_list
 from bot.listeners.actions.paging import handle_page_click
 from bot.listeners.actions.share import handle_share
@@ -35,8 +47,13 @@ def register(app: App, services: Services) -> None:
         handle_open_list(context["click"], services)
 
     ban_unban.register(app, services)  # Unban / Ban, each behind moderators_only
+    massban.register(app, services)  # Mass ban…, behind moderators_only
+    mass_undo.register(app, services)  # a mass ban's Undo, behind moderators_only
+    lockdown.register(app, services)  # Lift lockdown, behind moderators_only
     export.register(app, services)  # Export CSV, behind viewers_only
     picker.register(app, services)  # the group picker, behind viewers_only
     history.register(app, services)  # History and Older, behind viewers_only
     find_user.register(app, services)  # the Home tab's "find a user", behind viewers_only
     home.register(app, services)  # the Home tab's Unban now, behind moderators_only
+    cases.register(app, services)  # Case (viewers) and its Edit (moderators)
+    history_export.register(app, services)  # the Home tab's Export history, behind viewers_only

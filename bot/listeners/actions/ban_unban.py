@@ -162,7 +162,9 @@ def register(app: App, services: Services) -> None:
         handle_ban_cancel(context["click"], services)
 
     # Which action a click confirms is only known from its value: the refusal names them all.
-    asked_for = " or ".join(s.verb for s in ACTIONS.values() if s.command and not s.temporary)
+    asked_for = " or ".join(
+        s.verb for s in ACTIONS.values() if s.command and s.confirm and not s.temporary
+    )
 
     @app.action(
         ACTION_ACT_CONFIRM, middleware=guarded(ActionRef, "act_click", f"{asked_for} users")

@@ -4,11 +4,13 @@ from slack_bolt import App, BoltContext
 
 from bot.listeners.common import open_modal
 from bot.listeners.middleware import moderators_only
+from bot.listeners.shortcuts import open_case
 from bot.services import Services
 from bot.slack.moderation_blocks import SHORTCUT_BAN, ban_anywhere_modal
 
 
 def register(app: App, services: Services) -> None:
+    open_case.register(app, services)  # the message shortcut on the bot's own posts
     guard = moderators_only(services, "ban users")
 
     @app.global_shortcut(SHORTCUT_BAN, middleware=[guard])

@@ -1,14 +1,22 @@
-"""The ban modal's two steps (the shortcut's form is a step 1 with a group to choose).
-`form_value` decodes the modal's metadata first (and puts back the channel the modal was opened
-from), so `moderators_only` checks the right conversation."""
+"""The ban modal's two steps (the shortcut's form is a step 1 with a group to choose), the mass
+ban form's, and the form correcting a case. `form_value` decodes the modal's metadata first (and
+puts back the channel the modal was opened from), so the moderator check looks at the right
+conversation."""
 
 from slack_bolt import App, BoltContext
 
-from bot.domain.button_values import BanConfirmRef, BanRef
-from bot.listeners.middleware import form_value, moderators_only
+from bot.domain.actions import ACTIONS
+from bot.domain.button_values import BanConfirmRef, BanRef, CaseRef, MassBanRef
+from bot.domain.moderation import ModerationAction
+from bot.listeners.middleware import form_value, moderators_only, moderators_only_in_form
+from bot.listeners.views import massban
 from bot.listeners.views.ban import handle_anywhere, handle_confirm, handle_uid
+from bot.listeners.views.case_edit import handle_edit
 from bot.services import Services
+from bot.slack.case_blocks import EDIT_REASON_BLOCK_ID, VIEW_CASE_EDIT
+from bot.slack.massban_blocks import VIEW_MASSBAN, VIEW_MASSBAN_CONFIRM
 from bot.slack.moderation_blocks import VIEW_BAN, VIEW_BAN_ANYWHERE, VIEW_BAN_CONFIRM
+from bot.usecases.cases import EDIT_PERMISSION
 
 
 def register(app: App, services: Services) -> None:
@@ -26,3 +34,20 @@ def register(app: App, services: Services) -> None:
     @app.view(VIEW_BAN_CONFIRM, middleware=[form_value(BanConfirmRef), guard])
     def ban_confirm(ack, context: BoltContext):
         handle_confirm(ack, context["form"], context.user_id or "", services)
+
+    mass_guard = moderators_only(services, ACTIONS[ModerationAction.MASS_BAN].permission)
+
+    @app.view(VIEW_MASSBAN, middleware=[form_value(MassBanRef), mass_guard])
+    def massban_form(ack, view, context: BoltContext):
+        massban.handle_form(ack, context["form"], view, context.user_id or "", services)
+
+    @app.view(VIEW_MASSBAN_CONFIRM, middleware=[form_value(MassBanRef), mass_guard])
+    def massban_confirm(ack, context: BoltContext):
+        massban.handle_confirm(ack, context["form"], context.user_id or "", services)
+
+    # A refusal is said in the form itself, beside its first field.
+    edit_guard = moderators_only_in_form(services, EDIT_PERMISSION, EDIT_REASON_BLOCK_ID)
+
+    @app.view(VIEW_CASE_EDIT, middleware=[form_value(CaseRef), edit_guard])
+    def case_edit(ack, view, context: BoltContext):
+        handle_edit(ack, context["form"], view, context.user_id or "", services)

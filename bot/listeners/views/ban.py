@@ -53,11 +53,11 @@ def handle_uid(ack: Ack, form: BanRef | None, view: dict, services: Services) ->
     state = (view.get("state") or {}).get("values") or {}
     errors: dict[str, str] = {}
     try:
-        uid = validate_uid(_typed(state, UID_BLOCK_ID, UID_ACTION_ID))
+        uid = validate_uid(typed_value(state, UID_BLOCK_ID, UID_ACTION_ID))
     except InvalidUid:
         errors[UID_BLOCK_ID] = BAD_UID
     # A form opened before the field existed has no duration: permanent, as it then meant.
-    chosen = _chosen(state, DURATION_BLOCK_ID, DURATION_ACTION_ID)
+    chosen = chosen_value(state, DURATION_BLOCK_ID, DURATION_ACTION_ID)
     if chosen is None:
         chosen = PERMANENT
     duration = None
@@ -66,7 +66,7 @@ def handle_uid(ack: Ack, form: BanRef | None, view: dict, services: Services) ->
     else:
         errors[DURATION_BLOCK_ID] = BAD_DURATION
     try:
-        reason = validate_reason(_typed(state, REASON_BLOCK_ID, REASON_ACTION_ID))
+        reason = validate_reason(typed_value(state, REASON_BLOCK_ID, REASON_ACTION_ID))
     except ReasonTooLong as exc:
         errors[REASON_BLOCK_ID] = LONG_REASON.format(length=exc.length, limit=exc.limit)
     if errors:
@@ -102,20 +102,20 @@ def handle_anywhere(ack: Ack, view: dict, services: Services) -> None:
     in but the moderator's DM with the bot (no list, no response_url)."""
     state = (view.get("state") or {}).get("values") or {}
     try:
-        guid = validate_guid(_chosen(state, GROUP_BLOCK_ID, ACTION_PICK_GROUP) or "")
+        guid = validate_guid(chosen_value(state, GROUP_BLOCK_ID, ACTION_PICK_GROUP) or "")
     except InvalidGuid:
         ack(response_action="errors", errors={GROUP_BLOCK_ID: BAD_GROUP})
         return
     handle_uid(ack, BanRef(guid=guid), view, services)
 
 
-def _typed(state: dict, block_id: str, action_id: str) -> str:
+def typed_value(state: dict, block_id: str, action_id: str) -> str:
     """A text input's value; Slack leaves an empty optional one out, or sends null."""
     value = ((state.get(block_id) or {}).get(action_id) or {}).get("value")
     return value if isinstance(value, str) else ""
 
 
-def _chosen(state: dict, block_id: str, action_id: str) -> str | None:
+def chosen_value(state: dict, block_id: str, action_id: str) -> str | None:
     """A static select's chosen option value; None if nothing is (a form from before it)."""
     option = ((state.get(block_id) or {}).get(action_id) or {}).get("selected_option") or {}
     value = option.get("value")

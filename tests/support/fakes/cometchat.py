@@ -1,5 +1,5 @@
-"""A fake CometChat REST API v3: groups, their members and banned users, ban/unban/kick; records
-every request.
+"""A fake CometChat REST API v3: groups, their members (scope, join time) and banned users,
+ban/unban/kick one at a time or many at once (`usersToBan`); records every request.
 
 `handle(request)` serves `httpx.MockTransport`; `serve()` runs the same logic as a real HTTP
 server on loopback for subprocess tests and benchmarks.
@@ -40,6 +40,7 @@ class Recorded:
     path: str  # raw, still percent-encoded
     query: dict[str, list[str]]
     headers: dict[str, str]
+    body: bytes = b""
 
 
 @dataclass
@@ -54,6 +55,12 @@ class FakeCometChat:
     # A hook run before answering: return (status, body, headers) to override the answer.
     interceptor: Callable[[Recorded], tuple[int, object, dict] | None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Each member's scope and join time (unix seconds), by group then uid (`add_member`).
+    joined: dict[str, dict[str, dict]] = field(default_factory=dict)
+    # A bulk ban refuses these users with (code, message), as CometChat answers per user.
+    refuse_ban: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Each group's scope permissions, by guid then scope (participant: everything allowed).
+    permissions: dict[str, dict[str, dict]] = field(default_factory=dict)
     # The spec does not declare searchKey on GET bannedusers: by default the fake ignores it
     # (the cautious reading); set True to play a server that filters by name or uid.
     banned_search: bool = False
@@ -63,8 +70,37 @@ class FakeCometChat:
         self.banned[guid] = [make_user(i) for i in range(1, banned + 1)]
         self.members[guid] = set()
 
-    def add_member(self, guid: str, uid: str) -> None:
+    def add_member(
+        self,
+        guid: str,
+        uid: str,
+        *,
+        scope: str = "participant",
+        joined_at: int = 1_700_000_000,
+        created_at: int | None = None,
+    ) -> None:
         self.members.setdefault(guid, set()).add(uid)
+        self.joined.setdefault(guid, {})[uid] = {"scope": scope, "joinedAt": joined_at}
+        if created_at is not None:
+            self.users[uid] = make_user(0, uid=uid, name=f"Name of {uid}", createdAt=created_at)
+
+    def _member(self, guid: str, uid: str) -> dict:
+        user = dict(self._user(uid) or make_user(0, uid=uid))
+        user.update(self.joined.get(guid, {}).get(uid, {"scope": "participant", "joinedAt": 0}))
+        return user
+
+    def _ban_one(self, guid: str, uid: str) -> tuple[str, str] | None:
+        """Ban `uid` in `guid`; the (code, message) of a refusal, None when done."""
+        if uid in self.refuse_ban:
+            return self.refuse_ban[uid]
+        banned = self.banned[guid]
+        if any(u["uid"] == uid for u in banned):
+            return "ERR_ALREADY_BANNED", f"{uid} is already banned"
+        if uid.startswith("ghost"):
+            return "ERR_UID_NOT_FOUND", f"{uid} not found"
+        banned.append(make_user(len(banned) + 1000, uid=uid, name=uid))
+        self.members.setdefault(guid, set()).discard(uid)  # a ban removes them from the group
+        return None
 
     def add_message(self, guid: str, sender: str, text: str, *, kind: str = "text") -> dict:
         sent = self.messages.setdefault(guid, [])
@@ -148,19 +184,61 @@ class FakeCometChat:
                 }
             }
             return 200, {"data": chunk, "meta": meta}, {}
+        if len(rest) == 3 and rest[0] == "scopes" and rest[2] == "permissions":
+            scope = unquote(rest[1])
+            held = self.permissions.setdefault(guid, {}).setdefault(
+                scope, {"sendMessage": "allow", "addReaction": "allow"}
+            )
+            if rec.method == "GET":
+                items = [
+                    {"id": key, "type": "scope", "dataType": "string", "defaultValue": value}
+                    for key, value in held.items()
+                ]
+                return 200, {"data": items, "meta": {"pagination": {"total": len(items)}}}, {}
+            if rec.method == "PUT":
+                asked = json.loads(rec.body or b"{}").get("permissions") or {}
+                held.update(asked)
+                answer = {key: {"success": True, "message": "mapped"} for key in asked}
+                return 200, {"data": {**answer, "permissions": dict(held)}}, {}
+        if rec.method == "GET" and rest == ["members"]:
+            page = int(rec.query.get("page", ["1"])[0])
+            per_page = int(rec.query.get("perPage", ["100"])[0])
+            everyone = [self._member(guid, uid) for uid in sorted(self.members.get(guid, set()))]
+            chunk = everyone[(page - 1) * per_page : page * per_page]
+            meta = {
+                "pagination": {
+                    "total": len(everyone),
+                    "count": len(chunk),
+                    "per_page": per_page,
+                    "current_page": page,
+                    "total_pages": max(1, -(-len(everyone) // per_page)),
+                }
+            }
+            return 200, {"data": chunk, "meta": meta}, {}
+        if rec.method == "POST" and rest == ["members"]:
+            asked = json.loads(rec.body or b"{}").get("usersToBan") or []
+            answers: dict[str, dict] = {}
+            with self.lock:
+                for uid in asked:
+                    refused = self._ban_one(guid, uid)
+                    answers[uid] = (
+                        {"success": True}
+                        if refused is None
+                        else {
+                            "success": False,
+                            "error": {"code": refused[0], "message": refused[1]},
+                        }
+                    )
+            return 200, {"data": {"usersToBan": answers}}, {}
         if len(rest) == 2 and rest[0] == "bannedusers" and rec.method in ("POST", "DELETE"):
             uid = unquote(rest[1])
             banned = self.banned[guid]
             is_banned = any(u["uid"] == uid for u in banned)
             if rec.method == "POST":
-                if is_banned:
-                    return 400, _error("ERR_ALREADY_BANNED", f"{uid} is already banned"), {}
-                if uid.startswith("ghost"):
-                    return 404, _error("ERR_UID_NOT_FOUND", f"{uid} not found"), {}
-                banned.append(make_user(len(banned) + 1000, uid=uid, name=uid))
-                self.members.setdefault(guid, set()).discard(
-                    uid
-                )  # a ban removes them from the group
+                refused = self._ban_one(guid, uid)
+                if refused is not None:
+                    status = 404 if refused[0] == "ERR_UID_NOT_FOUND" else 400
+                    return status, _error(*refused), {}
                 return 200, {"data": {"success": True, "message": "banned"}}, {}
             if not is_banned:
                 return 400, _error("ERR_NOT_A_BANNED_USER", f"{uid} is not banned"), {}
@@ -196,6 +274,7 @@ class FakeCometChat:
             path=request.url.raw_path.split(b"?")[0].decode(),
             query=parse_qs(request.url.query.decode(), keep_blank_values=True),
             headers={k.lower(): v for k, v in request.headers.items()},
+            body=request.content,
         )
         status, body, headers = self.answer(rec)
         if isinstance(body, (bytes, str)):
@@ -218,13 +297,13 @@ class FakeCometChat:
             def _any(self) -> None:
                 split = urlsplit(self.path)
                 length = int(self.headers.get("content-length") or 0)
-                if length:
-                    self.rfile.read(length)
+                sent = self.rfile.read(length) if length else b""
                 rec = Recorded(
                     method=self.command,
                     path=split.path,
                     query=parse_qs(split.query, keep_blank_values=True),
                     headers={k.lower(): v for k, v in self.headers.items()},
+                    body=sent,
                 )
                 status, body, headers = fake.answer(rec)
                 raw = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -236,7 +315,7 @@ class FakeCometChat:
                 self.end_headers()
                 self.wfile.write(raw)
 
-            do_GET = do_POST = do_DELETE = _any
+            do_GET = do_POST = do_PUT = do_DELETE = _any
 
             def log_message(self, *args) -> None:
                 pass

@@ -306,6 +306,27 @@ def block_actions_body(
     return urlencode({"payload": json.dumps(payload)}).encode()
 
 
+def message_shortcut_body(
+    callback_id: str, message: dict, response_url: str, *, user_id: str = "U0MOD"
+) -> bytes:
+    """A message shortcut used on `message` (as Slack sends it: its full structure)."""
+    payload = {
+        "type": "message_action",
+        "callback_id": callback_id,
+        "team": {"id": "T0TEAM", "domain": "example"},
+        "user": {"id": user_id, "username": "mod", "team_id": "T0TEAM"},
+        "channel": {"id": "C0CHAN", "name": "moderation"},
+        "api_app_id": "A0APP",
+        "token": "deprecated",
+        "trigger_id": "123.456.ghi",
+        "action_ts": "1.4",
+        "message_ts": message.get("ts", "1.1"),
+        "message": message,
+        "response_url": response_url,
+    }
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
 def view_submission_body(
     callback_id: str, metadata: str, values: dict, *, user_id: str = "U0MOD"
 ) -> bytes:
