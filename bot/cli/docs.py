@@ -1,7 +1,7 @@
 """`python -m bot docs [--write]`: the operator's documents, produced from their one source.
 
 `.env.example`, app.json's `env` and the settings table of docs/operations.md come from the
-`Settings` field descriptions (bot/settings.py); the manifest's usage hint and the command table
+`Settings` field descriptions (bot/settings.py); the manifests' usage hint and the command table
 of docs/moderators.md from the command grammar (bot/domain/grammar.py), and the table of
 moderation actions in docs/architecture.md from the action table (bot/domain/actions.py).
 Without `--write` it only checks, and exits 1 naming each file that disagrees; `--write`
@@ -180,14 +180,19 @@ def generated(document: str, name: str, table: Callable[[], str]) -> Callable[[s
     return produce
 
 
-def manifest(current: str) -> str:
-    hint = json.dumps(usage_hint(), ensure_ascii=False)
-    updated, found = re.subn(
-        r"^(\s*usage_hint: ).*$", lambda m: m.group(1) + hint, current, count=1, flags=re.M
-    )
-    if not found:
-        raise Undocumented("manifest.yml has no usage_hint for /banned")
-    return updated
+def usage_hinted(document: str) -> Callable[[str], str]:
+    """How a manifest is produced: its text with the `/banned` usage hint the grammar gives."""
+
+    def produce(current: str) -> str:
+        hint = json.dumps(usage_hint(), ensure_ascii=False)
+        updated, found = re.subn(
+            r"^(\s*usage_hint: ).*$", lambda m: m.group(1) + hint, current, count=1, flags=re.M
+        )
+        if not found:
+            raise Undocumented(f"{document} has no usage_hint for /banned")
+        return updated
+
+    return produce
 
 
 # Each generated table lives with its readers: what to type with the moderators, the settings
@@ -198,7 +203,9 @@ DOCUMENTS: dict[str, Callable[[str], str]] = {
     "docs/moderators.md": generated("docs/moderators.md", "commands", command_table),
     "docs/operations.md": generated("docs/operations.md", "settings", settings_table),
     "docs/architecture.md": generated("docs/architecture.md", "actions", actions_table),
-    "manifest.yml": manifest,
+    # Both manifests: the one for any workspace, and the same app with Workflow Builder steps.
+    "manifest.yml": usage_hinted("manifest.yml"),
+    "manifest.workflows.yml": usage_hinted("manifest.workflows.yml"),
 }
 
 
