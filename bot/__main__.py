@@ -6,7 +6,7 @@ schema up to date; `python -m bot list <guid> [--page N]` prints a
 group's banned users in the terminal; `python -m bot where <uid>` prints where a user is banned
 (the history's answer, then a scan of every group); `python -m bot forget <uid>` blanks a user's
 names and reasons in the history (erasure requests); `python -m bot docs [--write]` checks (or
-rewrites) .env.example, app.json, the manifest's usage hint and the README's tables against the
+rewrites) .env.example, app.json, the manifests' usage hint and the tables in docs/ against the
 settings and the command grammar they are produced from.
 """
 

@@ -347,8 +347,8 @@ class Settings(DatabaseSettings):
         None,
         description="Local development without a public URL: an app-level token (xapp-…, scope "
         "connections:write) from the Slack app's Basic Information → App-Level Tokens, with "
-        "Socket Mode on in the app (see README). Set, `python -m bot serve` connects over "
-        "Socket Mode instead of serving HTTP. Not on Heroku.",
+        "Socket Mode on in the app (see docs/operations.md). Set, `python -m bot serve` "
+        "connects over Socket Mode instead of serving HTTP. Not on Heroku.",
         json_schema_extra=doc("slack", example="xapp-your-app-level-token", deploy=False),
     )
 

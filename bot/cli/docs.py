@@ -1,11 +1,12 @@
 """`python -m bot docs [--write]`: the operator's documents, produced from their one source.
 
-`.env.example`, app.json's `env` and the README's settings table come from the `Settings` field
-descriptions (bot/settings.py); the manifest's usage hint and the README's command table from
-the command grammar (bot/domain/grammar.py), and the README's table of moderation actions from
-the action table (bot/domain/actions.py). Without `--write` it only checks, and exits 1
-naming each file that disagrees; `--write` rewrites them. Adding a setting is its Field (with a
-description) and `python -m bot docs --write`.
+`.env.example`, app.json's `env` and the settings table of docs/operations.md come from the
+`Settings` field descriptions (bot/settings.py); the manifests' usage hint and the command table
+of docs/moderators.md from the command grammar (bot/domain/grammar.py), and the table of
+moderation actions in docs/architecture.md from the action table (bot/domain/actions.py).
+Without `--write` it only checks, and exits 1 naming each file that disagrees; `--write`
+rewrites them. Adding a setting is its Field (with a description) and `python -m bot docs
+--write`.
 """
 
 from __future__ import annotations
@@ -25,12 +26,12 @@ from pydantic.fields import FieldInfo
 from bot.domain.grammar import actions_table, command_table, usage_hint
 from bot.settings import Settings
 
-# Sections of `.env.example` and the README's table, in order; a setting names its own.
+# Sections of `.env.example` and the settings table, in order; a setting names its own.
 SECTIONS = {
     "slack": "Slack (https://api.slack.com/apps → your app)",
     "cometchat": "CometChat (https://app.cometchat.com → your app → API & Auth Keys)",
     "permissions": "Permissions and moderation (comma-separated Slack ids)",
-    "feed": 'Live moderation feed (CometChat webhooks -> Slack; see README "Live moderation feed")',
+    "feed": "Live moderation feed (CometChat webhooks -> Slack; see docs/operations.md)",
     "home": "Home tab",
     "database": "Database: moderation history, temporary bans' end times, webhook de-duplication",
     "web": "The web process (gunicorn, configured in gunicorn.conf.py)",
@@ -165,36 +166,46 @@ def settings_table() -> str:
     return "\n".join(rows)
 
 
-def _between(text: str, name: str, body: str) -> str:
-    """`text` with what lies between its `name` markers replaced by `body`."""
+def generated(document: str, name: str, table: Callable[[], str]) -> Callable[[str], str]:
+    """How `document` is produced: its text with what lies between its `name` markers replaced
+    by `table()`."""
     begin, end = f"<!-- begin generated: {name} -->", f"<!-- end generated: {name} -->"
     pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
-    if not pattern.search(text):
-        raise Undocumented(f"README.md has no {begin} … {end} block")
-    return pattern.sub(lambda _m: f"{begin}\n{body}\n{end}", text, count=1)
+
+    def produce(current: str) -> str:
+        if not pattern.search(current):
+            raise Undocumented(f"{document} has no {begin} … {end} block")
+        return pattern.sub(lambda _m: f"{begin}\n{table()}\n{end}", current, count=1)
+
+    return produce
 
 
-def readme(current: str) -> str:
-    text = _between(current, "commands", command_table())
-    text = _between(text, "actions", actions_table())
-    return _between(text, "settings", settings_table())
+def usage_hinted(document: str) -> Callable[[str], str]:
+    """How a manifest is produced: its text with the `/banned` usage hint the grammar gives."""
+
+    def produce(current: str) -> str:
+        hint = json.dumps(usage_hint(), ensure_ascii=False)
+        updated, found = re.subn(
+            r"^(\s*usage_hint: ).*$", lambda m: m.group(1) + hint, current, count=1, flags=re.M
+        )
+        if not found:
+            raise Undocumented(f"{document} has no usage_hint for /banned")
+        return updated
+
+    return produce
 
 
-def manifest(current: str) -> str:
-    hint = json.dumps(usage_hint(), ensure_ascii=False)
-    updated, found = re.subn(
-        r"^(\s*usage_hint: ).*$", lambda m: m.group(1) + hint, current, count=1, flags=re.M
-    )
-    if not found:
-        raise Undocumented("manifest.yml has no usage_hint for /banned")
-    return updated
-
-
+# Each generated table lives with its readers: what to type with the moderators, the settings
+# with the operators, the action table beside how to add an action.
 DOCUMENTS: dict[str, Callable[[str], str]] = {
     ".env.example": env_example,
     "app.json": app_json,
-    "README.md": readme,
-    "manifest.yml": manifest,
+    "docs/moderators.md": generated("docs/moderators.md", "commands", command_table),
+    "docs/operations.md": generated("docs/operations.md", "settings", settings_table),
+    "docs/architecture.md": generated("docs/architecture.md", "actions", actions_table),
+    # Both manifests: the one for any workspace, and the same app with Workflow Builder steps.
+    "manifest.yml": usage_hinted("manifest.yml"),
+    "manifest.workflows.yml": usage_hinted("manifest.workflows.yml"),
 }
 
 

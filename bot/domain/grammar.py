@@ -1,7 +1,7 @@
 """What `/banned` accepts, written once: the usage text (bot.slack.usage), the manifest's usage
-hint and the README's command table are produced from these forms (`python -m bot docs`), and a
-test fails when a copy disagrees. The parser is `bot.domain.command`; a test checks that every
-verb it takes from the action table has its form here.
+hint and the command table of docs/moderators.md are produced from these forms (`python -m bot
+docs`), and a test fails when a copy disagrees. The parser is `bot.domain.command`; a test checks
+that every verb it takes from the action table has its form here.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ COMMAND = "/banned"
 class CommandForm:
     syntax: str  # after the command; `<…>` is a placeholder, `[…]` optional
     usage: str  # the usage text's words for it, in Slack mrkdwn (code spans in backticks)
-    table: str  # the README's words for it, in Markdown
+    table: str  # the moderators' guide's words for it, in Markdown
     hint: bool = True  # shown in the manifest's usage hint (the shortest forms stand for others)
 
     @property
@@ -142,7 +142,7 @@ def usage_hint() -> str:
 
 
 def command_table() -> str:
-    """The README's table of what you can type, in Markdown."""
+    """The moderators' guide's table of what you can type, in Markdown."""
     rows = ["| You type | You get |", "|---|---|"]
     rows += [f"| `{form.typed}` | {form.table} |" for form in FORMS]
     return "\n".join(rows)
@@ -152,7 +152,7 @@ _WHO = {Role.MODERATOR: "moderators", Role.NOBODY: "nobody: heard of, or done by
 
 
 def actions_table() -> str:
-    """The README's table of moderation actions, one row per entry of the action table."""
+    """docs/architecture.md's table of moderation actions, one row per entry of the action table."""
     rows = [
         "| Action | Command | Who may | Confirm first | Temporary | CometChat call "
         "| In the history |",

@@ -1,5 +1,6 @@
 """How `/banned` explains itself: the usage text, shown alone or under a complaint. Its forms
-and words are the grammar's (bot.domain.grammar), as are the manifest's hint and the README's."""
+and words are the grammar's (bot.domain.grammar), as are the manifest's hint and the command
+table of docs/moderators.md."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The operator's documents say what the code does: `.env.example`, app.json's `env` and the
-README's settings table are produced from the `Settings` field descriptions; the usage text, the
-manifest's usage hint and the README's command table from the command grammar. Each copy in the
-repository must be what `python -m bot docs --write` would write."""
+settings table of docs/operations.md are produced from the `Settings` field descriptions; the
+usage text, the manifest's usage hint and the command table of docs/moderators.md from the command
+grammar. Each copy in the repository must be what `python -m bot docs --write` would write."""
 
 from __future__ import annotations
 
@@ -39,11 +39,11 @@ def test_every_setting_is_described():
 
 def test_every_setting_is_in_each_document():
     env_example = (ROOT / ".env.example").read_text()
-    readme = (ROOT / "README.md").read_text()
+    reference = (ROOT / "docs" / "operations.md").read_text()
     app_env = json.loads((ROOT / "app.json").read_text())["env"]
     for setting in docs.settings_docs():
         assert re.search(rf"^#? ?{setting.name}=", env_example, re.M), setting.name
-        assert f"| `{setting.name}` |" in readme, setting.name
+        assert f"| `{setting.name}` |" in reference, setting.name
         assert (setting.name in app_env) is setting.deploy, setting.name
 
 
@@ -57,6 +57,7 @@ class _WithAnUndescribedSetting(Settings):
 
 def _copy_documents(to: Path) -> None:
     for name in docs.DOCUMENTS:
+        (to / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / name, to / name)
 
 
@@ -66,9 +67,10 @@ def test_a_new_setting_is_its_description_and_a_regeneration(tmp_path, monkeypat
 
     assert docs.main([], root=tmp_path) == 1
     complaint = capsys.readouterr().err
-    for name in (".env.example", "app.json", "README.md"):
+    for name in (".env.example", "app.json", "docs/operations.md"):
         assert f"{name} is out of date" in complaint
-    assert "manifest.yml" not in complaint
+    for name in ("manifest.yml", "docs/moderators.md", "docs/architecture.md"):
+        assert name not in complaint
 
     assert docs.main(["--write"], root=tmp_path) == 0
     assert docs.main([], root=tmp_path) == 0
@@ -76,8 +78,8 @@ def test_a_new_setting_is_its_description_and_a_regeneration(tmp_path, monkeypat
     assert "# --- Other settings ---\n# Days an event is kept.\n" in env_example
     assert "# HISTORY_RETENTION_DAYS_TEST=365" in env_example
     assert "Optional. Days an event is kept." in (tmp_path / "app.json").read_text()
-    readme = (tmp_path / "README.md").read_text()
-    assert "| `HISTORY_RETENTION_DAYS_TEST` | `365` | Days an event is kept. |" in readme
+    reference = (tmp_path / "docs" / "operations.md").read_text()
+    assert "| `HISTORY_RETENTION_DAYS_TEST` | `365` | Days an event is kept. |" in reference
 
 
 def test_a_setting_without_a_description_stops_the_check(tmp_path, monkeypatch, capsys):

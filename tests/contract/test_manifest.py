@@ -101,7 +101,8 @@ def test_the_schema_check_would_catch_a_broken_manifest(manifest, validator):
 
 
 def test_socket_mode_variant_from_the_readme_is_valid_too(manifest, validator):
-    """README: for local development set socket_mode_enabled: true; the URLs are not needed."""
+    """docs/operations.md: for local development set socket_mode_enabled: true; the URLs are not
+    needed."""
     local = json.loads(json.dumps(manifest))
     local["settings"]["socket_mode_enabled"] = True
     for command in local["features"]["slash_commands"]:
@@ -109,8 +110,8 @@ def test_socket_mode_variant_from_the_readme_is_valid_too(manifest, validator):
     local["settings"]["interactivity"].pop("request_url", None)
 
     assert _errors(validator, local) == []
-    readme = (ROOT / "README.md").read_text()
-    assert "socket_mode_enabled: true" in readme
+    operations = (ROOT / "docs" / "operations.md").read_text()
+    assert "socket_mode_enabled: true" in operations
 
 
 def test_banned_command_has_a_usage_hint_and_points_at_the_events_path(manifest):
@@ -289,10 +290,9 @@ def test_the_steps_declared_are_the_ones_the_app_runs(workflows_manifest):
             assert outputs[OUT_CASE_NUMBER]["type"] == "integer"
 
 
-def test_the_readme_says_which_manifest_to_use():
-    readme = (ROOT / "README.md").read_text()
-
-    assert "manifest.workflows.yml" in readme
+def test_the_docs_say_which_manifest_to_use():
+    for doc in ("README.md", "docs/operations.md"):
+        assert "manifest.workflows.yml" in (ROOT / doc).read_text(), doc
 
 
 def test_the_open_case_shortcut_is_the_one_the_app_listens_for(manifest):
