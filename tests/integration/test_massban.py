@@ -361,7 +361,7 @@ def test_undo_unbans_only_those_the_mass_ban_still_holds(app):
 
     (undo,) = buttons(report, ACTION_MASS_UNDO)
     assert undo["confirm"]["confirm"]["text"] == "Unban them"  # asked first
-    (answer,) = app.click(ACTION_MASS_UNDO, undo["value"]).messages
+    (answer,) = app.click(ACTION_MASS_UNDO, undo["value"], answered=True).messages
 
     assert "2 users unbanned, 1 left as they are" in answer["text"]
     assert "`raider-02`" in answer["text"].split("Left as they are")[1]
@@ -377,7 +377,7 @@ def test_undo_unbans_only_those_the_mass_ban_still_holds(app):
 
     # Once only.
     app.settle()
-    (again,) = app.click(ACTION_MASS_UNDO, undo["value"]).messages
+    (again,) = app.click(ACTION_MASS_UNDO, undo["value"], answered=True).messages
     assert "already been undone" in again["text"] and "Nobody was unbanned" in again["text"]
     assert len([r for r in app.cometchat.requests if r.method == "DELETE"]) == deletes_before + 2
 
@@ -407,7 +407,7 @@ def test_undo_a_day_later_is_refused_and_unbans_nobody(app):
             .values(at=datetime.now(UTC) - timedelta(hours=25))
         )
 
-    (answer,) = app.click(ACTION_MASS_UNDO, undo["value"]).messages
+    (answer,) = app.click(ACTION_MASS_UNDO, undo["value"], answered=True).messages
 
     assert "more than 24 hours old" in answer["text"]
     assert [r for r in app.cometchat.requests if r.method == "DELETE"] == []

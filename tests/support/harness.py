@@ -125,13 +125,18 @@ class Harness:
         user_id: str = MODERATOR,
         block_id: str = "x",
         wait: float = 5.0,
+        answered: bool = False,
     ) -> Reply:
+        """`answered`: wait for the click's response_url answer itself, not only for the first
+        thing to reach Slack (an audit post made by the same click can come first)."""
         url, path = self.new_response_url()
         mark = len(self.slack.received)
         body = click_body(action_id, value, url, user_id=user_id, block_id=block_id)
         response = self.signed(body)
         ack = _json_body(response)
-        posts = self.wait_after(mark, path, wait) if response.status == 200 else []
+        posts = (
+            self.wait_after(mark, path, wait, answered=answered) if response.status == 200 else []
+        )
         return Reply(response.status, ack, posts, len(body))
 
     def submit_view(
@@ -160,18 +165,24 @@ class Harness:
         posts = self.wait_after(mark, path, 5.0) if response.status == 200 else []
         return Reply(response.status, _json_body(response), posts, len(body))
 
-    def wait_after(self, mark: int, response_path: str, timeout: float) -> list[Received]:
+    def wait_after(
+        self, mark: int, response_path: str, timeout: float, *, answered: bool = False
+    ) -> list[Received]:
         """Block until something for this request reached Slack; return what arrived since mark.
 
-        "For this request" = a POST to its response_url, or any Web API call made after it.
+        "For this request" = a POST to its response_url, or any Web API call made after it;
+        with `answered`, not before a POST to its response_url is among them.
         """
 
         def ours() -> list[Received]:
-            return [
+            found = [
                 r
                 for r in self.slack.received[mark:]
                 if r.path.startswith(response_path) or r.path.startswith("/api/")
             ]
+            if answered and not any(r.path.startswith(response_path) for r in found):
+                return []
+            return found
 
         with self.slack._cond:
             if not self.slack._cond.wait_for(ours, timeout):
