@@ -77,8 +77,37 @@ def export(client: CometChatClient) -> None:
     assert stats.rows == BIG_GROUPS[EXPORT_GROUP] and stats.complete, stats
 
 
+def next_read_ahead(base: str, max_parallel: int | None, folder: str) -> Figure | None:
+    """*Next* as a moderator clicks it, a moment after page 1 was answered: the page read
+    ahead meanwhile (with a history, as deployed) answers it. None for trees without it."""
+    try:
+        from bot.store import ModerationStore, build_engine
+        from bot.store.migrate import upgrade
+        from bot.usecases.read_ahead import PagesAhead
+    except ImportError:
+        return None
+    engine = build_engine(f"sqlite:///{folder}/history.sqlite3")
+    upgrade(engine)
+    store = ModerationStore(engine)
+    client, transport = new_client(base, max_parallel)
+    ahead = PagesAhead(client, store)
+    lists = BannedLists(client, store, ahead=ahead)
+    try:
+        lists.render(PageCursor(guid=GROUP))
+        assert ahead.settle(10)  # the moderator reads page 1; page 2 arrives meanwhile
+        return timed(partial(lists.render, PageCursor(guid=GROUP, page=2)), transport)
+    finally:
+        lists.close()
+        client.close()
+        engine.dispose()
+
+
 def measure(base: str, max_parallel: int | None, repeats: int) -> dict[str, list[Figure]]:
     figures: dict[str, list[Figure]] = {"cold": [], "next": [], "search": [], "export": []}
+    with tempfile.TemporaryDirectory() as folder:
+        ahead = [next_read_ahead(base, max_parallel, folder) for _ in range(repeats)]
+    if all(figure is not None for figure in ahead):
+        figures["next_ahead"] = [figure for figure in ahead if figure is not None]
     for _ in range(repeats):
         # A fresh client and cache each time: the first command of a fresh process, connections
         # included (a real one would open TLS on top; see README).
