@@ -27,11 +27,11 @@ from collections.abc import Callable, Generator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 import httpx
-from pydantic import SecretStr, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from bot.cometchat import errors
 from bot.cometchat.governor import BulkGovernor
@@ -43,6 +43,8 @@ from bot.cometchat.models import (
     GroupMember,
     GroupMessage,
 )
+
+_Model = TypeVar("_Model", bound=BaseModel)
 
 log = logging.getLogger(__name__)
 
@@ -189,13 +191,7 @@ class CometChatClient:
 
     def get_group(self, guid: str) -> Group:
         body = self._get(f"/groups/{segment(guid)}", guid=guid)
-        data = body.get("data")
-        if not isinstance(data, dict):
-            raise errors.UnexpectedResponse(f"group {guid!r}: no data object")
-        try:
-            return Group.model_validate({**data, "guid": data.get("guid") or guid})
-        except ValidationError as exc:
-            raise errors.UnexpectedResponse(f"group {guid!r}: {exc}") from None
+        return _one(Group, body, "guid", guid, what="group")
 
     def list_groups(
         self,
@@ -230,13 +226,7 @@ class CometChatClient:
     def get_user(self, uid: str) -> ChatUser:
         """One user: who a moderation is about (unknown or deactivated: UserNotFound)."""
         body = self._get(f"/users/{segment(uid)}", uid=uid)
-        data = body.get("data")
-        if not isinstance(data, dict):
-            raise errors.UnexpectedResponse(f"user {uid!r}: no data object")
-        try:
-            return ChatUser.model_validate({**data, "uid": data.get("uid") or uid})
-        except ValidationError as exc:
-            raise errors.UnexpectedResponse(f"user {uid!r}: {exc}") from None
+        return _one(ChatUser, body, "uid", uid, what="user")
 
     def recent_messages(self, guid: str, sender: str, *, limit: int = 5) -> list[GroupMessage]:
         """The sender's latest text messages in the group, newest first.
@@ -525,6 +515,18 @@ def new_http_client(
         headers=headers,
         follow_redirects=False,
     )
+
+
+def _one(model: type[_Model], body: dict, key: str, asked: str, *, what: str) -> _Model:
+    """The single object of an answer (`data`), as `model`; its id is the one asked for when
+    CometChat leaves it out."""
+    data = body.get("data")
+    if not isinstance(data, dict):
+        raise errors.UnexpectedResponse(f"{what} {asked!r}: no data object")
+    try:
+        return model.model_validate({**data, key: data.get(key) or asked})
+    except ValidationError as exc:
+        raise errors.UnexpectedResponse(f"{what} {asked!r}: {exc}") from None
 
 
 def _json(response: httpx.Response) -> dict:

@@ -2,6 +2,8 @@
 
 from slack_bolt import App, BoltContext
 
+from bot.domain.actions import ACTIONS
+from bot.domain.moderation import ModerationAction
 from bot.listeners.common import open_modal
 from bot.listeners.middleware import moderators_only
 from bot.listeners.shortcuts import open_case
@@ -11,7 +13,7 @@ from bot.slack.moderation_blocks import SHORTCUT_BAN, ban_anywhere_modal
 
 def register(app: App, services: Services) -> None:
     open_case.register(app, services)  # the message shortcut on the bot's own posts
-    guard = moderators_only(services, "ban users")
+    guard = moderators_only(services, ACTIONS[ModerationAction.BAN].permission)
 
     @app.global_shortcut(SHORTCUT_BAN, middleware=[guard])
     def ban_anywhere(ack, body: dict, context: BoltContext):  # Bolt injects by parameter name

@@ -20,7 +20,7 @@ from bot.usecases.cases import EDIT_PERMISSION
 
 
 def register(app: App, services: Services) -> None:
-    guard = moderators_only(services, "ban users")
+    guard = moderators_only(services, ACTIONS[ModerationAction.BAN].permission)
 
     @app.view(VIEW_BAN, middleware=[form_value(BanRef), guard])
     def ban_uid(ack, view, context: BoltContext):  # Bolt injects by parameter name
