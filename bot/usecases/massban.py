@@ -55,6 +55,9 @@ log = logging.getLogger("bot.massban")
 _ACTION = ModerationAction.MASS_BAN
 # Existence checks of pasted uids that are not members, in flight at once.
 _LOOKUPS = 8
+# An undo's unbans in flight at once. Each holds its member's lock, and on PostgreSQL one of the
+# worker's pooled connections, for its CometChat call: 4 leaves the pool room for everyone else.
+_UNDO_IN_FLIGHT = 4
 
 
 def _when(seconds: int | None) -> datetime | None:
@@ -339,12 +342,23 @@ def undo_mass_ban(
         raise UndoRefused("done")
     report = UndoReport(guid=plan.guid, case_id=case_id)
     reason = f"undo of mass ban #{case_id}"
-    for user in plan.users:
-        if user.outcome != Outcome.BANNED or user.ban_id is None:
-            continue
-        _undo_one(
-            cometchat, store, plan.id, plan.guid, user.uid, user.ban_id, actor, reason, report
-        )
+    held = [(u.uid, u.ban_id) for u in plan.users if u.outcome == Outcome.BANNED and u.ban_id]
+
+    def undo(pair: tuple[str, int]) -> _Undone:
+        uid, ban_id = pair
+        return _undo_one(cometchat, store, plan.id, plan.guid, uid, ban_id, actor, reason)
+
+    # Unbans of different users are independent (one lock each): a few at once, each still
+    # waiting its turn in the governor. The report keeps the plan's order.
+    if held:
+        with ThreadPoolExecutor(min(_UNDO_IN_FLIGHT, len(held)), "mass-undo") as pool:
+            for (uid, _), (outcome, code) in zip(held, pool.map(undo, held), strict=True):
+                if outcome == "unbanned":
+                    report.unbanned.append(uid)
+                elif outcome == "kept":
+                    report.kept.append(uid)
+                else:
+                    report.failed.append((uid, code))
     store.mass.finish_undo(plan.id)
     audit.record(
         AuditEntry(
@@ -372,6 +386,10 @@ def undo_mass_ban(
     return report
 
 
+# What became of one user in an undo: ("unbanned" | "kept" | "failed", the failure's code).
+_Undone = tuple[str, str]
+
+
 def _undo_one(
     cometchat: CometChatClient,
     store: ModerationStore,
@@ -381,18 +399,15 @@ def _undo_one(
     ban_id: int,
     actor: str,
     reason: str,
-    report: UndoReport,
-) -> None:
+) -> _Undone:
     with store.member(guid, uid) as member:
         latest = member.latest()
         if latest is None or latest.id != ban_id:
-            report.kept.append(uid)  # someone decided about them since: theirs stands
-            return
+            return "kept", ""  # someone decided about them since: theirs stands
         try:
             cometchat.unban(guid, uid, bulk=True)
         except CometChatError as exc:
-            report.failed.append((uid, exc.code or type(exc).__name__))
-            return
+            return "failed", exc.code or type(exc).__name__
         member.record(
             ModerationEvent(
                 guid=guid,
@@ -404,5 +419,5 @@ def _undo_one(
                 reason=reason,
             )
         )
-    report.unbanned.append(uid)
     store.mass.set_outcome(plan_id, uid, Outcome.UNDONE, ban_id=ban_id)
+    return "unbanned", ""

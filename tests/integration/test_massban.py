@@ -6,6 +6,7 @@ the history in the run's database (SQLite, and PostgreSQL when TEST_DATABASE_URL
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -380,6 +381,33 @@ def test_undo_unbans_only_those_the_mass_ban_still_holds(app):
     (again,) = app.click(ACTION_MASS_UNDO, undo["value"], answered=True).messages
     assert "already been undone" in again["text"] and "Nobody was unbanned" in again["text"]
     assert len([r for r in app.cometchat.requests if r.method == "DELETE"]) == deletes_before + 2
+
+
+def test_undo_sends_its_unbans_side_by_side_and_reports_in_the_plan_order(app):
+    raiders = RAIDERS[:4]
+    report = _mass_ban(app, raiders)
+    # Each DELETE is held until all four have arrived: one after another, the first would wait
+    # alone, break the barrier and fail.
+    together = threading.Barrier(len(raiders), timeout=4)
+
+    def held(rec):
+        if rec.method == "DELETE":
+            try:
+                together.wait()
+            except threading.BrokenBarrierError:
+                return 503, {"error": {"code": "ERR_MISSION_FAILED", "message": "alone"}}, {}
+        return None
+
+    app.cometchat.interceptor = held
+    (undo,) = buttons(report, ACTION_MASS_UNDO)
+    (answer,) = app.click(ACTION_MASS_UNDO, undo["value"], answered=True).messages
+
+    assert f"{len(raiders)} users unbanned" in answer["text"], answer["text"]
+    listed = answer["text"].split("Unbanned")[-1]
+    assert [listed.index(f"`{uid}`") for uid in raiders] == sorted(
+        listed.index(f"`{uid}`") for uid in raiders
+    )
+    assert not any(_banned(app, uid) for uid in raiders)
 
 
 def test_the_audit_line_of_a_mass_ban_carries_its_undo(app):
