@@ -4,7 +4,9 @@
     python -m bench.fakes slack       # records when each response_url POST arrives
 
 Each prints `port N` once listening. Control routes (benchmark only):
-- CometChat `POST /_bench/delay?s=2` sets the delay before every answer.
+- CometChat `POST /_bench/delay?s=2` sets the delay before every answer; `GET /_bench/stats`
+  returns the connections accepted and requests answered so far (the control routes' own
+  excluded): {"connections": n, "requests": m}.
 - Slack `GET /_bench/wait?phase=P&n=N&timeout=T` waits until N POSTs to `/response/P.<n>`
   have arrived (or T s pass), then returns and forgets them: {id: [time, replaced, has_blocks]}.
   `time.monotonic()` is the system-wide CLOCK_MONOTONIC on Linux, so the load generator can
@@ -35,6 +37,7 @@ def cometchat_handler():
     for guid, banned in BIG_GROUPS.items():
         fake.add_group(guid, guid.title(), banned=banned)
     state = {"delay": 0.0}
+    stats = {"connections": 0, "requests": 0}
     answers: dict[tuple, tuple[int, bytes]] = {}
 
     async def handle(method: str, target: str, headers: dict[str, str], body: bytes):
@@ -42,7 +45,12 @@ def cometchat_handler():
         query = parse_qs(split.query, keep_blank_values=True)
         if split.path == "/_bench/delay":
             state["delay"] = float(query["s"][0])
+            stats["connections"] -= 1  # the control client's own connection
             return 200, b"{}"
+        if split.path == "/_bench/stats":
+            stats["connections"] -= 1
+            return 200, json.dumps(stats).encode()
+        stats["requests"] += 1
         if state["delay"]:
             await asyncio.sleep(state["delay"])
         # The data never changes during a run: encode each answer once, so the fake's CPU
@@ -54,6 +62,10 @@ def cometchat_handler():
             answers[key] = status, json.dumps(answer).encode()
         return answers[key]
 
+    def connected() -> None:
+        stats["connections"] += 1
+
+    handle.on_connect = connected  # type: ignore[attr-defined]
     return handle
 
 
@@ -99,7 +111,7 @@ def slack_handler():
 
 async def main(kind: str) -> None:
     handler = cometchat_handler() if kind == "cometchat" else slack_handler()
-    server = await serve(handler)()
+    server = await serve(handler, on_connect=getattr(handler, "on_connect", None))()
     print(f"port {server.sockets[0].getsockname()[1]}", flush=True)
     async with server:
         await server.serve_forever()

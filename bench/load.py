@@ -1,4 +1,4 @@
-"""Load benchmark: the real web process against a "Bolt defaults" baseline, side by side.
+"""Load benchmark: the real web process against a plain Bolt bot, side by side.
 
     python bench/load.py [--quick] [--database sqlite|postgresql|both]        (or `make bench`)
 
@@ -48,6 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.fakes import BANNED, GROUP  # noqa: E402
+from bench.naive import baseline_command  # noqa: E402
 from bench.wire import Client  # noqa: E402
 from bot.domain.button_values import PageCursor  # noqa: E402
 from bot.slack.banned_page import ACTION_NEXT  # noqa: E402
@@ -141,6 +142,9 @@ class Figures:
     cpu_ms: float = 0.0  # web process CPU per command during the throughput runs (median)
     cpu_runs: list[float] = field(default_factory=list)
     speed_ms: list[float] = field(default_factory=list)  # speed_check() before each run
+    # CometChat connections opened, and requests sent, during the throughput runs.
+    cc_connections: int = 0
+    cc_requests: int = 0
     startup_s: list[float] = field(default_factory=list)
     first_answer_s: list[float] = field(default_factory=list)  # from the port opening
     errors: list[str] = field(default_factory=list)
@@ -305,6 +309,14 @@ class Driver:
         status, payload = await self.control.request("GET", path)
         return json.loads(payload) if status == 200 else {}
 
+    async def cometchat_stats(self) -> tuple[int, int]:
+        """(connections accepted, requests answered) by the fake CometChat so far."""
+        control = Client(HOST, self.cc_port)
+        _status, payload = await control.request("GET", "/_bench/stats")
+        await control.close()
+        stats = json.loads(payload)
+        return stats["connections"], stats["requests"]
+
     async def set_delay(self, seconds: float) -> None:
         control = Client(HOST, self.cc_port)
         await control.request("POST", f"/_bench/delay?s={seconds}")
@@ -363,10 +375,14 @@ class Driver:
                     waiting += 1
             await client.close()
 
+        opened_before, asked_before = await self.cometchat_stats()
         started, cpu_before = time.monotonic(), cpu_seconds(self.pid)
         await asyncio.gather(*(worker() for _ in range(CLIENTS)))
         later = await self.arrivals(phase, waiting, self.sizes.answer_wait) if waiting else {}
         figures.cpu_runs.append((cpu_seconds(self.pid) - cpu_before) * 1000 / total)
+        opened, asked = await self.cometchat_stats()
+        figures.cc_connections += opened - opened_before
+        figures.cc_requests += asked - asked_before
         delivered.extend(t for t, _replaced, page in later.values() if page)
         figures.tp_sent += total
         figures.tp_answered += len(delivered)
@@ -474,6 +490,8 @@ def rows(fig: Figures, sizes: Sizes) -> list[str]:
         + (
             "" if fig.tp_answered == fig.tp_sent else f" ({fig.tp_answered}/{fig.tp_sent} answered)"
         ),
+        f"{fig.cc_connections} for {fig.cc_requests:,}"
+        + (f" (1 per {fig.cc_requests / fig.cc_connections:,.0f})" if fig.cc_connections else ""),
         f"{100 * fig.acked_in_time / AT_ONCE:.0f} %",
         f"{100 * fig.answered / AT_ONCE:.0f} %"
         + (f" (last at {fig.last_answer_s:.1f} s)" if fig.answered else ""),
@@ -485,10 +503,11 @@ def rows(fig: Figures, sizes: Sizes) -> list[str]:
 
 
 def report(designs: dict[str, Figures], sizes: Sizes) -> None:
-    """One column per design; the baseline (Bolt defaults) last. Ratios are against it."""
+    """One column per design; the baseline (the plain Bolt bot) last. Ratios are against it."""
     labels = [
         ("command latency p50 / p95, ms", "p50 ≤ 0.5 × Bolt"),
         (f"throughput, {CLIENTS} clients, commands/s (median, range)", "≥ 1.3 × Bolt"),
+        ("CometChat connections opened for its requests, same runs", "≤ 1 per 50"),
         (f"{AT_ONCE} at once, 2 s CometChat: acked ≤ 3 s", "100 %"),
         (f"  answered (within {sizes.answer_wait:.0f} s)", "100 %"),
         ("click latency p50, ms", "≈ command"),
@@ -597,11 +616,10 @@ def main() -> int:
                     designs[f"bot, {kind}"] = run_design(
                         procfile_command(), web_env, ports, sizes, Path(tmp, f"bot-{kind}.log")
                     )
-            # The same server and settings, another app: `gunicorn ... bench.naive:create()`.
-            naive_argv = [*procfile_command(), "bench.naive:create()"]
+            # A plain Bolt bot on gunicorn's threaded worker (bench/naive.py).
+            naive_argv = baseline_command()
             print(f"baseline: {shlex.join(naive_argv)}", flush=True)
-            env["DATABASE_URL"] = f"sqlite:///{tmp}/naive.sqlite3"
-            designs["Bolt defaults"] = run_design(
+            designs["plain Bolt"] = run_design(
                 naive_argv, env, ports, sizes, Path(tmp, "naive.log")
             )
     finally:

@@ -37,8 +37,12 @@ async def _read_message(reader: asyncio.StreamReader) -> tuple[str, dict[str, st
     return lines[0], headers, body
 
 
-def serve(handler: Handler, host: str = "127.0.0.1") -> Callable[[], Awaitable[asyncio.Server]]:
+def serve(
+    handler: Handler, host: str = "127.0.0.1", on_connect: Callable[[], None] | None = None
+) -> Callable[[], Awaitable[asyncio.Server]]:
     async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if on_connect is not None:
+            on_connect()
         try:
             while True:
                 start, headers, body = await _read_message(reader)
