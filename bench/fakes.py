@@ -1,6 +1,6 @@
 """Fast loopback fakes for the benchmark, each run in its own process.
 
-    python -m bench.fakes cometchat   # tests.support.fakes.FakeCometChat's answers, plus a delay
+    python -m bench.fakes cometchat [--tls]   # FakeCometChat's answers, plus a delay
     python -m bench.fakes slack       # records when each response_url POST arrives
 
 Each prints `port N` once listening. Control routes (benchmark only):
@@ -18,12 +18,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import ssl
 import sys
 import time
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from bench.wire import serve
 from tests.support.fakes.cometchat import FakeCometChat, Recorded
+
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
+TLS_CA, TLS_KEY = str(FIXTURES / "localhost-cert.pem"), str(FIXTURES / "localhost-key.pem")
 
 GROUP = "bench-group"
 BANNED = 57
@@ -109,9 +114,14 @@ def slack_handler():
     return handle
 
 
-async def main(kind: str) -> None:
+async def main(kind: str, tls: bool = False) -> None:
     handler = cometchat_handler() if kind == "cometchat" else slack_handler()
-    server = await serve(handler, on_connect=getattr(handler, "on_connect", None))()
+    context = None
+    if tls:  # the tests' localhost certificate: a client trusts it with TLS_CA
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(TLS_CA, TLS_KEY)
+    on_connect = getattr(handler, "on_connect", None)
+    server = await serve(handler, on_connect=on_connect, tls=context)()
     print(f"port {server.sockets[0].getsockname()[1]}", flush=True)
     async with server:
         await server.serve_forever()
@@ -124,4 +134,4 @@ if __name__ == "__main__":
         uvloop.install()
     except ImportError:
         pass
-    asyncio.run(main(sys.argv[1]))
+    asyncio.run(main(sys.argv[1], tls="--tls" in sys.argv[2:]))

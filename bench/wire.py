@@ -7,6 +7,7 @@ the bot they measure, on a 2-core machine where all of them share the cores.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Awaitable, Callable
 
 Handler = Callable[[str, str, dict[str, str], bytes], Awaitable[tuple[int, bytes]]]
@@ -38,7 +39,10 @@ async def _read_message(reader: asyncio.StreamReader) -> tuple[str, dict[str, st
 
 
 def serve(
-    handler: Handler, host: str = "127.0.0.1", on_connect: Callable[[], None] | None = None
+    handler: Handler,
+    host: str = "127.0.0.1",
+    on_connect: Callable[[], None] | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> Callable[[], Awaitable[asyncio.Server]]:
     async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if on_connect is not None:
@@ -64,7 +68,7 @@ def serve(
             writer.close()
 
     async def start() -> asyncio.Server:
-        return await asyncio.start_server(connection, host, 0, backlog=4096)
+        return await asyncio.start_server(connection, host, 0, backlog=4096, ssl=tls)
 
     return start
 

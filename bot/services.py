@@ -130,6 +130,9 @@ def build_services(
         sleep=cometchat_sleep,
         clock=cometchat_clock,
         max_parallel=settings.cometchat_max_parallel,
+        # As many warm as the process's bulk reads may use at once: commands arriving together
+        # reuse them instead of opening (over TLS, handshaking) new ones.
+        keepalive=settings.cometchat_max_parallel_total,
         governor=BulkGovernor(
             reserve=settings.cometchat_reserve,
             max_in_flight=settings.cometchat_max_parallel_total,

@@ -81,9 +81,12 @@ class CometChatClient:
         clock: Callable[[], float] = time.monotonic,
         max_parallel: int = 8,
         governor: BulkGovernor | None = None,
+        keepalive: int | None = None,
     ):
         """`max_parallel`: requests one whole-list read keeps in flight (1: one after another).
-        `governor`: the process's bulk-read budget, shared by every walk of this client."""
+        `governor`: the process's bulk-read budget, shared by every walk of this client.
+        `keepalive`: idle connections kept for reuse (at least `max_parallel`; unset,
+        KEEPALIVE_CONNECTIONS)."""
         if max_parallel < 1:
             raise ValueError("max_parallel must be at least 1")
         self._base = base_url.rstrip("/")
@@ -93,7 +96,7 @@ class CometChatClient:
             timeout,
             max_connections,
             # Keep warm what one walk uses, so a walk does not open new connections each time.
-            keepalive=max(KEEPALIVE_CONNECTIONS, max_parallel),
+            keepalive=max(keepalive or KEEPALIVE_CONNECTIONS, max_parallel),
             transport=transport,
             verify=verify,
             headers={
@@ -483,10 +486,12 @@ def _timeouts(timeout: float) -> httpx.Timeout:
     return httpx.Timeout(timeout, connect=min(timeout, 3.0))
 
 
-# Idle connections kept for reuse. httpcore asks every idle connection "readable?" twice per
-# request (encode/httpcore#928), and under gevent each ask is a trip through the hub: with 64
-# kept, 16 concurrent commands cost 15-45 % more CPU each than with 4 (bench/load.py's throughput
-# phase, three A/B pairs). Bursts still open up to `max_connections`; the surplus closes after.
+# Idle connections kept for reuse, unless the caller asks for more. httpcore asks every idle
+# connection "readable?" around each request (encode/httpcore#928), and under gevent each ask is
+# a trip through the hub: 16 requests at once cost 0.74 ms of CPU each with 8 kept and 1.09 ms
+# with 16, but 8 kept open a new connection for every 16 requests (over TLS every 4.5: a
+# handshake and two more round trips to a distant CometChat each time). bench/keepalive.py
+# measures both. Bursts still open up to `max_connections`; the surplus closes after.
 KEEPALIVE_CONNECTIONS = 4
 
 
