@@ -23,6 +23,7 @@ from sqlalchemy import (
     Date,
     Engine,
     Row,
+    bindparam,
     cast,
     delete,
     func,
@@ -219,17 +220,9 @@ class ModerationStore:
         few bans at most, so the rows read stay few)."""
         if not uids:
             return {}
-        e = moderation_events
-        query = (
-            select(e)
-            .where(
-                e.c.guid == guid, e.c.uid.in_(set(uids)), e.c.action == ModerationAction.BAN.value
-            )
-            .order_by(e.c.id.desc())
-        )
         found: dict[str, ModerationEvent] = {}
         with self.engine.begin() as conn:
-            for row in conn.execute(query):
+            for row in conn.execute(_LATEST_BANS, {"guid": guid, "uids": sorted(set(uids))}):
                 if row.uid not in found:
                     found[row.uid] = _event(row)
         return found
@@ -798,6 +791,19 @@ def _row_values(event: ModerationEvent) -> dict[str, Any]:
         "at": event.at,
         "ends_at": event.ends_at,
     }
+
+
+# Built once: on every page of the list, building the statement and binding each uid cost
+# more than running it (the uids travel as one expanding parameter instead).
+_LATEST_BANS = (
+    select(moderation_events)
+    .where(
+        moderation_events.c.guid == bindparam("guid"),
+        moderation_events.c.uid.in_(bindparam("uids", expanding=True)),
+        moderation_events.c.action == ModerationAction.BAN.value,
+    )
+    .order_by(moderation_events.c.id.desc())
+)
 
 
 def _event_from(values: dict[str, Any], event_id: int) -> ModerationEvent:
