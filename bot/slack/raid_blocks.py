@@ -53,17 +53,18 @@ def _joiner(joiner: Joiner) -> str:
 def render_raid_alert(picture: RaidPicture) -> Message:
     """The alert while the raid lasts, once dismissed, and once it has calmed down."""
     alert = picture.alert
-    where = f"*{escape(truncate(alert.group_name or alert.guid, 100))}* {code(alert.guid)}"
+    name = escape(truncate(alert.group_name or alert.guid, 100))
     started = _time(int(alert.started_at.timestamp()))
     if alert.calmed_at is not None:
         total = alert.total if alert.total is not None else picture.total
         headline = (
-            f"{CALM_ICON} *Raid on {where} calmed down* at "
+            f"{CALM_ICON} *The raid on {name} calmed down* ({code(alert.guid)}) at "
             f"{_time(int(alert.calmed_at.timestamp()))}: {_joins(total)} in total since {started}."
         )
     else:
         headline = (
-            f"{ICON} *Raid on {where}*: {_joins(picture.last_minute)} in the last minute, "
+            f"{ICON} *Raid on {name}* ({code(alert.guid)}): {_joins(picture.last_minute)} in "
+            "the last minute, "
             f"{_joins(picture.total)} since {started}."
         )
     ages = f"{_accounts(picture.young)} younger than a day"
