@@ -336,9 +336,7 @@ def test_lock_down_button_locks_the_group_for_30_minutes(bot):
     assert bot.app.cometchat.permissions[GUID]["participant"]["sendMessage"] == "deny"
     kept = bot.app.services.store.lockdowns.current(GUID)
     assert kept is not None and kept.ends_at - kept.started_at == timedelta(minutes=30)
-    events = [
-        (e.action, e.source) for e in bot.app.services.store.recent_events(10) if e.uid == ""
-    ]
+    events = [(e.action, e.source) for e in bot.app.services.store.recent_events(10) if e.uid == ""]
     assert events == [(ModerationAction.LOCKDOWN, EventSource.BUTTON)]
 
 
@@ -373,3 +371,50 @@ def test_a_delivery_heard_twice_is_counted_once(bot):
     assert posts(bot.app.slack) == []
     with bot.app.services.store.engine.begin() as conn:
         assert len(conn.execute(select(group_joins)).all()) == THRESHOLD
+
+
+def test_an_alert_slack_refused_is_posted_by_the_loop_once_its_claim_runs_out(bot, clock):
+    answers = bot.app.slack.api_answers
+    working = answers["chat.postMessage"]
+    answers["chat.postMessage"] = lambda item: {"ok": False, "error": "not_in_channel"}
+    raid(bot, THRESHOLD + 1)
+    refused = [r for r in bot.app.slack.received if r.path == POST]
+    assert len(refused) == 1
+
+    answers["chat.postMessage"] = working
+    clock.advance(timedelta(seconds=10))
+    bot.app.services.expiries.run_chores()  # still the first poster's turn
+    assert len([r for r in bot.app.slack.received if r.path == POST]) == 1
+    clock.advance(timedelta(seconds=25))
+    bot.app.services.expiries.run_chores()
+    (posted,) = [r for r in bot.app.slack.received if r.path == POST][1:]
+    assert "4 joins since" in posted.body["text"]
+    clock.advance(timedelta(seconds=10))
+    raid(bot, 1, prefix="more")
+    assert updates(bot.app.slack)[-1].body["ts"] == "1700000000.000001"  # Slack's answer's
+
+
+def test_joins_of_a_quiet_group_are_forgotten_after_15_minutes(bot, clock):
+    raid(bot, 2)
+    clock.advance(timedelta(minutes=14))
+    bot.app.services.expiries.run_chores()
+    with bot.app.services.store.engine.begin() as conn:
+        assert len(conn.execute(select(group_joins)).all()) == 2
+    clock.advance(timedelta(minutes=2))
+    bot.app.services.expiries.run_chores()
+    with bot.app.services.store.engine.begin() as conn:
+        assert conn.execute(select(group_joins)).all() == []
+
+
+def test_a_long_raid_counts_every_join_in_its_total(bot, clock):
+    for wave in range(7):  # a raid-level minute every 2.5 minutes, for 15 minutes
+        raid(bot, THRESHOLD + 1, prefix=f"wave{wave}")
+        clock.advance(timedelta(minutes=2, seconds=30))
+        bot.app.services.expiries.run_chores()
+    assert all("calmed down" not in e.body["text"] for e in updates(bot.app.slack))
+
+    clock.advance(timedelta(minutes=1))
+    bot.app.services.expiries.run_chores()
+    calmed = updates(bot.app.slack)[-1].body["text"]
+    assert "calmed down" in calmed and "28 joins in total" in calmed
+    assert len(posts(bot.app.slack)) == 1
