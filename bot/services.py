@@ -32,8 +32,10 @@ from bot.store import (
     database_url,
     is_sqlite,
     pool_for_workers,
+    utc_now,
 )
 from bot.store.leases import WorkLeases
+from bot.store.raids import Raids
 from bot.store.scans import RecentScans
 from bot.store.viewers import HomeViewers
 from bot.usecases.banned_list import BannedLists
@@ -41,6 +43,7 @@ from bot.usecases.expiry import ExpiryAnnouncer, ExpiryLoop, ExpiryScheduler
 from bot.usecases.export import MAX_EXPORTS_AT_ONCE, ExportSlots
 from bot.usecases.home import HomeTab
 from bot.usecases.lockdown import lift_due
+from bot.usecases.raid import RaidWatch
 from bot.usecases.read_ahead import PagesAhead
 from bot.usecases.retention import HistoryRetention
 from bot.usecases.where import ScanSlots
@@ -75,6 +78,8 @@ class Services:
     user_groups: UserGroups
     # One scan of every group (`/banned user <uid>`) per user, and one in the app.
     scans: ScanSlots
+    # The raid alert: joins counted in the database, one alert per raid in the feed channel.
+    raids: RaidWatch
 
     def close(self) -> None:
         self.expiries.stop()
@@ -92,13 +97,15 @@ def build_services(
     cometchat_wall: Callable[[], float] = time.time,
     home_clock: Callable[[], float] = time.time,
     home_later: Callable[[float, Callable[[], None]], Any] | None = None,
+    raid_clock: Callable[[], datetime] = utc_now,
 ) -> Services:
     """Wire the real clients. Transports are for tests and benchmarks (fakes, MockTransport);
     sleep/clock let tests run CometChat's retry back-off, the rate-limit governor's waits and the
     export's budget in virtual time (`wall`: the unix time CometChat's `X-RateLimit-Reset` is
     read against). `home_clock` is the Home tab's time (refresh throttle, chart token expiry;
     Unix seconds), and the recent-scan memory's; `home_later` is how the Home tab schedules a
-    deferred refresh (default: a timer).
+    deferred refresh (default: a timer). `raid_clock` is the raid alert's time (its counting
+    window, throttle and calm-down).
 
     Asks Slack's `auth.test` which team the token belongs to, once: raises StartupError (one line
     for the operator) when Slack refuses the token or cannot be reached; then reads the members
@@ -161,6 +168,12 @@ def build_services(
     store.on_record(home.event_recorded)
     leases = WorkLeases(store.engine)
     audit = build_audit_trail(settings.audit_channel_id, client=slack_api, submit=responder.submit)
+    raids = RaidWatch(
+        Raids(store.engine, raid_clock),
+        slack_api,
+        channel=settings.feed_channel_id.strip(),
+        threshold=settings.raid_joins_per_minute,
+    )
     return Services(
         settings=settings,
         cometchat=cometchat,
@@ -194,10 +207,12 @@ def build_services(
             chores=[
                 HistoryRetention(store.engine, settings.history_retention_days).purge,
                 lift_due(cometchat, store, audit),  # lockdowns whose time is over
+                *([raids.tick] if raids.enabled else []),  # raid alerts calmed down or stale
             ],
         ),
         home=home,
         user_groups=groups,
+        raids=raids,
     )
 
 

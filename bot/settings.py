@@ -382,6 +382,15 @@ class Settings(DatabaseSettings):
         "scope_changed). Unset: all four.",
         json_schema_extra=doc("feed", example="banned,unbanned,kicked,scope_changed"),
     )
+    raid_joins_per_minute: int = Field(
+        15,
+        ge=0,
+        le=10_000,
+        description="Raid alert: more joins than this into one group within a minute (CometChat's "
+        "group_member_joined and group_member_added webhooks) posts one alert to FEED_CHANNEL_ID, "
+        "updated while the raid lasts. 0: no alert, joins are ignored.",
+        json_schema_extra=doc("feed", example="15"),
+    )
 
     # The bot's own https base URL (the host in manifest.yml): the Home tab's chart is served
     # from it. Unset: the Home tab shows the counts as text.

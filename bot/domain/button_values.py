@@ -164,3 +164,10 @@ class HistoryExportRef(ButtonValue):
 
     guid: Guid | None = Field(None, alias="g")
     days: int | None = Field(None, alias="d", ge=1, le=36_500)
+
+
+class RaidRef(ButtonValue):
+    """A raid alert's buttons: its group and which raid (a group's next raid is another)."""
+
+    guid: Guid = Field(alias="g")
+    raid: str = Field(alias="r", min_length=1, max_length=36)

@@ -32,6 +32,16 @@ class Trigger(StrEnum):
 
 TRIGGER_NAMES = frozenset(t.value for t in Trigger)
 
+
+class JoinTrigger(StrEnum):
+    """Users arriving in a group: counted for the raid alert, never posted one by one."""
+
+    JOINED = "group_member_joined"
+    ADDED = "group_member_added"
+
+
+JOIN_TRIGGER_NAMES = frozenset(t.value for t in JoinTrigger)
+
 # Triggers whose `members` may name the actor instead of the target (the onBehalfOf bug).
 QUIRK_TRIGGERS = frozenset({Trigger.BANNED, Trigger.UNBANNED})
 
@@ -64,6 +74,10 @@ class Person(_Model):
     role: LenientStr = None
     scope: LenientStr = None  # scope_changed: the new scope
     old_scope: LenientStr = Field(None, alias="oldScope")
+    # Join triggers, when CometChat sends them (its example does not): when they joined, and
+    # when their account was made (Unix seconds).
+    joined_at: LenientInt = Field(None, alias="joinedAt")
+    created_at: LenientInt = Field(None, alias="createdAt")
 
     @property
     def display_name(self) -> str:
@@ -87,10 +101,9 @@ class EventGroup(_Model):
         return (self.name or "").strip() or self.guid
 
 
-class MemberEvent(_Model):
-    """One delivery of a group-member trigger, reduced to what the feed shows."""
+class _Delivery(_Model):
+    """What every group-member delivery carries: the group, the members it names, the actor."""
 
-    trigger: Trigger
     webhook: LenientStr = None
     app_id: LenientStr = Field(None, alias="appId")
     group: EventGroup
@@ -98,16 +111,8 @@ class MemberEvent(_Model):
     by: Person | None = None
 
     @property
-    def targets(self) -> tuple[Person, ...]:
-        """Members CometChat names credibly: the onBehalfOf bug's echo of the actor is dropped."""
-        if self.trigger not in QUIRK_TRIGGERS or self.by is None:
-            return self.members
-        return tuple(m for m in self.members if m.uid != self.by.uid)
-
-    @property
-    def unnamed(self) -> int:
-        """How many targets CometChat failed to name (the actor appeared in their place)."""
-        return len(self.members) - len(self.targets)
+    def trigger_name(self) -> str:
+        raise NotImplementedError
 
     def dedupe_key(self) -> str:
         """Stable across CometChat's retries of one delivery; differs between two real events.
@@ -117,7 +122,7 @@ class MemberEvent(_Model):
         """
         parts = [
             self.webhook,
-            self.trigger.value,
+            self.trigger_name,
             self.group.guid,
             sorted(m.uid for m in self.members),
             self.by.uid if self.by else None,
@@ -135,8 +140,49 @@ class MemberEvent(_Model):
         return hashlib.sha256(raw.encode()).hexdigest()
 
 
+class JoinEvent(_Delivery):
+    """Users who joined a group, or were added to it: what the raid alert counts."""
+
+    trigger: JoinTrigger
+
+    @property
+    def trigger_name(self) -> str:
+        return self.trigger.value
+
+
+class MemberEvent(_Delivery):
+    """One delivery of a group-member trigger, reduced to what the feed shows."""
+
+    trigger: Trigger
+
+    @property
+    def trigger_name(self) -> str:
+        return self.trigger.value
+
+    @property
+    def targets(self) -> tuple[Person, ...]:
+        """Members CometChat names credibly: the onBehalfOf bug's echo of the actor is dropped."""
+        if self.trigger not in QUIRK_TRIGGERS or self.by is None:
+            return self.members
+        return tuple(m for m in self.members if m.uid != self.by.uid)
+
+    @property
+    def unnamed(self) -> int:
+        """How many targets CometChat failed to name (the actor appeared in their place)."""
+        return len(self.members) - len(self.targets)
+
+
 def parse_event(body: bytes) -> MemberEvent:
-    """Bytes of a webhook request body -> a `MemberEvent`, or a typed reason why not."""
+    """Bytes of a webhook request body -> a `MemberEvent`, or a typed reason why not (a join
+    is an `UnsupportedTrigger` here: see `parse_delivery`)."""
+    event = parse_delivery(body, joins=False)
+    assert isinstance(event, MemberEvent)
+    return event
+
+
+def parse_delivery(body: bytes, *, joins: bool = True) -> MemberEvent | JoinEvent:
+    """Bytes of a webhook request body -> a `MemberEvent`, or with `joins` a `JoinEvent` for
+    the join triggers, or a typed reason why not."""
     try:
         envelope = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -147,13 +193,17 @@ def parse_event(body: bytes) -> MemberEvent:
     if not isinstance(envelope, dict):
         raise MalformedEvent("body is not a JSON object")
     trigger = envelope.get("trigger")
-    if not isinstance(trigger, str) or trigger not in TRIGGER_NAMES:
+    known = TRIGGER_NAMES | JOIN_TRIGGER_NAMES if joins else TRIGGER_NAMES
+    if not isinstance(trigger, str) or trigger not in known:
         raise UnsupportedTrigger(trigger if isinstance(trigger, str) else repr(trigger)[:40])
+    model: type[MemberEvent] | type[JoinEvent] = (
+        JoinEvent if trigger in JOIN_TRIGGER_NAMES else MemberEvent
+    )
     data = envelope.get("data")
     if not isinstance(data, dict):
         raise MalformedEvent("data is not an object")
     try:
-        return MemberEvent.model_validate(
+        return model.model_validate(
             {
                 "trigger": trigger,
                 "webhook": envelope.get("webhook"),

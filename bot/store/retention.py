@@ -12,6 +12,7 @@ from sqlalchemy import Engine, and_, delete, func, select, update
 from bot.store.tables import (
     case_edits,
     evidence,
+    group_joins,
     mass_action_users,
     moderation_events,
     recent_scans,
@@ -83,4 +84,6 @@ def erase_person(engine: Engine, uid: str) -> Erased:
         # the events, so an undo still finds them).
         m = mass_action_users
         conn.execute(update(m).where(m.c.uid == uid, m.c.name != "").values(name=""))
+        # Their joins counted for a raid alert (minutes old at most) go too.
+        conn.execute(delete(group_joins).where(group_joins.c.uid == uid))
     return Erased(events=events, groups=groups, names=names, reasons=reasons, cards=cards)

@@ -244,3 +244,41 @@ case_edits = Table(
     Column("before", String(MAX_REASON_LENGTH), nullable=False, default=""),
     Column("after", String(MAX_REASON_LENGTH), nullable=False, default=""),
 )
+
+# Joins into groups, from CometChat's join webhooks, for the raid alert: every process counts the
+# same rows. One per (group, user): a delivery heard twice, or a user joining twice, counts once.
+# Kept a few minutes (longer while the group has an alert open, for its total).
+group_joins = Table(
+    "group_joins",
+    metadata,
+    Column("guid", String(ID_LENGTH), primary_key=True),
+    Column("uid", String(ID_LENGTH), primary_key=True),
+    Column("name", String(NAME_LENGTH), nullable=False, default=""),
+    Column("joined_at", UtcDateTime(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=True),  # the account's, when the payload says
+    Index("ix_group_joins_guid_joined_at", "guid", "joined_at"),
+    Index("ix_group_joins_joined_at", "joined_at"),
+)
+
+# A group's raid alert, the last one: the primary key makes "one alert per raid" a key conflict
+# (one insert wins, in every process), and a calmed alert is taken over by the next raid with a
+# conditional UPDATE.
+raid_alerts = Table(
+    "raid_alerts",
+    metadata,
+    Column("guid", String(ID_LENGTH), primary_key=True),
+    Column("raid", String(36), nullable=False),  # this raid's id: a button names it
+    Column("group_name", String(NAME_LENGTH), nullable=False, default=""),
+    Column("started_at", UtcDateTime(), nullable=False),  # the first join of the raid's minute
+    Column("last_raid_at", UtcDateTime(), nullable=False),  # the last join at a raid's rate
+    Column("last_join_at", UtcDateTime(), nullable=False),  # the last join heard at all
+    Column("channel", String(30), nullable=True),
+    Column("ts", String(40), nullable=True),  # the alert's message, once posted
+    # Who posts it and until when: a process that dies before posting frees it.
+    Column("posting_until", UtcDateTime(), nullable=True),
+    Column("updated_at", UtcDateTime(), nullable=True),  # its last chat.update (the throttle)
+    Column("dismissed_by", String(ID_LENGTH), nullable=True),
+    Column("dismissed_at", UtcDateTime(), nullable=True),
+    Column("calmed_at", UtcDateTime(), nullable=True, index=True),
+    Column("total", Integer, nullable=True),  # joins in all, kept when it calmed down
+)

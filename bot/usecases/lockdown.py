@@ -215,8 +215,11 @@ def lockdown_payload(
     audit: AuditSink,
     request: LockDown,
     actor: str,
+    *,
+    source: EventSource = EventSource.COMMAND,
 ) -> dict[str, Any]:
-    """`/banned <guid> lockdown …`, done, as the message that answers it."""
+    """`/banned <guid> lockdown …` (or a raid alert's *Lock down*), done, as the message that
+    answers it."""
     result = lock_down(
         cometchat,
         store,
@@ -225,6 +228,7 @@ def lockdown_payload(
         actor=actor,
         duration=request.duration,
         reason=request.reason,
+        source=source,
     )
     if result.error is not None:
         return new_ephemeral(report_failure(result.error, event="lockdown"))

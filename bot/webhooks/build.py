@@ -14,6 +14,7 @@ from bot.webhooks.auth import BasicAuth
 from bot.webhooks.dedupe import StoredSeenEvents
 from bot.webhooks.endpoint import WEBHOOK_PATH, WebhookEndpoint
 from bot.webhooks.feed import Feed, parse_trigger_filter
+from bot.webhooks.joins import Joins
 
 log = logging.getLogger("bot.webhooks")
 
@@ -61,13 +62,14 @@ def create_webhook_endpoint(
     elif not triggers:
         # Every entry was a typo: posting everything would surprise; posting nothing is visible.
         log.warning(kv(event="feed_triggers_none_valid", hint="nothing will be posted"))
+    seen = StoredSeenEvents(services.store)
     feed = Feed(
         channel_id=channel,
         # The pooled Web API client; it waits out chat.postMessage's rate limit on a burst
         # (a bulk ban) with slack_sdk's retry handler.
         client=web_api,
         submit=services.responder.submit,
-        seen=StoredSeenEvents(services.store),
+        seen=seen,
         groups=settings.feed_groups,
         triggers=triggers,
         page_size=settings.page_size,
@@ -82,5 +84,21 @@ def create_webhook_endpoint(
                 hint="add FEED_CHANNEL_ID to VIEWER_CHANNEL_IDS, or its buttons are refused",
             )
         )
-    log.info(kv(event="webhooks_enabled", path=WEBHOOK_PATH, channel=channel))
-    return WebhookEndpoint(BasicAuth(user, password), feed)
+    joins = None
+    if services.raids.enabled:
+        # Joins are counted for the raid alert, posted to the same channel.
+        joins = Joins(
+            services.raids,
+            submit=services.responder.submit,
+            seen=seen,
+            groups=settings.feed_groups,
+        )
+    log.info(
+        kv(
+            event="webhooks_enabled",
+            path=WEBHOOK_PATH,
+            channel=channel,
+            raid_joins_per_minute=services.raids.threshold if joins else None,
+        )
+    )
+    return WebhookEndpoint(BasicAuth(user, password), feed, joins=joins)

@@ -13,12 +13,13 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from bot.domain.errors import JobQueueFull
-from bot.domain.member_events import MalformedEvent, UnsupportedTrigger, parse_event
+from bot.domain.member_events import JoinEvent, MalformedEvent, UnsupportedTrigger, parse_delivery
 from bot.logs import bound, kv, new_request_id
 from bot.request_body import BodyTimeout, declared_length, read_body
 from bot.slack.delivery import ShuttingDown
 from bot.webhooks.auth import BasicAuth
 from bot.webhooks.feed import Feed
+from bot.webhooks.joins import Joins
 
 log = logging.getLogger("bot.webhooks")
 
@@ -35,6 +36,7 @@ class WebhookEndpoint:
         auth: BasicAuth | None,
         feed: Feed | None,
         *,
+        joins: Joins | None = None,
         disabled_reason: str = "",
         max_body: int = MAX_BODY,
         clock: Callable[[], float] = time.time,
@@ -42,6 +44,7 @@ class WebhookEndpoint:
         # Both or neither: an endpoint without credentials or without a channel stays shut.
         self._auth = auth if feed is not None else None
         self._feed = feed if auth is not None else None
+        self._joins = joins  # None: the raid alert is off, joins are ignored
         self._disabled_reason = disabled_reason or "not configured"
         self._max_body = max_body
         self._clock = clock
@@ -112,7 +115,7 @@ class WebhookEndpoint:
 
         received_at = self._clock()
         try:
-            event = parse_event(raw)
+            event = parse_delivery(raw, joins=self._joins is not None)
         except UnsupportedTrigger as exc:
             return (
                 "200 OK",
@@ -128,7 +131,11 @@ class WebhookEndpoint:
             "webhook": event.webhook,
         }
         try:
-            accepted = self._feed.accept(event, received_at)
+            if isinstance(event, JoinEvent):
+                assert self._joins is not None  # parsed as a join only when they are taken
+                accepted = self._joins.accept(event)
+            else:
+                accepted = self._feed.accept(event, received_at)
         except ShuttingDown:
             # Another instance (or this one, restarted) can take CometChat's retry.
             return (

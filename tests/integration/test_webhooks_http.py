@@ -276,13 +276,10 @@ def test_a_body_just_under_the_limit_is_accepted(feed):
     [
         (b"{not json", "outcome=malformed"),
         (encode({"trigger": "group_member_banned", "data": {"members": {}}}), "outcome=malformed"),
-        (
-            encode(event("group_member_joined")),
-            "outcome=ignored_trigger trigger=group_member_joined",
-        ),
+        (encode(event("group_member_left")), "outcome=ignored_trigger trigger=group_member_left"),
         (encode(event("message_sent")), "outcome=ignored_trigger trigger=message_sent"),
     ],
-    ids=["not_json", "no_members", "member_joined", "message_sent"],
+    ids=["not_json", "no_members", "member_left", "message_sent"],
 )
 def test_malformed_or_unknown_events_answer_200_and_post_nothing(feed, raw, outcome, caplog):
     caplog.set_level(logging.INFO)
@@ -291,6 +288,16 @@ def test_malformed_or_unknown_events_answer_200_and_post_nothing(feed, raw, outc
     assert response.status_code == 200  # so CometChat does not retry something that cannot improve
     assert feed.posted_after_settling() == []
     assert outcome in caplog.text
+
+
+@pytest.mark.parametrize("trigger", ["group_member_joined", "group_member_added"])
+def test_joins_are_ignored_when_the_raid_alert_is_off(start, trigger, caplog):
+    feed = start(raid_joins_per_minute=0)
+    response = feed.deliver(event(trigger))
+
+    assert response.status_code == 200 and response.text == "ignored\n"
+    assert feed.posted_after_settling() == []
+    assert f"outcome=ignored_trigger trigger={trigger}" in caplog.text
 
 
 def test_content_type_other_than_json_is_refused(feed):

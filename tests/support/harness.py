@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 from wsgiref.simple_server import make_server
@@ -264,6 +265,7 @@ def harness(
     clock: Callable[[], float] | None = None,
     wall: Callable[[], float] | None = None,
     home_clock: Callable[[], float] | None = None,
+    raid_clock: Callable[[], datetime] | None = None,
     **overrides: Any,
 ) -> Iterator[Harness]:
     """A wired app. `transport` replaces the fake's own MockTransport (chaos wrappers);
@@ -287,6 +289,8 @@ def harness(
             extra["cometchat_wall"] = wall
         if home_clock is not None:
             extra["home_clock"] = home_clock
+        if raid_clock is not None:
+            extra["raid_clock"] = raid_clock
         # The Home tab's deferred refreshes are kept here, run when a test says (no timers).
         deferred: list[tuple[float, Callable[[], None]]] = []
         extra["home_later"] = lambda delay, work: deferred.append((delay, work))

@@ -16,6 +16,7 @@ from bot.listeners.actions import (
     mass_undo,
     massban,
     picker,
+    raid,
 )
 from bot.listeners.actions.open_list import handle_open_list
 from bot.listeners.actions.paging import handle_page_click
@@ -50,6 +51,7 @@ def register(app: App, services: Services) -> None:
     massban.register(app, services)  # Mass ban…, behind moderators_only
     mass_undo.register(app, services)  # a mass ban's Undo, behind moderators_only
     lockdown.register(app, services)  # Lift lockdown, behind moderators_only
+    raid.register(app, services)  # a raid alert's buttons, behind moderators_only
     export.register(app, services)  # Export CSV, behind viewers_only
     picker.register(app, services)  # the group picker, behind viewers_only
     history.register(app, services)  # History and Older, behind viewers_only
