@@ -194,6 +194,8 @@ class Group(_Model):
     type: LenientStr = None
     members_count: LenientInt = Field(None, alias="membersCount")
     description: LenientStr = None
+    # Only in a list asked for on a user's behalf (`hasJoined`): their scope in the group.
+    scope: LenientStr = None
 
     @property
     def display_name(self) -> str:

@@ -5,6 +5,7 @@ from slack_bolt import App, BoltContext
 
 from bot.domain.button_values import PageCursor
 from bot.listeners.actions import (
+    across,
     ban_unban,
     cases,
     export,
@@ -48,6 +49,7 @@ def register(app: App, services: Services) -> None:
 
     ban_unban.register(app, services)  # Unban / Ban, each behind moderators_only
     massban.register(app, services)  # Mass ban…, behind moderators_only
+    across.register(app, services)  # one user in every group, behind moderators_only
     mass_undo.register(app, services)  # a mass ban's Undo, behind moderators_only
     lockdown.register(app, services)  # Lift lockdown, behind moderators_only
     export.register(app, services)  # Export CSV, behind viewers_only

@@ -4,7 +4,6 @@ background; step 2, the preview, bans once confirmed and answers where the form 
 from __future__ import annotations
 
 import logging
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -162,11 +161,13 @@ def handle_confirm(ack: Ack, form: MassBanRef | None, user: str, services: Servi
         return
     plan_id = form.plan
     response_url = form.response_url
-    started = time.monotonic()
+    # The services' clock (virtual in tests): how long the run has taken so far.
+    clock = services.clock
+    started = clock()
     last = [started]
 
     def progress(sent: int, total: int) -> None:
-        now = time.monotonic()
+        now = clock()
         due = now - last[0] >= PROGRESS_AFTER or last[0] == started
         if response_url and sent < total and now - started >= PROGRESS_AFTER and due:
             last[0] = now
