@@ -42,9 +42,11 @@ from bot.cometchat.models import (
     Group,
     GroupMember,
     GroupMessage,
+    JoinedGroup,
 )
 
 _Model = TypeVar("_Model", bound=BaseModel)
+G = TypeVar("G", bound=Group)
 
 log = logging.getLogger(__name__)
 
@@ -209,19 +211,21 @@ class CometChatClient:
         params: dict[str, Any] = {"page": page, "perPage": per_page}
         if search:
             params["searchKey"] = search
-        return _groups(self._get("/groups", params=params, bulk=bulk))
+        return _groups(self._get("/groups", params=params, bulk=bulk), Group)
 
-    def joined_groups(self, uid: str, *, per_page: int = 100, max_pages: int = 100) -> list[Group]:
+    def joined_groups(
+        self, uid: str, *, per_page: int = 100, max_pages: int = 100
+    ) -> list[JoinedGroup]:
         """Every group `uid` is a member of: `GET /groups?hasJoined=true` on their behalf (the
         filter works only with `onBehalfOf`), page after page, as bulk reads inside the
         governor. Each group's `scope` is theirs in it."""
-        found: list[Group] = []
+        found: list[JoinedGroup] = []
+        # A header carries bytes: a uid beyond ASCII goes as its UTF-8.
+        on_behalf = httpx.Headers({b"onBehalfOf": uid.encode()})
         for page in range(1, max_pages + 1):
             params: dict[str, Any] = {"hasJoined": "true", "page": page, "perPage": per_page}
-            body = self._get(
-                "/groups", params=params, uid=uid, bulk=True, headers={"onBehalfOf": uid}
-            )
-            groups = _groups(body)
+            body = self._get("/groups", params=params, uid=uid, bulk=True, headers=on_behalf)
+            groups = _groups(body, JoinedGroup)
             found.extend(groups)
             if len(groups) < per_page:
                 break
@@ -405,7 +409,7 @@ class CometChatClient:
         uid: str = "",
         bulk: bool = False,
         spare: bool = False,
-        headers: Mapping[str, str] | None = None,
+        headers: httpx.Headers | None = None,
     ) -> dict:
         url = self._base + path + (f"?{urlencode(params, quote_via=quote)}" if params else "")
         if spare:
@@ -537,7 +541,7 @@ def _one(model: type[_Model], body: dict, key: str, asked: str, *, what: str) ->
         raise errors.UnexpectedResponse(f"{what} {asked!r}: {exc}") from None
 
 
-def _groups(body: dict) -> list[Group]:
+def _groups(body: dict, model: type[G]) -> list[G]:
     """The groups of a `GET /groups` answer."""
     data = body.get("data")
     # The spec's example shows `data` as an object keyed "0", "1"…; accept both shapes.
@@ -548,7 +552,7 @@ def _groups(body: dict) -> list[Group]:
     # rather than failing the whole list over one odd entry.
     items = [item for item in items if isinstance(item, dict) and item.get("guid")]
     try:
-        return [Group.model_validate(item) for item in items]
+        return [model.model_validate(item) for item in items]
     except ValidationError as exc:
         raise errors.UnexpectedResponse(f"groups: {exc}") from None
 

@@ -194,12 +194,17 @@ class Group(_Model):
     type: LenientStr = None
     members_count: LenientInt = Field(None, alias="membersCount")
     description: LenientStr = None
-    # Only in a list asked for on a user's behalf (`hasJoined`): their scope in the group.
-    scope: LenientStr = None
 
     @property
     def display_name(self) -> str:
         return (self.name or "").strip() or self.guid
+
+
+class JoinedGroup(Group):
+    """A group in the list of one user's groups (`GET /groups?hasJoined=true` on their
+    behalf): their scope in it."""
+
+    scope: LenientStr = None
 
 
 class GroupMember(_Model):
