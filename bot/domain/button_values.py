@@ -202,3 +202,7 @@ class AcrossRef(ButtonValue):
                 break
             kept.append(guid)
         return self.model_copy(update={"guids": tuple(kept)}), len(guids) - len(kept)
+
+
+class PickGroupRef(ButtonValue):
+    """A button whose form asks for the group first (the Home tab's *Mass ban…*): `{}`."""

@@ -15,7 +15,7 @@ from bot.listeners.views.case_edit import handle_edit
 from bot.services import Services
 from bot.slack.across_blocks import VIEW_BAN_EVERYWHERE, VIEW_BAN_EVERYWHERE_CONFIRM
 from bot.slack.case_blocks import EDIT_REASON_BLOCK_ID, VIEW_CASE_EDIT
-from bot.slack.massban_blocks import VIEW_MASSBAN, VIEW_MASSBAN_CONFIRM
+from bot.slack.massban_blocks import VIEW_MASSBAN, VIEW_MASSBAN_ANYWHERE, VIEW_MASSBAN_CONFIRM
 from bot.slack.moderation_blocks import VIEW_BAN, VIEW_BAN_ANYWHERE, VIEW_BAN_CONFIRM
 from bot.usecases.cases import EDIT_PERMISSION
 
@@ -41,6 +41,11 @@ def register(app: App, services: Services) -> None:
     @app.view(VIEW_MASSBAN, middleware=[form_value(MassBanRef), mass_guard])
     def massban_form(ack, view, context: BoltContext):
         massban.handle_form(ack, context["form"], view, context.user_id or "", services)
+
+    # From the Home tab: the group is chosen in the form, so there is no metadata to decode.
+    @app.view(VIEW_MASSBAN_ANYWHERE, middleware=[mass_guard])
+    def massban_anywhere(ack, view, context: BoltContext):
+        massban.handle_anywhere(ack, view, context.user_id or "", services)
 
     @app.view(VIEW_MASSBAN_CONFIRM, middleware=[form_value(MassBanRef), mass_guard])
     def massban_confirm(ack, context: BoltContext):
