@@ -17,16 +17,15 @@ from bot.cometchat import AlreadyBanned, CometChatClient, NotBanned
 from bot.domain.across import AcrossReport, BanEverywherePreview, GroupOutcome, InGroup
 from bot.domain.audit import AuditSink
 from bot.domain.errors import ProtectedUser
+
+# A group's admins and moderators: never banned in bulk, as a mass ban never picks them.
+from bot.domain.massban import PRIVILEGED_SCOPES
 from bot.domain.moderation import EventSource, ModerationAction
 from bot.logs import kv
 from bot.store import ModerationStore
 from bot.usecases.moderate import ActResult, ModerationRequest, ban_or_unban
 
 log = logging.getLogger("bot.moderation")
-
-# A group's admins and moderators: never banned by the bot in bulk (as a mass ban never picks
-# them); a moderator bans them one group at a time, if at all.
-PRIVILEGED_SCOPES = frozenset({"admin", "moderator", "owner"})
 
 
 def _outcome(result: ActResult) -> InGroup:
