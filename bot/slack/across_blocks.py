@@ -72,8 +72,8 @@ def unban_all_preview(ref: AcrossRef, left_out: int) -> Message:
     )
     if left_out:
         text += (
-            f"\n{_groups(left_out)} more do not fit one confirmation: press the button again "
-            "afterwards for them."
+            f"\n{left_out:,} more {'group does' if left_out == 1 else 'groups do'} not fit one "
+            "confirmation: press the button again afterwards for them."
         )
     value = ref.encode()
     dialog = confirm_dialog(
