@@ -17,8 +17,6 @@ from bot.cometchat import AlreadyBanned, CometChatClient, NotBanned
 from bot.domain.across import AcrossReport, BanEverywherePreview, GroupOutcome, InGroup
 from bot.domain.audit import AuditSink
 from bot.domain.errors import ProtectedUser
-
-# A group's admins and moderators: never banned in bulk, as a mass ban never picks them.
 from bot.domain.massban import PRIVILEGED_SCOPES
 from bot.domain.moderation import EventSource, ModerationAction
 from bot.logs import kv
@@ -56,7 +54,7 @@ def preview_ban_everywhere(
     for group in groups:
         if group.guid in banned:
             already.append(group.guid)
-        elif (group.scope or "").casefold() in PRIVILEGED_SCOPES:
+        elif (group.scope or "").casefold() in PRIVILEGED_SCOPES:  # as a mass ban never picks
             privileged.append(group.guid)
         else:
             targets.append(group.guid)

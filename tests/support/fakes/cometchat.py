@@ -152,8 +152,7 @@ class FakeCometChat:
                 # scope in each.
                 uid = rec.headers.get("onbehalfof", "")
                 groups = [
-                    {**g, "hasJoined": True, **self._member(g["guid"], uid)}
-                    | {"guid": g["guid"], "name": g["name"]}
+                    {**g, "hasJoined": True, **self.joined.get(g["guid"], {}).get(uid, {})}
                     for g in groups
                     if uid and uid in self.members.get(g["guid"], set())
                 ]
