@@ -442,6 +442,11 @@ def test_home_mass_ban_opens_the_form_with_a_group_picker_and_reports_in_the_dm(
     assert buttons(app.services.home.view_for("U0SOMEONE"), ACTION_HOME_MASSBAN_OPEN) == []
     home = app.services.home.view_for(MODERATOR)
     (open_button,) = buttons(home, ACTION_HOME_MASSBAN_OPEN)
+    # Someone who may not moderate gets no form, even clicking a button they were never shown.
+    body = home_click_body({**open_button, "block_id": "x", "action_ts": "1"}, user_id="U0SOMEONE")
+    assert app.signed(body).status == 200
+    app.settle()
+    assert not any(r.path == "/api/views.open" for r in app.slack.received)
 
     _home_click(app, open_button, "home_moderation_tools")
 
