@@ -34,10 +34,14 @@ def _groups(count: int) -> str:
     return f"{count:,} group{'' if count == 1 else 's'}"
 
 
+def _more(count: int) -> str:
+    return f"{count:,} more group{'' if count == 1 else 's'}"
+
+
 def _listed(guids: Sequence[str]) -> str:
     lines = [f"• {code(truncate(guid, 100))}" for guid in guids[:MAX_LISTED]]
     if len(guids) > MAX_LISTED:
-        lines.append(f"…and {_groups(len(guids) - MAX_LISTED)} more")
+        lines.append(f"…and {_more(len(guids) - MAX_LISTED)}")
     return "\n".join(lines)
 
 
@@ -149,7 +153,7 @@ def ban_everywhere_preview(preview: BanEverywherePreview, ref: AcrossRef, left_o
     if guids:
         head = f":no_entry_sign: *{spec.button} {who} in {_groups(len(guids))}?* {spec.consequence}"
         blocks.append(kit.section(None, f"{head}\n{_terms(ref)}"))
-        blocks.append(kit.section(None, _listed(guids)))
+        blocks.append(kit.section(None, truncate(_listed(guids), kit.SECTION_TEXT)))
     else:
         blocks.append(
             kit.section(None, f"{who} is a member of no group to ban them in. {spec.nobody}")
@@ -207,7 +211,7 @@ def across_report(report: AcrossReport) -> Message:
         else:
             lines.append(f"• {where}: not done. {_reason(group.words)}")
     if len(report.groups) > MAX_LISTED:
-        lines.append(f"…and {_groups(len(report.groups) - MAX_LISTED)} more")
+        lines.append(f"…and {_more(len(report.groups) - MAX_LISTED)}")
     return Message(text="\n".join(lines))
 
 
