@@ -331,8 +331,8 @@ class Settings(DatabaseSettings):
     protected_uids: IdList = Field(
         default_factory=frozenset,
         description="Comma-separated CometChat uids a mass ban never picks, whether pasted or "
-        "among a raid's joiners (the app's own bots, staff accounts). A group's admins and "
-        "moderators are never picked either.",
+        "among a raid's joiners, and that *Ban in every group* refuses (the app's own bots, "
+        "staff accounts). A group's admins and moderators are never picked either.",
         json_schema_extra=doc("permissions", example="support-bot,owner-1"),
     )
     audit_channel_id: str = Field(

@@ -42,9 +42,11 @@ from bot.cometchat.models import (
     Group,
     GroupMember,
     GroupMessage,
+    JoinedGroup,
 )
 
 _Model = TypeVar("_Model", bound=BaseModel)
+G = TypeVar("G", bound=Group)
 
 log = logging.getLogger(__name__)
 
@@ -212,19 +214,25 @@ class CometChatClient:
         params: dict[str, Any] = {"page": page, "perPage": per_page}
         if search:
             params["searchKey"] = search
-        body = self._get("/groups", params=params, bulk=bulk)
-        data = body.get("data")
-        # The spec's example shows `data` as an object keyed "0", "1"…; accept both shapes.
-        items = list(data.values()) if isinstance(data, dict) else data
-        if not isinstance(items, list):
-            raise errors.UnexpectedResponse("groups: no data list")
-        # That example also nests `meta` inside `data`: keep what is a group, skip the rest,
-        # rather than failing the whole list over one odd entry.
-        items = [item for item in items if isinstance(item, dict) and item.get("guid")]
-        try:
-            return [Group.model_validate(item) for item in items]
-        except ValidationError as exc:
-            raise errors.UnexpectedResponse(f"groups: {exc}") from None
+        return _groups(self._get("/groups", params=params, bulk=bulk), Group)
+
+    def joined_groups(
+        self, uid: str, *, per_page: int = 100, max_pages: int = 100
+    ) -> list[JoinedGroup]:
+        """Every group `uid` is a member of: `GET /groups?hasJoined=true` on their behalf (the
+        filter works only with `onBehalfOf`), page after page, as bulk reads inside the
+        governor. Each group's `scope` is theirs in it."""
+        found: list[JoinedGroup] = []
+        # A header carries bytes: a uid beyond ASCII goes as its UTF-8.
+        on_behalf = httpx.Headers({b"onBehalfOf": uid.encode()})
+        for page in range(1, max_pages + 1):
+            params: dict[str, Any] = {"hasJoined": "true", "page": page, "perPage": per_page}
+            body = self._get("/groups", params=params, uid=uid, bulk=True, headers=on_behalf)
+            groups = _groups(body, JoinedGroup)
+            found.extend(groups)
+            if len(groups) < per_page:
+                break
+        return found
 
     def get_user(self, uid: str) -> ChatUser:
         """One user: who a moderation is about (unknown or deactivated: UserNotFound)."""
@@ -255,8 +263,11 @@ class CometChatClient:
         mine = [m for m in found if m.sender in (None, sender)]
         return sorted(mine, key=lambda m: m.sent_at or 0, reverse=True)[:limit]
 
-    def ban(self, guid: str, uid: str, *, on_behalf_of: str | None = None) -> None:
-        self._write("POST", guid, uid, on_behalf_of)
+    def ban(
+        self, guid: str, uid: str, *, on_behalf_of: str | None = None, bulk: bool = False
+    ) -> None:
+        """`bulk`: one of many (a ban in every group): it waits its turn in the governor."""
+        self._write("POST", guid, uid, on_behalf_of, bulk=bulk)
 
     def unban(
         self, guid: str, uid: str, *, on_behalf_of: str | None = None, bulk: bool = False
@@ -401,6 +412,7 @@ class CometChatClient:
         uid: str = "",
         bulk: bool = False,
         spare: bool = False,
+        headers: httpx.Headers | None = None,
     ) -> dict:
         url = self._base + path + (f"?{urlencode(params, quote_via=quote)}" if params else "")
         if spare:
@@ -416,7 +428,7 @@ class CometChatClient:
             try:
                 # Each try waits its turn: a retry after a 429 waits for the pause it caused.
                 with self.governor.bulk_read() if bulk else nullcontext():
-                    response = self._http.get(url)
+                    response = self._http.get(url, headers=headers)
                 self.governor.observe(response.headers)
             except httpx.RequestError as exc:
                 failure: errors.CometChatError = errors.Unavailable(
@@ -532,6 +544,22 @@ def _one(model: type[_Model], body: dict, key: str, asked: str, *, what: str) ->
         return model.model_validate({**data, key: data.get(key) or asked})
     except ValidationError as exc:
         raise errors.UnexpectedResponse(f"{what} {asked!r}: {exc}") from None
+
+
+def _groups(body: dict, model: type[G]) -> list[G]:
+    """The groups of a `GET /groups` answer."""
+    data = body.get("data")
+    # The spec's example shows `data` as an object keyed "0", "1"…; accept both shapes.
+    items = list(data.values()) if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise errors.UnexpectedResponse("groups: no data list")
+    # That example also nests `meta` inside `data`: keep what is a group, skip the rest,
+    # rather than failing the whole list over one odd entry.
+    items = [item for item in items if isinstance(item, dict) and item.get("guid")]
+    try:
+        return [model.model_validate(item) for item in items]
+    except ValidationError as exc:
+        raise errors.UnexpectedResponse(f"groups: {exc}") from None
 
 
 def _json(response: httpx.Response) -> dict:

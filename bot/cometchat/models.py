@@ -200,6 +200,13 @@ class Group(_Model):
         return (self.name or "").strip() or self.guid
 
 
+class JoinedGroup(Group):
+    """A group in the list of one user's groups (`GET /groups?hasJoined=true` on their
+    behalf): their scope in it."""
+
+    scope: LenientStr = None
+
+
 class GroupMember(_Model):
     """One member of a group (`GET /groups/{guid}/members`): when they joined it and when their
     account was made (unix seconds), and their scope in it."""

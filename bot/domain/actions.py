@@ -46,13 +46,22 @@ class ActionSpec:
     denies: tuple[str, ...] = ()
     argument: str = "[<reason…>]"  # what the command takes after the uid
     reason_label: str = "Reason"  # what the history calls the text kept with it
+    # For an action a moderator may take in many groups at once from `/banned user <uid>`
+    # (unban where banned, ban where a member): its button's words ("{count}": how many groups).
+    everywhere: str = ""
+    already: str = ""  # what CometChat said when it was so already: "already banned"
 
-    def perform(self, client: object, guid: str, uid: str) -> None:
+    def perform(self, client: object, guid: str, uid: str, *, bulk: bool = False) -> None:
         """Ask CometChat to do it: `client` is the CometChatClient (looked up on the instance, so
-        a test double's method is used; the domain imports no HTTP client)."""
+        a test double's method is used; the domain imports no HTTP client). `bulk`: one of many,
+        which waits its turn in the rate-limit governor."""
         if self.write is None:
             raise ValueError(f"the bot does not {self.verb} on request")
-        getattr(client, self.write)(guid, uid)
+        write = getattr(client, self.write)
+        if bulk:
+            write(guid, uid, bulk=True)
+        else:
+            write(guid, uid)
 
     @property
     def headline(self) -> str:
@@ -95,6 +104,8 @@ ACTIONS: dict[ModerationAction, ActionSpec] = {
             temporary=True,
             command=True,
             consequence="They will be removed from the group and cannot rejoin it.",
+            everywhere="Ban in every group they are a member of",
+            already="already banned",
         ),
         ActionSpec(
             ModerationAction.UNBAN,
@@ -106,6 +117,8 @@ ACTIONS: dict[ModerationAction, ActionSpec] = {
             write="unban",
             who=Role.MODERATOR,
             consequence="They will be able to rejoin the group at once.",
+            everywhere="Unban in all {count} groups",
+            already="already not banned",
         ),
         ActionSpec(
             ModerationAction.KICK,

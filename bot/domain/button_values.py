@@ -171,3 +171,45 @@ class RaidRef(ButtonValue):
 
     guid: Guid = Field(alias="g")
     raid: str = Field(alias="r", min_length=1, max_length=36)
+
+
+class AcrossRef(ButtonValue):
+    """An action on one user in many groups (`/banned user <uid>`'s *Unban in all N groups* and
+    *Ban in every group they are a member of*): the user, then, once previewed, exactly the
+    groups the moderator saw, with the ban's duration and reason and where to answer."""
+
+    action: ModerationAction = Field(alias="a")
+    uid: Uid = Field(alias="u")
+    guids: tuple[Guid, ...] | None = Field(None, alias="gs")
+    response_url: str | None = Field(None, alias="r", max_length=1000)
+    channel_id: str | None = Field(None, alias="ch", max_length=30)
+    minutes: int | None = Field(None, alias="t", ge=1, le=MAX_BAN_MINUTES)
+    reason: str | None = Field(None, alias="y", max_length=MAX_REASON_LENGTH)
+
+    @model_validator(mode="after")
+    def _in_many_groups(self) -> Self:
+        spec = ACTIONS[self.action]
+        if not spec.everywhere:
+            raise ValueError("not an action taken in many groups at once")
+        if self.minutes is not None and not spec.temporary:
+            raise ValueError("a duration for an action that does not end")
+        return self
+
+    @property
+    def duration(self) -> timedelta | None:
+        return None if self.minutes is None else timedelta(minutes=self.minutes)
+
+    def with_groups(self, guids: list[str]) -> tuple[AcrossRef, int]:
+        """This value naming as many of `guids`, in order, as a value can carry; and how many
+        were left out (a later press does the rest)."""
+        kept: list[str] = []
+        for guid in guids:
+            trial = self.model_copy(update={"guids": (*kept, guid)})
+            if len(trial.model_dump_json(by_alias=True, exclude_none=True)) > MAX_VALUE_LENGTH:
+                break
+            kept.append(guid)
+        return self.model_copy(update={"guids": tuple(kept)}), len(guids) - len(kept)
+
+
+class PickGroupRef(ButtonValue):
+    """A button whose form asks for the group first (the Home tab's *Mass ban…*): `{}`."""

@@ -212,3 +212,12 @@ class BadExportDays(BotError):
     def __init__(self, text: str):
         super().__init__(text)
         self.text = text
+
+
+class ProtectedUser(BotError):
+    """A uid on PROTECTED_UIDS (the app's own bots, staff accounts): the bot never bans them in
+    many groups at once."""
+
+    def __init__(self, uid: str):
+        super().__init__(uid)
+        self.uid = uid

@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 
 from slack_bolt import Ack, BoltContext, BoltResponse
 
-from bot.domain.button_values import BanRef, ButtonValue, CaseRef
+from bot.domain.button_values import AcrossRef, BanRef, ButtonValue, CaseRef
 from bot.domain.errors import BadCursor, BotError, ForeignWorkspace, NotAllowed
 from bot.listeners.common import open_modal
 from bot.logs import bind_request, kv, new_request_id
@@ -184,7 +184,7 @@ def button_value(
     return middleware
 
 
-def form_value(model: type[BanRef] | type[CaseRef]) -> Callable:
+def form_value(model: type[BanRef] | type[CaseRef] | type[AcrossRef]) -> Callable:
     """For a modal's submission: decode its `private_metadata` once into `context["form"]`
     (None when it does not decode: the handler says the form is out of date). A view
     submission carries no channel and no response_url, so those of the list the modal was
@@ -193,7 +193,7 @@ def form_value(model: type[BanRef] | type[CaseRef]) -> Callable:
 
     def middleware(body: dict, context: BoltContext, next: Callable[[], Any]) -> Any:
         try:
-            ref: BanRef | CaseRef | None = model.decode(
+            ref: BanRef | CaseRef | AcrossRef | None = model.decode(
                 (body.get("view") or {}).get("private_metadata")
             )
         except BadCursor:

@@ -30,6 +30,7 @@ from bot.domain.errors import (
     NotACasePost,
     NotAllowed,
     NothingToRecord,
+    ProtectedUser,
     QueryTooLong,
     ReasonTooLong,
     ScanRunning,
@@ -154,6 +155,13 @@ def _not_allowed(error: NotAllowed) -> Message:
     )
 
 
+def _protected_user(error: ProtectedUser) -> Message:
+    return Message(
+        text=f":shield: {code(error.uid)} is a protected user (PROTECTED_UIDS): the bot never "
+        "bans them in many groups at once. Nothing was changed."
+    )
+
+
 def _queue_full_hint(error: JobQueueFull) -> str:
     return (
         f"{error.limit} background jobs pending: requests are being refused; raise WORKERS "
@@ -270,6 +278,7 @@ BOT_ERRORS: dict[type[BaseException], Wording[Any]] = {
         logging.INFO,
     ),
     NotAllowed: Wording(_not_allowed, logging.INFO),
+    ProtectedUser: Wording(_protected_user, logging.INFO),
     BadCaseNumber: Wording(_bad_case_number, logging.INFO),
     BadExportDays: Wording(_bad_export_days, logging.INFO),
     NothingToRecord: Wording(_nothing_to_record, logging.INFO),

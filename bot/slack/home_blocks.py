@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from bot.charts import DailyCounts
-from bot.domain.button_values import HistoryExportRef, UnbanRef
+from bot.domain.button_values import HistoryExportRef, PickGroupRef, UnbanRef
 from bot.domain.moderation import ModerationEvent
 from bot.slack import kit
 from bot.slack.history_blocks import event_text
@@ -22,6 +22,8 @@ from bot.slack.text import case_ref, code, date_token, escape, truncate
 
 ACTION_HOME_UNBAN = "banned_home_unban"  # value: an UnbanRef without a cursor
 ACTION_HOME_EXPORT_HISTORY = "banned_home_export_history"  # value: a HistoryExportRef
+# The mass ban form, with a group picker first (no group in context here); moderators only.
+ACTION_HOME_MASSBAN_OPEN = "banned_home_massban_open"  # value: a PickGroupRef
 # Handled by the "where is this user banned?" lookup: Enter in the input sends its uid.
 ACTION_FIND_USER = "banned_home_find_user"
 
@@ -67,6 +69,13 @@ def render_home(home: HomeSnapshot) -> Json:
             dispatch_action=True,
         )
     )
+    if home.moderate:
+        blocks.append(
+            kit.actions(
+                "home_moderation_tools",
+                [kit.button(ACTION_HOME_MASSBAN_OPEN, "Mass ban…", PickGroupRef().encode())],
+            )
+        )
     blocks.append(kit.divider("home_div_ending"))
     blocks.extend(_ending(home))
     blocks.append(kit.divider("home_div_chart"))

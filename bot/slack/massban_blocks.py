@@ -25,11 +25,14 @@ from bot.slack import kit
 from bot.slack.kit import Json
 from bot.slack.message import Message
 from bot.slack.moderation_blocks import BAN_DURATIONS, undo_row
+from bot.slack.picker import ACTION_PICK_GROUP
 
 # The list's *Mass ban…* button is drawn with the list's other tools (moderation_blocks.ban_row).
 from bot.slack.text import case_ref, code, date_token, escape, truncate
 
 VIEW_MASSBAN = "banned_massban_modal"  # step 1: whom?
+VIEW_MASSBAN_ANYWHERE = "banned_massban_anywhere_modal"  # step 1 from Home: which group, whom?
+MB_GROUP_BLOCK_ID = "massban_group"  # its group, chosen with the group picker
 VIEW_MASSBAN_CONFIRM = "banned_massban_confirm"  # step 2: the preview; submitting it bans
 UIDS_BLOCK_ID, UIDS_ACTION_ID = "massban_uids", "uids"
 WINDOW_BLOCK_ID, WINDOW_ACTION_ID = "massban_window", "minutes"
@@ -48,9 +51,10 @@ def _users(count: int) -> str:
     return f"{count} user{'' if count == 1 else 's'}"
 
 
-def massban_modal(ref: MassBanRef, *, minutes: int | None = None) -> Json:
+def massban_modal(ref: MassBanRef | None, *, minutes: int | None = None) -> Json:
     """Step 1: pasted uids and/or a join window, one duration and one reason for all.
-    `minutes` pre-fills the window (a raid alert's *Review and mass ban*)."""
+    `minutes` pre-fills the window (a raid alert's *Review and mass ban*). Without `ref` (the
+    Home tab: no group in context) the group is asked for first, with the group picker."""
     uids = kit.plain_text_input(
         UIDS_ACTION_ID,
         placeholder="uids separated by spaces, commas or lines",
@@ -68,16 +72,25 @@ def massban_modal(ref: MassBanRef, *, minutes: int | None = None) -> Json:
     reason = kit.plain_text_input(
         MB_REASON_ACTION_ID, placeholder="e.g. raid", max_length=MAX_REASON_LENGTH, multiline=True
     )
+    if ref is None:
+        picker = kit.external_select(
+            ACTION_PICK_GROUP, "Type a group's name or id", min_query_length=0
+        )
+        where = "one group"
+        first = [kit.input_block(MB_GROUP_BLOCK_ID, "CometChat group", picker)]
+    else:
+        where, first = f"group {code(ref.guid)}", []
     return kit.modal(
-        VIEW_MASSBAN,
+        VIEW_MASSBAN if ref is not None else VIEW_MASSBAN_ANYWHERE,
         "Mass ban",
         [
             kit.section(
                 None,
-                f"Ban many users from group {code(ref.guid)} at once. You will see who is picked "
+                f"Ban many users from {where} at once. You will see who is picked "
                 "before anything happens. The group's admins and moderators, and the protected "
                 "uids, are never picked.",
             ),
+            *first,
             kit.input_block(
                 UIDS_BLOCK_ID,
                 "Uids",
@@ -104,7 +117,7 @@ def massban_modal(ref: MassBanRef, *, minutes: int | None = None) -> Json:
         ],
         submit="Preview",
         close="Cancel",
-        private_metadata=ref.encode(),
+        private_metadata=ref.encode() if ref is not None else None,
     )
 
 

@@ -283,6 +283,12 @@ def _ban_fields() -> list[Json]:
     uid = kit.plain_text_input(
         UID_ACTION_ID, placeholder="e.g. user-001", max_length=MAX_GUID_LENGTH
     )
+    return [kit.input_block(UID_BLOCK_ID, "CometChat user id (uid)", uid), *ban_terms_fields()]
+
+
+def ban_terms_fields() -> list[Json]:
+    """For how long, and why: the questions every ban form asks (one user in one group, or in
+    every group they are a member of). Read back by `bot.listeners.views.ban.read_terms`."""
     options = [kit.option(value, label) for value, label in BAN_DURATIONS.items()]
     duration = kit.static_select(
         DURATION_ACTION_ID, options, initial=kit.option(PERMANENT, BAN_DURATIONS[PERMANENT])
@@ -294,7 +300,6 @@ def _ban_fields() -> list[Json]:
         multiline=True,
     )
     return [
-        kit.input_block(UID_BLOCK_ID, "CometChat user id (uid)", uid),
         kit.input_block(
             DURATION_BLOCK_ID,
             "Duration",

@@ -16,6 +16,7 @@ from bot.domain.where import (
     Unchecked,
 )
 from bot.slack import kit
+from bot.slack.across_blocks import everywhere_row
 from bot.slack.history_blocks import SOURCE_WORDS, event_actor
 from bot.slack.kit import Json
 from bot.slack.message import Message
@@ -119,9 +120,17 @@ def render_history_bans(
         if len(bans) > MAX_GROUPS_SHOWN:
             more = len(bans) - MAX_GROUPS_SHOWN
             blocks.append(kit.context("where_more", f"…and {_plural(more, 'more group')}."))
+    _everywhere(blocks, uid, len(bans), moderate=moderate)
     if note:
         blocks.append(kit.context("where_note", note))
     return Message(text=text, blocks=tuple(blocks))
+
+
+def _everywhere(blocks: list[Json], uid: str, banned: int, *, moderate: bool) -> None:
+    """For moderators: unban in every group listed, ban in every group they are a member of."""
+    row = everywhere_row(uid, banned) if moderate else None
+    if row is not None:
+        blocks.append(row)
 
 
 def scan_started_note() -> str:
@@ -207,6 +216,7 @@ def render_scan_report(report: ScanReport, *, moderate: bool) -> Message:
     if unchecked:
         blocks.append(kit.section("where_unchecked", _unchecked_text(report)))
     blocks.append(kit.context("where_recorded", _recorded_note(report)))
+    _everywhere(blocks, result.uid, len(result.found), moderate=moderate)
     return Message(text=text, blocks=tuple(blocks))
 
 

@@ -24,7 +24,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.cometchat import BannedPage, CometChatClient, CometChatError, Group, RetryPolicy
-from bot.cometchat.models import BannedUser, ChatUser, GroupMessage, Pagination
+from bot.cometchat.models import BannedUser, ChatUser, GroupMessage, JoinedGroup, Pagination
 from tests.support import cometchat_spec as spec
 from tests.support.fakes.cometchat import API_KEY, FakeCometChat
 
@@ -131,6 +131,15 @@ DRIVERS: dict[str, list[Driver]] = {
     "list_groups": [
         Driver("list-groups", lambda c, _g, _u: c.list_groups(page=2, per_page=1), lambda *_: {}),
         Driver("list-groups", lambda c, g, _u: c.list_groups(search=g), lambda *_: {}),
+    ],
+    # A user's groups: the documented hasJoined filter, on their behalf.
+    "joined_groups": [
+        Driver(
+            "list-groups",
+            lambda c, _g, u: c.joined_groups(u, per_page=2, max_pages=2),
+            lambda *_: {},
+            on_behalf_of=True,
+        ),
     ],
     "ban": [
         Driver("ban-group-user", lambda c, g, u: c.ban(g, u), lambda g, u: {"guid": g, "uid": u}),
@@ -292,6 +301,14 @@ def test_group_search_travels_as_the_declared_searchkey():
     make_client(recorder).list_groups(search="a&b=c #d")
     (captured,) = recorder.requests
     assert captured.query["searchKey"] == ["a&b=c #d"]
+
+
+def test_joined_groups_asks_for_the_users_groups_on_their_behalf():
+    recorder = Recorder(lambda _r: httpx.Response(200, json=WELL_FORMED["list-groups"]))
+    make_client(recorder).joined_groups("user-7", per_page=50)
+    (captured,) = recorder.requests
+    assert captured.query["hasJoined"] == ["true"] and captured.query["perPage"] == ["50"]
+    assert captured.headers["onbehalfof"] == "user-7"
 
 
 def test_banned_user_search_is_a_recorded_deviation_not_a_silent_pass():
@@ -521,6 +538,7 @@ def test_every_field_the_models_read_is_in_the_contract():
         (Pagination, pagination),
         (Group, group),
         (Group, listed),
+        (JoinedGroup, listed),
     ]:
         read = {f.alias or name for name, f in model.model_fields.items()}
         assert read <= described, f"{model.__name__} reads {read - described}, not in the contract"

@@ -287,6 +287,15 @@ def test_official_list_groups_example_parses_into_groups():
     assert_group_list_answer_parses(ok_answer(found)["example"])
 
 
+def test_joined_groups_is_the_documented_has_joined_filter_on_the_users_behalf():
+    # The client's joined_groups sends hasJoined=true with onBehalfOf: the document says the
+    # filter lists a user's joined groups, and works only with that header.
+    _, params = official_operation(contract.operation("list-groups"))
+    joined = next(p for p in params if p["in"] == "query" and p["name"] == "hasJoined")
+    assert "onBehalfOf" in joined["description"] and "joined groups" in joined["description"]
+    assert any(p["in"] == "header" and p["name"] == "onBehalfOf" for p in params)
+
+
 def test_official_user_example_parses_into_a_user():
     found, _ = official_operation(contract.operation("get-user"))
     assert_user_answer_parses(ok_answer(found)["example"])

@@ -22,25 +22,30 @@ from bot.cometchat.governor import BulkGovernor
 from bot.domain.button_values import MassBanRef
 from bot.domain.massban import Outcome
 from bot.domain.moderation import EventSource, ModerationAction
+from bot.slack.home_blocks import ACTION_HOME_MASSBAN_OPEN
 from bot.slack.massban_blocks import (
     AGE_ACTION_ID,
     AGE_BLOCK_ID,
     MB_DURATION_ACTION_ID,
     MB_DURATION_BLOCK_ID,
+    MB_GROUP_BLOCK_ID,
     MB_REASON_ACTION_ID,
     MB_REASON_BLOCK_ID,
     UIDS_ACTION_ID,
     UIDS_BLOCK_ID,
     VIEW_MASSBAN,
+    VIEW_MASSBAN_ANYWHERE,
     VIEW_MASSBAN_CONFIRM,
     WINDOW_ACTION_ID,
     WINDOW_BLOCK_ID,
 )
 from bot.slack.moderation_blocks import ACTION_MASS_UNDO, ACTION_MASSBAN_OPEN
+from bot.slack.picker import ACTION_PICK_GROUP
 from bot.store.tables import moderation_events
 from tests.conftest import GUID
 from tests.support.fakes.clock import FakeClock
 from tests.support.fakes.cometchat import FakeCometChat
+from tests.support.fakes.slack import home_click_body
 from tests.support.harness import MODERATOR, Harness, harness
 from tests.support.slack_limits import assert_valid_slack_post
 from tests.support.slack_messages import buttons
@@ -440,3 +445,105 @@ def test_undo_a_day_later_is_refused_and_unbans_nobody(app):
     assert "more than 24 hours old" in answer["text"]
     assert [r for r in app.cometchat.requests if r.method == "DELETE"] == []
     assert _banned(app, RAIDERS[0]) and _banned(app, RAIDERS[1])
+
+
+# -- from the Home tab: the form with a group picker ------------------------------------------
+
+
+def _home_click(app: Harness, element: dict[str, Any], block_id: str) -> None:
+    """A click in the Home tab, as Slack sends it: no response_url, no channel."""
+    body = home_click_body({**element, "block_id": block_id, "action_ts": "1"})
+    assert app.signed(body).status == 200
+    app.settle()
+
+
+def _group_chosen(guid: str) -> dict[str, Any]:
+    option = {"text": {"type": "plain_text", "text": guid}, "value": guid}
+    return {
+        MB_GROUP_BLOCK_ID: {
+            ACTION_PICK_GROUP: {"type": "external_select", "selected_option": option}
+        }
+    }
+
+
+def test_home_mass_ban_opens_the_form_with_a_group_picker_and_reports_in_the_dm(app):
+    assert buttons(app.services.home.view_for("U0SOMEONE"), ACTION_HOME_MASSBAN_OPEN) == []
+    home = app.services.home.view_for(MODERATOR)
+    (open_button,) = buttons(home, ACTION_HOME_MASSBAN_OPEN)
+    # Someone who may not moderate gets no form, even clicking a button they were never shown.
+    body = home_click_body({**open_button, "block_id": "x", "action_ts": "1"}, user_id="U0SOMEONE")
+    assert app.signed(body).status == 200
+    app.settle()
+    assert not any(r.path == "/api/views.open" for r in app.slack.received)
+
+    _home_click(app, open_button, "home_moderation_tools")
+
+    (opened,) = [r for r in app.slack.received if r.path == "/api/views.open"]
+    form = opened.body["view"]
+    form = json.loads(form) if isinstance(form, str) else form
+    assert form["callback_id"] == VIEW_MASSBAN_ANYWHERE
+    (picker,) = buttons(form, ACTION_PICK_GROUP)
+    assert picker["type"] == "external_select"  # the group picker's type-ahead
+    # No group chosen: said beside the picker, and nothing is read.
+    reads = len(app.cometchat.requests)
+    ack = app.submit_view(VIEW_MASSBAN_ANYWHERE, "", _values(uids="raider-01"))
+    assert ack is not None and ack["response_action"] == "errors"
+    assert MB_GROUP_BLOCK_ID in ack["errors"]
+    assert len(app.cometchat.requests) == reads
+
+    mark = len([r for r in app.slack.received if r.path == "/api/views.update"])
+    values = {**_values(uids="raider-01 raider-02", reason="raid"), **_group_chosen(GUID)}
+    ack = app.submit_view(VIEW_MASSBAN_ANYWHERE, "", values)
+    assert ack is not None and ack["response_action"] == "update"
+    preview = app.slack.wait_for(mark + 1, path_prefix="/api/views.update")[mark].body["view"]
+    preview = json.loads(preview) if isinstance(preview, str) else preview
+    assert "Ban 2 users from group" in _text(preview)
+
+    assert app.submit_view(VIEW_MASSBAN_CONFIRM, preview["private_metadata"], {}) is None
+    app.settle()
+
+    assert _banned(app, "raider-01") and _banned(app, "raider-02")
+    dms = [
+        r.body
+        for r in app.slack.received
+        if r.path == "/api/chat.postMessage" and str(r.body.get("channel", "")).startswith("D0")
+    ]
+    assert any("Mass ban of group" in str(dm.get("text")) for dm in dms)
+
+
+# -- progress notes, on the services' clock ---------------------------------------------------
+
+
+@pytest.mark.parametrize(("seconds_per_chunk", "notes"), [(2.0, ["200 of 250"]), (0.5, [])])
+def test_a_long_mass_ban_posts_progress_and_a_short_one_does_not(
+    database, engines, seconds_per_chunk, notes
+):
+    """250 joiners go in three bulk requests; CometChat takes `seconds_per_chunk` of virtual
+    time to answer each. Past 3 s, and before the end, the moderator is told how far it got."""
+    _backend, url = database
+    clock = FakeClock()
+    now = datetime.now(UTC)
+    fake = FakeCometChat()
+    fake.add_group(GUID, "Hiking Group")
+    recent = int((now - timedelta(minutes=5)).timestamp())
+    for n in range(250):
+        fake.add_member(GUID, f"joiner-{n:03d}", joined_at=recent + n)
+
+    def slow_bulk_ban(rec):
+        if rec.method == "POST" and rec.path == f"/v3/groups/{GUID}/members":
+            clock.now += seconds_per_chunk  # the answer takes this long, in virtual time
+        return None
+
+    fake.interceptor = slow_bulk_ban
+    with harness(fake, database_url=url, clock=clock, sleep=clock.sleep) as h:
+        preview = _preview(h, _open_by_command(h), _values(minutes="30"))
+        ref = MassBanRef.decode(preview["private_metadata"])
+        path = urlsplit(ref.response_url or "").path
+        assert h.submit_view(VIEW_MASSBAN_CONFIRM, preview["private_metadata"], {}) is None
+        h.settle()
+        posted = [r.body["text"] for r in h.slack.received if r.path.startswith(path)]
+
+    assert "250 users banned" in posted[-1]
+    progress = [t for t in posted if t.startswith(":hourglass_flowing_sand: Mass ban")]
+    assert [t.split(": ", 2)[-1].split(" users")[0] for t in progress] == notes
+    assert clock.sleeps == []  # nothing waited for real or virtual time: the clock was moved

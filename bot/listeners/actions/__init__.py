@@ -5,6 +5,7 @@ from slack_bolt import App, BoltContext
 
 from bot.domain.button_values import PageCursor
 from bot.listeners.actions import (
+    across,
     ban_unban,
     cases,
     export,
@@ -49,6 +50,7 @@ def register(app: App, services: Services) -> None:
 
     ban_unban.register(app, services)  # Unban / Ban, each behind moderators_only
     massban.register(app, services)  # Mass ban…, behind moderators_only
+    across.register(app, services)  # one user in every group, behind moderators_only
     mass_undo.register(app, services)  # a mass ban's Undo, behind moderators_only
     lockdown.register(app, services)  # Lift lockdown, behind moderators_only
     raid.register(app, services)  # a raid alert's buttons, behind moderators_only

@@ -5,6 +5,7 @@ way."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from slack_bolt import Ack
 
@@ -56,19 +57,7 @@ def handle_uid(ack: Ack, form: BanRef | None, view: dict, services: Services) ->
         uid = validate_uid(typed_value(state, UID_BLOCK_ID, UID_ACTION_ID))
     except InvalidUid:
         errors[UID_BLOCK_ID] = BAD_UID
-    # A form opened before the field existed has no duration: permanent, as it then meant.
-    chosen = chosen_value(state, DURATION_BLOCK_ID, DURATION_ACTION_ID)
-    if chosen is None:
-        chosen = PERMANENT
-    duration = None
-    if chosen in BAN_DURATIONS:
-        duration = parse_duration(chosen)
-    else:
-        errors[DURATION_BLOCK_ID] = BAD_DURATION
-    try:
-        reason = validate_reason(typed_value(state, REASON_BLOCK_ID, REASON_ACTION_ID))
-    except ReasonTooLong as exc:
-        errors[REASON_BLOCK_ID] = LONG_REASON.format(length=exc.length, limit=exc.limit)
+    duration, reason = read_terms(state, errors)
     if errors:
         ack(response_action="errors", errors=errors)
         return
@@ -95,6 +84,26 @@ def handle_uid(ack: Ack, form: BanRef | None, view: dict, services: Services) ->
         ack(response_action="errors", errors={UID_BLOCK_ID: as_plain_text(explain(exc))})
         return
     ack(response_action="update", view=ban_confirm_modal(confirm, card))
+
+
+def read_terms(state: dict, errors: dict[str, str]) -> tuple[timedelta | None, str]:
+    """The ban form's duration and reason (`ban_terms_fields`); what is wrong with either goes
+    into `errors`, by block."""
+    # A form opened before the field existed has no duration: permanent, as it then meant.
+    chosen = chosen_value(state, DURATION_BLOCK_ID, DURATION_ACTION_ID)
+    if chosen is None:
+        chosen = PERMANENT
+    duration = None
+    if chosen in BAN_DURATIONS:
+        duration = parse_duration(chosen)
+    else:
+        errors[DURATION_BLOCK_ID] = BAD_DURATION
+    reason = ""
+    try:
+        reason = validate_reason(typed_value(state, REASON_BLOCK_ID, REASON_ACTION_ID))
+    except ReasonTooLong as exc:
+        errors[REASON_BLOCK_ID] = LONG_REASON.format(length=exc.length, limit=exc.limit)
+    return duration, reason
 
 
 def handle_anywhere(ack: Ack, view: dict, services: Services) -> None:

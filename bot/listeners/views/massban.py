@@ -4,16 +4,15 @@ background; step 2, the preview, bans once confirmed and answers where the form 
 from __future__ import annotations
 
 import logging
-import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from slack_bolt import Ack
 
 from bot.cometchat import CometChatError
 from bot.domain.button_values import MassBanRef
 from bot.domain.duration import PERMANENT, parse_duration
-from bot.domain.errors import MassActionNeedsHistory, ReasonTooLong
+from bot.domain.errors import InvalidGuid, MassActionNeedsHistory, ReasonTooLong
+from bot.domain.ids import validate_guid
 from bot.domain.massban import (
     MAX_AGE_DAYS,
     MAX_UIDS,
@@ -22,6 +21,7 @@ from bot.domain.massban import (
     parse_uids,
 )
 from bot.domain.moderation import EventSource, validate_reason
+from bot.listeners.common import send_to_dm
 from bot.listeners.views.ban import chosen_value, typed_value
 from bot.logs import kv
 from bot.services import Services
@@ -30,6 +30,7 @@ from bot.slack.massban_blocks import (
     AGE_BLOCK_ID,
     MB_DURATION_ACTION_ID,
     MB_DURATION_BLOCK_ID,
+    MB_GROUP_BLOCK_ID,
     MB_REASON_ACTION_ID,
     MB_REASON_BLOCK_ID,
     UIDS_ACTION_ID,
@@ -43,14 +44,17 @@ from bot.slack.massban_blocks import (
     preparing_modal,
     preview_modal,
 )
+from bot.slack.message import Message
 from bot.slack.moderation_blocks import BAN_DURATIONS
 from bot.slack.payloads import new_ephemeral
+from bot.slack.picker import ACTION_PICK_GROUP
 from bot.usecases.massban import preview_mass_ban, run_mass_ban
 from bot.usecases.report import report_failure
 
 log = logging.getLogger(__name__)
 
 STALE_FORM = "This form is out of date. Close it and press “Mass ban…” again."
+BAD_GROUP = "Choose a group in the list: type part of its name or id."
 NOBODY_ASKED = "Paste some uids, or give a number of minutes (or both)."
 TOO_MANY = "That is {count:,} uids; at most {limit:,} at once."
 NOT_UIDS = "Not uids: {pieces}. Use letters, digits, _ - . @ : or +."
@@ -153,6 +157,19 @@ def handle_form(
     services.responder.submit(work)
 
 
+def handle_anywhere(ack: Ack, view: dict, user: str, services: Services) -> None:
+    """Step 1 from the Home tab: the group chosen with the picker, the rest as from a list."""
+    state = (view.get("state") or {}).get("values") or {}
+    try:
+        guid = validate_guid(chosen_value(state, MB_GROUP_BLOCK_ID, ACTION_PICK_GROUP) or "")
+    except InvalidGuid:
+        read = read_form(view)
+        errors = {MB_GROUP_BLOCK_ID: BAD_GROUP, **(read if isinstance(read, dict) else {})}
+        ack(response_action="errors", errors=errors)
+        return
+    handle_form(ack, MassBanRef(guid=guid), view, user, services)
+
+
 def handle_confirm(ack: Ack, form: MassBanRef | None, user: str, services: Services) -> None:
     """Step 2 submitted: close the modal, run the plan once, report where the form came from
     (progress there too when it takes more than a few seconds)."""
@@ -162,11 +179,13 @@ def handle_confirm(ack: Ack, form: MassBanRef | None, user: str, services: Servi
         return
     plan_id = form.plan
     response_url = form.response_url
-    started = time.monotonic()
+    # The services' clock (virtual in tests): how long the run has taken so far.
+    clock = services.clock
+    started = clock()
     last = [started]
 
     def progress(sent: int, total: int) -> None:
-        now = time.monotonic()
+        now = clock()
         due = now - last[0] >= PROGRESS_AFTER or last[0] == started
         if response_url and sent < total and now - started >= PROGRESS_AFTER and due:
             last[0] = now
@@ -174,7 +193,7 @@ def handle_confirm(ack: Ack, form: MassBanRef | None, user: str, services: Servi
                 response_url, new_ephemeral(massban_progress(form.guid, sent, total))
             )
 
-    def work() -> dict[str, Any]:
+    def work() -> Message:
         try:
             report = run_mass_ban(
                 services.cometchat,
@@ -186,12 +205,13 @@ def handle_confirm(ack: Ack, form: MassBanRef | None, user: str, services: Servi
                 progress=progress,
             )
         except (MassActionNeedsHistory, CometChatError) as exc:
-            return new_ephemeral(report_failure(exc, event="massban"))
+            return report_failure(exc, event="massban")
         if report is None:
-            return new_ephemeral(massban_spent())
-        return new_ephemeral(massban_report(report))
+            return massban_spent()
+        return massban_report(report)
 
     if response_url:
-        services.responder.run_then_post(work, response_url)
+        services.responder.run_then_post(lambda: new_ephemeral(work()), response_url)
     else:
-        services.responder.submit(work)
+        # Opened from the Home tab: no conversation to answer in but the moderator's DM.
+        services.responder.submit(lambda: send_to_dm(services.slack_api, user, work()))

@@ -147,6 +147,15 @@ class FakeCometChat:
             page = int(rec.query.get("page", ["1"])[0])
             per_page = int(rec.query.get("perPage", ["100"])[0])
             groups = list(self.groups.values())
+            if rec.query.get("hasJoined") == ["true"]:
+                # Only with onBehalfOf, as the document says: that user's groups, with their
+                # scope in each.
+                uid = rec.headers.get("onbehalfof", "")
+                groups = [
+                    {**g, "hasJoined": True, **self.joined.get(g["guid"], {}).get(uid, {})}
+                    for g in groups
+                    if uid and uid in self.members.get(g["guid"], set())
+                ]
             if search := rec.query.get("searchKey", [""])[0].casefold():
                 # Like CometChat's searchKey: a match in the name or the GUID.
                 groups = [g for g in groups if search in f"{g['guid']} {g['name']}".casefold()]
