@@ -44,15 +44,23 @@ class ActionSpec:
     # permissions, called (guid, scope, {permission: value}), and the permissions it denies.
     scope_write: str | None = None
     denies: tuple[str, ...] = ()
+    # A list page offers it for the users a moderator ticks ("Unban selected"), confirmed
+    # first, then done to each through the one path as if asked for one by one.
+    pick_many: bool = False
     argument: str = "[<reason…>]"  # what the command takes after the uid
     reason_label: str = "Reason"  # what the history calls the text kept with it
 
-    def perform(self, client: object, guid: str, uid: str) -> None:
+    def perform(self, client: object, guid: str, uid: str, *, bulk: bool = False) -> None:
         """Ask CometChat to do it: `client` is the CometChatClient (looked up on the instance, so
-        a test double's method is used; the domain imports no HTTP client)."""
+        a test double's method is used; the domain imports no HTTP client). `bulk`: one of many
+        asked for at once, which waits its turn in the client's rate-limit governor."""
         if self.write is None:
             raise ValueError(f"the bot does not {self.verb} on request")
-        getattr(client, self.write)(guid, uid)
+        write = getattr(client, self.write)
+        if bulk:
+            write(guid, uid, bulk=True)
+        else:
+            write(guid, uid)
 
     @property
     def headline(self) -> str:
@@ -73,6 +81,22 @@ class ActionSpec:
     def records_only(self) -> bool:
         """Asked for by command, and only recorded: nothing is asked of CometChat."""
         return self.command and self.write is None
+
+    @property
+    def picked_button(self) -> str:
+        """The list's button for the users ticked: "Unban selected"."""
+        return f"{self.button} selected"
+
+    @property
+    def confirmable(self) -> bool:
+        """A moderator's action on one user that a confirmation (with the user's card) asks
+        about before CometChat is called: a kick, an unban (a ban has its own, with a duration)."""
+        return (
+            self.write is not None
+            and self.confirm
+            and not self.temporary
+            and self.who is Role.MODERATOR
+        )
 
     @property
     def nobody(self) -> str:
@@ -105,6 +129,7 @@ ACTIONS: dict[ModerationAction, ActionSpec] = {
             feed_icon=":white_check_mark:",
             write="unban",
             who=Role.MODERATOR,
+            pick_many=True,
             consequence="They will be able to rejoin the group at once.",
         ),
         ActionSpec(

@@ -15,9 +15,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.cometchat import CometChatClient, CometChatError
+from bot.cometchat.errors import AlreadyBanned, NotBanned
 from bot.domain.actions import ACTIONS
 from bot.domain.audit import AuditEntry, AuditSink
-from bot.domain.button_values import ActionRef, BanConfirmRef, PageCursor
+from bot.domain.button_values import ActionRef, BanConfirmRef, PageCursor, PickedRef
 from bot.domain.command import BanUser, ModerateUser
 from bot.domain.errors import HistoryUnavailable, NotAllowed
 from bot.domain.evidence import UserCard
@@ -30,6 +31,7 @@ from bot.slack.moderation_blocks import (
     action_confirmation,
     ban_confirmation,
     done_notice,
+    picked_report,
     replace_action_row,
 )
 from bot.slack.payloads import new_ephemeral, replacing
@@ -51,6 +53,7 @@ class ModerationRequest:
     source: EventSource = EventSource.BUTTON
     duration: timedelta | None = None
     reason: str = ""
+    bulk: bool = False  # one of many asked for at once: waits its turn in the rate-limit governor
 
     def __post_init__(self) -> None:
         # Callers may name the action by its value ("unban"); the history keeps the enum.
@@ -182,7 +185,7 @@ def _decide(
     try:
         with history.member(request.guid, request.uid) as member:
             try:
-                spec.perform(cometchat, request.guid, request.uid)
+                spec.perform(cometchat, request.guid, request.uid, bulk=request.bulk)
             except Exception as exc:
                 return exc, False, None
             written = True
@@ -191,7 +194,7 @@ def _decide(
         log.warning(kv(event="history_not_recorded", error=type(exc).__name__), exc_info=exc)
         if not written:  # the store failed before the write: the moderator's word still goes
             try:
-                spec.perform(cometchat, request.guid, request.uid)
+                spec.perform(cometchat, request.guid, request.uid, bulk=request.bulk)
             except Exception as write_error:
                 return write_error, False, None
         return None, False, None
@@ -242,6 +245,19 @@ def outcome_payload(
     return new_ephemeral(notice)
 
 
+def back_to_list(
+    lists: BannedLists, cursor: PageCursor, notice: Message, *, event: str
+) -> dict[str, Any]:
+    """A confirmation that took a list page's place gives it back, drawn again with `notice` on
+    top; if the list cannot be read, the notice alone takes the confirmation's place (its
+    buttons are spent either way)."""
+    try:
+        return replacing(refreshed_page(lists, cursor, notice))
+    except Exception as exc:
+        report_failure(exc, event=f"refresh_after_{event}")
+        return replacing(notice)
+
+
 # Who the action is about, read when the confirmation is drawn (bot.usecases.user_card).
 ReadCard = Callable[[str, str], UserCard]
 
@@ -270,14 +286,68 @@ def confirm_action(
     """`/banned <guid> <verb> <uid> [<reason…>]` for an action other than a ban: nothing changes
     here; the button it returns is guarded by `moderators_only` again when pressed. An unknown
     user or group is said instead."""
-    spec = ACTIONS[request.action]
-    if not permissions.may(spec.who, user):
-        return report_failure(NotAllowed(spec.permission), event="refused")
-    try:
-        about = card(request.guid, request.uid) if card is not None else None
-    except CometChatError as exc:
-        return report_failure(exc, event="confirm")
     ref = ActionRef(
         action=request.action, guid=request.guid, uid=request.uid, reason=request.reason or None
     )
-    return action_confirmation(ref, about)
+    return ask_to_confirm(permissions, ref, user, card).message
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A confirmation to show (`ready`), or the words for why there is nothing to confirm."""
+
+    message: Message
+    ready: bool
+
+
+def ask_to_confirm(
+    permissions: Permissions, ref: ActionRef, user: str | None, card: ReadCard | None = None
+) -> Asked:
+    """Any action on one user but a ban, by command or by button (a kick, an Unban clicked):
+    who the user is, and a button that does it. Nothing changes here; that button is guarded
+    by `moderators_only` again when pressed. An unknown user or group is said instead, with
+    nothing to confirm; a card that is slow or fails to read says what is missing and the
+    action can still be confirmed."""
+    spec = ACTIONS[ref.action]
+    if not permissions.may(spec.who, user):
+        return Asked(report_failure(NotAllowed(spec.permission), event="refused"), ready=False)
+    try:
+        about = card(ref.guid, ref.uid) if card is not None else None
+    except CometChatError as exc:
+        return Asked(report_failure(exc, event="confirm"), ready=False)
+    return Asked(action_confirmation(ref, about), ready=True)
+
+
+def act_on_picked(
+    cometchat: CometChatClient,
+    audit: AuditSink,
+    history: ModerationStore,
+    ref: PickedRef,
+    actor: str,
+) -> Message:
+    """The users ticked on a list page, confirmed: each through the one path (`ban_or_unban`,
+    recorded and audited like a single click), one CometChat call each, waiting its turn in the
+    rate-limit governor. Never raises; says what happened to each."""
+    done: list[str] = []
+    already: list[str] = []
+    failed: list[tuple[str, str]] = []
+    for uid in dict.fromkeys(ref.uids):  # a uid ticked twice is done once
+        request = ModerationRequest(ref.action, ref.guid, uid, actor=actor, bulk=True)
+        result = ban_or_unban(cometchat, audit, history, request)
+        if result.ok:
+            done.append(uid)
+        elif isinstance(result.error, NotBanned | AlreadyBanned):
+            already.append(uid)  # someone else did it meanwhile: nothing left to do
+        else:
+            failed.append((uid, result.notice().text))
+    log.info(
+        kv(
+            event="picked",
+            action=ref.action,
+            guid=ref.guid,
+            done=len(done),
+            already=len(already),
+            failed=len(failed),
+        )
+    )
+    return picked_report(ref.action, ref.guid, done, already, failed)
