@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from pydantic import ValidationError
 
-from bot.cometchat.models import BannedUser, Group
+from bot.cometchat.models import BannedUser
 from bot.domain.actions import ACTIONS
 from bot.domain.audit import AuditEntry
 from bot.domain.button_values import (
@@ -82,7 +82,7 @@ def confirm_dialog(title: str, question: str, verb: str, *, style: str | None = 
 
 
 def unban_button(
-    *, guid: str, uid: str, name: str, group_name: str, cursor: PageCursor | None = None
+    *, guid: str, uid: str, name: str, cursor: PageCursor | None = None
 ) -> Json | None:
     """Unban: the click asks for a confirmation showing who the user is (their card) before
     anything changes. Without a cursor (the live feed), that confirmation is a message of its
@@ -129,17 +129,11 @@ def ticked(state: dict, *, limit: int) -> dict[str, str] | None:
     return found
 
 
-def unban_extras(cursor: PageCursor, group: Group) -> UserExtras:
+def unban_extras(cursor: PageCursor) -> UserExtras:
     """Beside each user's History button: their tick and their Unban button."""
 
     def extras(user: BannedUser) -> list[Json]:
-        button = unban_button(
-            guid=cursor.guid,
-            uid=user.uid,
-            name=user.display_name,
-            group_name=group.display_name,
-            cursor=cursor,
-        )
+        button = unban_button(guid=cursor.guid, uid=user.uid, name=user.display_name, cursor=cursor)
         if button is None:
             return []
         box = pick_box(user.uid, user.display_name)

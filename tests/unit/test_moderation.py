@@ -69,7 +69,7 @@ def _page(users: list[dict], page: int = 1, per_page: int = MAX_PAGE_SIZE) -> Ba
 def _moderated(page: BannedPage, group: Group) -> Message:
     cursor = PageCursor(guid=page.guid, page=page.page, per_page=page.per_page)
     return render_banned_page(
-        page, cursor, group, user_extras=unban_extras(cursor, group), footer=[ban_row(cursor)]
+        page, cursor, group, user_extras=unban_extras(cursor), footer=[ban_row(cursor)]
     )
 
 
@@ -161,7 +161,7 @@ def test_the_unban_confirmation_names_user_and_group_and_its_dialog_fits():
 
 def test_a_user_whose_uid_cannot_be_addressed_gets_no_button():
     odd = make_user(1, uid="has space")
-    extras = unban_extras(PageCursor(guid=GUID), Group(guid=GUID))
+    extras = unban_extras(PageCursor(guid=GUID))
     assert extras(BannedUser.model_validate(odd)) == []
     box, button = extras(BannedUser.model_validate(make_user(2)))
     assert (box["type"], box["action_id"]) == ("checkboxes", ACTION_PICK)
