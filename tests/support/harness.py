@@ -151,6 +151,14 @@ class Harness:
         (confirm,) = [b for m in asked.messages for b in buttons(m, ACTION_ACT_CONFIRM)]
         return self.click(ACTION_ACT_CONFIRM, confirm["value"], user_id=user_id, answered=True)
 
+    def unban_ask(self, guid: str, uid: str, **kw: Any) -> Reply:
+        """Unban clicked for any uid (as from the live feed): the reply with its confirmation."""
+        from bot.domain.button_values import UnbanRef
+        from bot.slack.moderation_blocks import ACTION_UNBAN
+
+        value = UnbanRef(guid=guid, uid=uid).encode()
+        return self.click(ACTION_UNBAN, value, answered=True, **kw)
+
     def submit_view(
         self, callback_id: str, metadata: str, values: dict, *, user_id: str = MODERATOR
     ) -> dict[str, Any] | None:
