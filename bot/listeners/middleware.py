@@ -146,6 +146,7 @@ class Click(Generic[V]):
     # What the message's ticks and menus held when clicked (`state.values`: block id, then
     # action id, then the element's state).
     state: dict[str, Any] = field(default_factory=dict)
+    home: bool = False  # clicked in the App Home tab: no response_url, the view is the answer
 
 
 def button_value(
@@ -182,6 +183,7 @@ def button_value(
             message=message_body if isinstance(message_body, dict) else None,
             block_id=str(action.get("block_id") or ""),
             state=_state_values(body),
+            home=(body.get("view") or {}).get("type") == "home",
         )
         return next()
 

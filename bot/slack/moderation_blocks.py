@@ -199,21 +199,6 @@ def done_notice(
     return Message(text=text)
 
 
-def replace_action_row(
-    blocks: list[Json], block_id: str, notice: Message, *, actor: str = ""
-) -> list[Json] | None:
-    """A message's blocks with the clicked button row replaced by the outcome (the live feed).
-
-    The row may be seen by a whole channel, so it says who acted. None when the row is not there
-    (an ephemeral message, whose blocks Slack does not send us).
-    """
-    if not block_id or not any(b.get("block_id") == block_id for b in blocks):
-        return None
-    by = f" (by {mention(actor)})" if actor else ""
-    row = kit.context(block_id, notice.text + by)
-    return [row if b.get("block_id") == block_id else b for b in blocks]
-
-
 # -- banning: the command's confirmation, the modal --------------------------------------------
 
 

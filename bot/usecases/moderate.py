@@ -32,7 +32,6 @@ from bot.slack.moderation_blocks import (
     ban_confirmation,
     done_notice,
     picked_report,
-    replace_action_row,
 )
 from bot.slack.payloads import new_ephemeral, replacing
 from bot.store import ModerationStore
@@ -222,12 +221,8 @@ def outcome_payload(
     lists: BannedLists,
     result: ActResult,
     cursor: PageCursor | None,
-    *,
-    original: dict | None = None,
-    block_id: str = "",
-    actor: str = "",
 ) -> dict[str, Any]:
-    """Where the outcome goes: the refreshed list, the clicked message's row, or beside it."""
+    """Where the outcome goes: the refreshed list, or beside the clicked message."""
     notice = result.notice()
     if cursor is not None:
         try:
@@ -236,12 +231,6 @@ def outcome_payload(
             # The action itself is done (or explained); only the refresh failed.
             report_failure(exc, event="refresh_after_" + result.action)
             return new_ephemeral(notice)
-    blocks = (original or {}).get("blocks")
-    if isinstance(blocks, list):
-        replaced = replace_action_row(blocks, block_id, notice, actor=actor)
-        if replaced is not None:
-            text = (original or {}).get("text") or notice.text
-            return {"replace_original": True, "text": text, "blocks": replaced}
     return new_ephemeral(notice)
 
 

@@ -43,7 +43,6 @@ from bot.slack.moderation_blocks import (
     ban_row,
     done_notice,
     render_audit,
-    replace_action_row,
     unban_extras,
     with_notice,
 )
@@ -175,16 +174,6 @@ def test_a_user_whose_uid_cannot_be_addressed_gets_no_button():
 
 
 # -- results -----------------------------------------------------------------------------------
-
-
-def test_feed_row_is_replaced_by_the_outcome_and_nothing_else_changes():
-    blocks = [
-        {"type": "section", "block_id": "a", "text": {"type": "mrkdwn", "text": "x"}},
-        {"type": "actions", "block_id": "row", "elements": []},
-    ]
-    replaced = replace_action_row(blocks, "row", done_notice("unban", GUID, "u1"))
-    assert replaced[0] == blocks[0] and replaced[1]["type"] == "context"
-    assert replace_action_row(blocks, "missing", done_notice("unban", GUID, "u1")) is None
 
 
 @pytest.mark.parametrize(

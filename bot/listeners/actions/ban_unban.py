@@ -1,13 +1,16 @@
 """Unban, ban and other actions' buttons. Each is registered behind `moderators_only`; here we
 only act.
 
-Answers travel through the click's `response_url`: a list is re-rendered in place with the
-outcome on top; a live-feed message (no cursor in the value) gets its button row
-replaced by the outcome, or the clicker gets a new ephemeral message.
+Answers travel through the click's `response_url`: a confirmation takes the list's place and
+gives it back, redrawn with the outcome on top; from a message without a list (the live feed, no
+cursor in the value) the confirmation is a new ephemeral message whose outcome takes its place.
+A confirmation on top of a Home view is answered by publishing the view again.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -27,6 +30,7 @@ from bot.domain.errors import BadCursor, InvalidGuid, InvalidUid
 from bot.domain.moderation import EventSource, ModerationAction
 from bot.listeners.common import open_modal
 from bot.listeners.middleware import Click, button_value, moderators_only
+from bot.logs import kv
 from bot.services import Services
 from bot.settings import MAX_PAGE_SIZE
 from bot.slack.message import Message
@@ -59,6 +63,8 @@ from bot.usecases.moderate import (
 )
 from bot.usecases.report import report_failure
 from bot.usecases.user_card import card_reader
+
+log = logging.getLogger("bot.requests")
 
 _BAN = ACTIONS[ModerationAction.BAN].permission
 # Unban buttons sit beside Ban: a refusal names both.
@@ -120,6 +126,9 @@ def handle_act_confirm(click: Click[ActionRef], services: Services) -> None:
     """The confirm-protected button of an action on one user but a ban: `/banned <guid> <verb>
     <uid>` (a kick), or an Unban clicked."""
     ref = click.value
+    if click.home:
+        # On top of the Home view (no response_url): the view comes back with the outcome.
+        services.home.hold_refresh(click.user)
 
     def work() -> dict[str, Any]:
         request = ModerationRequest(
@@ -137,16 +146,32 @@ def handle_act_confirm(click: Click[ActionRef], services: Services) -> None:
         # The confirmation message is spent: the outcome takes its place (no second click).
         return replacing(result.notice())
 
-    services.responder.run_then_post(work, click.response_url)
+    _answer(click, work, services)
+
+
+def _answer(
+    click: Click[ActionRef], work: Callable[[], dict[str, Any]], services: Services
+) -> None:
+    """Through the click's response_url; in the Home tab, by publishing its view again, with
+    the answer's words where the confirmation stood."""
+    if not click.home:
+        if not click.response_url:  # nowhere to answer: nothing is done either
+            log.warning(kv(event="act_click", outcome="no_response_url"))
+            return
+        services.responder.run_then_post(work, click.response_url)
+        return
+    services.responder.submit(lambda: services.home.publish(click.user, notice=work()["text"]))
 
 
 def handle_act_cancel(click: Click[ActionRef], services: Services) -> None:
-    _cancel(click.value.action, click.value.cursor, click.response_url, services)
+    if click.home:
+        services.home.hold_refresh(click.user)
+    _answer(click, _cancelled(click.value.action, click.value.cursor, services), services)
 
 
-def _cancel(
-    action: ModerationAction, cursor: PageCursor | None, response_url: str, services: Services
-) -> None:
+def _cancelled(
+    action: ModerationAction, cursor: PageCursor | None, services: Services
+) -> Callable[[], dict[str, Any]]:
     """A confirmation's Cancel: "Cancelled" in its place, above the list when it stood there."""
     message = cancelled(action)
 
@@ -155,7 +180,7 @@ def _cancel(
             return replacing(message)
         return back_to_list(services.lists, cursor, message, event="cancel")
 
-    services.responder.run_then_post(work, response_url)
+    return work
 
 
 def handle_picked(click: Click[PickedRef], services: Services) -> None:
@@ -201,7 +226,8 @@ def handle_picked_confirm(click: Click[PickedRef], services: Services) -> None:
 
 
 def handle_picked_cancel(click: Click[PickedRef], services: Services) -> None:
-    _cancel(click.value.action, click.value.cursor, click.response_url, services)
+    work = _cancelled(click.value.action, click.value.cursor, services)
+    services.responder.run_then_post(work, click.response_url)
 
 
 def handle_ban_open(click: Click[BanRef], client: WebClient, services: Services) -> None:
@@ -258,14 +284,17 @@ def register(app: App, services: Services) -> None:
     # Which action a click confirms is only known from its value: the refusal names them all.
     asked_for = " or ".join(s.verb for s in ACTIONS.values() if s.confirmable)
 
+    # Also on top of a Home view (an unban asked for there), whose clicks carry no response_url.
     @app.action(
-        ACTION_ACT_CONFIRM, middleware=guarded(ActionRef, "act_click", f"{asked_for} users")
+        ACTION_ACT_CONFIRM,
+        middleware=guarded(ActionRef, "act_click", f"{asked_for} users", needs_response_url=False),
     )
     def act_confirm(context: BoltContext):
         handle_act_confirm(context["click"], services)
 
     @app.action(
-        ACTION_ACT_CANCEL, middleware=guarded(ActionRef, "act_cancel", f"{asked_for} users")
+        ACTION_ACT_CANCEL,
+        middleware=guarded(ActionRef, "act_cancel", f"{asked_for} users", needs_response_url=False),
     )
     def act_cancel(context: BoltContext):
         handle_act_cancel(context["click"], services)
