@@ -14,13 +14,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
+
 from bot.cometchat import CometChatClient, CometChatError
 from bot.cometchat.errors import AlreadyBanned, NotBanned
 from bot.domain.actions import ACTIONS
 from bot.domain.audit import AuditEntry, AuditSink
 from bot.domain.button_values import ActionRef, BanConfirmRef, PageCursor, PickedRef
 from bot.domain.command import BanUser, ModerateUser
-from bot.domain.errors import HistoryUnavailable, NotAllowed
+from bot.domain.errors import BadCursor, HistoryUnavailable, InvalidGuid, InvalidUid, NotAllowed
 from bot.domain.evidence import UserCard
 from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
 from bot.domain.permissions import Permissions
@@ -31,7 +33,10 @@ from bot.slack.moderation_blocks import (
     action_confirmation,
     ban_confirmation,
     done_notice,
+    nothing_picked,
+    picked_confirmation,
     picked_report,
+    too_many_picked,
 )
 from bot.slack.payloads import new_ephemeral, replacing
 from bot.store import ModerationStore
@@ -305,6 +310,24 @@ def ask_to_confirm(
     except CometChatError as exc:
         return Asked(report_failure(exc, event="confirm"), ready=False)
     return Asked(action_confirmation(ref, about), ready=True)
+
+
+def ask_about_picked(ref: PickedRef, names: dict[str, str] | None) -> Asked:
+    """The users ticked on a list page (uid: the name shown; None: more than a page holds),
+    named in a confirmation; or why there is nothing to confirm (nothing ticked, a tick that is
+    no uid, more than a button can carry). Nothing changes here."""
+    if names is None:
+        return Asked(too_many_picked(ref.action), ready=False)
+    if not names:
+        return Asked(nothing_picked(ref.action), ready=False)
+    try:
+        picked = PickedRef(action=ref.action, guid=ref.guid, cursor=ref.cursor, uids=tuple(names))
+    except (ValidationError, InvalidUid, InvalidGuid):
+        # A tick whose value is no uid: not one of ours.
+        return Asked(report_failure(BadCursor(), event="picked"), ready=False)
+    if not picked.fits():
+        return Asked(too_many_picked(ref.action), ready=False)
+    return Asked(picked_confirmation(picked, names), ready=True)
 
 
 def act_on_picked(

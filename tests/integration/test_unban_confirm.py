@@ -179,7 +179,15 @@ def test_a_moderator_s_page_has_a_tick_per_user_and_unban_selected(app):
     assert buttons(viewer_page, ACTION_PICK) == buttons(viewer_page, ACTION_PICKED) == []
 
 
-def test_unban_selected_confirms_then_reports_each_user(app):
+def test_unban_selected_confirms_then_reports_each_user(app, monkeypatch):
+    client, bulk = app.services.cometchat, []
+    unban = client.unban
+
+    def spy(guid: str, uid: str, **kw: Any) -> None:
+        bulk.append(kw.get("bulk", False))
+        unban(guid, uid, **kw)
+
+    monkeypatch.setattr(client, "unban", spy)
     page = _page(app)
     picked = ticks(("user-001", "User 001"), ("user-002", "User 002"))
 
@@ -208,6 +216,7 @@ def test_unban_selected_confirms_then_reports_each_user(app):
         f"/v3/groups/{GUID}/bannedusers/user-001",
         f"/v3/groups/{GUID}/bannedusers/user-002",
     ]  # one call each, like single unbans
+    assert bulk == [True, True]  # each waits its turn in the rate-limit governor
     (event,) = app.services.store.history(GUID, "user-001").events
     assert (event.action, event.actor) == (ModerationAction.UNBAN, MODERATOR)
     assert app.services.store.history(GUID, "user-002").events == []

@@ -26,7 +26,6 @@ from bot.domain.button_values import (
     PickedRef,
     UnbanRef,
 )
-from bot.domain.errors import BadCursor, InvalidGuid, InvalidUid
 from bot.domain.moderation import EventSource, ModerationAction
 from bot.listeners.common import open_modal
 from bot.listeners.middleware import Click, button_value, moderators_only
@@ -48,20 +47,18 @@ from bot.slack.moderation_blocks import (
     ban_modal,
     cancelled,
     nothing_picked,
-    picked_confirmation,
     ticked,
-    too_many_picked,
 )
 from bot.slack.payloads import new_ephemeral, replacing
 from bot.usecases.moderate import (
     ModerationRequest,
     act_on_picked,
+    ask_about_picked,
     ask_to_confirm,
     back_to_list,
     ban_or_unban,
     outcome_payload,
 )
-from bot.usecases.report import report_failure
 from bot.usecases.user_card import card_reader
 
 log = logging.getLogger("bot.requests")
@@ -187,28 +184,9 @@ def handle_picked(click: Click[PickedRef], services: Services) -> None:
     """*Unban selected* under a list page: the users ticked on it (Slack sends the ticks with
     the click), named in a confirmation in the list's place. Nothing ticked: said, and the list
     stays as it was."""
-    ref = click.value
-    names = ticked(click.state, limit=MAX_PAGE_SIZE)
-    if names is None:
-        message = too_many_picked(ref.action)
-    elif not names:
-        message = nothing_picked(ref.action)
-    else:
-        try:
-            picked = PickedRef(
-                action=ref.action, guid=ref.guid, cursor=ref.cursor, uids=tuple(names)
-            )
-        except (ValidationError, InvalidUid, InvalidGuid):
-            picked = None  # a tick whose value is no uid: nothing of ours
-        if picked is None:
-            message = report_failure(BadCursor(), event="picked")
-        elif not picked.fits():
-            message = too_many_picked(ref.action)
-        else:
-            confirmation = picked_confirmation(picked, names)
-            services.responder.run_then_post(lambda: replacing(confirmation), click.response_url)
-            return
-    services.responder.run_then_post(lambda: new_ephemeral(message), click.response_url)
+    asked = ask_about_picked(click.value, ticked(click.state, limit=MAX_PAGE_SIZE))
+    payload = replacing(asked.message) if asked.ready else new_ephemeral(asked.message)
+    services.responder.run_then_post(lambda: payload, click.response_url)
 
 
 def handle_picked_confirm(click: Click[PickedRef], services: Services) -> None:
