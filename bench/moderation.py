@@ -20,12 +20,13 @@ import httpx
 
 from bot.app import create_app
 from bot.cometchat.models import BannedPage, BannedUser, Group
-from bot.domain.button_values import BanRef, PageCursor, UnbanRef
+from bot.domain.button_values import ActionRef, BanRef, PageCursor, UnbanRef
+from bot.domain.moderation import EventSource, ModerationAction
 from bot.services import build_services
 from bot.settings import MAX_PAGE_SIZE, load_settings
 from bot.slack.banned_page import render_banned_page
 from bot.slack.moderation_blocks import (
-    ACTION_UNBAN,
+    ACTION_ACT_CONFIRM,
     ban_row,
     done_notice,
     unban_extras,
@@ -73,8 +74,15 @@ def round_trips(clicks: int) -> list[float]:
         timings = []
         try:
             for i in range(1, clicks + 1):
-                value = UnbanRef(guid=GUID, uid=f"user-{i:03d}", cursor=cursor).encode()
-                body = action_body(ACTION_UNBAN, value, f"{slack_server.url}/response/{i}")
+                # The Confirm of an Unban's confirmation: the unban and the list drawn again.
+                value = ActionRef(
+                    action=ModerationAction.UNBAN,
+                    guid=GUID,
+                    uid=f"user-{i:03d}",
+                    cursor=cursor,
+                    source=EventSource.BUTTON,
+                ).encode()
+                body = action_body(ACTION_ACT_CONFIRM, value, f"{slack_server.url}/response/{i}")
                 started = time.perf_counter()
                 headers = {"content-type": "application/x-www-form-urlencoded", **sign(body)}
                 assert http.post("/slack/events", content=body, headers=headers).status_code == 200
@@ -101,11 +109,20 @@ def worst_case_sizes() -> dict[str, int]:
     )
     group = Group(guid=longest, name="G" * 500)
     message = render_banned_page(
-        page, cursor, group, user_extras=unban_extras(cursor, group), footer=[ban_row(cursor)]
+        page, cursor, group, user_extras=unban_extras(cursor), footer=[ban_row(cursor)]
     )
     shown = with_notice(done_notice("unban", longest, longest), message)
     return {
         "unban_value_chars": len(UnbanRef(guid=longest, uid=longest, cursor=cursor).encode()),
+        "unban_confirm_value_chars": len(
+            ActionRef(
+                action=ModerationAction.UNBAN,
+                guid=longest,
+                uid=longest,
+                cursor=cursor,
+                source=EventSource.BUTTON,
+            ).encode()
+        ),
         "ban_metadata_chars": len(
             BanRef(
                 guid=longest,
@@ -126,7 +143,7 @@ def main(argv: list[str]) -> int:
     timings = round_trips(clicks)
     q = statistics.quantiles(timings, n=20)
     print(
-        f"unban click -> page delivered, {clicks} sequential clicks: "
+        f"unban confirmed -> page delivered, {clicks} sequential clicks: "
         f"p50 {statistics.median(timings):.1f} ms, p95 {q[18]:.1f} ms, max {max(timings):.1f} ms"
     )
     for key, value in worst_case_sizes().items():

@@ -44,6 +44,9 @@ class ActionSpec:
     # permissions, called (guid, scope, {permission: value}), and the permissions it denies.
     scope_write: str | None = None
     denies: tuple[str, ...] = ()
+    # A list page offers it for the users a moderator ticks ("Unban selected"), confirmed
+    # first, then done to each through the one path as if asked for one by one.
+    pick_many: bool = False
     argument: str = "[<reason…>]"  # what the command takes after the uid
     reason_label: str = "Reason"  # what the history calls the text kept with it
     # For an action a moderator may take in many groups at once from `/banned user <uid>`
@@ -84,6 +87,22 @@ class ActionSpec:
         return self.command and self.write is None
 
     @property
+    def picked_button(self) -> str:
+        """The list's button for the users ticked: "Unban selected"."""
+        return f"{self.button} selected"
+
+    @property
+    def confirmable(self) -> bool:
+        """A moderator's action on one user that a confirmation (with the user's card) asks
+        about before CometChat is called: a kick, an unban (a ban has its own, with a duration)."""
+        return (
+            self.write is not None
+            and self.confirm
+            and not self.temporary
+            and self.who is Role.MODERATOR
+        )
+
+    @property
     def nobody(self) -> str:
         """The sentence closing an attempt that changed nothing: "Nobody was banned."."""
         return f"Nobody was {self.past}."
@@ -116,6 +135,7 @@ ACTIONS: dict[ModerationAction, ActionSpec] = {
             feed_icon=":white_check_mark:",
             write="unban",
             who=Role.MODERATOR,
+            pick_many=True,
             consequence="They will be able to rejoin the group at once.",
             everywhere="Unban in all {count} groups",
             already="already not banned",

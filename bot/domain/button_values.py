@@ -17,7 +17,7 @@ from bot.domain.actions import ACTIONS
 from bot.domain.duration import MAX_DURATION
 from bot.domain.errors import BadCursor, InvalidGuid, InvalidUid
 from bot.domain.ids import Guid, Uid
-from bot.domain.moderation import MAX_REASON_LENGTH, ModerationAction
+from bot.domain.moderation import MAX_REASON_LENGTH, EventSource, ModerationAction
 from bot.settings import MAX_PAGE_SIZE
 
 MAX_PAGE = 100_000
@@ -103,23 +103,42 @@ class BanConfirmRef(BanRef):
     uid: Uid = Field(alias="u")
 
 
-class ActionRef(ButtonValue):
-    """An action other than a ban, asked for by command and awaiting its confirmation (a kick):
-    `{"a": action, "g": guid, "u": uid, "y": reason}`."""
+class ActionRef(_InGroup):
+    """An action on one user awaiting its confirmation (a kick asked for by command, an Unban
+    clicked): `{"a": action, "g": guid, "u": uid, "y": reason, "c": {cursor}, "s": source}`.
+    With a cursor, the list page the moderator was reading is drawn again afterwards."""
 
     action: ModerationAction = Field(alias="a")
-    guid: Guid = Field(alias="g")
     uid: Uid = Field(alias="u")
     reason: str | None = Field(None, alias="y", max_length=MAX_REASON_LENGTH)
+    source: EventSource | None = Field(None, alias="s")  # None: asked for by command
 
     @model_validator(mode="after")
     def _asked_for(self) -> Self:
-        # Only what a command asks for; the rest is heard of or done by the bot itself. A
-        # temporary action (a ban) carries its duration in a BanConfirmRef instead.
-        spec = ACTIONS[self.action]
-        if not spec.command or spec.temporary or not spec.confirm:
+        # Only a moderator's action that is confirmed first; the rest is heard of or done by the
+        # bot itself. A temporary action (a ban) carries its duration in a BanConfirmRef instead.
+        if not ACTIONS[self.action].confirmable:
             raise ValueError("not an action this button can confirm")
         return self
+
+
+class PickedRef(_InGroup):
+    """Users ticked on a list page, for an action done to each (*Unban selected*): the button
+    under the page carries none (Slack sends the ticks with the click), its confirmation carries
+    them. `{"a": action, "g": guid, "c": {cursor}, "us": [uids]}`."""
+
+    action: ModerationAction = Field(alias="a")
+    uids: tuple[Uid, ...] = Field((), alias="us", max_length=MAX_PAGE_SIZE)
+
+    @model_validator(mode="after")
+    def _many(self) -> Self:
+        if not ACTIONS[self.action].pick_many:
+            raise ValueError("not an action done to ticked users")
+        return self
+
+    def fits(self) -> bool:
+        """Whether it can travel in a button value (twenty very long uids would not)."""
+        return len(self.model_dump_json(by_alias=True, exclude_none=True)) <= MAX_VALUE_LENGTH
 
 
 class HistoryRef(ButtonValue):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from slack_bolt import Ack, BoltContext, BoltResponse
@@ -143,6 +143,10 @@ class Click(Generic[V]):
     trigger_id: str | None
     message: dict[str, Any] | None  # the clicked message, when Slack sends it (not ephemerals)
     block_id: str
+    # What the message's ticks and menus held when clicked (`state.values`: block id, then
+    # action id, then the element's state).
+    state: dict[str, Any] = field(default_factory=dict)
+    home: bool = False  # clicked in the App Home tab: no response_url, the view is the answer
 
 
 def button_value(
@@ -178,10 +182,18 @@ def button_value(
             trigger_id=body.get("trigger_id"),
             message=message_body if isinstance(message_body, dict) else None,
             block_id=str(action.get("block_id") or ""),
+            state=_state_values(body),
+            home=(body.get("view") or {}).get("type") == "home",
         )
         return next()
 
     return middleware
+
+
+def _state_values(body: dict) -> dict[str, Any]:
+    state = body.get("state")
+    values = state.get("values") if isinstance(state, dict) else None
+    return values if isinstance(values, dict) else {}
 
 
 def form_value(model: type[BanRef] | type[CaseRef] | type[AcrossRef]) -> Callable:

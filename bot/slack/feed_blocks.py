@@ -86,9 +86,7 @@ def render_feed_event(
 
 def _unban_button(group: EventGroup, person: Person) -> Json | None:
     # No cursor: the handler answers in place of the feed message's row.
-    return unban_button(
-        guid=group.guid, uid=person.uid, name=person.display_name, group_name=group.display_name
-    )
+    return unban_button(guid=group.guid, uid=person.uid, name=person.display_name)
 
 
 def _name(value: str) -> str:

@@ -43,6 +43,9 @@ class HomeSnapshot:
     chart_url: str | None = None  # None: the counts are shown as text
     moderate: bool = False  # the viewer may unban
     notice: str = ""  # already-safe mrkdwn: what the viewer's last click did
+    # A confirmation the viewer's last click asked for (an unban, with the user's card): on top
+    # until its Confirm or Cancel publishes the view again.
+    asking: tuple[Json, ...] = ()
     problems: list[str] = field(default_factory=list)  # safe mrkdwn: parts that could not load
 
 
@@ -50,6 +53,7 @@ def render_home(home: HomeSnapshot) -> Json:
     blocks: list[Json] = [kit.header("home_header", "Moderation at a glance")]
     if home.notice:
         blocks.append(kit.section("home_notice", home.notice))
+    blocks.extend(home.asking)
     blocks.append(
         kit.context(
             "home_updated",
@@ -132,16 +136,8 @@ def _ending(home: HomeSnapshot) -> list[Json]:
         accessory = None
         if home.moderate:
             value = UnbanRef(guid=ban.guid, uid=ban.uid).encode()
-            accessory = kit.button(
-                ACTION_HOME_UNBAN,
-                "Unban now",
-                value,
-                confirm=kit.confirm(
-                    "Unban now?",
-                    f"Unban {ban.uid} in group {ban.guid} now, before the ban ends?",
-                    "Unban",
-                ),
-            )
+            # The click asks first, with the user's card, on top of this view.
+            accessory = kit.button(ACTION_HOME_UNBAN, "Unban now", value)
         blocks.append(kit.section(f"home_ending_{i}", text, accessory))
     if len(home.ending) > len(shown):
         more = len(home.ending) - len(shown)

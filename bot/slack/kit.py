@@ -34,6 +34,7 @@ PLACEHOLDER = 150
 OPTION_TEXT = 75
 OPTION_VALUE = 150
 MAX_OPTIONS = 100  # in one static select
+MAX_CHECKBOXES = 10  # options in one checkboxes element
 VIEW_TITLE = 24  # a modal's title, submit and close
 PRIVATE_METADATA = 3000
 
@@ -173,6 +174,14 @@ def option(value: str, text: str) -> Json:
     if len(value) > OPTION_VALUE:
         raise ValueError("option value longer than Slack accepts")
     return {"text": plain(text, OPTION_TEXT, emoji=False), "value": value}
+
+
+def checkboxes(action_id: str, options: list[Json]) -> Json:
+    """Ticks Slack sends back with every click on the message (`state.values`), and on each
+    tick too (a block_actions request to acknowledge)."""
+    if not 0 < len(options) <= MAX_CHECKBOXES:
+        raise ValueError("a checkboxes element takes 1 to 10 options")
+    return {"type": "checkboxes", "action_id": action_id, "options": options}
 
 
 def static_select(action_id: str, options: list[Json], *, initial: Json | None = None) -> Json:

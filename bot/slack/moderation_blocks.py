@@ -2,8 +2,8 @@
 and the audit line. Pure. Each action's words and icons are its row in `bot.domain.actions`.
 
 The buttons carry `bot.domain.button_values` models. `ACTION_UNBAN` is shared with the live
-feed: a feed message's Unban button carries no cursor, and the handler then reports the result
-without re-rendering a list.
+feed: a feed message's Unban button carries no cursor, and its confirmation then comes as a
+message of its own instead of in the list's place.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from pydantic import ValidationError
 
-from bot.cometchat.models import BannedUser, Group
+from bot.cometchat.models import BannedUser
 from bot.domain.actions import ACTIONS
 from bot.domain.audit import AuditEntry
 from bot.domain.button_values import (
@@ -22,6 +22,7 @@ from bot.domain.button_values import (
     MassBanRef,
     MassUndoRef,
     PageCursor,
+    PickedRef,
     UnbanRef,
 )
 from bot.domain.duration import PERMANENT, describe_duration
@@ -51,6 +52,10 @@ VIEW_BAN_ANYWHERE = "banned_ban_anywhere_modal"  # its step 1: the form with a g
 VIEW_NOTICE = "banned_notice_modal"  # a modal that only says something (a refusal)
 ACTION_ACT_CONFIRM = "banned_act_confirm"  # the confirm-protected button of another action
 ACTION_ACT_CANCEL = "banned_act_cancel"
+ACTION_PICK = "banned_pick"  # a user's tick on a list page (each row's checkbox)
+ACTION_PICKED = "banned_picked"  # "Unban selected" under the page: asks to confirm
+ACTION_PICKED_CONFIRM = "banned_picked_confirm"
+ACTION_PICKED_CANCEL = "banned_picked_cancel"
 
 
 # -- the list: Unban under each user, "Ban a user" under the page ------------------------------
@@ -77,39 +82,62 @@ def confirm_dialog(title: str, question: str, verb: str, *, style: str | None = 
 
 
 def unban_button(
-    *, guid: str, uid: str, name: str, group_name: str, cursor: PageCursor | None = None
+    *, guid: str, uid: str, name: str, cursor: PageCursor | None = None
 ) -> Json | None:
-    """Unban behind a confirm dialog naming user and group. Without a cursor (the live feed),
-    the handler answers in place of the button's row instead of redrawing a list."""
+    """Unban: the click asks for a confirmation showing who the user is (their card) before
+    anything changes. Without a cursor (the live feed), that confirmation is a message of its
+    own instead of taking the list's place."""
     try:
         value = UnbanRef(guid=guid, uid=uid, cursor=cursor).encode()
     except (ValidationError, InvalidUid, InvalidGuid):
         # A uid CometChat should never issue: better no button than one that cannot work.
         return None
     unban = ACTIONS[ModerationAction.UNBAN]
-    who = f"{plain(name, 80)} ({plain(uid, 100)})"
-    confirm = confirm_dialog(
-        f"{unban.button} this user?",
-        f"{unban.button} {who} from {plain(group_name, 80)}? {unban.consequence}",
-        unban.button,
-    )
     # The name too: a screen reader reading out twenty "Unban" buttons says nothing.
     label = plain(f"{unban.button} {name}", 75)
-    return kit.button(ACTION_UNBAN, label, value, confirm=confirm if unban.confirm else None)
+    return kit.button(ACTION_UNBAN, label, value)
 
 
-def unban_extras(cursor: PageCursor, group: Group) -> UserExtras:
-    """Beside each user's History button: their Unban button."""
+PICK_LABEL = "Select "  # before the name, in a tick's label
+
+
+def pick_box(uid: str, name: str) -> Json | None:
+    """A user's tick on a list page, read back (Slack's `state.values`) by *Unban selected*:
+    one option, the uid its value. None for a uid too long to be an option's value."""
+    if len(uid) > kit.OPTION_VALUE:
+        return None
+    return kit.checkboxes(ACTION_PICK, [kit.option(uid, f"{PICK_LABEL}{plain(name, 60)}")])
+
+
+def ticked(state: dict, *, limit: int) -> dict[str, str] | None:
+    """The uids ticked with `pick_box` when a button was clicked, with the names their options
+    showed, from the click's `state.values` (sent by Slack, signed, but still read defensively).
+    None when more than `limit` are ticked (no page shows that many)."""
+    found: dict[str, str] = {}
+    for elements in state.values():
+        element = elements.get(ACTION_PICK) if isinstance(elements, dict) else None
+        options = element.get("selected_options") if isinstance(element, dict) else None
+        for option in options if isinstance(options, list) else []:
+            value = option.get("value") if isinstance(option, dict) else None
+            if not isinstance(value, str) or not value:
+                continue
+            text = option.get("text")
+            label = text.get("text") if isinstance(text, dict) else None
+            found[value] = label.removeprefix(PICK_LABEL) if isinstance(label, str) else ""
+            if len(found) > limit:
+                return None
+    return found
+
+
+def unban_extras(cursor: PageCursor) -> UserExtras:
+    """Beside each user's History button: their tick and their Unban button."""
 
     def extras(user: BannedUser) -> list[Json]:
-        button = unban_button(
-            guid=cursor.guid,
-            uid=user.uid,
-            name=user.display_name,
-            group_name=group.display_name,
-            cursor=cursor,
-        )
-        return [button] if button else []
+        button = unban_button(guid=cursor.guid, uid=user.uid, name=user.display_name, cursor=cursor)
+        if button is None:
+            return []
+        box = pick_box(user.uid, user.display_name)
+        return [box, button] if box is not None else [button]
 
     return extras
 
@@ -117,11 +145,21 @@ def unban_extras(cursor: PageCursor, group: Group) -> UserExtras:
 def ban_row(cursor: PageCursor) -> Json:
     value = BanRef(guid=cursor.guid, cursor=cursor).encode()
     mass = MassBanRef(guid=cursor.guid, cursor=cursor).encode()
+    picked = [
+        kit.button(
+            ACTION_PICKED,
+            spec.picked_button,
+            PickedRef(action=spec.action, guid=cursor.guid, cursor=cursor).encode(),
+        )
+        for spec in ACTIONS.values()
+        if spec.pick_many
+    ]
     return kit.actions(
         BAN_BLOCK_ID,
         [
             kit.button(ACTION_BAN_OPEN, "Ban a user…", value, style="danger"),
             kit.button(ACTION_MASSBAN_OPEN, "Mass ban…", mass),
+            *picked,
         ],
     )
 
@@ -159,21 +197,6 @@ def done_notice(
     elif not recorded:
         text += "\n:warning: Its history could not be recorded (the bot's database is unavailable)."
     return Message(text=text)
-
-
-def replace_action_row(
-    blocks: list[Json], block_id: str, notice: Message, *, actor: str = ""
-) -> list[Json] | None:
-    """A message's blocks with the clicked button row replaced by the outcome (the live feed).
-
-    The row may be seen by a whole channel, so it says who acted. None when the row is not there
-    (an ephemeral message, whose blocks Slack does not send us).
-    """
-    if not block_id or not any(b.get("block_id") == block_id for b in blocks):
-        return None
-    by = f" (by {mention(actor)})" if actor else ""
-    row = kit.context(block_id, notice.text + by)
-    return [row if b.get("block_id") == block_id else b for b in blocks]
 
 
 # -- banning: the command's confirmation, the modal --------------------------------------------
@@ -228,15 +251,16 @@ def _ban_dialog(ref: BanConfirmRef) -> Json:
 
 
 def action_confirmation(ref: ActionRef, card: UserCard | None = None) -> Message:
-    """`/banned <guid> kick <uid> [<reason…>]` (and any other action but a ban): nothing happens
-    until the confirm-protected button is pressed. Message and dialog name user, group, reason."""
+    """`/banned <guid> kick <uid> [<reason…>]`, an Unban clicked (any action on one user but a
+    ban): nothing happens until the confirm-protected button is pressed. Message and dialog name
+    user, group and, for what a command asks with one, the reason; the card, when read, shows
+    who the user is."""
     spec = ACTIONS[ref.action]
-    reason = escape(ref.reason) if ref.reason else "none given"
-    text = (
-        f":warning: {spec.button} {code(ref.uid)} from group {code(ref.guid)}?\n*Reason:* {reason}"
-    )
+    text = f":warning: {spec.button} {code(ref.uid)} from group {code(ref.guid)}?"
+    if ref.reason or spec.command:
+        text += f"\n*{spec.reason_label}:* {escape(ref.reason) if ref.reason else 'none given'}"
     # The reason comes last: if the dialog's 300 characters run out, only it is cut.
-    why = f"Reason: {ref.reason}" if ref.reason else "No reason given."
+    why = f"Reason: {ref.reason}" if ref.reason else "No reason given." if spec.command else ""
     dialog = confirm_dialog(
         f"{spec.button} this user?",
         f"{spec.button} {ref.uid} from {ref.guid}? {spec.consequence} {why}",
@@ -261,6 +285,71 @@ def action_confirmation(ref: ActionRef, card: UserCard | None = None) -> Message
             kit.actions("act_buttons", [act, cancel]),
         ),
     )
+
+
+# -- users ticked on a list page: *Unban selected* -------------------------------------------
+
+
+def nothing_picked(action: ModerationAction) -> Message:
+    spec = ACTIONS[action]
+    return Message(
+        text=f":point_up: Nothing selected: tick the users to {spec.verb} on the page first, "
+        f"then press *{spec.picked_button}*. {spec.nobody}"
+    )
+
+
+def too_many_picked(action: ModerationAction) -> Message:
+    spec = ACTIONS[action]
+    return Message(
+        text=f":warning: Those users' ids are too long to {spec.verb} in one go: select fewer "
+        f"and press *{spec.picked_button}* again. {spec.nobody}"
+    )
+
+
+def picked_confirmation(ref: PickedRef, names: dict[str, str]) -> Message:
+    """The users ticked, by name and uid, and what happens to them: nothing until Confirm."""
+    spec = ACTIONS[ref.action]
+    count = len(ref.uids)
+    lines = [
+        f":warning: {spec.button} these {count} user{_s(count)} from group {code(ref.guid)}? "
+        f"{spec.consequence}"
+    ]
+    for uid in ref.uids:
+        name = names.get(uid, "")
+        who = f"*{escape(plain(name, 80))}* {code(uid)}" if name and name != uid else code(uid)
+        lines.append(f"• {who}")
+    text = truncate("\n".join(lines), kit.SECTION_TEXT)
+    value = ref.encode()
+    act = kit.button(ACTION_PICKED_CONFIRM, f"{spec.button} {count}", value, style="danger")
+    cancel = kit.button(ACTION_PICKED_CANCEL, "Cancel", value)
+    return Message(
+        text=text,
+        blocks=(kit.section("picked_question", text), kit.actions("picked_buttons", [act, cancel])),
+    )
+
+
+def picked_report(
+    action: ModerationAction,
+    guid: str,
+    done: list[str],
+    already: list[str],
+    failed: list[tuple[str, str]],
+) -> Message:
+    """Each ticked user's outcome: done, nothing to do (someone did it meanwhile), or not done
+    and why (`failed`: uid and the words for it)."""
+    spec = ACTIONS[action]
+    lines = [f"{spec.notice_icon} *{spec.picked_button}* in group {code(guid)}:"]
+    if done:
+        lines.append(f"{spec.headline} {len(done)}: {', '.join(code(uid) for uid in done)}.")
+    if already:
+        lines.append(
+            f":grey_question: Already {spec.past} (by someone else meanwhile, or before), "
+            f"nothing to do for {len(already)}: {', '.join(code(uid) for uid in already)}."
+        )
+    lines += [why for _uid, why in failed]  # each already names its user
+    if not done:
+        lines.append(spec.nobody)
+    return Message(text=truncate("\n".join(lines), kit.SECTION_TEXT))
 
 
 def cancelled(action: ModerationAction) -> Message:

@@ -55,10 +55,10 @@ def ban_details(ban: ModerationEvent) -> str:
     return text
 
 
-def _unban(moderate: bool, *, guid: str, uid: str, name: str, group_name: str) -> Json | None:
+def _unban(moderate: bool, *, guid: str, uid: str, name: str) -> Json | None:
     if not moderate:
         return None
-    return unban_button(guid=guid, uid=uid, name=name or uid, group_name=group_name)
+    return unban_button(guid=guid, uid=uid, name=name or uid)
 
 
 # Why a group could not be checked, in plain words (the CLI prints them as they are).
@@ -115,7 +115,7 @@ def render_history_bans(
         text = f"From the bot's history: {who} is banned in {_plural(len(bans), 'group')}."
         for i, ban in enumerate(bans[:MAX_GROUPS_SHOWN]):
             line = f"*{code(ban.guid)}* · {ban_details(ban)}"
-            button = _unban(moderate, guid=ban.guid, uid=uid, name=ban.name, group_name=ban.guid)
+            button = _unban(moderate, guid=ban.guid, uid=uid, name=ban.name)
             blocks.append(kit.section(f"where_known_{i}", line, accessory=button))
         if len(bans) > MAX_GROUPS_SHOWN:
             more = len(bans) - MAX_GROUPS_SHOWN
@@ -194,13 +194,7 @@ def render_scan_report(report: ScanReport, *, moderate: bool) -> Message:
             known = report.known.get(group.guid)
             if known is not None:
                 line += f" · {ban_details(known)}"
-            button = _unban(
-                moderate,
-                guid=group.guid,
-                uid=result.uid,
-                name=hit.user.display_name,
-                group_name=group.display_name,
-            )
+            button = _unban(moderate, guid=group.guid, uid=result.uid, name=hit.user.display_name)
             blocks.append(kit.section(f"where_found_{i}", line, accessory=button))
         if len(result.found) > MAX_GROUPS_SHOWN:
             more = len(result.found) - MAX_GROUPS_SHOWN

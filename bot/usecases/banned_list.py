@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from bot.cometchat import BannedPage, BannedUser, CometChatClient, Group, GroupNotFound
+from bot.cometchat import BannedPage, CometChatClient, Group, GroupNotFound
 from bot.domain.button_values import PageCursor
 from bot.domain.moderation import ModerationEvent
 from bot.domain.search import search_banned
@@ -153,12 +153,7 @@ def render_page(lists: BannedLists, cursor: PageCursor, *, moderate: bool) -> Re
     if not moderate:
         return lists.render(cursor)
 
-    def extras(user: BannedUser) -> list[Json]:
-        # Asked for while rendering, when `render` has read the group's name alongside the
-        # page (and cached it): reading it first would cost a cold command a round trip.
-        return unban_extras(cursor, lists.group(cursor.guid))(user)
-
-    return lists.render(cursor, user_extras=extras, footer=[ban_row(cursor)])
+    return lists.render(cursor, user_extras=unban_extras(cursor), footer=[ban_row(cursor)])
 
 
 def refreshed_page(lists: BannedLists, cursor: PageCursor, notice: Message) -> Message:

@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -93,10 +94,10 @@ class HomeTab:
 
     # -- the view --------------------------------------------------------------------------------
 
-    def view_for(self, user: str, notice: str = "") -> Json:
+    def view_for(self, user: str, notice: str = "", asking: tuple[Json, ...] = ()) -> Json:
         if not self._permissions.can_view(user, None):
             return render_home_refused()
-        return render_home(self.snapshot(user, notice))
+        return render_home(replace(self.snapshot(user, notice), asking=asking))
 
     def snapshot(self, user: str, notice: str = "") -> HomeSnapshot:
         now = datetime.fromtimestamp(self._clock(), UTC)
@@ -132,11 +133,12 @@ class HomeTab:
             notice=notice,
         )
 
-    def publish(self, user: str, notice: str = "") -> bool:
-        """Publish `user`'s view. False (logged with a hint) when Slack or the history refuses."""
+    def publish(self, user: str, notice: str = "", asking: tuple[Json, ...] = ()) -> bool:
+        """Publish `user`'s view (`asking`: a confirmation on top). False (logged with a hint)
+        when Slack or the history refuses."""
         self._mark_published(user)
         try:
-            view = self.view_for(user, notice)
+            view = self.view_for(user, notice, asking)
             try:
                 self._api.views_publish(user_id=user, view=view)
             except SlackApiError as exc:

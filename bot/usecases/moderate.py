@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
+
 from bot.cometchat import CometChatClient, CometChatError
+from bot.cometchat.errors import AlreadyBanned, NotBanned
 from bot.domain.actions import ACTIONS
 from bot.domain.audit import AuditEntry, AuditSink
-from bot.domain.button_values import ActionRef, BanConfirmRef, PageCursor
+from bot.domain.button_values import ActionRef, BanConfirmRef, PageCursor, PickedRef
 from bot.domain.command import BanUser, ModerateUser
-from bot.domain.errors import HistoryUnavailable, NotAllowed
+from bot.domain.errors import BadCursor, HistoryUnavailable, InvalidGuid, InvalidUid, NotAllowed
 from bot.domain.evidence import UserCard
 from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
 from bot.domain.permissions import Permissions
@@ -30,7 +33,10 @@ from bot.slack.moderation_blocks import (
     action_confirmation,
     ban_confirmation,
     done_notice,
-    replace_action_row,
+    nothing_picked,
+    picked_confirmation,
+    picked_report,
+    too_many_picked,
 )
 from bot.slack.payloads import new_ephemeral, replacing
 from bot.store import ModerationStore
@@ -222,12 +228,8 @@ def outcome_payload(
     lists: BannedLists,
     result: ActResult,
     cursor: PageCursor | None,
-    *,
-    original: dict | None = None,
-    block_id: str = "",
-    actor: str = "",
 ) -> dict[str, Any]:
-    """Where the outcome goes: the refreshed list, the clicked message's row, or beside it."""
+    """Where the outcome goes: the refreshed list, or beside the clicked message."""
     notice = result.notice()
     if cursor is not None:
         try:
@@ -236,13 +238,20 @@ def outcome_payload(
             # The action itself is done (or explained); only the refresh failed.
             report_failure(exc, event="refresh_after_" + result.action)
             return new_ephemeral(notice)
-    blocks = (original or {}).get("blocks")
-    if isinstance(blocks, list):
-        replaced = replace_action_row(blocks, block_id, notice, actor=actor)
-        if replaced is not None:
-            text = (original or {}).get("text") or notice.text
-            return {"replace_original": True, "text": text, "blocks": replaced}
     return new_ephemeral(notice)
+
+
+def back_to_list(
+    lists: BannedLists, cursor: PageCursor, notice: Message, *, event: str
+) -> dict[str, Any]:
+    """A confirmation that took a list page's place gives it back, drawn again with `notice` on
+    top; if the list cannot be read, the notice alone takes the confirmation's place (its
+    buttons are spent either way)."""
+    try:
+        return replacing(refreshed_page(lists, cursor, notice))
+    except Exception as exc:
+        report_failure(exc, event=f"refresh_after_{event}")
+        return replacing(notice)
 
 
 # Who the action is about, read when the confirmation is drawn (bot.usecases.user_card).
@@ -273,14 +282,86 @@ def confirm_action(
     """`/banned <guid> <verb> <uid> [<reason…>]` for an action other than a ban: nothing changes
     here; the button it returns is guarded by `moderators_only` again when pressed. An unknown
     user or group is said instead."""
-    spec = ACTIONS[request.action]
-    if not permissions.may(spec.who, user):
-        return report_failure(NotAllowed(spec.permission), event="refused")
-    try:
-        about = card(request.guid, request.uid) if card is not None else None
-    except CometChatError as exc:
-        return report_failure(exc, event="confirm")
     ref = ActionRef(
         action=request.action, guid=request.guid, uid=request.uid, reason=request.reason or None
     )
-    return action_confirmation(ref, about)
+    return ask_to_confirm(permissions, ref, user, card).message
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A confirmation to show (`ready`), or the words for why there is nothing to confirm."""
+
+    message: Message
+    ready: bool
+
+
+def ask_to_confirm(
+    permissions: Permissions, ref: ActionRef, user: str | None, card: ReadCard | None = None
+) -> Asked:
+    """Any action on one user but a ban, by command or by button (a kick, an Unban clicked):
+    who the user is, and a button that does it. Nothing changes here; that button is guarded
+    by `moderators_only` again when pressed. An unknown user or group is said instead, with
+    nothing to confirm; a card that is slow or fails to read says what is missing and the
+    action can still be confirmed."""
+    spec = ACTIONS[ref.action]
+    if not permissions.may(spec.who, user):
+        return Asked(report_failure(NotAllowed(spec.permission), event="refused"), ready=False)
+    try:
+        about = card(ref.guid, ref.uid) if card is not None else None
+    except CometChatError as exc:
+        return Asked(report_failure(exc, event="confirm"), ready=False)
+    return Asked(action_confirmation(ref, about), ready=True)
+
+
+def ask_about_picked(ref: PickedRef, names: dict[str, str] | None) -> Asked:
+    """The users ticked on a list page (uid: the name shown; None: more than a page holds),
+    named in a confirmation; or why there is nothing to confirm (nothing ticked, a tick that is
+    no uid, more than a button can carry). Nothing changes here."""
+    if names is None:
+        return Asked(too_many_picked(ref.action), ready=False)
+    if not names:
+        return Asked(nothing_picked(ref.action), ready=False)
+    try:
+        picked = PickedRef(action=ref.action, guid=ref.guid, cursor=ref.cursor, uids=tuple(names))
+    except (ValidationError, InvalidUid, InvalidGuid):
+        # A tick whose value is no uid: not one of ours.
+        return Asked(report_failure(BadCursor(), event="picked"), ready=False)
+    if not picked.fits():
+        return Asked(too_many_picked(ref.action), ready=False)
+    return Asked(picked_confirmation(picked, names), ready=True)
+
+
+def act_on_picked(
+    cometchat: CometChatClient,
+    audit: AuditSink,
+    history: ModerationStore,
+    ref: PickedRef,
+    actor: str,
+) -> Message:
+    """The users ticked on a list page, confirmed: each through the one path (`ban_or_unban`,
+    recorded and audited like a single click), one CometChat call each, waiting its turn in the
+    rate-limit governor. Never raises; says what happened to each."""
+    done: list[str] = []
+    already: list[str] = []
+    failed: list[tuple[str, str]] = []
+    for uid in dict.fromkeys(ref.uids):  # a uid ticked twice is done once
+        request = ModerationRequest(ref.action, ref.guid, uid, actor=actor, bulk=True)
+        result = ban_or_unban(cometchat, audit, history, request)
+        if result.ok:
+            done.append(uid)
+        elif isinstance(result.error, NotBanned | AlreadyBanned):
+            already.append(uid)  # someone else did it meanwhile: nothing left to do
+        else:
+            failed.append((uid, result.notice().text))
+    log.info(
+        kv(
+            event="picked",
+            action=ref.action,
+            guid=ref.guid,
+            done=len(done),
+            already=len(already),
+            failed=len(failed),
+        )
+    )
+    return picked_report(ref.action, ref.guid, done, already, failed)

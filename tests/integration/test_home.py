@@ -14,9 +14,10 @@ import httpx
 import pytest
 
 from bot.charts.cache import PNG_MAGIC, ChartCache, DailyCounts
-from bot.domain.button_values import UnbanRef
+from bot.domain.button_values import ActionRef, UnbanRef
 from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
 from bot.slack.home_blocks import ACTION_FIND_USER, ACTION_HOME_UNBAN
+from bot.slack.moderation_blocks import ACTION_ACT_CANCEL, ACTION_ACT_CONFIRM
 from bot.slack.picker import ACTION_PICK_GROUP
 from bot.web.wsgi import create_wsgi_app
 from tests.support.fakes.cometchat import FakeCometChat
@@ -136,7 +137,7 @@ def test_opening_home_publishes_one_view_with_events_ending_bans_and_a_chart_tha
     assert ending is not None and "user-001" in ending["text"]["text"]
     assert block(view, "home_ending_1") is None
     (unban,) = buttons(view, ACTION_HOME_UNBAN)
-    assert "confirm" in unban
+    assert "confirm" not in unban  # the click asks, with the user's card
     assert UnbanRef.decode(unban["value"]) == UnbanRef(guid=GUID, uid="user-001")
     assert buttons(view, ACTION_PICK_GROUP) and buttons(view, ACTION_FIND_USER)
 
@@ -191,7 +192,9 @@ def test_other_tabs_publish_nothing(h: Harness):
     assert publishes(h) == []
 
 
-def test_unban_now_unbans_and_publishes_the_moderators_view_again(h: Harness, clock: Clock):
+def test_unban_now_asks_with_the_card_then_unbans_and_publishes_the_view_again(
+    h: Harness, clock: Clock
+):
     record(h, T0 - timedelta(hours=1), ends_at=T0 + timedelta(hours=2))
     view = open_home(h)
     (unban,) = buttons(view, ACTION_HOME_UNBAN)
@@ -202,7 +205,26 @@ def test_unban_now_unbans_and_publishes_the_moderators_view_again(h: Harness, cl
     assert response.status == 200
     h.slack.wait_for(2, path_prefix=PUBLISH)
     h.settle()
-    assert len(publishes(h)) == 2
+    asked = view_of(publishes(h)[-1])
+    assert block(asked, "act_question")["text"]["text"] == (
+        f":warning: Unban `user-001` from group `{GUID}`?"
+    )
+    assert block(asked, "card_profile")["text"]["text"].startswith("*User 001* `user-001`")
+    assert not [r for r in h.cometchat.requests if r.method == "DELETE"]  # nothing changed yet
+    cancel, confirm = buttons(asked, ACTION_ACT_CANCEL)[0], buttons(asked, ACTION_ACT_CONFIRM)[0]
+
+    h.signed(home_click_body({**cancel, "block_id": "act_buttons", "action_ts": "2"}))
+    h.slack.wait_for(3, path_prefix=PUBLISH)
+    h.settle()
+    cancelled = view_of(publishes(h)[-1])
+    assert "Cancelled. Nobody was unbanned." in block(cancelled, "home_notice")["text"]["text"]
+    assert block(cancelled, "act_question") is None
+    assert any(u["uid"] == "user-001" for u in h.cometchat.banned[GUID])
+
+    h.signed(home_click_body({**confirm, "block_id": "act_buttons", "action_ts": "3"}))
+    h.slack.wait_for(4, path_prefix=PUBLISH)
+    h.settle()
+    assert len(publishes(h)) == 4
     assert all(u["uid"] != "user-001" for u in h.cometchat.banned[GUID])
     (latest, *_) = h.services.store.recent_events(1)
     assert (latest.action, latest.uid, latest.source, latest.actor) == (
@@ -220,8 +242,11 @@ def test_unban_now_from_a_viewer_is_refused_and_changes_nothing(h: Harness):
     record(h, T0 - timedelta(hours=1), ends_at=T0 + timedelta(hours=2))
     value = UnbanRef(guid=GUID, uid="user-001").encode()
     action = {"type": "button", "action_id": ACTION_HOME_UNBAN, "value": value, "block_id": "b"}
+    confirm = ActionRef(action=ModerationAction.UNBAN, guid=GUID, uid="user-001").encode()
+    forged = {"type": "button", "action_id": ACTION_ACT_CONFIRM, "value": confirm, "block_id": "b"}
 
     response = h.signed(home_click_body(action, user_id=VIEWER))
+    assert h.signed(home_click_body(forged, user_id=VIEWER)).status == 200
 
     assert response.status == 200
     h.settle()

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 from bot.domain.button_values import PageCursor, UnbanRef
 from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
-from bot.slack.moderation_blocks import ACTION_UNBAN
 from tests.conftest import GUID
 from tests.support.fakes.cometchat import FakeCometChat
 from tests.support.harness import MODERATOR, harness
@@ -55,7 +54,7 @@ def test_an_unban_from_the_list_is_kept_in_the_history():
     with harness(_group()) as h:
         cursor = PageCursor(guid=GUID, page=1, per_page=10)
         value = UnbanRef(guid=GUID, uid="user-003", cursor=cursor).encode()
-        (refreshed,) = h.click(ACTION_UNBAN, value).messages
+        (refreshed,) = h.unban(value).messages
         history = h.services.store.history(GUID, "user-003")
     assert "user-003" not in listed_uids(refreshed)
     (event,) = history.events

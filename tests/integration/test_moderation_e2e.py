@@ -11,6 +11,7 @@ from bot.domain.button_values import BanRef, UnbanRef
 from bot.settings import MAX_PAGE_SIZE
 from bot.slack.banned_page import ACTION_NEXT
 from bot.slack.moderation_blocks import (
+    ACTION_ACT_CONFIRM,
     ACTION_BAN_CANCEL,
     ACTION_BAN_CONFIRM,
     ACTION_BAN_OPEN,
@@ -97,6 +98,13 @@ def _click(live_app, slack, action_id: str, value: str, name: str, user: str = M
     return delivered.body
 
 
+def _unban(live_app, slack, value: str, name: str, user: str = MOD) -> dict:
+    """Unban clicked, then Confirm on the confirmation it answers with: the Confirm's answer."""
+    asked = _click(live_app, slack, ACTION_UNBAN, value, f"ask-{name}", user=user)
+    (confirm,) = buttons(asked, ACTION_ACT_CONFIRM)
+    return _click(live_app, slack, ACTION_ACT_CONFIRM, confirm["value"], name, user=user)
+
+
 def _view_submission(callback_id: str, metadata: str, uid: str = "", user: str = MOD) -> bytes:
     values = {UID_BLOCK_ID: {UID_ACTION_ID: {"type": "plain_text_input", "value": uid}}}
     return view_submission_body(callback_id, metadata, values, user_id=user)
@@ -105,17 +113,25 @@ def _view_submission(callback_id: str, metadata: str, uid: str = "", user: str =
 # -- who sees what -----------------------------------------------------------------------------
 
 
-def test_moderator_sees_unban_under_each_user_with_a_confirm_naming_user_and_group(live_app, slack):
+def test_moderator_sees_unban_under_each_user_asking_with_the_card_in_the_list_s_place(
+    live_app, slack, cometchat
+):
     message = _list(live_app, slack)
 
     unban_buttons = buttons(message, ACTION_UNBAN)
     assert [json.loads(b["value"])["u"] for b in unban_buttons] == listed_uids(message)
-    confirm = _unban_button(message, "user-003")["confirm"]
-    assert confirm["text"]["type"] == "plain_text"
-    assert "User 003 (user-003)" in confirm["text"]["text"]
-    assert "Hiking Group" in confirm["text"]["text"]
     assert UnbanRef.decode(unban_buttons[0]["value"]).cursor.page == 1
     assert len(buttons(message, ACTION_BAN_OPEN)) == 1
+
+    asked = _click(live_app, slack, ACTION_UNBAN, _unban_button(message, "user-003")["value"], "a")
+    assert asked["replace_original"] is True  # in the list's place, until Confirm or Cancel
+    assert asked["blocks"][0]["text"]["text"] == f":warning: Unban `user-003` from group `{GUID}`?"
+    profile = {b["block_id"]: b for b in asked["blocks"]}["card_profile"]["text"]["text"]
+    assert "*User 003* `user-003`" in profile  # the card: who they are, read from CometChat
+    (confirm,) = buttons(asked, ACTION_ACT_CONFIRM)
+    assert "User 003" not in confirm["confirm"]["text"]["text"]  # the dialog names the uid
+    assert "user-003" in confirm["confirm"]["text"]["text"]
+    assert _writes(cometchat) == []  # nothing changed yet
 
 
 def test_non_moderator_sees_no_action_buttons_on_any_page(live_app, slack):
@@ -150,8 +166,10 @@ def test_hostile_names_stay_text_for_moderators(live_app, slack, cometchat):
     message = _list(live_app, slack)
     assert_no_injected_markup(message)
     button = _unban_button(message, "user-001")
-    assert button["confirm"]["text"]["type"] == "plain_text"
+    assert button["text"]["type"] == "plain_text"
     assert button["text"]["text"].startswith("Unban <!channel>")  # plain text: shown as typed
+    asked = _click(live_app, slack, ACTION_UNBAN, button["value"], "hostile")
+    assert_no_injected_markup(asked)
 
 
 # -- unban -------------------------------------------------------------------------------------
@@ -161,7 +179,7 @@ def test_unban_rerenders_the_page_in_place_without_the_user(live_app, slack, com
     message = _list(live_app, slack)
     value = _unban_button(message, "user-003")["value"]
 
-    after = _click(live_app, slack, ACTION_UNBAN, value, "unban")
+    after = _unban(live_app, slack, value, "unban")
 
     assert after["replace_original"] is True
     assert "Unbanned `user-003`" in _notice(after)
@@ -178,7 +196,7 @@ def test_unbanning_the_last_user_of_a_page_steps_back_a_page(live_app, slack, co
     page2 = _click(live_app, slack, ACTION_NEXT, next_button["value"], "p2")
     assert listed_uids(page2) == ["user-011"]
 
-    after = _click(live_app, slack, ACTION_UNBAN, _unban_button(page2, "user-011")["value"], "u")
+    after = _unban(live_app, slack, _unban_button(page2, "user-011")["value"], "u")
 
     assert "Unbanned `user-011`" in _notice(after)
     assert listed_uids(after) == [f"user-{i:03d}" for i in range(1, 11)]
@@ -189,9 +207,9 @@ def test_unbanning_the_last_user_of_a_page_steps_back_a_page(live_app, slack, co
 
 def test_double_click_says_already_unbanned_and_refreshes_the_list(live_app, slack, cometchat):
     value = _unban_button(_list(live_app, slack), "user-002")["value"]
-    _click(live_app, slack, ACTION_UNBAN, value, "first")
+    _unban(live_app, slack, value, "first")
 
-    second = _click(live_app, slack, ACTION_UNBAN, value, "second")
+    second = _unban(live_app, slack, value, "second")
 
     assert second["replace_original"] is True
     assert "`user-002` is not banned from" in _notice(second)
@@ -218,7 +236,9 @@ def test_forged_ban_confirm_changes_nothing(live_app, slack, cometchat):
     assert cometchat.requests == []
 
 
-def test_unban_from_a_feed_message_replaces_only_the_clicked_row(live_app, slack, cometchat):
+def test_unban_from_a_feed_message_asks_beside_it_and_leaves_it_as_it_was(
+    live_app, slack, cometchat
+):
     value = UnbanRef(guid=GUID, uid="user-005").encode()  # no cursor: not from a list
     original = {
         "text": "user-005 was banned",
@@ -231,19 +251,22 @@ def test_unban_from_a_feed_message_replaces_only_the_clicked_row(live_app, slack
     assert live_app.post(payload).status_code == 200
     (delivered,) = slack.wait_for(1, path_prefix="/response/feed")
 
-    answer = delivered.body
-    assert answer["replace_original"] is True
-    assert answer["blocks"][0] == original["blocks"][0]
-    assert answer["blocks"][1]["type"] == "context"
-    assert "Unbanned `user-005`" in answer["blocks"][1]["elements"][0]["text"]
-    assert f"(by <@{MOD}>)" in answer["blocks"][1]["elements"][0]["text"]
+    asked = delivered.body  # the whole channel sees the feed: the card goes to the clicker only
+    assert asked["replace_original"] is False and asked["response_type"] == "ephemeral"
+    assert "*User 005* `user-005`" in json.dumps(asked["blocks"])
+    assert _writes(cometchat) == []
+    (confirm,) = buttons(asked, ACTION_ACT_CONFIRM)
+    answer = _click(live_app, slack, ACTION_ACT_CONFIRM, confirm["value"], "ok-feed")
+    assert answer["replace_original"] is True  # the spent confirmation
+    assert "Unbanned `user-005`" in answer["text"]
     assert _writes(cometchat) == [("DELETE", f"/v3/groups/{GUID}/bannedusers/user-005")]
 
 
 def test_unban_without_cursor_or_message_answers_beside(live_app, slack, cometchat):
     value = UnbanRef(guid=GUID, uid="user-006").encode()
-    answer = _click(live_app, slack, ACTION_UNBAN, value, "plain")
-    assert answer["replace_original"] is False and answer["response_type"] == "ephemeral"
+    asked = _click(live_app, slack, ACTION_UNBAN, value, "plain")
+    assert asked["replace_original"] is False and asked["response_type"] == "ephemeral"
+    answer = _unban(live_app, slack, value, "ok-plain")
     assert "Unbanned `user-006`" in answer["text"]
 
 
@@ -255,7 +278,7 @@ def test_an_unconfirmed_unban_says_it_may_have_happened_and_is_not_retried(
 
     cometchat.interceptor = fail_writes
     message = _list(live_app, slack)
-    after = _click(live_app, slack, ACTION_UNBAN, _unban_button(message, "user-002")["value"], "x")
+    after = _unban(live_app, slack, _unban_button(message, "user-002")["value"], "x")
 
     assert "may or may not have happened" in _notice(after)
     assert "user-002" in listed_uids(after)  # the list shows where things really stand
@@ -451,7 +474,7 @@ class TestFullPages:
         message = _list(live_app, slack)
         assert len(buttons(message, ACTION_UNBAN)) == MAX_PAGE_SIZE
         value = _unban_button(message, "user-001")["value"]
-        after = _click(live_app, slack, ACTION_UNBAN, value, "full")
+        after = _unban(live_app, slack, value, "full")
         assert len(buttons(after, ACTION_UNBAN)) == MAX_PAGE_SIZE  # the next user moved up
         assert len(after["blocks"]) <= 50
         assert_valid_message(after)
@@ -462,8 +485,8 @@ class TestFullPages:
 
 def test_every_attempt_is_posted_to_the_audit_channel(live_app, slack, cometchat):
     value = UnbanRef(guid=GUID, uid="user-004").encode()
-    _click(live_app, slack, ACTION_UNBAN, value, "one")
-    _click(live_app, slack, ACTION_UNBAN, value, "two")  # stale: audited too
+    _unban(live_app, slack, value, "one")
+    _unban(live_app, slack, value, "two")  # stale: audited too
 
     posts = slack.wait_for(2, path_prefix="/api/chat.postMessage")
     texts = sorted(p.body["text"] for p in posts)
@@ -488,7 +511,7 @@ def test_audit_failure_does_not_break_the_action(live_app, slack, cometchat, cap
     caplog.set_level(logging.INFO)
     value = UnbanRef(guid=GUID, uid="user-008", cursor=None).encode()
 
-    answer = _click(live_app, slack, ACTION_UNBAN, value, "x")
+    answer = _unban(live_app, slack, value, "x")
     slack.wait_for(1, path_prefix="/api/chat.postMessage")
     live_app.services.responder.drain(5)
 

@@ -18,10 +18,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot.domain.button_values import BanConfirmRef, UnbanRef
+from bot.domain.button_values import ActionRef, BanConfirmRef
 from bot.domain.member_events import parse_event
 from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
-from bot.slack.moderation_blocks import ACTION_BAN_CONFIRM, ACTION_UNBAN
+from bot.slack.moderation_blocks import ACTION_ACT_CONFIRM, ACTION_BAN_CONFIRM
 from bot.store import ModerationStore, build_engine
 from bot.usecases.expiry import ExpiryStatus
 from bot.webhooks.dedupe import StoredSeenEvents
@@ -233,7 +233,8 @@ def test_decisions_made_during_an_outage_are_not_undone_by_an_old_expiry(live, c
     outage = Outage(url)
     outage.start()
     try:
-        assert click(feed, ACTION_UNBAN, UnbanRef(guid=GUID, uid=UID).encode())
+        unban = ActionRef(action=UNBAN, guid=GUID, uid=UID, source=EventSource.BUTTON).encode()
+        assert click(feed, ACTION_ACT_CONFIRM, unban)  # the confirmed Unban of a feed message
         feed.slack.wait_for(1, path_prefix="/response/")  # done, history not recorded
         assert click(feed, ACTION_BAN_CONFIRM, BanConfirmRef(guid=GUID, uid=UID).encode())
         answers = feed.slack.wait_for(2, path_prefix="/response/")

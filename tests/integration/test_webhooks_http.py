@@ -20,13 +20,20 @@ from bot.domain.button_values import PageCursor, UnbanRef
 from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
 from bot.services import Services, build_services
 from bot.slack.feed_blocks import ACTION_OPEN_LIST
-from bot.slack.moderation_blocks import ACTION_UNBAN
+from bot.slack.moderation_blocks import ACTION_ACT_CONFIRM, ACTION_UNBAN
 from bot.web.wsgi import create_wsgi_app
 from bot.webhooks.build import create_webhook_endpoint
 from bot.webhooks.endpoint import MAX_BODY, WEBHOOK_PATH
 from tests.conftest import GUID, _QuietHandler, _ThreadingWSGIServer, make_settings
 from tests.support.fakes.cometchat import FakeCometChat
-from tests.support.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, Received, sign
+from tests.support.fakes.slack import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    FakeSlack,
+    Received,
+    action_body,
+    sign,
+)
 from tests.support.slack_messages import buttons
 from tests.support.webhook_payloads import TRIGGERS, encode, event, example, user
 
@@ -62,7 +69,10 @@ class LiveFeed:
         )
 
     def click(self, payload: dict) -> httpx.Response:
-        raw = urlencode({"payload": json.dumps(payload)}).encode()
+        return self.click_raw(urlencode({"payload": json.dumps(payload)}).encode())
+
+    def click_raw(self, raw: bytes) -> httpx.Response:
+        """A signed block_actions body (tests.support.fakes.slack.action_body)."""
         headers = {"content-type": "application/x-www-form-urlencoded", **sign(raw)}
         return self.http.post("/slack/events", content=raw, headers=headers)
 
@@ -418,28 +428,32 @@ def banned_uids(cometchat: FakeCometChat) -> list[str]:
     return [u["uid"] for u in cometchat.banned[GUID]]
 
 
-def test_unban_from_a_feed_message_unbans_and_answers_in_place(feed, slack, cometchat):
+def test_unban_from_a_feed_message_asks_with_the_card_then_unbans(feed, slack, cometchat):
     assert "user-005" in banned_uids(cometchat)
     feed.deliver(event(guid=GUID, members=[user("user-005", "User 005")]))
     (post,) = feed.posts(1)
     (unban,) = buttons(post.body, ACTION_UNBAN)
-    assert unban["confirm"]["confirm"]["text"] == "Unban"
+    assert "confirm" not in unban  # the click asks, with the user's card
 
     url = slack.url + "/response/unban"
     assert feed.click(click_payload(post.body, unban, url)).status_code == 200
-    (answer,) = slack.wait_for(1, path_prefix="/response/unban")
+    (asked,) = slack.wait_for(1, path_prefix="/response/unban")
+    # The feed is the channel's: the card and its Confirm go to the clicker alone.
+    assert asked.body["response_type"] == "ephemeral" and asked.body["replace_original"] is False
+    assert "*User 005* `user-005`" in json.dumps(asked.body["blocks"])
+    assert [r for r in cometchat.requests if r.method == "DELETE"] == []
+
+    (confirm,) = buttons(asked.body, ACTION_ACT_CONFIRM)
+    raw = action_body(ACTION_ACT_CONFIRM, confirm["value"], slack.url + "/response/ok")
+    assert feed.click_raw(raw).status_code == 200
+    (answer,) = slack.wait_for(1, path_prefix="/response/ok")
 
     deletes = [r for r in cometchat.requests if r.method == "DELETE"]
     assert [r.path for r in deletes] == [f"/v3/groups/{GUID}/bannedusers/user-005"]
     assert "user-005" not in banned_uids(cometchat)
-    # The feed message stays, its Unban row now saying what happened.
-    assert answer.body["replace_original"] is True
-    blocks = {b["block_id"]: b for b in answer.body["blocks"]}
-    assert blocks["feed_event"] == post.body["blocks"][0]
-    assert blocks["feed_unban_0"]["type"] == "context"
-    assert "Unbanned `user-005`" in blocks["feed_unban_0"]["elements"][0]["text"]
-    assert buttons(answer.body, ACTION_UNBAN) == []
-    assert len(buttons(answer.body, ACTION_OPEN_LIST)) == 1
+    assert answer.body["replace_original"] is True  # the spent confirmation says what happened
+    assert "Unbanned `user-005`" in answer.body["text"]
+    assert buttons(answer.body, ACTION_ACT_CONFIRM) == []
 
 
 def test_unban_from_a_feed_message_is_refused_to_a_non_moderator(feed, slack, cometchat):
@@ -462,9 +476,11 @@ def test_unban_of_someone_already_unbanned_says_so(feed, slack, cometchat):
     (unban,) = buttons(post.body, ACTION_UNBAN)
 
     feed.click(click_payload(post.body, unban, slack.url + "/response/stale"))
-    (answer,) = slack.wait_for(1, path_prefix="/response/stale")
-    row = {b["block_id"]: b for b in answer.body["blocks"]}["feed_unban_0"]
-    assert "not banned" in row["elements"][0]["text"].lower()
+    (asked,) = slack.wait_for(1, path_prefix="/response/stale")
+    (confirm,) = buttons(asked.body, ACTION_ACT_CONFIRM)
+    feed.click_raw(action_body(ACTION_ACT_CONFIRM, confirm["value"], slack.url + "/response/ok"))
+    (answer,) = slack.wait_for(1, path_prefix="/response/ok")
+    assert "not banned" in answer.body["text"].lower()
 
 
 def test_a_feed_channel_outside_the_viewer_channels_is_flagged_at_start(start, caplog):

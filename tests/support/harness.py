@@ -127,18 +127,38 @@ class Harness:
         block_id: str = "x",
         wait: float = 5.0,
         answered: bool = False,
+        state: dict | None = None,
     ) -> Reply:
         """`answered`: wait for the click's response_url answer itself, not only for the first
-        thing to reach Slack (an audit post made by the same click can come first)."""
+        thing to reach Slack (an audit post made by the same click can come first). `state`:
+        the message's `state.values` (ticks) sent with the click."""
         url, path = self.new_response_url()
         mark = len(self.slack.received)
-        body = click_body(action_id, value, url, user_id=user_id, block_id=block_id)
+        body = click_body(action_id, value, url, user_id=user_id, block_id=block_id, state=state)
         response = self.signed(body)
         ack = _json_body(response)
         posts = (
             self.wait_after(mark, path, wait, answered=answered) if response.status == 200 else []
         )
         return Reply(response.status, ack, posts, len(body))
+
+    def unban(self, value: str, *, user_id: str = MODERATOR, **kw: Any) -> Reply:
+        """Unban clicked, then its confirmation's Confirm (the card shown in between must offer
+        it): the reply to the Confirm."""
+        from bot.slack.moderation_blocks import ACTION_ACT_CONFIRM, ACTION_UNBAN
+        from tests.support.slack_messages import buttons
+
+        asked = self.click(ACTION_UNBAN, value, user_id=user_id, answered=True, **kw)
+        (confirm,) = [b for m in asked.messages for b in buttons(m, ACTION_ACT_CONFIRM)]
+        return self.click(ACTION_ACT_CONFIRM, confirm["value"], user_id=user_id, answered=True)
+
+    def unban_ask(self, guid: str, uid: str, **kw: Any) -> Reply:
+        """Unban clicked for any uid (as from the live feed): the reply with its confirmation."""
+        from bot.domain.button_values import UnbanRef
+        from bot.slack.moderation_blocks import ACTION_UNBAN
+
+        value = UnbanRef(guid=guid, uid=uid).encode()
+        return self.click(ACTION_UNBAN, value, answered=True, **kw)
 
     def submit_view(
         self, callback_id: str, metadata: str, values: dict, *, user_id: str = MODERATOR
@@ -231,15 +251,20 @@ def _json_body(response: BoltResponse) -> dict[str, Any] | None:
 
 
 def click_body(
-    action_id: str, value: str, response_url: str, *, user_id: str, block_id: str
+    action_id: str,
+    value: str,
+    response_url: str,
+    *,
+    user_id: str,
+    block_id: str,
+    state: dict | None = None,
 ) -> bytes:
     """A block_actions payload; the value rides both as a button's `value` and as a select's
     `selected_option`, so one generator reaches buttons and menus alike."""
-    payload = json.loads(
-        parse_qs(action_body(action_id, value, response_url, user_id=user_id, block_id=block_id))[
-            b"payload"
-        ][0]
+    body = action_body(
+        action_id, value, response_url, user_id=user_id, block_id=block_id, state=state
     )
+    payload = json.loads(parse_qs(body)[b"payload"][0])
     payload["actions"][0]["selected_option"] = {
         "text": {"type": "plain_text", "text": "option"},
         "value": value,

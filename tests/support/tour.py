@@ -159,12 +159,54 @@ def run_tour(h: Harness, *, webhook_password: str) -> list[Step]:
     from bot.slack import moderation_blocks as mod
 
     unban = clickable(page1, mod.ACTION_UNBAN)[0]
-    step("unban", lambda: h.click(mod.ACTION_UNBAN, unban["value"], block_id=unban["block_id"]))
-    step("unban again (stale)", lambda: h.click(mod.ACTION_UNBAN, unban["value"]))
+    asked = first(
+        step(
+            "unban asks, with the card",
+            lambda: h.click(
+                mod.ACTION_UNBAN, unban["value"], block_id=unban["block_id"], answered=True
+            ),
+        )
+    )
+    unban_confirm = clickable(asked, mod.ACTION_ACT_CONFIRM)
+    if unban_confirm:
+        confirmed = unban_confirm[0]["value"]
+        step("unban cancelled", lambda: h.click(mod.ACTION_ACT_CANCEL, confirmed, answered=True))
+        step("unban confirmed", lambda: h.click(mod.ACTION_ACT_CONFIRM, confirmed, answered=True))
+        step("unban again (stale)", lambda: h.click(mod.ACTION_ACT_CONFIRM, confirmed))
     step(
         "unban by viewer (forged)",
         lambda: h.click(mod.ACTION_UNBAN, unban["value"], user_id=VIEWER),
     )
+    step("unban of an unknown user", lambda: h.unban_ask(GUID, "ghost-1"))
+    picked = clickable(page1, mod.ACTION_PICKED)
+    if picked:
+        boxes = clickable(page1, mod.ACTION_PICK)[:2]
+        both = slack_fakes.ticks(
+            *(
+                (
+                    b["options"][0]["value"],
+                    b["options"][0]["text"]["text"].removeprefix(mod.PICK_LABEL),
+                )
+                for b in boxes
+            )
+        )
+        step(
+            "unban selected, nothing ticked", lambda: h.click(mod.ACTION_PICKED, picked[0]["value"])
+        )
+        many = first(
+            step(
+                "unban selected asks",
+                lambda: h.click(mod.ACTION_PICKED, picked[0]["value"], state=both, answered=True),
+            )
+        )
+        for name, action in (
+            ("unban selected by viewer (forged)", mod.ACTION_PICKED_CONFIRM),
+            ("unban selected cancelled", mod.ACTION_PICKED_CANCEL),
+            ("unban selected confirmed", mod.ACTION_PICKED_CONFIRM),
+        ):
+            for b in clickable(many, action):
+                who = VIEWER if "forged" in name else MODERATOR
+                step(name, lambda b=b, who=who, a=action: h.click(a, b["value"], user_id=who))
     confirm = first(step("ban command", lambda: h.command(f"{GUID} ban newcomer")))
     ban_button = clickable(confirm, mod.ACTION_BAN_CONFIRM)[0]
     step("ban confirmed", lambda: h.click(mod.ACTION_BAN_CONFIRM, ban_button["value"]))
@@ -425,7 +467,12 @@ def run_tour(h: Harness, *, webhook_password: str) -> list[Step]:
     good_key = fake.api_key
     fake.api_key = "a-key-the-bot-does-not-have"
     step("cometchat rejects the key", lambda: h.command(GUID))
-    step("cometchat rejects the key on a write", lambda: h.click(mod.ACTION_UNBAN, unban["value"]))
+    step("cometchat rejects the key on a card", lambda: h.click(mod.ACTION_UNBAN, unban["value"]))
+    for value in [b["value"] for b in unban_confirm[:1]]:
+        step(
+            "cometchat rejects the key on a write",
+            lambda v=value: h.click(mod.ACTION_ACT_CONFIRM, v),
+        )
     fake.api_key = good_key
     for name, answer in (
         ("rate limited", (429, {"error": {"code": "ERR_TOO_MANY_REQUESTS"}}, {"Retry-After": "9"})),
@@ -435,7 +482,12 @@ def run_tour(h: Harness, *, webhook_password: str) -> list[Step]:
     ):
         fake.interceptor = lambda _rec, answer=answer: answer
         step(f"cometchat {name}", lambda: h.command("empty-group"))
-        step(f"cometchat {name} on unban", lambda: h.click(mod.ACTION_UNBAN, unban["value"]))
+        step(f"cometchat {name} on a card", lambda: h.click(mod.ACTION_UNBAN, unban["value"]))
+        for button in unban_confirm[:1]:
+            step(
+                f"cometchat {name} on unban",
+                lambda b=button: h.click(mod.ACTION_ACT_CONFIRM, b["value"]),
+            )
         for button in kick_button[:1]:
             step(
                 f"cometchat {name} on kick",

@@ -66,14 +66,14 @@ def test_says_what_happened(trigger, words):
     assert words in block(render(example(trigger)), "feed_event")["text"]["text"]
 
 
-def test_ban_offers_unban_behind_a_confirm_naming_user_and_group():
+def test_ban_offers_unban_naming_the_user():
     message = render(example("group_member_banned"), can_unban=True)
 
     (unban,) = buttons(message, ACTION_UNBAN)
     ref = UnbanRef.decode(unban["value"])
     assert (ref.guid, ref.uid, ref.cursor) == ("cometchat-guid-1", "cometchat-uid-2", None)
-    confirm = unban["confirm"]["text"]["text"]
-    assert "George Alan (cometchat-uid-2)" in confirm and "Hiking Group" in confirm
+    # No dialog: the click answers with a confirmation showing the user's card.
+    assert "confirm" not in unban and unban["text"]["text"] == "Unban George Alan"
     # Its own row, so the handler can replace exactly that row with the outcome.
     row = next(b for b in message["blocks"] if unban in b.get("elements", []))
     assert row["type"] == "actions" and row["elements"] == [unban]
@@ -148,9 +148,9 @@ def test_user_controlled_strings_cannot_ping_link_or_break_the_layout():
     assert block(single, "feed_event")["text"]["text"].count(shown) == 2  # user and group
     assert shown in block(single, "feed_meta")["elements"][0]["text"]  # the actor
     assert shown in block(several, "feed_member_0")["text"]["text"]
-    # plain_text (button, confirm) is never parsed, so it only needs folding and cutting.
+    # plain_text (a button) is never parsed, so it only needs folding and cutting.
     (unban,) = buttons(single, ACTION_UNBAN)
-    assert "\n" not in unban["confirm"]["text"]["text"]
+    assert "\n" not in unban["text"]["text"] and "fake line" in unban["text"]["text"]
 
 
 def test_backtick_in_a_uid_cannot_end_its_code_span():

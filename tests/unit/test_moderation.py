@@ -12,6 +12,7 @@ from bot.cometchat.models import BannedPage, BannedUser, Group
 from bot.domain.audit import AuditEntry
 from bot.domain.button_values import (
     MAX_VALUE_LENGTH,
+    ActionRef,
     BanConfirmRef,
     BanRef,
     PageCursor,
@@ -20,26 +21,28 @@ from bot.domain.button_values import (
 from bot.domain.command import BanUser, ListBanned, parse_command
 from bot.domain.duration import parse_duration
 from bot.domain.errors import BadCursor, BadDuration, InvalidUid, ReasonTooLong
-from bot.domain.moderation import validate_reason
+from bot.domain.moderation import ModerationAction, validate_reason
 from bot.settings import MAX_PAGE_SIZE
 from bot.slack.banned_page import render_banned_page
 from bot.slack.message import Message
 from bot.slack.messages import explain_moderation
 from bot.slack.moderation_blocks import (
+    ACTION_ACT_CONFIRM,
     ACTION_BAN_CONFIRM,
+    ACTION_PICK,
     ACTION_UNBAN,
     DURATION_ACTION_ID,
     DURATION_BLOCK_ID,
     REASON_ACTION_ID,
     REASON_BLOCK_ID,
     UID_BLOCK_ID,
+    action_confirmation,
     ban_confirm_modal,
     ban_confirmation,
     ban_modal,
     ban_row,
     done_notice,
     render_audit,
-    replace_action_row,
     unban_extras,
     with_notice,
 )
@@ -65,7 +68,7 @@ def _page(users: list[dict], page: int = 1, per_page: int = MAX_PAGE_SIZE) -> Ba
 def _moderated(page: BannedPage, group: Group) -> Message:
     cursor = PageCursor(guid=page.guid, page=page.page, per_page=page.per_page)
     return render_banned_page(
-        page, cursor, group, user_extras=unban_extras(cursor, group), footer=[ban_row(cursor)]
+        page, cursor, group, user_extras=unban_extras(cursor), footer=[ban_row(cursor)]
     )
 
 
@@ -130,44 +133,47 @@ def test_a_full_page_with_unban_buttons_and_a_notice_stays_within_50_blocks():
     assert all(len(b["value"]) <= MAX_VALUE_LENGTH for b in buttons)
 
 
-def test_confirm_dialog_names_user_and_group_in_plain_text_whatever_they_contain():
+def test_unban_asks_no_dialog_its_label_is_plain_text_whatever_the_name_holds():
     hostile = make_user(1, name="<!channel> *Bob*\n\nfake line", uid="bob")
     group = Group(guid=GUID, name="<@U123> `Hikers`")
     message = _moderated(_page([hostile]), group).to_dict()
     row = next(b for b in message["blocks"] if b["type"] == "actions")  # under the user
-    confirm = row["elements"][0]["confirm"]
-    assert confirm["text"]["type"] == "plain_text" and confirm["title"]["type"] == "plain_text"
+    (unban,) = [e for e in row["elements"] if e["action_id"] == ACTION_UNBAN]
+    # The click asks with the user's card instead (bot.usecases.moderate.ask_to_confirm).
+    assert "confirm" not in unban
     # Plain text is never parsed by Slack, so the name is shown as typed, only folded to a line.
-    assert confirm["text"]["text"].startswith("Unban <!channel> *Bob* fake line (bob) from <@U123>")
-    assert "\n" not in confirm["text"]["text"] and len(confirm["text"]["text"]) <= 300
+    assert unban["text"] == {"type": "plain_text", "text": "Unban <!channel> *Bob* fake line"}
 
 
-def test_very_long_names_are_cut_to_fit_the_confirm_dialog():
-    user = make_user(1, name="N" * 500, uid="u" * 100)
-    message = _moderated(_page([user]), Group(guid=GUID, name="G" * 500)).to_dict()
-    confirm = next(b for b in message["blocks"] if b["type"] == "actions")["elements"][0]["confirm"]
-    assert len(confirm["text"]["text"]) <= 300
-    assert "u" * 100 in confirm["text"]["text"]  # the uid, which says who for sure, survives
+def test_the_unban_confirmation_names_user_and_group_and_its_dialog_fits():
+    ref = ActionRef(action=ModerationAction.UNBAN, guid="g" * 100, uid="u" * 100)
+    message = action_confirmation(ref).to_dict()
+    question = message["blocks"][0]["text"]["text"]
+    assert question == f":warning: Unban `{'u' * 100}` from group `{'g' * 100}`?"
+    (confirm,) = [
+        b for b in message["blocks"][-1]["elements"] if b["action_id"] == ACTION_ACT_CONFIRM
+    ]
+    dialog = confirm["confirm"]["text"]["text"]
+    assert len(dialog) <= 300 and "u" * 100 in dialog  # the uid, which says who for sure
+    assert "Reason" not in question + dialog  # an unban is not asked for with one
 
 
 def test_a_user_whose_uid_cannot_be_addressed_gets_no_button():
     odd = make_user(1, uid="has space")
-    extras = unban_extras(PageCursor(guid=GUID), Group(guid=GUID))
+    extras = unban_extras(PageCursor(guid=GUID))
     assert extras(BannedUser.model_validate(odd)) == []
-    assert len(extras(BannedUser.model_validate(make_user(2)))) == 1
+    box, button = extras(BannedUser.model_validate(make_user(2)))
+    assert (box["type"], box["action_id"]) == ("checkboxes", ACTION_PICK)
+    assert box["options"] == [
+        {
+            "text": {"type": "plain_text", "text": "Select User 002", "emoji": False},
+            "value": "user-002",
+        }
+    ]
+    assert button["action_id"] == ACTION_UNBAN
 
 
 # -- results -----------------------------------------------------------------------------------
-
-
-def test_feed_row_is_replaced_by_the_outcome_and_nothing_else_changes():
-    blocks = [
-        {"type": "section", "block_id": "a", "text": {"type": "mrkdwn", "text": "x"}},
-        {"type": "actions", "block_id": "row", "elements": []},
-    ]
-    replaced = replace_action_row(blocks, "row", done_notice("unban", GUID, "u1"))
-    assert replaced[0] == blocks[0] and replaced[1]["type"] == "context"
-    assert replace_action_row(blocks, "missing", done_notice("unban", GUID, "u1")) is None
 
 
 @pytest.mark.parametrize(

@@ -272,9 +272,15 @@ def command_body(text: str, response_url: str, *, user_id: str = "U0MOD", **extr
 
 
 def action_body(
-    action_id: str, value: str, response_url: str, *, user_id: str = "U0MOD", block_id="x"
+    action_id: str,
+    value: str,
+    response_url: str,
+    *,
+    user_id: str = "U0MOD",
+    block_id="x",
+    state: dict | None = None,
 ) -> bytes:
-    """A button click."""
+    """A button click; `state`: the message's `state.values` Slack sends with it (its ticks)."""
     button = {
         "type": "button",
         "action_id": action_id,
@@ -282,7 +288,26 @@ def action_body(
         "value": value,
         "action_ts": "1.3",
     }
-    return block_actions_body(button, response_url, user_id=user_id)
+    fields = {} if state is None else {"state": {"values": state}}
+    return block_actions_body(button, response_url, user_id=user_id, **fields)
+
+
+def ticks(*picked: tuple[str, str]) -> dict:
+    """`state.values` of a list page with these (uid, name) ticked, one row's box each (Slack
+    names blocks that have no block_id itself)."""
+    from bot.slack.moderation_blocks import ACTION_PICK, PICK_LABEL
+
+    return {
+        f"row{i}": {
+            ACTION_PICK: {
+                "type": "checkboxes",
+                "selected_options": [
+                    {"text": {"type": "plain_text", "text": PICK_LABEL + name}, "value": uid}
+                ],
+            }
+        }
+        for i, (uid, name) in enumerate(picked)
+    }
 
 
 def block_actions_body(
