@@ -135,6 +135,7 @@ ACTIONS: dict[ModerationAction, ActionSpec] = {
             feed_icon=":white_check_mark:",
             write="unban",
             who=Role.MODERATOR,
+            command=True,
             pick_many=True,
             consequence="They will be able to rejoin the group at once.",
             everywhere="Unban in all {count} groups",

@@ -66,6 +66,13 @@ FORMS: tuple[CommandForm, ...] = (
         "[Moderating](#moderating))",
     ),
     CommandForm(
+        "<group-guid> unban <uid> [<reason…>]",
+        "lifts a user's ban once you confirm (moderators only), after showing who they are: "
+        "the same as the Unban button on their row of the list.",
+        "moderators: lift a ban, after a confirmation that shows the user "
+        "(see [Moderating](#moderating))",
+    ),
+    CommandForm(
         "<group-guid> kick <uid> [<reason…>]",
         "removes a user from the group once you confirm (moderators only); unlike a ban, they "
         "may join it again.",

@@ -257,10 +257,12 @@ def action_confirmation(ref: ActionRef, card: UserCard | None = None) -> Message
     who the user is."""
     spec = ACTIONS[ref.action]
     text = f":warning: {spec.button} {code(ref.uid)} from group {code(ref.guid)}?"
-    if ref.reason or spec.command:
+    # A command could have carried a reason, so its absence is said; a button never carries one.
+    by_command = spec.command and ref.source is None
+    if ref.reason or by_command:
         text += f"\n*{spec.reason_label}:* {escape(ref.reason) if ref.reason else 'none given'}"
     # The reason comes last: if the dialog's 300 characters run out, only it is cut.
-    why = f"Reason: {ref.reason}" if ref.reason else "No reason given." if spec.command else ""
+    why = f"Reason: {ref.reason}" if ref.reason else "No reason given." if by_command else ""
     dialog = confirm_dialog(
         f"{spec.button} this user?",
         f"{spec.button} {ref.uid} from {ref.guid}? {spec.consequence} {why}",

@@ -37,7 +37,7 @@ def test_what_the_bot_may_be_asked_for_has_a_client_call_and_a_moderator():
             assert spec.records_only and spec.who is Role.MODERATOR and not spec.confirm
         else:
             assert spec.who is Role.NOBODY
-    assert set(COMMAND_VERBS) == {"ban", "kick", "note"}
+    assert set(COMMAND_VERBS) == {"ban", "unban", "kick", "note"}
 
 
 def test_words_are_distinct_per_action():

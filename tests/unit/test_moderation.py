@@ -21,7 +21,7 @@ from bot.domain.button_values import (
 from bot.domain.command import BanUser, ListBanned, parse_command
 from bot.domain.duration import parse_duration
 from bot.domain.errors import BadCursor, BadDuration, InvalidUid, ReasonTooLong
-from bot.domain.moderation import ModerationAction, validate_reason
+from bot.domain.moderation import EventSource, ModerationAction, validate_reason
 from bot.settings import MAX_PAGE_SIZE
 from bot.slack.banned_page import render_banned_page
 from bot.slack.message import Message
@@ -146,7 +146,9 @@ def test_unban_asks_no_dialog_its_label_is_plain_text_whatever_the_name_holds():
 
 
 def test_the_unban_confirmation_names_user_and_group_and_its_dialog_fits():
-    ref = ActionRef(action=ModerationAction.UNBAN, guid="g" * 100, uid="u" * 100)
+    ref = ActionRef(
+        action=ModerationAction.UNBAN, guid="g" * 100, uid="u" * 100, source=EventSource.BUTTON
+    )
     message = action_confirmation(ref).to_dict()
     question = message["blocks"][0]["text"]["text"]
     assert question == f":warning: Unban `{'u' * 100}` from group `{'g' * 100}`?"
@@ -155,7 +157,10 @@ def test_the_unban_confirmation_names_user_and_group_and_its_dialog_fits():
     ]
     dialog = confirm["confirm"]["text"]["text"]
     assert len(dialog) <= 300 and "u" * 100 in dialog  # the uid, which says who for sure
-    assert "Reason" not in question + dialog  # an unban is not asked for with one
+    assert "Reason" not in question + dialog  # a button carries none: nothing to say of it
+    # By command it could have had one, so its absence is said.
+    asked = action_confirmation(ref.model_copy(update={"source": None})).to_dict()
+    assert "*Reason:* none given" in asked["blocks"][0]["text"]["text"]
 
 
 def test_a_user_whose_uid_cannot_be_addressed_gets_no_button():
