@@ -312,9 +312,39 @@ def test_pages_are_written_as_they_come_never_more_than_the_bound_ahead():
 
     fake.interceptor = lambda rec: note(rec)
     write_banned_csv(client(fake, max_parallel=2), "g", out)
-    # Page k is asked for only once page k - 2 is in the file: two pages ahead at most.
+    # Page k is asked for only once page k - 4 is in the file: two pages in flight and two more
+    # held or asked for (twice max_parallel) at most.
     assert sorted(written) == list(range(1, 11))
-    assert all(written[k] >= (k - 2) * 100 for k in written), written
+    assert all(written[k] >= (k - 4) * 100 for k in written), written
+    assert any(written[k] < (k - 2) * 100 for k in written), written  # and it does read ahead
+
+
+def test_a_slow_page_holds_up_no_other_read_and_the_bound_still_holds():
+    fake = FakeCometChat()
+    fake.add_group("g", banned=1_000)
+    fifth_asked = threading.Event()
+    asked_while_held: list[list[int]] = []
+
+    def hold(rec: Recorded) -> None:
+        if page_of(rec) == 5:
+            fifth_asked.set()
+        if page_of(rec) == 2:
+            # Page 2 answers only once page 5 was asked for: pages 3 and 4, answered meanwhile,
+            # each freed a read for the next page although page 2, the oldest, was not in.
+            fifth_asked.wait(WAIT)
+            asked_while_held.append(sorted(flight.pages))
+
+    flight = InFlight(hold)
+    fake.interceptor = flight
+    out = io.BytesIO()
+
+    stats = write_banned_csv(client(fake, max_parallel=2), "g", out)
+
+    # Pages 3-5 were read while page 2 was held, and no further: twice max_parallel ahead.
+    assert asked_while_held == [[1, 2, 3, 4, 5]]
+    assert flight.most == 2  # never more than max_parallel in flight
+    assert stats.rows == 1_000 and stats.complete
+    assert uids(out.getvalue()) == [u["uid"] for u in fake.banned["g"]]  # still in order
 
 
 @pytest.mark.parametrize("failing", [2, 6])
