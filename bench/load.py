@@ -636,8 +636,8 @@ def report(designs: dict[str, Figures], sizes: Sizes) -> None:
         ("click latency p50, ms", "≈ command"),
         ("memory after load, MB: largest RSS / whole tree PSS", "≤ 85 / ≤ 300"),
         (
-            f"memory, {MEMORY_WORKERS} workers, {BIG_GROUPS[MEMORY_EXPORT_GROUP]:,}-user export "
-            "+ chart, MB: largest worker RSS / whole tree PSS (peaks)",
+            f"memory, {MEMORY_WORKERS} workers, export of {BIG_GROUPS[MEMORY_EXPORT_GROUP]:,} "
+            "+ chart, MB: peak worker RSS / tree PSS",
             "≤ 85 / ≤ 300",
         ),
         ("start-up to first healthy /healthz, s", "—"),
