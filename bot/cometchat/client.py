@@ -8,9 +8,9 @@ out may still have happened.
 
 Whole lists (search walks, exports) are read by `banned_pages`: page 1 first, then, when its
 `meta.pagination` is consistent, the rest with `max_parallel` in flight (a new read starting as
-soon as any one is answered), handed back in CometChat's order. Those bulk reads go through a `BulkGovernor` (bot.cometchat.governor), which keeps them
-inside CometChat's per-minute rate limit with a reserve; a single page read for a person never
-waits for it.
+soon as any one is answered), handed back in CometChat's order. Those bulk reads go through a
+`BulkGovernor` (bot.cometchat.governor), which keeps them inside CometChat's per-minute rate
+limit with a reserve; a single page read for a person never waits for it.
 """
 
 from __future__ import annotations
@@ -132,22 +132,32 @@ class CometChatClient:
         """One page. `bulk`: part of a whole-list read, which the governor may hold back.
         `spare`: read before anyone asked (the next page, ahead): sent only if the governor has
         budget to spare right now (else BudgetReserved), tried once, never retried."""
+        body = self._banned_body(guid, page, per_page, search, bulk=bulk, spare=spare)
+        return _banned_page(guid, page, per_page, body)
+
+    def _banned_body(
+        self,
+        guid: str,
+        page: int,
+        per_page: int,
+        search: str | None,
+        *,
+        bulk: bool = False,
+        spare: bool = False,
+    ) -> dict:
+        """One page's answer, as JSON, not yet read into a BannedPage."""
         params: dict[str, Any] = {"page": page, "perPage": per_page}
         if search:
             # Not declared for this endpoint in the spec: the server may ignore it, so callers
             # filter the page themselves too (bot.domain.search).
             params["searchKey"] = search
-        body = self._get(
+        return self._get(
             f"/groups/{segment(guid)}/bannedusers",
             params=params,
             guid=guid,
             bulk=bulk,
             spare=spare,
         )
-        try:
-            return BannedPage.from_response(guid, page, per_page, body)
-        except (KeyError, TypeError, ValidationError) as exc:
-            raise errors.UnexpectedResponse(f"banned users of {guid!r}: {exc}") from None
 
     def banned_pages(
         self,
@@ -171,12 +181,16 @@ class CometChatClient:
         requests in flight to finish unread and starts no more.
         """
 
-        def read(number: int) -> BannedPage:
-            return self.list_banned_users(
-                guid, page=number, per_page=per_page, search=search, bulk=True
-            )
+        def read(number: int) -> dict:
+            # The answer alone: the walk reads it into a BannedPage, so a read's thread is free
+            # for the next page as soon as the answer is in. Under gevent all of it shares one
+            # thread: the next request goes out before, not after, this page's parsing.
+            return self._banned_body(guid, number, per_page, search, bulk=True)
 
-        page = read(1)
+        def parsed(number: int, body: dict) -> BannedPage:
+            return _banned_page(guid, number, per_page, body)
+
+        page = parsed(1, read(1))
         yield page
         number = 2
         planned = min(page.reported_pages or 1, max_pages)
@@ -184,21 +198,23 @@ class CometChatClient:
             # The pool's `max_parallel` threads are the reads in flight; the reads queued beyond
             # them start, in page order, as soon as a thread is free.
             pool = ThreadPoolExecutor(self.max_parallel, thread_name_prefix="cometchat-walk")
-            ahead: deque[Future[BannedPage]] = deque()
+            ahead: deque[tuple[int, Future[dict]]] = deque()
             try:
                 while number <= planned or ahead:
                     while number <= planned and len(ahead) < self.max_ahead:
                         # Each read keeps the caller's context (the request id in log lines).
-                        ahead.append(pool.submit(contextvars.copy_context().run, read, number))
+                        read_in_context = contextvars.copy_context().run
+                        ahead.append((number, pool.submit(read_in_context, read, number)))
                         number += 1
-                    page = ahead.popleft().result()
+                    taken, answer = ahead.popleft()
+                    page = parsed(taken, answer.result())
                     yield page
                     if not page.has_next:
                         return
             finally:
                 pool.shutdown(wait=False, cancel_futures=True)
         while page.has_next and number <= max_pages:
-            page = read(number)
+            page = parsed(number, read(number))
             number += 1
             yield page
 
@@ -528,6 +544,13 @@ def new_http_client(
         headers=headers,
         follow_redirects=False,
     )
+
+
+def _banned_page(guid: str, page: int, per_page: int, body: dict) -> BannedPage:
+    try:
+        return BannedPage.from_response(guid, page, per_page, body)
+    except (KeyError, TypeError, ValidationError) as exc:
+        raise errors.UnexpectedResponse(f"banned users of {guid!r}: {exc}") from None
 
 
 def _one(model: type[_Model], body: dict, key: str, asked: str, *, what: str) -> _Model:
