@@ -14,7 +14,14 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.cometchat import CometChatClient, GroupNotFound, RateLimited, RetryPolicy, Unavailable
+from bot.cometchat import (
+    CometChatClient,
+    GroupNotFound,
+    RateLimited,
+    RetryPolicy,
+    Unavailable,
+    UnexpectedResponse,
+)
 from bot.cometchat.governor import BulkGovernor
 from bot.domain.button_values import PageCursor
 from bot.domain.search import search_banned
@@ -361,6 +368,20 @@ def test_a_page_failing_mid_walk_fails_the_whole_export_and_search(failing):
         write_banned_csv(client(fake, retry=once), "g", io.BytesIO())
     with pytest.raises(Unavailable):
         search_banned(client(fake, retry=once), "g", "no such user")
+
+
+def test_a_page_of_the_wrong_shape_mid_walk_fails_it_in_order_after_the_pages_before():
+    fake = FakeCometChat()
+    fake.add_group("g", banned=1_000)
+    fake.interceptor = lambda rec: (
+        (200, {"meta": {}}, {})  # JSON, but no `data`: read by the walk, not the read's thread
+        if rec.path.endswith("/bannedusers") and page_of(rec) == 6
+        else None
+    )
+    out = io.BytesIO()
+    with pytest.raises(UnexpectedResponse):
+        write_banned_csv(client(fake), "g", out)
+    assert uids(out.getvalue()) == [u["uid"] for u in fake.banned["g"][:500]]  # pages 1-5
 
 
 # -- the rate limit --------------------------------------------------------------------------
