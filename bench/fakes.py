@@ -9,6 +9,8 @@ Each prints `port N` once listening. Control routes (benchmark only):
   excluded): {"connections": n, "requests": m}.
 - Slack `GET /_bench/wait?phase=P&n=N&timeout=T` waits until N POSTs to `/response/P.<n>`
   have arrived (or T s pass), then returns and forgets them: {id: [time, replaced, has_blocks]}.
+  Phase `upload` counts the files shared (`files.completeUploadExternal`) of the upload flow the
+  fake answers as Slack does (`conversations.open`, `files.getUploadURLExternal`, the bytes).
   `time.monotonic()` is the system-wide CLOCK_MONOTONIC on Linux, so the load generator can
   compare it with its own send times.
 """
@@ -78,6 +80,7 @@ def slack_handler():
     # phase -> id -> [arrival time, replace_original, has blocks]; ids are "<phase>.<n>"
     arrived: dict[str, dict[str, list]] = {}
     changed = asyncio.Condition()
+    uploads = {"n": 0}
     auth_test = json.dumps(
         {"ok": True, "user_id": "UBOT", "team_id": "T0TEAM", "bot_id": "B0BOT", "user": "bot"}
     ).encode()
@@ -96,6 +99,21 @@ def slack_handler():
                 ]
                 changed.notify_all()
             return 200, b'{"ok":true}'
+        if split.path == "/api/conversations.open":
+            return 200, b'{"ok":true,"channel":{"id":"D0BENCH"}}'
+        if split.path == "/api/files.getUploadURLExternal":
+            uploads["n"] += 1
+            url = f"http://{headers.get('host', '127.0.0.1')}/upload/F{uploads['n']}"
+            return 200, json.dumps({"ok": True, "upload_url": url, "file_id": "F1"}).encode()
+        if split.path.startswith("/upload/"):
+            return 200, b"{}"  # the file's bytes, read and dropped
+        if split.path == "/api/files.completeUploadExternal":
+            # A shared file counts as an arrival of phase "upload": `wait` can wait for it.
+            async with changed:
+                done = arrived.setdefault("upload", {})
+                done[f"upload.{len(done)}"] = [time.monotonic(), False, False]
+                changed.notify_all()
+            return 200, b'{"ok":true,"files":[]}'
         if split.path.startswith("/api/"):
             return 200, auth_test
         if split.path == "/_bench/wait":

@@ -14,7 +14,11 @@ from an asyncio load generator (bench/wire.py), then does the same for bench/nai
   request: % acknowledged within 3 s (Slack's limit), % answered within the wait;
 - clicks: Next click sent -> replacement page delivered to response_url; p50;
 - memory: the largest process's resident set, and the whole tree's proportional set (shared
-  pages counted once, as a dyno's memory limit counts them) after the load;
+  pages counted once, as a dyno's memory limit counts them) after the load; then, on PostgreSQL
+  (SQLite allows one worker), a web process of its own with WEB_CONCURRENCY=2 (a Basic dyno's)
+  while it exports 20,000 banned users (CometChat 50 ms away) and draws the Home tab's chart:
+  the peaks, sampled from /proc every 20 ms, of the largest worker's RSS and the whole tree's PSS
+  (the chart's drawing process included);
 - start-up: launch -> first 200 from /healthz, and port first accepting -> that 200 (what
   Heroku's router sees: it routes once the port is bound); medians of several launches.
 
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import json
 import os
 import shlex
@@ -38,6 +43,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -47,11 +53,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.fakes import BANNED, GROUP  # noqa: E402
+from bench.fakes import BANNED, BIG_GROUPS, GROUP  # noqa: E402
 from bench.naive import baseline_command  # noqa: E402
 from bench.wire import Client  # noqa: E402
 from bot.domain.button_values import PageCursor  # noqa: E402
 from bot.slack.banned_page import ACTION_NEXT  # noqa: E402
+from bot.slack.list_tools import ACTION_EXPORT  # noqa: E402
 from tests.support.fakes.cometchat import API_KEY  # noqa: E402
 from tests.support.fakes.slack import BOT_TOKEN, SIGNING_SECRET, action_body, command_body, sign  # noqa: E402
 from tests.support.web_process import procfile_command  # noqa: E402
@@ -92,6 +99,12 @@ CLIENTS = 16
 AT_ONCE = 300
 SLOW_COMETCHAT = 2.0
 KINDS = {"sqlite": ("sqlite",), "postgresql": ("postgresql",), "both": ("sqlite", "postgresql")}
+# The memory phase: a Basic dyno's workers, the largest list the bench's CometChat holds, read
+# at network distance so the export is still running while the chart is drawn.
+MEMORY_WORKERS = 2
+MEMORY_EXPORT_GROUP = max(BIG_GROUPS, key=BIG_GROUPS.__getitem__)
+MEMORY_LATENCY = 0.05
+MEMORY_SAMPLE_EVERY = 0.02
 
 
 @dataclass(frozen=True)
@@ -126,6 +139,16 @@ QUICK = Sizes(
 
 
 @dataclass
+class MemoryPeaks:
+    worker_rss_mb: float = 0.0  # the largest gunicorn worker's RSS, at its highest
+    tree_pss_mb: float = 0.0  # master + workers + the chart's drawing process, at its highest
+    other_rss_mb: float = 0.0  # the largest process below a worker (the chart's drawing)
+    samples: int = 0
+    seconds: float = 0.0  # click to file shared
+    rows_note: str = ""  # what went wrong, if anything
+
+
+@dataclass
 class Figures:
     latency_ms: list[float] = field(default_factory=list)
     in_ack: int = 0
@@ -139,6 +162,8 @@ class Figures:
     last_answer_s: float = 0.0
     rss_mb: float = 0.0  # the whole process tree (PSS: shared pages counted once)
     worker_rss_mb: float = 0.0  # its largest process
+    # Peaks during the export and the chart with MEMORY_WORKERS (None: not measured).
+    peak: MemoryPeaks | None = None
     cpu_ms: float = 0.0  # web process CPU per command during the throughput runs (median)
     cpu_runs: list[float] = field(default_factory=list)
     speed_ms: list[float] = field(default_factory=list)  # speed_check() before each run
@@ -169,8 +194,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def process_tree(pid: int) -> list[int]:
-    """`pid` and every descendant (gunicorn's master and its workers), from /proc (Linux)."""
+def child_pids() -> dict[int, list[int]]:
+    """Every process's children, from /proc (Linux)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -180,6 +205,12 @@ def process_tree(pid: int) -> list[int]:
                 continue
             ppid = int(stat.rsplit(")", 1)[1].split()[1])
             children.setdefault(ppid, []).append(int(entry))
+    return children
+
+
+def process_tree(pid: int, children: dict[int, list[int]] | None = None) -> list[int]:
+    """`pid` and every descendant (gunicorn's master and its workers), from /proc (Linux)."""
+    children = child_pids() if children is None else children
     found, todo = [], [pid]
     while todo:
         current = todo.pop()
@@ -209,6 +240,44 @@ def pss_mb(pid: int) -> float:
     except OSError:
         pass
     return 0.0
+
+
+class MemorySampler:
+    """Samples a gunicorn tree's memory from /proc in a thread until stopped; keeps the peaks:
+    the largest worker's RSS (the master's children), the whole tree's PSS, and the largest
+    process below a worker (the chart's drawing process, while it runs)."""
+
+    def __init__(self, master: int, every: float = MEMORY_SAMPLE_EVERY):
+        self.master, self.every = master, every
+        self.peaks = MemoryPeaks()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="memory-sampler", daemon=True)
+
+    def __enter__(self) -> MemoryPeaks:
+        self._thread.start()
+        return self.peaks
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            self.sample()
+            if self._stop.wait(self.every):
+                self.sample()  # once more after the end
+                return
+
+    def sample(self) -> None:
+        children = child_pids()
+        workers = children.get(self.master, [])
+        below = [p for w in workers for p in process_tree(w, children) if p != w]
+        peaks = self.peaks
+        peaks.worker_rss_mb = max(peaks.worker_rss_mb, *map(rss_mb, workers), 0.0)
+        peaks.other_rss_mb = max(peaks.other_rss_mb, *map(rss_mb, below), 0.0)
+        tree = process_tree(self.master, children)
+        peaks.tree_pss_mb = max(peaks.tree_pss_mb, sum(map(pss_mb, tree)))
+        peaks.samples += 1
 
 
 class WebProcess:
@@ -426,6 +495,38 @@ class Driver:
         figures.last_answer_s = (max(answers) - started) if answers else 0.0
         await self.set_delay(0)
 
+    async def export_and_chart(self, master: int) -> MemoryPeaks:
+        """Export MEMORY_EXPORT_GROUP (click to file shared in the fake Slack) while the Home
+        tab's chart is drawn, sampling the tree's memory throughout."""
+        from bot.charts.token import ChartToken, chart_key
+
+        await self.set_delay(MEMORY_LATENCY)
+        value = PageCursor(guid=MEMORY_EXPORT_GROUP).encode()
+        click = signed(action_body(ACTION_EXPORT, value, self.response_base + "mem.0"))
+        token = ChartToken(datetime.date.today(), 30, int(time.time()) + 3600)
+        chart_path = f"/charts/{token.sign(chart_key(SIGNING_SECRET))}.png"
+        web, chart = Client(HOST, self.port), Client(HOST, self.port)
+        problems = []
+        started = time.monotonic()
+        try:
+            with MemorySampler(master) as peaks:
+                status, _ = await web.request("POST", "/slack/events", *click)
+                if status != 200:
+                    problems.append(f"export click: HTTP {status}")
+                status, png = await chart.request("GET", chart_path)
+                if status != 200 or not png.startswith(b"\x89PNG"):
+                    problems.append(f"chart: HTTP {status}")
+                shared = await self.arrivals("upload", 1, 120)
+                if not shared:
+                    problems.append("export: no file shared within 120 s")
+            peaks.seconds = time.monotonic() - started
+        finally:
+            await web.close()
+            await chart.close()
+            await self.set_delay(0)
+        peaks.rows_note = "; ".join(problems)
+        return peaks
+
     async def run(self, figures: Figures) -> None:
         warm = [self.command(f"warm.{i}") for i in range(self.sizes.warmup)]
         warm += [self.click(f"warm.c{i}") for i in range(self.sizes.warmup // 4)]
@@ -443,7 +544,42 @@ class Driver:
         await self.at_once(figures)
 
 
-def run_design(argv: list[str], env: dict[str, str], ports: dict[str, int], sizes: Sizes, log):
+def memory_phase(
+    argv: list[str], env: dict[str, str], ports: dict[str, int], sizes: Sizes, log
+) -> MemoryPeaks:
+    """A web process of its own with MEMORY_WORKERS workers, warmed up with commands and
+    clicks, then `Driver.export_and_chart` on it."""
+    port = free_port()
+    process = WebProcess(
+        argv, {**env, "PORT": str(port), "WEB_CONCURRENCY": str(MEMORY_WORKERS)}, port, log
+    )
+    process.start()
+    assert process.proc is not None
+    try:
+        driver = Driver(port, ports["slack"], ports["cometchat"], sizes, process.proc.pid)
+
+        async def phase() -> MemoryPeaks:
+            warm = [driver.command(f"memwarm.{i}") for i in range(sizes.warmup)]
+            warm += [driver.click(f"memwarm.c{i}") for i in range(sizes.warmup // 4)]
+            await driver.one_at_a_time("memwarm", warm, Figures())
+            await driver.arrivals("memwarm", 10**6, 0.5)
+            return await driver.export_and_chart(process.proc.pid)
+
+        return asyncio.run(phase())
+    finally:
+        process.stop()
+
+
+def run_design(
+    argv: list[str],
+    env: dict[str, str],
+    ports: dict[str, int],
+    sizes: Sizes,
+    log,
+    *,
+    memory: bool = False,
+):
+    """`memory`: also the export-and-chart memory phase (needs a database two workers share)."""
     figures = Figures()
     port = free_port()
     web_env = {**env, "PORT": str(port)}
@@ -465,6 +601,8 @@ def run_design(argv: list[str], env: dict[str, str], ports: dict[str, int], size
         figures.worker_rss_mb = max(map(rss_mb, tree))
     finally:
         process.stop()
+    if memory:
+        figures.peak = memory_phase(argv, env, ports, sizes, log)
     return figures
 
 
@@ -497,6 +635,10 @@ def rows(fig: Figures, sizes: Sizes) -> list[str]:
         + (f" (last at {fig.last_answer_s:.1f} s)" if fig.answered else ""),
         f"{pct(fig.click_ms, 50):.2f}",
         f"{fig.worker_rss_mb:.0f} / {fig.rss_mb:.0f}",
+        "—"
+        if fig.peak is None
+        else f"{fig.peak.worker_rss_mb:.0f} / {fig.peak.tree_pss_mb:.0f}"
+        + (f" ({fig.peak.rows_note})" if fig.peak.rows_note else ""),
         f"{statistics.median(fig.startup_s):.2f}",
         f"{statistics.median(fig.first_answer_s):.2f}",
     ]
@@ -512,6 +654,11 @@ def report(designs: dict[str, Figures], sizes: Sizes) -> None:
         (f"  answered (within {sizes.answer_wait:.0f} s)", "100 %"),
         ("click latency p50, ms", "≈ command"),
         ("memory after load, MB: largest RSS / whole tree PSS", "≤ 85 / ≤ 300"),
+        (
+            f"memory, {MEMORY_WORKERS} workers, export of {BIG_GROUPS[MEMORY_EXPORT_GROUP]:,} "
+            "+ chart, MB: peak worker RSS / tree PSS",
+            "≤ 85 / ≤ 300",
+        ),
         ("start-up to first healthy /healthz, s", "—"),
         ("port open to first answer, s", "≤ 1.0"),
     ]
@@ -544,6 +691,13 @@ def report(designs: dict[str, Figures], sizes: Sizes) -> None:
             f"{', '.join(f'{v:.2f}' for v in fig.speed_ms)}"
         )
     print(f"load average now: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    for name, fig in designs.items():
+        if fig.peak is not None:
+            print(
+                f"{name}: memory phase, {fig.peak.samples} samples over {fig.peak.seconds:.1f} s "
+                f"(click to file shared); the chart's drawing process at most "
+                f"{fig.peak.other_rss_mb:.0f} MB RSS"
+            )
     for name, fig in designs.items():
         if fig.errors:
             shown = sorted(set(fig.errors))[:5]
@@ -614,7 +768,13 @@ def main() -> int:
                     web_env = {**env, "DATABASE_URL": url}
                     print(f"web process: {shlex.join(procfile_command())} (logs in {tmp})")
                     designs[f"bot, {kind}"] = run_design(
-                        procfile_command(), web_env, ports, sizes, Path(tmp, f"bot-{kind}.log")
+                        procfile_command(),
+                        web_env,
+                        ports,
+                        sizes,
+                        Path(tmp, f"bot-{kind}.log"),
+                        # SQLite lets one worker in: the two-worker phase needs PostgreSQL.
+                        memory=kind == "postgresql",
                     )
             # A plain Bolt bot on gunicorn's threaded worker (bench/naive.py).
             naive_argv = baseline_command()

@@ -7,10 +7,10 @@ from the environment (`HTTPS_PROXY`, `NO_PROXY`…), no redirects followed. Test
 out may still have happened.
 
 Whole lists (search walks, exports) are read by `banned_pages`: page 1 first, then, when its
-`meta.pagination` is consistent, the rest `max_parallel` at a time, handed back in CometChat's
-order. Those bulk reads go through a `BulkGovernor` (bot.cometchat.governor), which keeps them
-inside CometChat's per-minute rate limit with a reserve; a single page read for a person never
-waits for it.
+`meta.pagination` is consistent, the rest with `max_parallel` in flight (a new read starting as
+soon as any one is answered), handed back in CometChat's order. Those bulk reads go through a
+`BulkGovernor` (bot.cometchat.governor), which keeps them inside CometChat's per-minute rate
+limit with a reserve; a single page read for a person never waits for it.
 """
 
 from __future__ import annotations
@@ -52,6 +52,10 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = "banned-slack-bot/0.1"
 
+# Pages a whole-list read may hold or have asked for, per read in flight: with twice as many as
+# are in flight, a page answered late holds up a whole wave of others before any read waits.
+AHEAD_PER_READ_IN_FLIGHT = 2
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -82,10 +86,13 @@ class CometChatClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         max_parallel: int = 8,
+        max_ahead: int | None = None,
         governor: BulkGovernor | None = None,
         keepalive: int | None = None,
     ):
         """`max_parallel`: requests one whole-list read keeps in flight (1: one after another).
+        `max_ahead`: pages one whole-list read may hold or have asked for beyond what its caller
+        has taken (default twice `max_parallel`), so one slow page does not stop the others.
         `governor`: the process's bulk-read budget, shared by every walk of this client.
         `keepalive`: idle connections kept for reuse (at least `max_parallel`; unset,
         KEEPALIVE_CONNECTIONS)."""
@@ -93,6 +100,7 @@ class CometChatClient:
             raise ValueError("max_parallel must be at least 1")
         self._base = base_url.rstrip("/")
         self.max_parallel = max_parallel
+        self.max_ahead = max(max_parallel, max_ahead or AHEAD_PER_READ_IN_FLIGHT * max_parallel)
         self.governor = governor or BulkGovernor(clock=clock, sleep=sleep)
         self._http = new_http_client(
             timeout,
@@ -129,22 +137,32 @@ class CometChatClient:
         """One page. `bulk`: part of a whole-list read, which the governor may hold back.
         `spare`: read before anyone asked (the next page, ahead): sent only if the governor has
         budget to spare right now (else BudgetReserved), tried once, never retried."""
+        body = self._banned_body(guid, page, per_page, search, bulk=bulk, spare=spare)
+        return _banned_page(guid, page, per_page, body)
+
+    def _banned_body(
+        self,
+        guid: str,
+        page: int,
+        per_page: int,
+        search: str | None,
+        *,
+        bulk: bool = False,
+        spare: bool = False,
+    ) -> dict:
+        """One page's answer, as JSON, not yet read into a BannedPage."""
         params: dict[str, Any] = {"page": page, "perPage": per_page}
         if search:
             # Not declared for this endpoint in the spec: the server may ignore it, so callers
             # filter the page themselves too (bot.domain.search).
             params["searchKey"] = search
-        body = self._get(
+        return self._get(
             f"/groups/{segment(guid)}/bannedusers",
             params=params,
             guid=guid,
             bulk=bulk,
             spare=spare,
         )
-        try:
-            return BannedPage.from_response(guid, page, per_page, body)
-        except (KeyError, TypeError, ValidationError) as exc:
-            raise errors.UnexpectedResponse(f"banned users of {guid!r}: {exc}") from None
 
     def banned_pages(
         self,
@@ -157,40 +175,51 @@ class CometChatClient:
         """Pages 1, 2, … of the banned list, in CometChat's order, up to `max_pages`.
 
         Page 1 is read alone; if its `meta.pagination` is consistent (`reported_pages`), the
-        pages it announces are read `max_parallel` at a time, no more than that many read ahead
-        of what the caller has taken. Without it, or after the announced pages when the last is
-        still full and says there is more, pages are read one after another. The walk ends at
+        pages it announces are read with `max_parallel` in flight: a sliding window, where the
+        next page is asked for as soon as any read is answered, not when the oldest one is, so a
+        slow page holds up no other read. At most `max_ahead` pages beyond what the caller has
+        taken are held or asked for (memory stays bounded when the caller is slow). Without
+        consistent meta, or after the announced pages when the last is still full and says there
+        is more, pages are read one after another. The walk ends at
         the first page that is the last (a short page, or meta says so), as a one-by-one walk
         would. Closing the iterator early (or a failed page, raised in order) leaves the
         requests in flight to finish unread and starts no more.
         """
 
-        def read(number: int) -> BannedPage:
-            return self.list_banned_users(
-                guid, page=number, per_page=per_page, search=search, bulk=True
-            )
+        def read(number: int) -> dict:
+            # The answer alone: the walk reads it into a BannedPage, so a read's thread is free
+            # for the next page as soon as the answer is in. Under gevent all of it shares one
+            # thread: the next request goes out before, not after, this page's parsing.
+            return self._banned_body(guid, number, per_page, search, bulk=True)
 
-        page = read(1)
+        def parsed(number: int, body: dict) -> BannedPage:
+            return _banned_page(guid, number, per_page, body)
+
+        page = parsed(1, read(1))
         yield page
         number = 2
         planned = min(page.reported_pages or 1, max_pages)
         if page.has_next and self.max_parallel > 1 and planned >= 3:
+            # The pool's `max_parallel` threads are the reads in flight; the reads queued beyond
+            # them start, in page order, as soon as a thread is free.
             pool = ThreadPoolExecutor(self.max_parallel, thread_name_prefix="cometchat-walk")
-            ahead: deque[Future[BannedPage]] = deque()
+            ahead: deque[tuple[int, Future[dict]]] = deque()
             try:
                 while number <= planned or ahead:
-                    while number <= planned and len(ahead) < self.max_parallel:
+                    while number <= planned and len(ahead) < self.max_ahead:
                         # Each read keeps the caller's context (the request id in log lines).
-                        ahead.append(pool.submit(contextvars.copy_context().run, read, number))
+                        read_in_context = contextvars.copy_context().run
+                        ahead.append((number, pool.submit(read_in_context, read, number)))
                         number += 1
-                    page = ahead.popleft().result()
+                    taken, answer = ahead.popleft()
+                    page = parsed(taken, answer.result())
                     yield page
                     if not page.has_next:
                         return
             finally:
                 pool.shutdown(wait=False, cancel_futures=True)
         while page.has_next and number <= max_pages:
-            page = read(number)
+            page = parsed(number, read(number))
             number += 1
             yield page
 
@@ -532,6 +561,13 @@ def new_http_client(
         headers=headers,
         follow_redirects=False,
     )
+
+
+def _banned_page(guid: str, page: int, per_page: int, body: dict) -> BannedPage:
+    try:
+        return BannedPage.from_response(guid, page, per_page, body)
+    except (KeyError, TypeError, ValidationError) as exc:
+        raise errors.UnexpectedResponse(f"banned users of {guid!r}: {exc}") from None
 
 
 def _one(model: type[_Model], body: dict, key: str, asked: str, *, what: str) -> _Model:

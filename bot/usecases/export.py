@@ -215,7 +215,7 @@ def write_banned_csv(
 ) -> CsvStats:
     """Write the whole banned list of `guid` to `out` (UTF-8 CSV), in CometChat's order.
 
-    Only the pages read ahead (at most the client's `max_parallel`) are in memory at once, plus
+    Only the pages read ahead (at most the client's `max_ahead`) are in memory at once, plus
     the uids already written: the list can shift while it is read (someone unbans), and a user
     must not appear twice. Raises ExportTimedOut when `budget` runs out before the list ends
     (checked before the first page and after each one), and whatever a failed page raised:

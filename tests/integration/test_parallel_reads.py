@@ -13,7 +13,14 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.cometchat import CometChatClient, GroupNotFound, RateLimited, RetryPolicy, Unavailable
+from bot.cometchat import (
+    CometChatClient,
+    GroupNotFound,
+    RateLimited,
+    RetryPolicy,
+    Unavailable,
+    UnexpectedResponse,
+)
 from bot.cometchat.governor import BulkGovernor
 from bot.domain.button_values import PageCursor
 from bot.domain.search import search_banned
@@ -311,9 +318,39 @@ def test_pages_are_written_as_they_come_never_more_than_the_bound_ahead():
 
     fake.interceptor = lambda rec: note(rec)
     write_banned_csv(client(fake, max_parallel=2), "g", out)
-    # Page k is asked for only once page k - 2 is in the file: two pages ahead at most.
+    # Page k is asked for only once page k - 4 is in the file: two pages in flight and two more
+    # held or asked for (twice max_parallel) at most.
     assert sorted(written) == list(range(1, 11))
-    assert all(written[k] >= (k - 2) * 100 for k in written), written
+    assert all(written[k] >= (k - 4) * 100 for k in written), written
+    assert any(written[k] < (k - 2) * 100 for k in written), written  # and it does read ahead
+
+
+def test_a_slow_page_holds_up_no_other_read_and_the_bound_still_holds():
+    fake = FakeCometChat()
+    fake.add_group("g", banned=1_000)
+    fifth_asked = threading.Event()
+    asked_while_held: list[list[int]] = []
+
+    def hold(rec: Recorded) -> None:
+        if page_of(rec) == 5:
+            fifth_asked.set()
+        if page_of(rec) == 2:
+            # Page 2 answers only once page 5 was asked for: pages 3 and 4, answered meanwhile,
+            # each freed a read for the next page although page 2, the oldest, was not in.
+            fifth_asked.wait(WAIT)
+            asked_while_held.append(sorted(flight.pages))
+
+    flight = InFlight(hold)
+    fake.interceptor = flight
+    out = io.BytesIO()
+
+    stats = write_banned_csv(client(fake, max_parallel=2), "g", out)
+
+    # Pages 3-5 were read while page 2 was held, and no further: twice max_parallel ahead.
+    assert asked_while_held == [[1, 2, 3, 4, 5]]
+    assert flight.most == 2  # never more than max_parallel in flight
+    assert stats.rows == 1_000 and stats.complete
+    assert uids(out.getvalue()) == [u["uid"] for u in fake.banned["g"]]  # still in order
 
 
 @pytest.mark.parametrize("failing", [2, 6])
@@ -330,6 +367,20 @@ def test_a_page_failing_mid_walk_fails_the_whole_export_and_search(failing):
         write_banned_csv(client(fake, retry=once), "g", io.BytesIO())
     with pytest.raises(Unavailable):
         search_banned(client(fake, retry=once), "g", "no such user")
+
+
+def test_a_page_of_the_wrong_shape_mid_walk_fails_it_in_order_after_the_pages_before():
+    fake = FakeCometChat()
+    fake.add_group("g", banned=1_000)
+    fake.interceptor = lambda rec: (
+        (200, {"meta": {}}, {})  # JSON, but no `data`: read by the walk, not the read's thread
+        if rec.path.endswith("/bannedusers") and page_of(rec) == 6
+        else None
+    )
+    out = io.BytesIO()
+    with pytest.raises(UnexpectedResponse):
+        write_banned_csv(client(fake), "g", out)
+    assert uids(out.getvalue()) == [u["uid"] for u in fake.banned["g"][:500]]  # pages 1-5
 
 
 # -- the rate limit --------------------------------------------------------------------------
