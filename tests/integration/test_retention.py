@@ -19,8 +19,8 @@ from bot.domain.raids import Joiner
 from bot.settings import ConfigError
 from bot.store import ModerationStore
 from bot.store.cases import KEEP
-from bot.store.scans import RecentScans
 from bot.store.raids import Raids
+from bot.store.scans import RecentScans
 from bot.store.tables import case_edits, group_joins
 from bot.usecases.expiry import ExpiryLoop, ExpiryScheduler
 from bot.usecases.retention import HistoryRetention
