@@ -4,11 +4,14 @@ age is unknown. Never on the webhook's path, never more than LOOKUPS_PER_UPDATE 
 newest joiners first), a few at once; each a spare read, sent only when the rate limit has budget
 to spare (never waiting, never spending the reserve kept for moderators' own reads). Each answer
 is kept on the join, so nobody is asked twice; a look-up that did not get an answer (CometChat
-down, rate limited, no budget to spare) is tried again at a later drawing."""
+down, rate limited, no budget to spare) is tried again at a later drawing, and the drawing's
+look-ups not yet sent are dropped: the alert waits for one slow round at most, well inside its
+poster's claim (bot.store.raids.POST_LEASE)."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
@@ -52,8 +55,18 @@ class AccountAges:
             return
         if not uids:
             return
+        unanswered = threading.Event()
+
+        def one(uid: str) -> _Answer:
+            if unanswered.is_set():
+                return False, None
+            answer = self._one(uid)
+            if not answer[0]:
+                unanswered.set()
+            return answer
+
         with ThreadPoolExecutor(min(self._in_flight, len(uids)), "raid-ages") as pool:
-            answers = list(pool.map(self._one, uids))
+            answers = list(pool.map(one, uids))
         found = {
             uid: created for uid, (answered, created) in zip(uids, answers, strict=True) if answered
         }
