@@ -44,6 +44,7 @@ from bot.usecases.export import MAX_EXPORTS_AT_ONCE, ExportSlots
 from bot.usecases.home import HomeTab
 from bot.usecases.lockdown import lift_due
 from bot.usecases.raid import RaidWatch
+from bot.usecases.raid_ages import AccountAges
 from bot.usecases.read_ahead import PagesAhead
 from bot.usecases.retention import HistoryRetention
 from bot.usecases.where import ScanSlots
@@ -168,11 +169,13 @@ def build_services(
     store.on_record(home.event_recorded)
     leases = WorkLeases(store.engine)
     audit = build_audit_trail(settings.audit_channel_id, client=slack_api, submit=responder.submit)
+    joins = Raids(store.engine, raid_clock)
     raids = RaidWatch(
-        Raids(store.engine, raid_clock),
+        joins,
         slack_api,
         channel=settings.feed_channel_id.strip(),
         threshold=settings.raid_joins_per_minute,
+        ages=AccountAges(cometchat, joins),
     )
     return Services(
         settings=settings,

@@ -63,21 +63,27 @@ def main(
 
 def report(uid: str, erased: Erased, where: str) -> str:
     shown = clean(uid, 100)
-    cards = (
+    deleted = (
         f"Deleted: {_n(erased.cards, 'kept user card')} (their profile and messages, as shown "
         "before a confirmation).\n"
         if erased.cards
         else ""
     )
+    if erased.joins:
+        # Said even when the history has nothing about them: something was erased.
+        deleted += (
+            f"Deleted: {_n(erased.joins, 'join')} counted for the raid alert (their name and "
+            "when they joined).\n"
+        )
     if not erased.events:
-        if cards:
-            return f"{where}: the history has no event about {shown}.\n{cards}"
+        if deleted:
+            return f"{where}: the history has no event about {shown}.\n{deleted}"
         return f"{where}: the history has no event about {shown}; nothing to erase.\n"
     if not erased.names and not erased.reasons:
-        if cards:
+        if deleted:
             return (
                 f"{where}: the {_n(erased.events, 'event')} about {shown} carry no name or "
-                f"reason (erased before).\n{cards}"
+                f"reason (erased before).\n{deleted}"
             )
         return (
             f"{where}: the {_n(erased.events, 'event')} about {shown} carry no name or reason "
@@ -87,7 +93,7 @@ def report(uid: str, erased: Erased, where: str) -> str:
         f"{where}: erased {shown}'s {_n(erased.names, 'name')} and "
         f"{_n(erased.reasons, 'reason')} from {_n(erased.events, 'event')} "
         f"in {_n(erased.groups, 'group')}.\n"
-        f"{cards}"
+        f"{deleted}"
         "Kept: the events themselves (action, time, who acted) and the uid on them, so counts\n"
         "and the Home tab's chart do not change.\n"
         "Not changed: CometChat (its bans stand), and messages the bot already posted in Slack\n"

@@ -263,9 +263,11 @@ class CometChatClient:
                 break
         return found
 
-    def get_user(self, uid: str) -> ChatUser:
-        """One user: who a moderation is about (unknown or deactivated: UserNotFound)."""
-        body = self._get(f"/users/{segment(uid)}", uid=uid)
+    def get_user(self, uid: str, *, spare: bool = False) -> ChatUser:
+        """One user: who a moderation is about (unknown or deactivated: UserNotFound).
+        `spare`: nobody waits for it (a raid alert's age look-up): sent only if the governor has
+        budget to spare right now (else BudgetReserved), tried once, never retried."""
+        body = self._get(f"/users/{segment(uid)}", uid=uid, spare=spare)
         return _one(ChatUser, body, "uid", uid, what="user")
 
     def recent_messages(self, guid: str, sender: str, *, limit: int = 5) -> list[GroupMessage]:
@@ -448,7 +450,7 @@ class CometChatClient:
             with self.governor.spare_read() as admitted:
                 if not admitted:
                     raise errors.BudgetReserved(f"GET {path}: no budget to spare")
-                return self._get_once(url, path, guid)
+                return self._get_once(url, path, guid, uid)
         started = self._clock()
         attempt = 0
         while True:
@@ -498,7 +500,7 @@ class CometChatClient:
             )
             self._sleep(wait)
 
-    def _get_once(self, url: str, path: str, guid: str) -> dict:
+    def _get_once(self, url: str, path: str, guid: str, uid: str = "") -> dict:
         """One try, no retry: for a read nobody is waiting for."""
         try:
             response = self._http.get(url)
@@ -506,7 +508,7 @@ class CometChatClient:
             raise errors.Unavailable(f"GET {path}: {type(exc).__name__}") from exc
         self.governor.observe(response.headers)
         if response.status_code >= 400:
-            failure = _error_from(response, guid=guid)
+            failure = _error_from(response, guid=guid, uid=uid)
             if isinstance(failure, errors.RateLimited):
                 self.governor.pause(failure.retry_after or 0.0)
             raise failure

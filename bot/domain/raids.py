@@ -89,6 +89,12 @@ class RaidPicture:
     newest: tuple[Joiner, ...]  # the latest few, newest first
     now: datetime
 
+    @property
+    def mostly_young(self) -> bool:
+        """More than half of the raid's joiners are known to be younger than a day (those of
+        unknown age count against it): *Review and mass ban* then fills the age filter in."""
+        return 2 * self.young > self.total
+
 
 def is_raid(joins_last_minute: int, threshold: int) -> bool:
     """More joins than the threshold within the minute (a threshold of 0: never)."""

@@ -51,10 +51,13 @@ def _users(count: int) -> str:
     return f"{count} user{'' if count == 1 else 's'}"
 
 
-def massban_modal(ref: MassBanRef | None, *, minutes: int | None = None) -> Json:
+def massban_modal(
+    ref: MassBanRef | None, *, minutes: int | None = None, days: int | None = None
+) -> Json:
     """Step 1: pasted uids and/or a join window, one duration and one reason for all.
-    `minutes` pre-fills the window (a raid alert's *Review and mass ban*). Without `ref` (the
-    Home tab: no group in context) the group is asked for first, with the group picker."""
+    `minutes` pre-fills the window and `days` the account age (a raid alert's *Review and mass
+    ban*; the age field then says why it is filled in). Without `ref` (the Home tab: no group in
+    context) the group is asked for first, with the group picker."""
     uids = kit.plain_text_input(
         UIDS_ACTION_ID,
         placeholder="uids separated by spaces, commas or lines",
@@ -65,6 +68,14 @@ def massban_modal(ref: MassBanRef | None, *, minutes: int | None = None) -> Json
     if minutes is not None:
         window["initial_value"] = str(minutes)
     age = kit.plain_text_input(AGE_ACTION_ID, placeholder="e.g. 1", max_length=4)
+    age_hint = f"1 to {MAX_AGE_DAYS:,}. Empty: any age."
+    if days is not None:
+        age["initial_value"] = str(days)
+        # Said, not silent: the filter leaves the raid's older accounts out.
+        age_hint = (
+            "Filled in by the raid alert: most of the raid's accounts are younger than a day. "
+            "Older accounts that joined in the window are left out; empty it to include them."
+        )
     options = [kit.option(value, label) for value, label in BAN_DURATIONS.items()]
     duration = kit.static_select(
         MB_DURATION_ACTION_ID, options, initial=kit.option(PERMANENT, BAN_DURATIONS[PERMANENT])
@@ -109,7 +120,7 @@ def massban_modal(ref: MassBanRef | None, *, minutes: int | None = None) -> Json
                 AGE_BLOCK_ID,
                 "Of those, only accounts younger than … days",
                 age,
-                hint=f"1 to {MAX_AGE_DAYS:,}. Empty: any age.",
+                hint=age_hint,
                 optional=True,
             ),
             kit.input_block(MB_DURATION_BLOCK_ID, "Duration", duration),

@@ -10,7 +10,7 @@ done by one process, on SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -272,6 +272,38 @@ class Raids:
             ).all()
         newest = tuple(Joiner(r.uid, r.name, r.joined_at, r.created_at) for r in rows)
         return JoinCounts(int(last_minute), int(total), int(young), int(unknown), newest)
+
+    def ages_unknown(self, alert: RaidAlert, limit: int) -> list[str]:
+        """The raid's joiners whose account age is unknown and was never looked up, newest
+        first, at most `limit`."""
+        j = group_joins
+        query = (
+            select(j.c.uid)
+            .where(
+                j.c.guid == alert.guid,
+                j.c.joined_at >= alert.started_at,
+                j.c.created_at.is_(None),
+                j.c.looked_up_at.is_(None),
+            )
+            .order_by(j.c.joined_at.desc(), j.c.uid)
+            .limit(limit)
+        )
+        with self.engine.begin() as conn:
+            return list(conn.execute(query).scalars())
+
+    def record_ages(self, guid: str, found: Mapping[str, datetime | None]) -> None:
+        """What look-ups answered: each account's creation time (None: CometChat has no such
+        user, so the age stays unknown), and that it was looked up, so it is not asked again."""
+        if not found:
+            return
+        now = self._clock()
+        j = group_joins
+        with self.engine.begin() as conn:
+            for uid, created_at in found.items():
+                values: dict[str, Any] = {"looked_up_at": now}
+                if created_at is not None:
+                    values["created_at"] = created_at
+                conn.execute(update(j).where(j.c.guid == guid, j.c.uid == uid).values(values))
 
     def prune(self, keep: timedelta) -> int:
         """Forget joins older than `keep`, except in groups whose alert is open (its total

@@ -49,6 +49,7 @@ class Erased:
     names: int  # names blanked
     reasons: int  # reasons blanked
     cards: int = 0  # user cards (their profile and messages, shown before a confirmation) deleted
+    joins: int = 0  # their joins counted for a raid alert, deleted
 
 
 def erase_person(engine: Engine, uid: str) -> Erased:
@@ -85,5 +86,7 @@ def erase_person(engine: Engine, uid: str) -> Erased:
         m = mass_action_users
         conn.execute(update(m).where(m.c.uid == uid, m.c.name != "").values(name=""))
         # Their joins counted for a raid alert (minutes old at most) go too.
-        conn.execute(delete(group_joins).where(group_joins.c.uid == uid))
-    return Erased(events=events, groups=groups, names=names, reasons=reasons, cards=cards)
+        joins = conn.execute(delete(group_joins).where(group_joins.c.uid == uid)).rowcount
+    return Erased(
+        events=events, groups=groups, names=names, reasons=reasons, cards=cards, joins=joins
+    )

@@ -255,7 +255,9 @@ group_joins = Table(
     Column("uid", String(ID_LENGTH), primary_key=True),
     Column("name", String(NAME_LENGTH), nullable=False, default=""),
     Column("joined_at", UtcDateTime(), nullable=False),
-    Column("created_at", UtcDateTime(), nullable=True),  # the account's, when the payload says
+    Column("created_at", UtcDateTime(), nullable=True),  # the account's, when known
+    # When CometChat was asked for the account's age (found or not): nobody is asked twice.
+    Column("looked_up_at", UtcDateTime(), nullable=True),
     Index("ix_group_joins_guid_joined_at", "guid", "joined_at"),
     Index("ix_group_joins_joined_at", "joined_at"),
 )

@@ -154,13 +154,16 @@ def open_massban_form(
     trigger_id: str | None,
     ref: MassBanRef,
     minutes: int | None = None,
+    days: int | None = None,
 ) -> None:
     """Open the form off the request path (a trigger is good for 3 s from the click or the
-    command, and this starts at once). `minutes` pre-fills the join window."""
+    command, and this starts at once). `minutes` pre-fills the join window, `days` the age."""
 
     def open_modal() -> None:
         try:
-            client.views_open(trigger_id=trigger_id, view=massban_modal(ref, minutes=minutes))
+            client.views_open(
+                trigger_id=trigger_id, view=massban_modal(ref, minutes=minutes, days=days)
+            )
         except SlackApiError as exc:
             log.warning(
                 kv(

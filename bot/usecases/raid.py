@@ -31,16 +31,28 @@ from bot.slack.message import Message
 from bot.slack.raid_blocks import raid_alert_gone, raid_already_dismissed, render_raid_alert
 from bot.store.raids import Raids
 from bot.store.tables import NAME_LENGTH
+from bot.usecases.raid_ages import AccountAges
 
 log = logging.getLogger("bot.raid")
 
 
 class RaidWatch:
-    def __init__(self, raids: Raids, client: WebClient, *, channel: str, threshold: int):
+    def __init__(
+        self,
+        raids: Raids,
+        client: WebClient,
+        *,
+        channel: str,
+        threshold: int,
+        ages: AccountAges | None = None,
+    ):
+        """`ages`: looks up the joiners' account ages when the alert is drawn (None: only
+        what the webhooks said)."""
         self._raids = raids
         self._client = client
         self._channel = channel
         self.threshold = threshold
+        self._ages = ages
 
     @property
     def enabled(self) -> bool:
@@ -109,7 +121,7 @@ class RaidWatch:
             if calmed is not None:
                 log.info(kv(event="raid_calmed", guid=alert.guid, joins=total))
                 if calmed.posted:
-                    self._send_edit(calmed)
+                    self._send_edit(calmed, look_up=True)
             return
         if not alert.posted:
             orphan = self._raids.claim_orphan(alert.guid)
@@ -152,6 +164,7 @@ class RaidWatch:
 
     def _post(self, alert: RaidAlert) -> None:
         fields = {"event": "raid_alert_post", "guid": alert.guid}
+        self._look_up_ages(alert)
         try:
             picture = self.picture(alert)
             message = render_raid_alert(picture)
@@ -174,11 +187,16 @@ class RaidWatch:
             log.warning(kv(event="raid_alert_edit", guid=alert.guid, error=type(exc).__name__))
             return
         if turn is not None:
-            self._send_edit(turn)
+            self._send_edit(turn, look_up=True)
 
-    def _send_edit(self, alert: RaidAlert) -> None:
+    def _send_edit(self, alert: RaidAlert, *, look_up: bool = False) -> None:
+        """Draw the alert again; `look_up`: first ask CometChat the ages still unknown (the
+        throttled edits and the calm-down, each done by one process; not a moderator's
+        *Dismiss*, which is not held up by CometChat)."""
         if alert.channel is None or alert.ts is None:
             return
+        if look_up:
+            self._look_up_ages(alert)
         try:
             message = render_raid_alert(self.picture(alert))
             self._client.chat_update(channel=alert.channel, ts=alert.ts, **message.to_dict())
@@ -186,6 +204,10 @@ class RaidWatch:
             log.warning(
                 kv(event="raid_alert_edit", guid=alert.guid, outcome="failed", error=_error(exc))
             )
+
+    def _look_up_ages(self, alert: RaidAlert) -> None:
+        if self._ages is not None:
+            self._ages.look_up(alert)
 
 
 def _error(exc: Exception) -> str:

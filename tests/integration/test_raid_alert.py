@@ -13,13 +13,20 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import timedelta
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
 from sqlalchemy import select
 
 from bot.domain.moderation import EventSource, ModerationAction
-from bot.slack.massban_blocks import VIEW_MASSBAN, WINDOW_ACTION_ID, WINDOW_BLOCK_ID
+from bot.slack.massban_blocks import (
+    AGE_ACTION_ID,
+    AGE_BLOCK_ID,
+    VIEW_MASSBAN,
+    WINDOW_ACTION_ID,
+    WINDOW_BLOCK_ID,
+)
 from bot.slack.raid_blocks import ACTION_RAID_DISMISS, ACTION_RAID_LOCKDOWN, ACTION_RAID_REVIEW
 from bot.store import build_engine
 from bot.store.migrate import upgrade
@@ -30,7 +37,8 @@ from bot.webhooks.endpoint import WEBHOOK_PATH
 from tests.conftest import GUID
 from tests.support.clock import UtcClock
 from tests.support.databases import BACKENDS, fresh_database
-from tests.support.fakes.cometchat import FakeCometChat
+from tests.support.fakes.clock import FakeClock
+from tests.support.fakes.cometchat import FakeCometChat, Recorded
 from tests.support.fakes.slack import SIGNING_SECRET, FakeSlack, Received
 from tests.support.harness import Harness, harness, running_slack
 from tests.support.slack_messages import buttons
@@ -109,13 +117,24 @@ def slack() -> Iterator[FakeSlack]:
 def make_bot(url, clock, slack) -> Iterator[Any]:
     with ExitStack() as stack:
 
-        def make() -> Bot:
+        def make(*, rate_limit: dict[str, str] | None = None, **options: Any) -> Bot:
+            """`rate_limit`: headers every CometChat answer carries (X-RateLimit-…)."""
             fake = FakeCometChat()
             fake.add_group(GUID, "Hiking Group")
             fake.permissions[GUID] = {"participant": {"sendMessage": "allow"}}
+            transport = None
+            if rate_limit is not None:
+
+                def answer(request: httpx.Request) -> httpx.Response:
+                    answered = fake.handle(request)
+                    answered.headers.update(rate_limit)
+                    return answered
+
+                transport = httpx.MockTransport(answer)
             app = stack.enter_context(
                 harness(
                     fake,
+                    transport=transport,
                     slack=slack,
                     raid_clock=clock,
                     database_url=url,
@@ -123,6 +142,7 @@ def make_bot(url, clock, slack) -> Iterator[Any]:
                     cometchat_webhook_password=HOOK[1],
                     feed_channel_id=FEED,
                     raid_joins_per_minute=THRESHOLD,
+                    **options,
                 )
             )
             bot = Bot(app)
@@ -160,6 +180,16 @@ def raid(bot: Bot, count: int, *, prefix: str = "raider", **fields: Any) -> None
         bot.app.settle()
 
 
+def user_lookups(bot: Bot) -> list[str]:
+    """The uids the bot asked CometChat about (`GET /users/{uid}`), in order."""
+    prefix = "/v3/users/"
+    return [
+        unquote(r.path[len(prefix) :])
+        for r in bot.app.cometchat.requests
+        if r.method == "GET" and r.path.startswith(prefix)
+    ]
+
+
 def alert_value(message: dict[str, Any], action_id: str) -> str:
     (found,) = buttons(message, action_id)
     return found["value"]
@@ -187,7 +217,7 @@ def test_past_the_threshold_one_alert_shows_counts_young_accounts_and_the_newest
     bot.app.settle()
     assert posts(bot.app.slack) == []
     clock.advance(timedelta(seconds=10))
-    bot.join("unknown-1", trigger="group_member_added")
+    bot.join("ghost-1", trigger="group_member_added")  # CometChat knows no such user
     bot.app.settle()
 
     alert = the_alert(bot)
@@ -195,7 +225,9 @@ def test_past_the_threshold_one_alert_shows_counts_young_accounts_and_the_newest
     assert "*Raid on Hiking Group* (`cometchat-guid-1`): 4 joins in the last minute" in text
     assert "2 accounts younger than a day, 1 of unknown age" in text
     newest = json.dumps(alert["blocks"])
-    assert "*Newest:* `unknown-1`" in newest and "`young-1` Fresh One" in newest
+    assert "*Newest:* `ghost-1`" in newest and "`young-1` Fresh One" in newest
+    # Ages the webhook gave are believed: only the one it did not give was asked for.
+    assert user_lookups(bot) == ["ghost-1"]
     assert [b["text"]["text"] for b in buttons(alert)] == [
         "Review and mass ban",
         "Lock down 30 min",
@@ -418,3 +450,172 @@ def test_a_long_raid_counts_every_join_in_its_total(bot, clock):
     calmed = updates(bot.app.slack)[-1].body["text"]
     assert "calmed down" in calmed and "28 joins in total" in calmed
     assert len(posts(bot.app.slack)) == 1
+
+
+# -- account ages, looked up in CometChat when the alert is drawn -------------------------------
+
+
+def test_ages_the_webhook_lacks_are_looked_up_once_and_counted(bot, clock):
+    now = int(clock.now.timestamp())
+    cometchat = bot.app.cometchat
+    ages = {"young-a": 3600, "young-b": 7200, "young-c": 600, "old-a": 90 * 86400}
+    for uid, age in ages.items():
+        cometchat.add_member(GUID, uid, created_at=now - age)
+    for uid in ("young-a", "young-b", "old-a", "ghost-1"):  # no createdAt, as CometChat sends
+        assert bot.join(uid) == "queued"
+    bot.app.settle()
+
+    assert "2 accounts younger than a day, 1 of unknown age" in the_alert(bot)["text"]
+    assert sorted(user_lookups(bot)) == ["ghost-1", "old-a", "young-a", "young-b"]
+    with bot.app.services.store.engine.begin() as conn:
+        found = dict(conn.execute(select(group_joins.c.uid, group_joins.c.created_at)).all())
+    assert found["young-a"] == clock.now - timedelta(hours=1)
+    assert found["ghost-1"] is None
+
+    # The next edits ask only about whoever is new: not the found, not the one CometChat lacks,
+    # not someone heard joining again.
+    clock.advance(timedelta(seconds=10))
+    bot.join("young-c")
+    bot.app.settle()
+    assert (
+        "3 accounts younger than a day, 1 of unknown age" in updates(bot.app.slack)[-1].body["text"]
+    )
+    clock.advance(timedelta(seconds=10))
+    bot.join("old-a", updated_at=2)
+    bot.app.settle()
+    assert len(updates(bot.app.slack)) == 2
+    assert sorted(user_lookups(bot)) == ["ghost-1", "old-a", "young-a", "young-b", "young-c"]
+
+
+@pytest.mark.parametrize(
+    ("status", "code"), [(503, "ERR_EXCEPTION"), (429, "ERR_TOO_MANY_REQUESTS")]
+)
+def test_a_look_up_without_answer_leaves_the_age_unknown_and_is_tried_at_a_later_edit(
+    bot, clock, status, code
+):
+    now = int(clock.now.timestamp())
+    cometchat = bot.app.cometchat
+    for n in range(THRESHOLD + 1):
+        cometchat.add_member(GUID, f"raider-{n:02d}", created_at=now - 3600)
+
+    def unanswered(rec: Recorded) -> tuple[int, object, dict] | None:
+        if rec.path.startswith("/v3/users/"):
+            return status, {"error": {"code": code, "message": "not now"}}, {}
+        return None
+
+    cometchat.interceptor = unanswered
+    raid(bot, THRESHOLD + 1)
+
+    text = the_alert(bot)["text"]
+    assert "4 joins in the last minute" in text
+    assert "0 accounts younger than a day, 4 of unknown age" in text
+    # Tried once each, not retried; once one went unanswered, those not yet sent were dropped.
+    tried = user_lookups(bot)
+    assert 1 <= len(tried) <= 4 and len(set(tried)) == len(tried)
+
+    cometchat.interceptor = None
+    clock.advance(timedelta(seconds=10))
+    raid(bot, 1, prefix="more")  # an account CometChat made long ago
+    (edit,) = updates(bot.app.slack)
+    assert "5 joins since" in edit.body["text"]
+    assert "4 accounts younger than a day." in edit.body["text"]
+    later = user_lookups(bot)[len(tried) :]
+    assert sorted(later) == ["more-00", *(f"raider-{n:02d}" for n in range(4))]
+
+
+def test_look_ups_are_bounded_per_drawing_newest_first(bot, clock):
+    now = int(clock.now.timestamp())
+    # One delivery naming 30 joiners, a second apart (CometChat's users made long ago).
+    members = [user(f"raider-{n:02d}", joinedAt=now - 30 + n) for n in range(30)]
+    assert bot.deliver(event("group_member_added", members=members)) == "queued"
+    bot.app.settle()
+
+    text = the_alert(bot)["text"]
+    assert "30 joins in the last minute" in text
+    assert "0 accounts younger than a day, 5 of unknown age" in text
+    assert sorted(user_lookups(bot)) == [f"raider-{n:02d}" for n in range(5, 30)]
+
+    clock.advance(timedelta(seconds=10))
+    raid(bot, 1, prefix="late")
+    (edit,) = updates(bot.app.slack)
+    assert "0 accounts younger than a day." in edit.body["text"]
+    asked = user_lookups(bot)
+    assert sorted(asked[25:]) == ["late-00", *(f"raider-{n:02d}" for n in range(5))]
+    assert len(set(asked)) == len(asked) == 31
+
+
+def test_age_look_ups_never_spend_the_rate_limit_reserve(make_bot, clock):
+    # The app's users have spent half of the minute's budget: what is left is the reserve
+    # (COMETCHAT_RESERVE=0.5) kept for moderators' own reads.
+    cometchat_clock = FakeClock()
+    bot = make_bot(
+        rate_limit={"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "50"},
+        clock=cometchat_clock,
+        sleep=cometchat_clock.sleep,
+        read_ahead=False,
+    )
+    before = bot.app.command(GUID)  # a moderator's read: the bot learns the budget
+    assert before.ack is not None and before.ack.get("text")
+
+    raid(bot, THRESHOLD + 1)
+
+    assert "0 accounts younger than a day, 4 of unknown age" in the_alert(bot)["text"]
+    assert user_lookups(bot) == []  # not sent: they would have dipped into the reserve
+    lists = len(bot.app.cometchat.requests)
+    after = bot.app.command(GUID)  # moderators' reads still go, and nothing waited
+    assert after.ack is not None and after.ack.get("text")
+    assert len(bot.app.cometchat.requests) > lists
+    assert cometchat_clock.sleeps == []
+
+
+# -- Review and mass ban: the age filter ---------------------------------------------------------
+
+
+def review_form(bot: Bot) -> dict[str, Any]:
+    value = alert_value(the_alert(bot), ACTION_RAID_REVIEW)
+    mark = len(bot.app.slack.received)
+    assert bot.app.click(ACTION_RAID_REVIEW, value).status == 200
+    bot.app.settle()
+    (opened,) = [r for r in bot.app.slack.received[mark:] if r.path == "/api/views.open"]
+    view = opened.body["view"]
+    return json.loads(view) if isinstance(view, str) else view
+
+
+def age_field(view: dict[str, Any]) -> dict[str, Any]:
+    (age,) = [b for b in view["blocks"] if b.get("block_id") == AGE_BLOCK_ID]
+    assert age["element"]["action_id"] == AGE_ACTION_ID
+    return age
+
+
+def test_review_fills_in_a_day_when_most_of_the_raid_is_that_young(bot, clock):
+    now = int(clock.now.timestamp())
+    for n in range(3):
+        bot.join(f"young-{n}", createdAt=now - 3600)
+    bot.join("old-1", createdAt=now - 90 * 86400)
+    bot.app.settle()
+
+    age = age_field(review_form(bot))
+
+    assert age["element"]["initial_value"] == "1"
+    assert "Filled in by the raid alert" in age["hint"]["text"]
+    assert "Older accounts that joined in the window are left out" in age["hint"]["text"]
+
+
+def test_review_leaves_the_age_empty_unless_most_of_the_raid_is_known_to_be_young(bot, clock):
+    now = int(clock.now.timestamp())
+    # Half young, half of unknown age: the young are not most of the raid.
+    bot.join("young-1", createdAt=now - 3600)
+    bot.join("young-2", createdAt=now - 3600)
+    bot.join("ghost-1")
+    bot.join("ghost-2")
+    bot.app.settle()
+    assert "2 accounts younger than a day, 2 of unknown age" in the_alert(bot)["text"]
+
+    view = review_form(bot)
+
+    age = age_field(view)
+    assert "initial_value" not in age["element"]
+    assert age["hint"]["text"].endswith("Empty: any age.")
+    assert "raid" not in age["hint"]["text"]
+    (window,) = [b for b in view["blocks"] if b.get("block_id") == WINDOW_BLOCK_ID]
+    assert window["element"]["initial_value"] == "1"  # the window is filled in all the same

@@ -15,11 +15,13 @@ from sqlalchemy import func, select
 from bot.__main__ import main as python_m_bot
 from bot.domain.massban import Member
 from bot.domain.moderation import EventSource, ModerationAction, ModerationEvent
+from bot.domain.raids import Joiner
 from bot.settings import ConfigError
 from bot.store import ModerationStore
 from bot.store.cases import KEEP
+from bot.store.raids import Raids
 from bot.store.scans import RecentScans
-from bot.store.tables import case_edits
+from bot.store.tables import case_edits, group_joins
 from bot.usecases.expiry import ExpiryLoop, ExpiryScheduler
 from bot.usecases.retention import HistoryRetention
 from tests.conftest import make_settings
@@ -266,3 +268,27 @@ def test_forget_also_blanks_the_name_a_mass_action_kept_and_keeps_its_list(engin
     kept = store.mass.load(plan)
     assert kept is not None
     assert [(u.uid, u.name) for u in kept.users] == [(UID, ""), ("bystander", "Their name")]
+
+
+def test_forget_deletes_the_joins_counted_for_a_raid_alert_and_only_theirs(engines, forget, clock):
+    engine = engines()
+    raids = Raids(engine, clock)
+    for guid in ("g1", "g2"):
+        raids.record(
+            guid,
+            [
+                Joiner(UID, "Name of troll", clock(), created_at=clock() - timedelta(hours=1)),
+                Joiner("bystander", "Their name", clock()),
+            ],
+        )
+
+    status, out, _err = forget(UID)
+
+    assert status == 0
+    assert "Deleted: 2 joins counted for the raid alert" in out
+    with engine.begin() as conn:
+        kept = conn.execute(select(group_joins.c.guid, group_joins.c.uid)).all()
+    assert sorted(kept) == [("g1", "bystander"), ("g2", "bystander")]
+
+    status, out, _err = forget(UID)
+    assert status == 0 and "nothing to erase" in out

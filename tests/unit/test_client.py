@@ -21,7 +21,9 @@ from bot.cometchat import (
     RetryPolicy,
     Unavailable,
     UnexpectedResponse,
+    UserNotFound,
 )
+from bot.cometchat.errors import BudgetReserved
 from tests.support import cometchat_spec as contract
 from tests.support.fakes.clock import FakeClock
 
@@ -401,3 +403,38 @@ def test_writes_are_never_retried(operation, failure, expected):
     with pytest.raises(expected):
         getattr(client, operation)("g1", "u1")
     assert len(seen) == 1 and clock.sleeps == []
+
+
+# -- a spare read of a user (a raid alert's age look-up) ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "raised"),
+    [
+        (httpx.Response(404, json={"error": {"code": "ERR_UID_NOT_FOUND"}}), UserNotFound),
+        (httpx.Response(503), Unavailable),
+        (httpx.Response(429, json={"error": {"code": "ERR_TOO_MANY_REQUESTS"}}), RateLimited),
+    ],
+)
+def test_a_spare_user_read_is_tried_once_and_never_waits(answer, raised):
+    handler, seen = counting(answer)
+    client, clock = make_client(handler)
+
+    with pytest.raises(raised) as caught:
+        client.get_user("raider-1", spare=True)
+
+    assert len(seen) == 1 and clock.sleeps == []
+    if raised is UserNotFound:
+        assert caught.value.uid == "raider-1"
+
+
+def test_a_spare_user_read_is_not_sent_when_only_the_reserve_is_left():
+    at_reserve = {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "50"}
+    handler, seen = counting(httpx.Response(200, json={"data": {"uid": "u-1"}}, headers=at_reserve))
+    client, _clock = make_client(handler)
+    client.get_user("u-1")  # a person's read: the client learns the budget
+
+    with pytest.raises(BudgetReserved):
+        client.get_user("u-2", spare=True)
+
+    assert len(seen) == 1

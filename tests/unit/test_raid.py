@@ -4,6 +4,7 @@ the raid stands)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -171,3 +172,15 @@ def test_a_dismissed_alert_says_who_and_has_no_buttons():
     assert_valid(message)
     assert "Dismissed by <@U0MOD>" in str(message["blocks"])
     assert buttons(message) == []
+
+
+@pytest.mark.parametrize(
+    ("young", "unknown", "filled"),
+    [(21, 0, True), (20, 0, False), (21, 19, True), (20, 20, False), (0, 40, False)],
+)
+def test_the_age_filter_is_filled_in_only_when_most_of_the_raid_is_known_to_be_young(
+    young, unknown, filled
+):
+    # Of 40 joiners: accounts of unknown age count against it, like the old ones.
+    seen = replace(picture(), total=40, young=young, unknown_age=unknown)
+    assert seen.mostly_young is filled

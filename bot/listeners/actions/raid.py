@@ -1,5 +1,6 @@
 """A raid alert's buttons: *Review and mass ban* (the mass ban form, its join window covering
-the raid), *Lock down 30 min* (after Slack's confirmation) and *Dismiss*. Moderators only."""
+the raid, its age filter a day when most of the raid is that young), *Lock down 30 min* (after
+Slack's confirmation) and *Dismiss*. Moderators only."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from bot.domain.actions import ACTIONS
 from bot.domain.button_values import MassBanRef, RaidRef
 from bot.domain.command import LockDown
 from bot.domain.moderation import EventSource, ModerationAction
+from bot.domain.raids import YOUNG
 from bot.listeners.middleware import Click, button_value, moderators_only
 from bot.logs import kv
 from bot.services import Services
@@ -36,16 +38,21 @@ DISMISS_PERMISSION = "dismiss raid alerts"
 def handle_review(click: Click[RaidRef], services: Services) -> None:
     guid = click.value.guid
     minutes: int | None = None
+    days: int | None = None
     try:
         alert = services.raids.alert(guid, click.value.raid)
+        picture = services.raids.picture(alert) if alert is not None else None
     except Exception as exc:
         # The form is still worth having: the moderator fills the window in.
         log.warning(kv(event="raid_review", outcome="alert_unread", error=type(exc).__name__))
     else:
-        if alert is None:
+        if alert is None or picture is None:
             services.responder.post(click.response_url, new_ephemeral(raid_alert_gone(guid)))
             return
-        minutes = alert.window_minutes(services.raids.now())
+        minutes = alert.window_minutes(picture.now)
+        # Only when most of the raid is known to be young: the filter would otherwise leave
+        # out accounts the raid is made of (the form says so when it fills it in).
+        days = YOUNG.days if picture.mostly_young else None
     ref = MassBanRef(guid=guid, response_url=click.response_url or None, channel_id=click.channel)
     open_massban_form(
         services.slack_api,
@@ -53,6 +60,7 @@ def handle_review(click: Click[RaidRef], services: Services) -> None:
         trigger_id=click.trigger_id,
         ref=ref,
         minutes=minutes,
+        days=days,
     )
 
 
