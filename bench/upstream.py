@@ -17,7 +17,7 @@ client (`BannedLists.render`, `write_banned_csv` to a spooled file), in this pro
 "before" is the one-request-after-another strategy, selected by setting COMETCHAT_MAX_PARALLEL=1
 (no concurrent group-name read either; the search bound is the current 10,000, so the 2,500-user
 search reads 25 pages where the bound of 2,000 before this change stopped at 20); "after" is
-the default, COMETCHAT_MAX_PARALLEL=8. Both sides run in the same process, one after the other,
+the default, COMETCHAT_MAX_PARALLEL=12. Both sides run in the same process, one after the other,
 against the same fake. `--baseline REV` adds REV's own `bot/` (exported with `git archive`, run
 in a fresh interpreter with its defaults) as a third column: the code as it was, e.g. 7d1cc1f,
 the last revision before parallel reads. Figures: wall milliseconds (median of the repeats),
@@ -53,8 +53,10 @@ from bench.upstream_measure import (  # noqa: E402
     measure,
     peak_memory,
 )
+from bot.settings import Settings  # noqa: E402
 
-STRATEGIES = {"before": 1, "after": 8}  # COMETCHAT_MAX_PARALLEL
+# COMETCHAT_MAX_PARALLEL: one page after another, against the default.
+STRATEGIES = {"before": 1, "after": Settings.model_fields["cometchat_max_parallel"].default}
 ROWS = [
     ("cold", "first /banned <guid> on a fresh process"),
     ("next", "Next / Previous"),
@@ -94,7 +96,8 @@ def set_delay(base: str, seconds: float) -> None:
 def print_table(latency: float, results: dict[str, dict[str, list[Figure]]], repeats: int):
     names = list(results)
     print(
-        f"\nCometChat round trip {latency:.0f} ms (before: COMETCHAT_MAX_PARALLEL=1, after: 8; "
+        f"\nCometChat round trip {latency:.0f} ms (before: COMETCHAT_MAX_PARALLEL=1, after: "
+        f"{STRATEGIES['after']}; "
         f"ms median of {repeats}, export once)"
     )
     head = " | ".join(f"{n} ms | round trips | requests" for n in names)

@@ -85,7 +85,7 @@ class CometChatClient:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
-        max_parallel: int = 8,
+        max_parallel: int = 12,
         max_ahead: int | None = None,
         governor: BulkGovernor | None = None,
         keepalive: int | None = None,

@@ -24,6 +24,7 @@ from bot.cometchat import (
     UserNotFound,
 )
 from bot.cometchat.errors import BudgetReserved
+from bot.settings import Settings
 from tests.support import cometchat_spec as contract
 from tests.support.fakes.clock import FakeClock
 
@@ -438,3 +439,9 @@ def test_a_spare_user_read_is_not_sent_when_only_the_reserve_is_left():
         client.get_user("u-2", spare=True)
 
     assert len(seen) == 1
+
+
+def test_the_client_reads_as_many_pages_at_once_as_the_settings_say_by_default():
+    # A client built without the settings (a command, a bench) behaves as the deployed bot.
+    default = Settings.model_fields["cometchat_max_parallel"].default
+    assert CometChatClient("https://app.example/v3", SecretStr("k")).max_parallel == default
