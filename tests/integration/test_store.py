@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 
 from bot.domain.errors import ReasonTooLong
 from bot.domain.moderation import (
@@ -72,6 +73,27 @@ def test_latest_bans_give_each_users_newest_ban_in_that_group(store, clock):
     assert (latest["u1"].reason, latest["u1"].actor) == ("again", "UBOB")
     assert latest["u2"].reason == "other"
     assert store.latest_bans(GUID, []) == {}
+
+
+def test_a_list_page_s_lookup_is_one_statement_and_on_postgresql_no_transaction(store, clock):
+    store.record(ban(clock, "u1", reason="spam"))
+    sent: list[tuple[str, bool]] = []
+
+    def statement(conn, _cursor, sql, *_args):
+        autocommit = getattr(conn.connection.dbapi_connection, "autocommit", False)
+        sent.append((sql.split()[0].upper(), bool(autocommit)))
+
+    event.listen(store.engine, "before_cursor_execute", statement)
+    try:
+        assert set(store.latest_bans(GUID, ["u1", "u2"])) == {"u1"}
+    finally:
+        event.remove(store.engine, "before_cursor_execute", statement)
+    selects = [autocommit for verb, autocommit in sent if verb == "SELECT"]
+    assert len(selects) == 1
+    if store.engine.dialect.name == "postgresql":
+        # Autocommit: the driver sends no BEGIN and COMMIT around it (two round trips fewer
+        # per page).
+        assert selects == [True] and len(sent) == 1
 
 
 def test_history_is_newest_first_twenty_at_a_time(store, clock):
