@@ -26,7 +26,12 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = ["README.md", *sorted(f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md"))]
 
 # Variables no code of ours reads, but a document may name: the proxies httpx honours itself.
-READ_BY_LIBRARIES = {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"}
+# httpx's proxies; glibc's and CPython's allocators (the memory experiments the performance
+# notes tell of).
+READ_BY_LIBRARIES = {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"} | {
+    "MALLOC_ARENA_MAX",
+    "PYTHONMALLOC",
+}
 # Upper-case words that are not variables at all: a socket option, the placeholder of
 # bench/history_explain.py's argument, and the one of `heroku config:set NAME=value`.
 NOT_VARIABLES = {"TCP_NODELAY", "POSTGRESQL_SERVER_URL", "NAME"}
