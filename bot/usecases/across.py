@@ -11,14 +11,14 @@ failure never stops the others.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from bot.cometchat import AlreadyBanned, CometChatClient, NotBanned
 from bot.domain.across import AcrossReport, BanEverywherePreview, GroupOutcome, InGroup
 from bot.domain.audit import AuditSink
+from bot.domain.button_values import AcrossRef
 from bot.domain.errors import ProtectedUser
 from bot.domain.massban import PRIVILEGED_SCOPES
-from bot.domain.moderation import EventSource, ModerationAction
+from bot.domain.moderation import EventSource
 from bot.logs import kv
 from bot.store import ModerationStore
 from bot.usecases.moderate import ActResult, ModerationRequest, ban_or_unban
@@ -76,16 +76,15 @@ def run_across(
     cometchat: CometChatClient,
     audit: AuditSink,
     store: ModerationStore,
+    ref: AcrossRef,
     *,
-    action: ModerationAction,
-    uid: str,
-    guids: tuple[str, ...],
     actor: str,
-    duration: timedelta | None = None,
-    reason: str = "",
 ) -> AcrossReport:
-    """Do `action` to `uid` in each group, one after another, each through the one path.
-    Never raises: each group's result says what happened there."""
+    """Do the confirmed `ref` (its action, to its user, in each group it names, with its
+    duration and reason), one group after another, each through the one path. Never raises:
+    each group's result says what happened there."""
+    action, uid, duration, reason = ref.action, ref.uid, ref.duration, ref.reason or ""
+    guids = ref.guids or ()
     report = AcrossReport(action=action, uid=uid)
     for guid in dict.fromkeys(guids):  # each group once, in the preview's order
         request = ModerationRequest(

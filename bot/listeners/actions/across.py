@@ -55,15 +55,7 @@ def handle_confirm(click: Click[AcrossRef], services: Services) -> None:
 
     def work() -> dict[str, Any]:
         report = run_across(
-            services.cometchat,
-            services.audit,
-            services.store,
-            action=ref.action,
-            uid=ref.uid,
-            guids=ref.guids or (),
-            actor=click.user,
-            duration=ref.duration,
-            reason=ref.reason or "",
+            services.cometchat, services.audit, services.store, ref, actor=click.user
         )
         return replacing(across_report(report))
 

@@ -79,17 +79,7 @@ def handle_confirm(ack: Ack, form: AcrossRef | None, user: str, services: Servic
     def work() -> Message:
         if form.uid in services.settings.protected_uids:  # protected since the preview
             return report_failure(ProtectedUser(form.uid), event="ban_everywhere")
-        report = run_across(
-            services.cometchat,
-            services.audit,
-            services.store,
-            action=form.action,
-            uid=form.uid,
-            guids=form.guids or (),
-            actor=user,
-            duration=form.duration,
-            reason=form.reason or "",
-        )
+        report = run_across(services.cometchat, services.audit, services.store, form, actor=user)
         return across_report(report)
 
     if form.response_url:
