@@ -179,19 +179,16 @@ class Raids:
         """An open alert whose poster did not post it within its lease: this caller's now."""
         now = self._clock()
         a = raid_alerts
-        with self.engine.begin() as conn:
-            won = conn.execute(
-                update(a)
-                .where(
-                    a.c.guid == guid,
-                    a.c.ts.is_(None),
-                    a.c.calmed_at.is_(None),
-                    or_(a.c.posting_until.is_(None), a.c.posting_until < now),
-                )
-                .values(posting_until=now + POST_LEASE)
-            ).rowcount
-            row = conn.execute(select(a).where(a.c.guid == guid)).first() if won else None
-        return _alert(row) if row is not None else None
+        return self._claim(
+            guid,
+            [
+                a.c.guid == guid,
+                a.c.ts.is_(None),
+                a.c.calmed_at.is_(None),
+                or_(a.c.posting_until.is_(None), a.c.posting_until < now),
+            ],
+            posting_until=now + POST_LEASE,
+        )
 
     def claim_edit(self, alert: RaidAlert, *, any_time: bool = False) -> RaidAlert | None:
         """The turn to edit the posted alert (at most once per UPDATE_EVERY, unless
@@ -201,10 +198,7 @@ class Raids:
         where = [a.c.guid == alert.guid, a.c.raid == alert.raid, a.c.ts.is_not(None)]
         if not any_time:
             where.append(or_(a.c.updated_at.is_(None), a.c.updated_at <= now - UPDATE_EVERY))
-        with self.engine.begin() as conn:
-            won = conn.execute(update(a).where(*where).values(updated_at=now)).rowcount
-            row = conn.execute(select(a).where(a.c.guid == alert.guid)).first() if won else None
-        return _alert(row) if row is not None else None
+        return self._claim(alert.guid, where, updated_at=now)
 
     def open_alerts(self) -> list[RaidAlert]:
         a = raid_alerts
@@ -217,18 +211,26 @@ class Raids:
         as it is now, or None when it is not calm yet or another caller did it."""
         now = self._clock()
         a = raid_alerts
+        return self._claim(
+            alert.guid,
+            [
+                a.c.guid == alert.guid,
+                a.c.raid == alert.raid,
+                a.c.calmed_at.is_(None),
+                a.c.last_raid_at <= now - CALM_AFTER,
+            ],
+            calmed_at=now,
+            total=total,
+            updated_at=now,
+        )
+
+    def _claim(self, guid: str, where: list, **values: object) -> RaidAlert | None:
+        """A conditional UPDATE of the group's alert: whichever process's statement matches
+        first has it (the alert as it is now); the others get None."""
+        a = raid_alerts
         with self.engine.begin() as conn:
-            won = conn.execute(
-                update(a)
-                .where(
-                    a.c.guid == alert.guid,
-                    a.c.raid == alert.raid,
-                    a.c.calmed_at.is_(None),
-                    a.c.last_raid_at <= now - CALM_AFTER,
-                )
-                .values(calmed_at=now, total=total, updated_at=now)
-            ).rowcount
-            row = conn.execute(select(a).where(a.c.guid == alert.guid)).first() if won else None
+            won = conn.execute(update(a).where(*where).values(**values)).rowcount
+            row = conn.execute(select(a).where(a.c.guid == guid)).first() if won else None
         return _alert(row) if row is not None else None
 
     def dismiss(self, guid: str, raid: str, actor: str) -> tuple[RaidAlert | None, bool]:
