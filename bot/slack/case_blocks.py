@@ -3,6 +3,7 @@ its edit trail; the form correcting it; the audit line of a correction. Pure."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from bot.domain.actions import ACTIONS
@@ -13,8 +14,9 @@ from bot.domain.moderation import MAX_REASON_LENGTH, ModerationEvent
 from bot.slack import kit
 from bot.slack.history_blocks import ACTION_HISTORY, SOURCE_WORDS, event_actor
 from bot.slack.kit import Json
+from bot.slack.massban_blocks import named_uids
 from bot.slack.message import Message, case_message
-from bot.slack.moderation_blocks import BAN_DURATIONS
+from bot.slack.moderation_blocks import BAN_DURATIONS, undo_row
 from bot.slack.text import case_ref, code, date_token, escape, mention, truncate
 from bot.slack.user_card_blocks import card_blocks
 
@@ -36,17 +38,28 @@ LENGTH_CHOICES = {
 }
 
 
-def render_case(case: Case, *, moderate: bool) -> Message:
+def render_case(
+    case: Case,
+    *,
+    moderate: bool,
+    undo: int | None = None,
+    users: Sequence[str] = (),
+) -> Message:
     """The case view: `moderate` adds its Edit button (refused again on the server if pressed
-    by someone else)."""
+    by someone else). For an action on the whole group (a mass ban, a lockdown): `users`, those
+    a mass action was done to, and `undo`, while it can still be undone, how many its Undo
+    button would unban."""
     event, number = case.event, case.number
     spec = ACTIONS[event.action]
     name = " ".join(event.name.split())
     who = code(event.uid)
     if name and name != event.uid:
         who = f"{escape(truncate(name, NAME_LIMIT))} ({who})"
+    whole_group = not event.uid
     facts = [
-        f"{spec.icon} *{spec.headline}*: {who} in group {code(event.guid)}",
+        f"{spec.icon} *{spec.headline}*: group {code(event.guid)}"
+        if whole_group
+        else f"{spec.icon} *{spec.headline}*: {who} in group {code(event.guid)}",
         f"*When:* {date_token(int(event.at.timestamp()))} · {SOURCE_WORDS[event.source]}",
     ]
     actor = event_actor(event)
@@ -65,17 +78,28 @@ def render_case(case: Case, *, moderate: bool) -> Message:
         blocks.extend(card_blocks(case.card))
     if case.edits:
         blocks.append(kit.section("case_edits", _trail(case.edits)))
-    buttons = [
-        kit.button(
-            ACTION_HISTORY,
-            "User's history",
-            HistoryRef(guid=event.guid, uid=event.uid).encode(),
+    if users:
+        blocks.append(kit.section("case_users", f"*Users ({len(users)}):* {named_uids(users)}"))
+    buttons = []
+    if not whole_group:  # a group-wide case has no one user's history, and no edit of one
+        buttons.append(
+            kit.button(
+                ACTION_HISTORY,
+                "User's history",
+                HistoryRef(guid=event.guid, uid=event.uid).encode(),
+            )
         )
-    ]
-    if moderate:
-        buttons.insert(0, kit.button(ACTION_CASE_EDIT, "Edit", CaseRef(number=number).encode()))
-    blocks.append(kit.actions("case_buttons", buttons))
-    text = f"Case {case_ref(number)}: {spec.past} {code(event.uid)} in group {code(event.guid)}"
+        if moderate:
+            buttons.insert(0, kit.button(ACTION_CASE_EDIT, "Edit", CaseRef(number=number).encode()))
+    if buttons:
+        blocks.append(kit.actions("case_buttons", buttons))
+    if undo:
+        blocks.append(undo_row(event.guid, number, undo))
+    text = (
+        f"Case {case_ref(number)}: {spec.past} group {code(event.guid)}"
+        if whole_group
+        else f"Case {case_ref(number)}: {spec.past} {code(event.uid)} in group {code(event.guid)}"
+    )
     return Message(text=text, blocks=tuple(blocks))
 
 

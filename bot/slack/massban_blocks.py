@@ -149,7 +149,8 @@ def failed_modal(message: Message) -> Json:
     )
 
 
-def _named(uids: Sequence[str]) -> str:
+def named_uids(uids: Sequence[str]) -> str:
+    """The first few uids, then how many more."""
     shown = ", ".join(code(uid) for uid in uids[:_NAMED])
     more = len(uids) - _NAMED
     return shown + (f" and {more} more" if more > 0 else "")
@@ -201,13 +202,13 @@ def preview_modal(preview: Preview, ref: MassBanRef, *, now: datetime) -> Json:
         blocks.append(kit.section(None, f"Nobody to ban from group {code(preview.guid)}."))
     left_out = []
     if preview.missing:
-        left_out.append(f"*No such user:* {_named(preview.missing)}")
+        left_out.append(f"*No such user:* {named_uids(preview.missing)}")
     if preview.already:
-        left_out.append(f"*Already banned:* {_named(preview.already)}")
+        left_out.append(f"*Already banned:* {named_uids(preview.already)}")
     if preview.privileged:
-        left_out.append(f"*Admins and moderators, never picked:* {_named(preview.privileged)}")
+        left_out.append(f"*Admins and moderators, never picked:* {named_uids(preview.privileged)}")
     if preview.protected:
-        left_out.append(f"*Protected, never picked:* {_named(preview.protected)}")
+        left_out.append(f"*Protected, never picked:* {named_uids(preview.protected)}")
     if left_out:
         blocks.append(kit.context("massban_left_out", "\n".join(left_out)))
     plan_ref = ref.model_copy(update={"plan": preview.plan})
@@ -241,9 +242,9 @@ def massban_report(report: MassBanReport) -> Message:
         _terms(plan.duration, plan.reason),
     ]
     if report.banned:
-        lines.append(f"*Banned:* {_named(report.banned)}")
+        lines.append(f"*Banned:* {named_uids(report.banned)}")
     if report.already:
-        lines.append(f"*Already banned:* {_named(report.already)}")
+        lines.append(f"*Already banned:* {named_uids(report.already)}")
     for uid, why in report.failed[:_NAMED]:
         lines.append(f"*Failed:* {code(uid)}: {escape(failure_words(why))}")
     if len(report.failed) > _NAMED:
@@ -277,9 +278,11 @@ def undo_report(report: UndoReport) -> Message:
         + "."
     ]
     if report.unbanned:
-        lines.append(f"*Unbanned:* {_named(report.unbanned)}")
+        lines.append(f"*Unbanned:* {named_uids(report.unbanned)}")
     if report.kept:
-        lines.append(f"*Left as they are (banned again or unbanned since):* {_named(report.kept)}")
+        lines.append(
+            f"*Left as they are (banned again or unbanned since):* {named_uids(report.kept)}"
+        )
     for uid, why in report.failed[:_NAMED]:
         lines.append(f"*Failed:* {code(uid)}: {escape(failure_words(why))}")
     return Message(text="\n".join(lines))

@@ -14,9 +14,12 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.cometchat import CometChatClient
+from bot.domain.actions import ACTIONS
 from bot.domain.cases import Case, CaseEdit, DurationChoice, EditedField, new_end
 from bot.domain.duration import parse_duration
 from bot.domain.errors import BotError, CaseClosed, HistoryUnreadable, NotAllowed
+from bot.domain.massban import UNDO_WINDOW
+from bot.domain.massban import Outcome as UserOutcome
 from bot.domain.moderation import ModerationAction
 from bot.domain.permissions import Permissions
 from bot.logs import kv
@@ -34,11 +37,20 @@ log = logging.getLogger("bot.cases")
 EDIT_PERMISSION = "edit cases"
 
 
-def show_case(store: ModerationStore, number: int, *, moderate: bool, event: str) -> Outcome:
+def show_case(
+    store: ModerationStore,
+    number: int,
+    *,
+    moderate: bool,
+    event: str,
+    now: datetime | None = None,
+) -> Outcome:
     """Case `number` rendered, or why it cannot be. Never raises; logs one line."""
     started = time.perf_counter()
     try:
-        message = render_case(store.case(number), moderate=moderate)
+        case = store.case(number)
+        users, undo = _mass(store, case, now or datetime.now(UTC))
+        message = render_case(case, moderate=moderate, undo=undo if moderate else None, users=users)
     except BotError as exc:
         return Outcome(report_failure(exc, event=event, case=number), ok=False, error=exc)
     except SQLAlchemyError as exc:
@@ -49,6 +61,25 @@ def show_case(store: ModerationStore, number: int, *, moderate: bool, event: str
         return Outcome(report_failure(exc, event=event, case=number), ok=False, error=exc)
     log.info(kv(event=event, case=number, outcome="ok", ms=(time.perf_counter() - started) * 1000))
     return Outcome(message, ok=True)
+
+
+def _mass(store: ModerationStore, case: Case, now: datetime) -> tuple[list[str], int | None]:
+    """For a mass action's case: the users it was done to, and, while it can still be undone
+    (done, not undone, within UNDO_WINDOW), how many its Undo may unban (those banned again
+    since are left alone when it runs). Nothing for any other case."""
+    if ACTIONS[case.event.action].bulk is None:  # done to many with one bulk call
+        return [], None
+    plan = store.mass.by_case(case.number)
+    if plan is None:
+        return [], None
+    done = [user.uid for user in plan.users if user.outcome in _DONE]
+    held = sum(1 for user in plan.users if user.outcome == UserOutcome.BANNED)
+    open_ = plan.status == "done" and now - case.event.at <= UNDO_WINDOW
+    return done, (held or None) if open_ else None
+
+
+# What a mass action did to a user: banned by it (and, since, maybe undone).
+_DONE = (UserOutcome.BANNED, UserOutcome.UNDONE)
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,21 @@ def test_lockdown_denies_participants_and_lifting_puts_back_what_they_had(app):
     assert len(_puts(app.cometchat)) == 2
 
 
+def test_a_lockdown_s_case_reads_as_the_group_s(app):
+    _lock(app)
+    (lockdown,) = [
+        e for e in app.services.store.recent_events(10) if e.action is ModerationAction.LOCKDOWN
+    ]
+    (view,) = app.command(f"case {lockdown.id}").messages
+    assert view["text"] == f"Case #{lockdown.id}: locked down group `{GUID}`"
+    assert "Reason:* raid in progress" in str(view["blocks"])
+    # Nobody's history to open, no one user's ban to edit.
+    ids = [
+        e["action_id"] for b in view["blocks"] for e in b.get("elements", []) if "action_id" in e
+    ]
+    assert ids == []
+
+
 def test_what_was_denied_before_stays_denied_after(url):
     with harness(_cometchat(send="deny"), database_url=url) as app:
         _lock(app)

@@ -429,6 +429,32 @@ def test_the_audit_line_of_a_mass_ban_carries_its_undo(app):
     assert json.loads(undo["value"])["k"] >= 1
 
 
+def _case_view(app: Harness, case: int, user_id: str = MODERATOR) -> dict[str, Any]:
+    (view,) = app.command(f"case {case}", user_id=user_id).messages
+    return view
+
+
+def test_a_mass_ban_s_case_carries_its_undo_while_it_can_be_undone(app):
+    report = _mass_ban(app, RAIDERS[:2])
+    case = json.loads(buttons(report, ACTION_MASS_UNDO)[0]["value"])["k"]
+
+    seen = _case_view(app, case, user_id="U0VIEWER")
+    assert f"mass banned group `{GUID}`" in seen["text"]
+    assert "*Users (2):* `raider-01`, `raider-02`" in str(seen["blocks"])  # the case lists them
+    assert buttons(seen, ACTION_MASS_UNDO) == []  # a viewer may read it, not undo it
+    (undo,) = buttons(_case_view(app, case), ACTION_MASS_UNDO)
+    assert "Unban the 2 users" in undo["confirm"]["text"]["text"]
+    (answer,) = app.click(ACTION_MASS_UNDO, undo["value"], answered=True).messages
+
+    assert "2 users unbanned" in answer["text"]
+    assert not any(_banned(app, uid) for uid in RAIDERS[:2])
+    assert buttons(_case_view(app, case), ACTION_MASS_UNDO) == []  # undone: nothing to offer
+    # A single ban's case, one of those the mass ban made, has no Undo of its own.
+    ban = app.services.store.history(GUID, RAIDERS[0]).events[-1]
+    assert ban.action is ModerationAction.BAN
+    assert buttons(_case_view(app, ban.id), ACTION_MASS_UNDO) == []
+
+
 def test_undo_a_day_later_is_refused_and_unbans_nobody(app):
     report = _mass_ban(app, RAIDERS[:2])
     (undo,) = buttons(report, ACTION_MASS_UNDO)
