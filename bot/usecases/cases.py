@@ -37,19 +37,12 @@ log = logging.getLogger("bot.cases")
 EDIT_PERMISSION = "edit cases"
 
 
-def show_case(
-    store: ModerationStore,
-    number: int,
-    *,
-    moderate: bool,
-    event: str,
-    now: datetime | None = None,
-) -> Outcome:
+def show_case(store: ModerationStore, number: int, *, moderate: bool, event: str) -> Outcome:
     """Case `number` rendered, or why it cannot be. Never raises; logs one line."""
     started = time.perf_counter()
     try:
         case = store.case(number)
-        users, undo = _mass(store, case, now or datetime.now(UTC))
+        users, undo = _mass(store, case, datetime.now(UTC))
         message = render_case(case, moderate=moderate, undo=undo if moderate else None, users=users)
     except BotError as exc:
         return Outcome(report_failure(exc, event=event, case=number), ok=False, error=exc)
