@@ -531,10 +531,10 @@ def _timeouts(timeout: float) -> httpx.Timeout:
 
 # Idle connections kept for reuse, unless the caller asks for more. httpcore asks every idle
 # connection "readable?" around each request (encode/httpcore#928), and under gevent each ask is
-# a trip through the hub: 16 requests at once cost 0.74 ms of CPU each with 8 kept and 1.09 ms
-# with 16, but 8 kept open a new connection for every 16 requests (over TLS every 4.5: a
-# handshake and two more round trips to a distant CometChat each time). bench/keepalive.py
-# measures both. Bursts still open up to `max_connections`; the surplus closes after.
+# a trip through the hub: 16 requests at once cost about 0.35 ms more CPU each with 16 kept than
+# with 8. But with 8 kept, the bot's own load opened a new connection every 7 requests: over TLS
+# to a distant CometChat, a handshake and two more round trips each. bench/keepalive.py and
+# bench/load.py measure both. Bursts still open up to `max_connections`; the surplus closes after.
 KEEPALIVE_CONNECTIONS = 4
 
 
