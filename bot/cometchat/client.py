@@ -426,13 +426,7 @@ class CometChatClient:
         except httpx.RequestError as exc:
             # Not retried: the write may have reached CometChat before the connection failed.
             raise errors.Unavailable(f"{method} {collection}: {type(exc).__name__}") from exc
-        self.governor.observe(response.headers)  # a write spends the same per-minute budget
-        if response.status_code >= 400:
-            failure = _error_from(response, guid=guid, uid=uid)
-            if isinstance(failure, errors.RateLimited):
-                self.governor.pause(failure.retry_after or 0.0)
-            raise failure
-        return _json(response)
+        return self._tried_once(response, guid, uid)  # a write spends the same budget
 
     def _get(
         self,
@@ -450,7 +444,7 @@ class CometChatClient:
             with self.governor.spare_read() as admitted:
                 if not admitted:
                     raise errors.BudgetReserved(f"GET {path}: no budget to spare")
-                return self._get_once(url, path, guid, uid)
+                return self._get_once(url, path, guid, uid, headers)
         started = self._clock()
         attempt = 0
         while True:
@@ -500,12 +494,19 @@ class CometChatClient:
             )
             self._sleep(wait)
 
-    def _get_once(self, url: str, path: str, guid: str, uid: str = "") -> dict:
+    def _get_once(
+        self, url: str, path: str, guid: str, uid: str, headers: httpx.Headers | None
+    ) -> dict:
         """One try, no retry: for a read nobody is waiting for."""
         try:
-            response = self._http.get(url)
+            response = self._http.get(url, headers=headers)
         except httpx.RequestError as exc:
             raise errors.Unavailable(f"GET {path}: {type(exc).__name__}") from exc
+        return self._tried_once(response, guid, uid)
+
+    def _tried_once(self, response: httpx.Response, guid: str, uid: str) -> dict:
+        """The answer to a request that is not tried again (a write, a spare read): its body,
+        or its error raised; the rate-limit headers noted, a 429 pausing every bulk read."""
         self.governor.observe(response.headers)
         if response.status_code >= 400:
             failure = _error_from(response, guid=guid, uid=uid)
