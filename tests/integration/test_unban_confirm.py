@@ -28,7 +28,7 @@ from tests.support.fakes.cometchat import FakeCometChat
 from tests.support.fakes.slack import ticks
 from tests.support.harness import MODERATOR, Harness, harness
 from tests.support.slack_limits import assert_no_injected_markup, assert_valid_slack_post
-from tests.support.slack_messages import buttons, listed_uids
+from tests.support.slack_messages import block_text, buttons, listed_uids
 
 AUDIT = "C0AUDIT"
 VIEWER = "U0VIEWER"
@@ -62,14 +62,6 @@ def _answer(reply) -> dict[str, Any]:
     return answer
 
 
-def _block(message: dict, block_id: str) -> str | None:
-    found = [b for b in message["blocks"] if b.get("block_id") == block_id]
-    if not found:
-        return None
-    (block,) = found
-    return block["text"]["text"] if "text" in block else block["elements"][0]["text"]
-
-
 def _deletes(app: Harness) -> list[str]:
     return [r.path for r in app.cometchat.requests if r.method == "DELETE"]
 
@@ -89,8 +81,8 @@ def test_unban_from_the_list_shows_the_card_then_unbans_on_confirm(app):
 
     assert asked["replace_original"] is True  # in the list's place until Confirm or Cancel
     assert asked["blocks"][0]["text"]["text"] == f":warning: Unban `user-003` from group `{GUID}`?"
-    assert _block(asked, CARD_BLOCK_ID).startswith("*User 003* `user-003`")
-    messages = _block(asked, MESSAGES_BLOCK_ID)
+    assert block_text(asked, CARD_BLOCK_ID).startswith("*User 003* `user-003`")
+    messages = block_text(asked, MESSAGES_BLOCK_ID)
     assert "buy cheap &lt;https://evil.example|pills&gt; *now*" in messages  # evidence, as text
     assert_no_injected_markup(asked)
     assert _deletes(app) == []  # nothing changed yet
@@ -149,8 +141,8 @@ def test_a_failing_card_read_is_named_and_the_unban_can_still_be_confirmed(app):
     asked = _answer(app.click(ACTION_UNBAN, value, answered=True))
 
     assert asked["response_type"] == "ephemeral" and asked["replace_original"] is False
-    assert _block(asked, CARD_BLOCK_ID) is None
-    assert _block(asked, MISSING_BLOCK_ID) == (
+    assert block_text(asked, CARD_BLOCK_ID) is None
+    assert block_text(asked, MISSING_BLOCK_ID) == (
         ":grey_question: Not shown: their profile (CometChat could not be read)."
     )
     (confirm,) = buttons(asked, ACTION_ACT_CONFIRM)

@@ -31,7 +31,7 @@ from tests.support.slack_limits import (
     assert_valid_message,
     assert_valid_view,
 )
-from tests.support.slack_messages import buttons
+from tests.support.slack_messages import block_text, buttons
 
 UID = "cometchat-uid-7"
 BUDGET = 0.3  # the acknowledgement budget: short, so a held read is given up on quickly
@@ -65,14 +65,6 @@ def _ask(live_app, slack, text: str) -> dict:
     return answer
 
 
-def _block(message: dict, block_id: str) -> str | None:
-    found = [b for b in message["blocks"] if b.get("block_id") == block_id]
-    if not found:
-        return None
-    (block,) = found
-    return block["text"]["text"] if "text" in block else block["elements"][0]["text"]
-
-
 def _reads(cometchat) -> list[str]:
     return sorted(r.path for r in cometchat.requests if r.method == "GET")
 
@@ -85,18 +77,18 @@ def test_the_confirmation_shows_who_it_is_about_and_their_latest_messages(
 ):
     answer = _ask(live_app, slack, f"{GUID} {verb} {UID} flooding")
 
-    profile = _block(answer, CARD_BLOCK_ID)
+    profile = block_text(answer, CARD_BLOCK_ID)
     assert profile is not None
     assert profile.startswith(f"*&lt;!channel&gt; Mallory* `{UID}` · role `default` · offline")
     assert "account created <!date^1600000000^" in profile and "days ago)" in profile
-    latest = _block(answer, MESSAGES_BLOCK_ID)
+    latest = block_text(answer, MESSAGES_BLOCK_ID)
     assert latest is not None
     lines = latest.split("\n")
     assert lines[0] == "*Latest messages in this group:*"
     # The five newest text messages, newest first; not the image, not someone else's.
     assert [line.split(": ", 1)[1].split(" ")[2] for line in lines[1:]] == ["6", "5", "4", "3", "2"]
     assert "&lt;https://evil.example|click&gt;" in lines[1]
-    assert _block(answer, MISSING_BLOCK_ID) is None
+    assert block_text(answer, MISSING_BLOCK_ID) is None
     assert_no_injected_markup(answer)
     assert len(buttons(answer, button)) == 1
     assert _reads(cometchat) == [f"/v3/groups/{GUID}/messages", f"/v3/users/{UID}"]
@@ -106,8 +98,8 @@ def test_the_confirmation_shows_who_it_is_about_and_their_latest_messages(
 def test_a_user_with_no_messages_is_said_so(live_app, slack, cometchat):
     cometchat.users["quiet-1"] = make_user(8, uid="quiet-1", name="Quiet")
     answer = _ask(live_app, slack, f"{GUID} kick quiet-1")
-    assert _block(answer, MESSAGES_BLOCK_ID) == "No text messages from `quiet-1` in this group."
-    assert _block(answer, CARD_BLOCK_ID).startswith("*Quiet* `quiet-1`")
+    assert block_text(answer, MESSAGES_BLOCK_ID) == "No text messages from `quiet-1` in this group."
+    assert block_text(answer, CARD_BLOCK_ID).startswith("*Quiet* `quiet-1`")
 
 
 @pytest.mark.parametrize("verb", ["ban", "kick"])
@@ -139,8 +131,8 @@ def test_both_reads_are_in_flight_at_once(live_app, slack, cometchat):
     cometchat.interceptor = hold_until_both_arrive
     answer = _ask(live_app, slack, f"{GUID} ban {UID}")
     assert not both.broken
-    assert _block(answer, CARD_BLOCK_ID) is not None
-    assert _block(answer, MESSAGES_BLOCK_ID) is not None
+    assert block_text(answer, CARD_BLOCK_ID) is not None
+    assert block_text(answer, MESSAGES_BLOCK_ID) is not None
 
 
 def test_a_slow_read_is_given_up_and_the_confirmation_says_what_is_missing(
@@ -158,9 +150,9 @@ def test_a_slow_read_is_given_up_and_the_confirmation_says_what_is_missing(
         answer = _ask(live_app, slack, f"{GUID} kick {UID}")
     finally:
         release.set()
-    assert _block(answer, CARD_BLOCK_ID) is not None
-    assert _block(answer, MESSAGES_BLOCK_ID) is None
-    assert _block(answer, MISSING_BLOCK_ID) == (
+    assert block_text(answer, CARD_BLOCK_ID) is not None
+    assert block_text(answer, MESSAGES_BLOCK_ID) is None
+    assert block_text(answer, MISSING_BLOCK_ID) == (
         ":grey_question: Not shown: their recent messages (CometChat did not answer in time)."
     )
     assert len(buttons(answer, ACTION_ACT_CONFIRM)) == 1  # it can still be confirmed
@@ -170,9 +162,9 @@ def test_a_failed_read_still_gives_the_confirmation_with_what_is_known(live_app,
     refused = (403, {"error": {"code": "ERR_PLAN_RESTRICTION", "message": "upgrade"}}, {})
     cometchat.interceptor = lambda rec: refused if "/users/" in rec.path else None
     answer = _ask(live_app, slack, f"{GUID} ban {UID}")
-    assert _block(answer, CARD_BLOCK_ID) is None
-    assert _block(answer, MESSAGES_BLOCK_ID) is not None
-    assert _block(answer, MISSING_BLOCK_ID) == (
+    assert block_text(answer, CARD_BLOCK_ID) is None
+    assert block_text(answer, MESSAGES_BLOCK_ID) is not None
+    assert block_text(answer, MISSING_BLOCK_ID) == (
         ":grey_question: Not shown: their profile (CometChat could not be read)."
     )
     assert len(buttons(answer, ACTION_BAN_CONFIRM)) == 1

@@ -42,3 +42,13 @@ def listed_uids(message: dict[str, Any]) -> list[str]:
         for block in message["blocks"]
         if block.get("block_id", "").startswith("banned_user_")
     ]
+
+
+def block_text(message: dict, block_id: str) -> str | None:
+    """The text of the message's block `block_id` (a section's, or a context's first element);
+    None when there is no such block."""
+    found = [b for b in message["blocks"] if b.get("block_id") == block_id]
+    if not found:
+        return None
+    (block,) = found
+    return block["text"]["text"] if "text" in block else block["elements"][0]["text"]
